@@ -1,0 +1,116 @@
+// Config = read → parse (smol-toml) → schema (zod) → {config, warnings}. Errors carry file:line:col
+// for syntax and file:line + dot path for schema problems (changesets' parse → schema → rules).
+import { readFile } from 'node:fs/promises';
+import { parse, TomlError } from 'smol-toml';
+import type { z } from 'zod';
+import { CacError } from '../errors.js';
+import { configSchema, defaultConfig, type Config } from './schema.js';
+import { indexLines, lineOf } from './locate.js';
+import { findUnknownKeys } from './unknown-keys.js';
+
+export interface ConfigWarning {
+  /** Dot path of the key, e.g. `agents.codex.enabeld`. */
+  path: string;
+  line: number | undefined;
+  message: string;
+}
+
+export interface LoadedConfig {
+  config: Config;
+  file: string;
+  /** False when the file does not exist (all defaults). */
+  exists: boolean;
+  warnings: ConfigWarning[];
+}
+
+/** Load the config file; a missing file means all defaults. */
+export async function loadConfig(file: string): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { config: defaultConfig(), file, exists: false, warnings: [] };
+    throw new CacError('ERR_CONFIG_READ', `${file}: cannot read config (${code ?? String(e)})`, {
+      hint: 'check the file permissions, or point --config / $CAC_CONFIG at another file',
+    });
+  }
+  return parseConfig(text, file);
+}
+
+/** Parse and validate config text (pure; `file` is only used in messages). */
+export function parseConfig(text: string, file: string): LoadedConfig {
+  const raw = parseToml(text, file);
+  const index = indexLines(text);
+  const warnings = findUnknownKeys(raw, configSchema).map(({ path, suggestion }) => ({
+    path: path.join('.'),
+    line: lineOf(index, path),
+    message: `unknown key '${path.join('.')}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}`,
+  }));
+  const result = configSchema.safeParse(raw);
+  if (!result.success) throw schemaError(result.error.issues, raw, index, file);
+  return { config: result.data, file, exists: true, warnings };
+}
+
+function parseToml(text: string, file: string): Record<string, unknown> {
+  try {
+    return parse(text) as Record<string, unknown>;
+  } catch (e) {
+    if (!(e instanceof TomlError)) throw e;
+    const what = e.message.replace(/^Invalid TOML document: /, '').split('\n')[0] ?? 'invalid TOML';
+    const shown = text.split(/\r?\n/)[e.line - 1] ?? '';
+    throw new CacError('ERR_CONFIG_SYNTAX', `${file}:${e.line}:${e.column}: ${what}`, {
+      hint: 'fix the TOML syntax at that position (https://toml.io)',
+      details: { file, line: e.line, column: e.column, excerpt: excerpt(shown, e.line, e.column) },
+    });
+  }
+}
+
+function excerpt(line: string, lineNo: number, column: number): string {
+  const gutter = `${lineNo} | `;
+  return `${gutter}${line}\n${' '.repeat(gutter.length + Math.max(0, column - 1))}^`;
+}
+
+function schemaError(issues: z.core.$ZodIssue[], raw: unknown, index: Map<string, number>, file: string): CacError {
+  const lines = issues.map((issue) => {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    const line = lineOf(index, path);
+    return `${file}${line ? `:${line}` : ''}: ${path.join('.') || '(root)'}: ${describe(issue, valueAt(raw, path))}`;
+  });
+  const [first, ...more] = lines;
+  return new CacError('ERR_CONFIG_SCHEMA', first ?? `${file}: invalid config`, {
+    hint: "run 'cac config validate' to see every problem; 'cac config init' writes a commented example",
+    details: { file, more },
+  });
+}
+
+function describe(issue: z.core.$ZodIssue, value: unknown): string {
+  const got = `got ${show(value)}`;
+  switch (issue.code) {
+    case 'invalid_type':
+      return `expected ${issue.expected}, ${got}`;
+    case 'invalid_value':
+      return `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, ${got}`;
+    case 'custom':
+      return `${issue.message}, ${got}`;
+    default: {
+      const what = issue.message.replace(/^(Invalid input|Too small|Too big|Invalid string): /, '');
+      return `${what.startsWith('expected') ? what : `expected ${what}`}, ${got}`;
+    }
+  }
+}
+
+function valueAt(raw: unknown, path: ReadonlyArray<string | number>): unknown {
+  let cur: unknown = raw;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = value instanceof Date ? value.toISOString() : JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}

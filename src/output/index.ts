@@ -1,0 +1,21 @@
+// One factory picks the reporter for the flags, and one writer prints results to stdout.
+import type { Reporter } from '../ports/reporter.js';
+import { createHumanReporter } from './human.js';
+import { createJsonReporter, createQuietReporter } from './plain.js';
+import { colorLevel, type OutputOptions, type Stdio } from './streams.js';
+
+export type { OutputOptions, Stdio } from './streams.js';
+
+export function createReporter(stdio: Stdio, opts: OutputOptions): Reporter {
+  if (opts.json) return createJsonReporter(stdio, opts.verbose);
+  if (opts.quiet) return createQuietReporter(stdio);
+  const level = colorLevel(stdio, opts);
+  const interactive = Boolean(stdio.stderr.isTTY) && stdio.env.TERM !== 'dumb' && stdio.env.CI !== 'true';
+  return createHumanReporter(stdio, { level, verbose: opts.verbose, interactive });
+}
+
+/** Print a command's result: the JSON document under --json, else the human text (if any). */
+export function writeResult(stdio: Stdio, opts: OutputOptions, doc: object, human?: string): void {
+  if (opts.json) stdio.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+  else if (human !== undefined && human !== '') stdio.stdout.write(human.endsWith('\n') ? human : `${human}\n`);
+}
