@@ -1,3 +1,8 @@
-// The package version, inlined at build time by esbuild (scripts/build.mjs) and by vitest's define.
-declare const __CAC_VERSION__: string;
-export const VERSION: string = __CAC_VERSION__;
+// The package version, inlined at build time by esbuild (scripts/build.mjs); read from package.json
+// when running from source (tests, tsx).
+import { createRequire } from 'node:module';
+
+declare const __CAC_VERSION__: string | undefined;
+
+export const VERSION: string =
+  typeof __CAC_VERSION__ === 'string' ? __CAC_VERSION__ : (createRequire(import.meta.url)('../package.json') as { version: string }).version;

@@ -1,0 +1,46 @@
+# cac tasks. `npx just --list` shows them all.
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+# the main job on the embedded default: engine up, build, then cac at work
+demo: infra-up build
+    scripts/demo
+
+# every lane against real engines: infra up, build, unit + integration + e2e, one total line
+test: infra-up build
+    scripts/test-lanes unit integration e2e
+
+# the unit lane only (no engines)
+test-unit:
+    scripts/test-lanes unit
+
+test-integration: infra-up build
+    scripts/test-lanes integration
+
+test-e2e: infra-up build
+    scripts/test-lanes e2e
+
+# build dist/ (esbuild bundle + .d.ts)
+build:
+    node scripts/build.mjs
+
+typecheck:
+    npx tsc --noEmit -p .
+
+# start dockerd, Redis and sshd on loopback and build the test images (idempotent)
+infra-up:
+    scripts/infra up
+
+# stop what infra-up started, by PID
+infra-down:
+    scripts/infra down
+
+infra-status:
+    scripts/infra status
+
+# regenerate completions/ after changing commands
+completions:
+    npx tsx scripts/completions.ts
+
+# benchmarks, printed as tables
+bench: build
+    node bench/startup.mjs

@@ -1,0 +1,72 @@
+// The built bin/cac as a user runs it, against the real engine from scripts/infra.
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { describeWith, engineEnv, infra } from '../helpers/infra.js';
+import { runBin, tempHome } from '../helpers/run-cli.js';
+
+describeWith(['docker', 'redis'], 'bin/cac', () => {
+  it('--help lists the whole command tree on stdout', async () => {
+    const r = await runBin(['--help']);
+    expect(r.exitCode).toBe(0);
+    for (const cmd of ['up', 'start', 'stop', 'rebuild', 'down', 'exec', 'list', 'agents', 'box', 'pool', 'config', 'doctor', 'completion']) {
+      expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
+    }
+  });
+
+  it('config init then config show --json round-trips the defaults', async () => {
+    const { env } = tempHome();
+    const init = await runBin(['config', 'init'], { env: { ...engineEnv(), ...env } });
+    expect(init.exitCode).toBe(0);
+    const file = join(env.XDG_CONFIG_HOME, 'cac/config.toml');
+    expect(init.stdout.trim()).toBe(file);
+    expect(existsSync(file)).toBe(true);
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    const show = await runBin(['config', 'show', '--json'], { env: { ...engineEnv(), ...env } });
+    expect(show.exitCode).toBe(0);
+    const doc = JSON.parse(show.stdout);
+    expect(doc).toMatchObject({ outcome: 'ok', file, exists: true });
+    expect(doc.config.agents.enabled).toBe(false);
+    expect(doc.config.store).toEqual({});
+  });
+
+  it('a broken config exits 2 naming file:line:col', async () => {
+    const { env, home } = tempHome();
+    const file = join(home, 'broken.toml');
+    await import('node:fs').then((fs) => fs.writeFileSync(file, '[boxes]\ndriver = "docker\n'));
+    const r = await runBin(['config', 'show', '--config', file], { env: { ...engineEnv(), ...env } });
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`^error: ${file}:2:\\d+: `));
+  });
+
+  it('doctor --json reports the real engine, devcontainer CLI, git, ssh, config and SQLite store', async () => {
+    const { env } = tempHome();
+    const r = await runBin(['doctor', '--json'], { env: { ...engineEnv(), ...env } });
+    const doc = JSON.parse(r.stdout);
+    const byName = Object.fromEntries(doc.checks.map((c: { name: string }) => [c.name, c]));
+    expect(byName['engine server'].status).toBe('ok');
+    expect(byName['engine server'].detail).toMatch(/^\d+\.\d+/);
+    expect(byName['devcontainer CLI']).toMatchObject({ status: 'ok', detail: '@devcontainers/cli 0.89.0' });
+    expect(byName.git.status).toBe('ok');
+    expect(byName.store).toMatchObject({ status: 'ok' });
+    expect(byName.store.detail).toContain(join(env.XDG_STATE_HOME, 'cac/boxes.db'));
+    expect(r.exitCode).toBe(doc.outcome === 'ok' ? 0 : doc.outcome === 'warnings' ? 3 : 1);
+  });
+
+  it('doctor with a Redis store PINGs it; an unreachable engine is an error with a hint (exit 1)', async () => {
+    const { env, home } = tempHome();
+    const file = join(home, 'c.toml');
+    await import('node:fs').then((fs) =>
+      fs.writeFileSync(file, `[store]\nurl = "${infra.CAC_TEST_REDIS_URL}"\n[engine]\nhost = "unix://${home}/no-such.sock"\n`),
+    );
+    const r = await runBin(['doctor', '--json', '--config', file], { env: { ...engineEnv(), ...env } });
+    expect(r.exitCode).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    const byName = Object.fromEntries(doc.checks.map((c: { name: string }) => [c.name, c]));
+    expect(byName.store).toMatchObject({ status: 'ok' });
+    expect(byName.store.detail).toContain('PONG');
+    expect(byName['engine server'].status).toBe('error');
+    expect(byName['engine server'].hint).toContain('scripts/infra up');
+    expect(readFileSync(file, 'utf8')).toContain('[store]');
+  });
+});
