@@ -18,7 +18,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  packages: 'external',
+  // our code and the small pure-JS dependencies are bundled (far fewer files to load at start-up);
+  // native and large modules stay external and load lazily
+  external: ['better-sqlite3', 'ssh2', 'ioredis', 'cpu-features', '@devcontainers/cli', 'prom-client'],
+  banner: { js: "import { createRequire as __cacRequire } from 'node:module'; const require = __cacRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
   define: { __CAC_VERSION__: JSON.stringify(pkg.version) },
   sourcemap: true,

@@ -1,0 +1,131 @@
+// DevcontainerEngine backed by the reference devcontainer CLI (up, exec) and the docker CLI (the rest),
+// both run through a Host: the same code drives a laptop's engine and a remote box's.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { interrupted } from '../../errors.js';
+import type { Host } from '../../ports/host.js';
+import type { ContainerInfo, DevcontainerEngine, UpOptions, UpResult, WorkspaceRef } from '../../ports/engine.js';
+import { DockerCli, idLabels, MANAGED_LABEL } from './docker-cli.js';
+import { CliLogMapper } from './cli-log.js';
+import { classifyUpFailure } from './up-failure.js';
+import { lineSplitter } from '../../util/lines.js';
+
+export interface DevcontainerCliEngineOptions {
+  host: Host;
+  /** How to run the CLI on that host, e.g. [node, /path/devcontainer.js] or ['devcontainer']. */
+  cli: readonly string[];
+  dockerPath: string;
+  /** DOCKER_HOST etc. for the CLI and docker. */
+  env: Record<string, string>;
+  /** Where `up` logs are written (on the machine running cac). */
+  logDir: string;
+}
+
+export class DevcontainerCliEngine implements DevcontainerEngine {
+  private readonly docker: DockerCli;
+
+  constructor(private readonly opts: DevcontainerCliEngineOptions) {
+    this.docker = new DockerCli({ host: opts.host, dockerPath: opts.dockerPath, env: opts.env });
+  }
+
+  async find(ws: WorkspaceRef, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo | undefined> {
+    const ids = await this.docker.ids(idLabels(ws), true, opts.signal);
+    const found = await this.docker.inspect(ids, opts.signal);
+    // newest first: a leftover duplicate must not shadow the live one
+    return found.sort((a, b) => Number(b.running) - Number(a.running) || b.createdAt.localeCompare(a.createdAt))[0];
+  }
+
+  async up(ws: WorkspaceRef, opts: UpOptions = {}): Promise<UpResult> {
+    const mapper = new CliLogMapper((e) => opts.onEvent?.(e));
+    const split = lineSplitter((l) => mapper.line(l));
+    const args = [
+      'up',
+      ...this.common(ws),
+      '--log-format',
+      'json',
+      ...(opts.removeExisting ? ['--remove-existing-container'] : []),
+      ...(opts.buildNoCache ? ['--build-no-cache'] : []),
+      ...(opts.expectExisting ? ['--expect-existing-container'] : []),
+    ];
+    const r = await this.opts.host
+      .exec([...this.opts.cli, ...args], { env: this.opts.env, onStderr: (c) => split.push(c), ...(opts.signal ? { signal: opts.signal } : {}) })
+      .catch((e: unknown) => {
+        mapper.failOpen();
+        throw e;
+      });
+    split.end();
+    const logFile = await this.writeLog(mapper.lines);
+    const outcome = lastJson(r.stdout);
+    if (r.exitCode === 0 && outcome?.outcome === 'success' && outcome.containerId) {
+      return { containerId: outcome.containerId, remoteUser: outcome.remoteUser ?? 'root', remoteWorkspaceFolder: outcome.remoteWorkspaceFolder ?? '/' };
+    }
+    mapper.failOpen();
+    if (opts.signal?.aborted) throw interrupted();
+    throw classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode });
+  }
+
+  async stop(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.docker.run(['stop', id], opts.signal);
+  }
+
+  async remove(id: string, opts: { volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    await this.docker.run(['rm', '-f', ...(opts.volumes ? ['-v'] : []), id], opts.signal);
+  }
+
+  async exec(ws: WorkspaceRef, argv: readonly string[], opts: { signal?: AbortSignal; inherit?: boolean; stdin?: string } = {}) {
+    const r = await this.opts.host.exec([...this.opts.cli, 'exec', ...this.common(ws), ...argv], {
+      env: this.opts.env,
+      ...(opts.inherit ? { inherit: true } : {}),
+      ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  async list(opts: { all?: boolean; signal?: AbortSignal } = {}): Promise<ContainerInfo[]> {
+    const ids = await this.docker.ids([MANAGED_LABEL], opts.all === true, opts.signal);
+    return this.docker.inspect(ids, opts.signal);
+  }
+
+  ping(opts: { signal?: AbortSignal } = {}): Promise<string> {
+    return this.docker.ping(opts.signal);
+  }
+
+  private common(ws: WorkspaceRef): string[] {
+    return [
+      '--workspace-folder',
+      ws.folder,
+      '--config',
+      ws.configFile,
+      ...idLabels(ws).flatMap((l) => ['--id-label', l]),
+      ...(this.opts.dockerPath !== 'docker' ? ['--docker-path', this.opts.dockerPath] : []),
+    ];
+  }
+
+  private async writeLog(lines: string[]): Promise<string> {
+    await mkdir(this.opts.logDir, { recursive: true, mode: 0o700 });
+    const file = join(this.opts.logDir, `up-${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.log`);
+    await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
+    return file;
+  }
+}
+
+export interface CliOutcome {
+  outcome?: string;
+  message?: string;
+  description?: string;
+  containerId?: string;
+  remoteUser?: string;
+  remoteWorkspaceFolder?: string;
+}
+
+function lastJson(stdout: string): CliOutcome | undefined {
+  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  if (!line) return undefined;
+  try {
+    return JSON.parse(line) as CliOutcome;
+  } catch {
+    return undefined;
+  }
+}
+

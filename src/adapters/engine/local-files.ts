@@ -1,0 +1,19 @@
+// WorkspaceFiles on the machine cac runs on.
+import { readFile, stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import type { WorkspaceFiles } from '../../core/lifecycle/workspace.js';
+
+export const localFiles: WorkspaceFiles = {
+  async readText(path) {
+    try {
+      return await readFile(path, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT' || (e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  },
+  async isDirectory(path) {
+    return stat(path).then((s) => s.isDirectory(), () => false);
+  },
+  resolve: (...parts) => resolve(...parts),
+};

@@ -1,0 +1,94 @@
+// Key names and the box ⇄ Redis hash codec. A null field is absent from the hash; numbers are decimal
+// strings; `warm` is 1/0; sshTarget and steps are JSON (the Lua never reads them).
+import { BOX_STATES, type Box, type BoxPatch, type BoxState, type BoxStep, type SshTarget } from '../../core/boxes/box.js';
+import { CacError } from '../../errors.js';
+
+/** Key builder for one prefix; redis-scripts.ts builds the same box and pool-index names in Lua. */
+export function redisKeys(prefix: string) {
+  return {
+    box: (id: string) => `${prefix}box:${id}`,
+    idem: (key: string) => `${prefix}idem:${key}`,
+    index: (poolKey: string, state: BoxState) => `${prefix}pool:${poolKey}:${state}`,
+    pools: `${prefix}pools`,
+    lock: (name: string) => `${prefix}lock:${name}`,
+    health: (poolKey: string) => `${prefix}health:${poolKey}`,
+    stats: (poolKey: string) => `${prefix}stats:${poolKey}`,
+  };
+}
+
+function encodeValue(value: string | number | boolean | object): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  return JSON.stringify(value);
+}
+
+/** Fields to HSET (flat field/value list) and fields to HDEL (the nulls). */
+export function encodeFields(fields: Partial<Box> | BoxPatch): { set: string[]; del: string[] } {
+  const set: string[] = [];
+  const del: string[] = [];
+  for (const [field, value] of Object.entries(fields) as Array<[string, unknown]>) {
+    if (value === undefined) continue;
+    if (value === null) del.push(field);
+    else set.push(field, encodeValue(value as string | number | boolean | object));
+  }
+  return { set, del };
+}
+
+/** A flat HGETALL reply from Lua (field, value, field, value…) as a record; null for a nil reply. */
+export function pairsToRecord(reply: unknown): Record<string, string> | null {
+  if (!Array.isArray(reply)) return null;
+  const record: Record<string, string> = {};
+  for (let i = 0; i + 1 < reply.length; i += 2) {
+    const field: unknown = reply[i];
+    const value: unknown = reply[i + 1];
+    if (typeof field === 'string' && typeof value === 'string') record[field] = value;
+  }
+  return record;
+}
+
+function corrupt(id: string | undefined, field: string): CacError {
+  return new CacError('ERR_STORE_CORRUPT', `box ${id ?? '?'} in Redis has no valid ${field}`, {
+    hint: 'the record was written by something other than cac; remove it or restore the store',
+  });
+}
+
+/** A box from its hash; null when the hash is empty (no such box). */
+export function decodeBox(h: Record<string, string>): Box | null {
+  if (h.id === undefined) return null;
+  const str = (f: string): string => {
+    const v = h[f];
+    if (v === undefined) throw corrupt(h.id, f);
+    return v;
+  };
+  const num = (f: string): number => {
+    const v = Number(str(f));
+    if (!Number.isFinite(v)) throw corrupt(h.id, f);
+    return v;
+  };
+  const optNum = (f: string): number | null => (h[f] === undefined ? null : num(f));
+  const state = str('state');
+  if (!(BOX_STATES as readonly string[]).includes(state)) throw corrupt(h.id, 'state');
+  return {
+    id: h.id,
+    poolKey: str('poolKey'),
+    repoUrl: str('repoUrl'),
+    baseBranch: str('baseBranch'),
+    branch: str('branch'),
+    state: state as BoxState,
+    claimant: h.claimant ?? null,
+    leaseExpiresAt: optNum('leaseExpiresAt'),
+    fence: num('fence'),
+    idempotencyKey: str('idempotencyKey'),
+    vmRef: h.vmRef ?? null,
+    sshTarget: h.sshTarget === undefined ? null : (JSON.parse(h.sshTarget) as SshTarget),
+    steps: h.steps === undefined ? [] : (JSON.parse(h.steps) as BoxStep[]),
+    error: h.error ?? null,
+    warm: h.warm === undefined ? null : h.warm === '1',
+    createdAt: num('createdAt'),
+    updatedAt: num('updatedAt'),
+    claimedAt: optNum('claimedAt'),
+    readyAt: optNum('readyAt'),
+    deadlineAt: num('deadlineAt'),
+  };
+}

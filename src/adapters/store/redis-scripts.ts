@@ -1,0 +1,65 @@
+// The Lua behind RedisAgentBoxStore: each multi-key change is one script, so it is atomic and one round trip.
+// Layout under the prefix P (the scripts build the same names as redis-codec.ts):
+//   P box:<id>                 hash of the box's fields (a null field is absent)
+//   P idem:<key>               the box id recorded under an idempotency key
+//   P pool:<poolKey>:<state>   sorted set of box ids by createdAt (one per pool and state)
+//   P pools                    set of pool keys
+
+/** KEYS: idem, box, index(requested), pools. ARGV: prefix, id, poolKey, createdAt, field/value pairs… */
+export const CREATE_BOX = `
+local existing = redis.call('GET', KEYS[1])
+if existing then return redis.call('HGETALL', ARGV[1] .. 'box:' .. existing) end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+redis.call('SADD', KEYS[4], ARGV[3])
+return redis.call('HGETALL', KEYS[2])
+`;
+
+/** KEYS: index(standby), index(claimed). ARGV: prefix, claimant, leaseExpiresAt, now. Pops the oldest. */
+export const CLAIM_STANDBY = `
+local popped = redis.call('ZPOPMIN', KEYS[1])
+if #popped == 0 then return false end
+local id = popped[1]
+local box = ARGV[1] .. 'box:' .. id
+redis.call('ZADD', KEYS[2], popped[2], id)
+redis.call('HSET', box, 'state', 'claimed', 'claimant', ARGV[2], 'leaseExpiresAt', ARGV[3],
+  'claimedAt', ARGV[4], 'updatedAt', ARGV[4], 'warm', '1')
+redis.call('HINCRBY', box, 'fence', 1)
+return redis.call('HGETALL', box)
+`;
+
+/**
+ * Compare-and-set. KEYS: box. ARGV: prefix, id, expected state ('' = any), expected fence ('' = any),
+ * new state ('' = keep), now, n, then n field/value items to set, then fields to delete.
+ */
+export const CAS_BOX = `
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fence', 'poolKey', 'createdAt')
+if not cur[1] then return false end
+if ARGV[3] ~= '' and cur[1] ~= ARGV[3] then return false end
+if ARGV[4] ~= '' and cur[2] ~= ARGV[4] then return false end
+local to = ARGV[5]
+if to ~= '' then
+  local index = ARGV[1] .. 'pool:' .. cur[3] .. ':'
+  redis.call('ZREM', index .. cur[1], ARGV[2])
+  redis.call('ZADD', index .. to, cur[4], ARGV[2])
+  redis.call('HSET', KEYS[1], 'state', to)
+end
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[6])
+local n = tonumber(ARGV[7])
+if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + n)) end
+if #ARGV > 7 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 8 + n)) end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/** KEYS: lock. ARGV: token, ttlMs. Extends only the holder's lock. */
+export const EXTEND_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/** KEYS: lock. ARGV: token. Compare-and-delete. */
+export const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

@@ -1,0 +1,215 @@
+// The shared BoxStore for several hosts: Redis, with every multi-key change in one Lua script
+// (redis-scripts.ts), so a claim is atomic and ONE round trip (EVALSHA through defineCommand).
+import { Redis, type ChainableCommander } from 'ioredis';
+import { assertTransition, BOX_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../core/boxes/box.js';
+import { CacError } from '../../errors.js';
+import type {
+  BoxStore,
+  ClaimOptions,
+  ListFilter,
+  PoolCounts,
+  PoolHealth,
+  PoolStats,
+  TransitionOptions,
+  UpdateOptions,
+} from '../../ports/box-store.js';
+import { newBoxId } from '../../util/ids.js';
+import { decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
+import { CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, RELEASE_LOCK } from './redis-scripts.js';
+
+type Script = (...args: Array<string | number>) => Promise<unknown>;
+
+/** The commands defineCommand adds to the client. */
+interface Scripts {
+  cacCreateBox: Script;
+  cacClaimStandby: Script;
+  cacCasBox: Script;
+  cacExtendLock: Script;
+  cacReleaseLock: Script;
+}
+
+export interface RedisStoreOptions {
+  /** Prepended to every key; default `cac:`. */
+  prefix?: string;
+}
+
+/** Results of a pipeline or MULTI; the first command error is thrown. */
+async function run(batch: ChainableCommander): Promise<unknown[]> {
+  const replies = (await batch.exec()) ?? [];
+  return replies.map(([error, value]) => {
+    if (error) throw error;
+    return value;
+  });
+}
+
+const int = (value: string | undefined): number => (value === undefined ? 0 : Number(value));
+
+export class RedisAgentBoxStore implements BoxStore {
+  private readonly prefix: string;
+  private readonly keys: ReturnType<typeof redisKeys>;
+  private readonly scripts: Scripts;
+
+  /** Takes ownership of `client`: close() quits it. */
+  constructor(
+    private readonly client: Redis,
+    opts: RedisStoreOptions = {},
+  ) {
+    this.prefix = opts.prefix ?? 'cac:';
+    this.keys = redisKeys(this.prefix);
+    client.defineCommand('cacCreateBox', { numberOfKeys: 4, lua: CREATE_BOX });
+    client.defineCommand('cacClaimStandby', { numberOfKeys: 2, lua: CLAIM_STANDBY });
+    client.defineCommand('cacCasBox', { numberOfKeys: 1, lua: CAS_BOX });
+    client.defineCommand('cacExtendLock', { numberOfKeys: 1, lua: EXTEND_LOCK });
+    client.defineCommand('cacReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+    this.scripts = client as unknown as Scripts;
+  }
+
+  /** A store on a new connection to `url` (`redis://…` or `rediss://…`). */
+  static connect(url: string, opts: RedisStoreOptions = {}): RedisAgentBoxStore {
+    return new RedisAgentBoxStore(new Redis(url), opts);
+  }
+
+  async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
+    const box = newBoxRecord(input, newBoxId(), opts.idempotencyKey);
+    const k = this.keys;
+    const reply = await this.scripts.cacCreateBox(
+      k.idem(opts.idempotencyKey),
+      k.box(box.id),
+      k.index(box.poolKey, box.state),
+      k.pools,
+      this.prefix,
+      box.id,
+      box.poolKey,
+      box.createdAt,
+      ...encodeFields(box).set,
+    );
+    const created = this.decode(reply);
+    if (!created) throw new CacError('ERR_STORE', `Redis did not return the box recorded under ${opts.idempotencyKey}`);
+    return created;
+  }
+
+  async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
+    const k = this.keys;
+    const reply = await this.scripts.cacClaimStandby(
+      k.index(poolKey, 'standby'),
+      k.index(poolKey, 'claimed'),
+      this.prefix,
+      opts.claimant,
+      opts.now + opts.leaseMs,
+      opts.now,
+    );
+    return this.decode(reply);
+  }
+
+  async transition(id: string, opts: TransitionOptions): Promise<Box | null> {
+    assertTransition(opts.from, opts.to);
+    return this.cas(id, { state: opts.from, fence: opts.fence, to: opts.to, patch: opts.patch ?? {}, now: opts.now });
+  }
+
+  async update(id: string, opts: UpdateOptions): Promise<Box | null> {
+    return this.cas(id, { state: opts.state, fence: opts.fence, patch: opts.patch, now: opts.now });
+  }
+
+  private async cas(id: string, c: { state?: BoxState; fence?: number; to?: BoxState; patch: BoxPatch; now: number }): Promise<Box | null> {
+    const { set, del } = encodeFields(c.patch);
+    const fence = c.fence === undefined ? '' : String(c.fence);
+    const reply = await this.scripts.cacCasBox(this.keys.box(id), this.prefix, id, c.state ?? '', fence, c.to ?? '', c.now, set.length, ...set, ...del);
+    return this.decode(reply);
+  }
+
+  private decode(reply: unknown): Box | null {
+    const record = pairsToRecord(reply);
+    return record ? decodeBox(record) : null;
+  }
+
+  async get(id: string): Promise<Box | null> {
+    return decodeBox(await this.client.hgetall(this.keys.box(id)));
+  }
+
+  async list(filter: ListFilter = {}): Promise<Box[]> {
+    const pools = filter.poolKey !== undefined ? [filter.poolKey] : await this.client.smembers(this.keys.pools);
+    const states = filter.states ?? BOX_STATES;
+    const indexes = this.client.pipeline();
+    for (const pool of pools) for (const state of states) indexes.zrange(this.keys.index(pool, state), 0, -1);
+    const ids = (await run(indexes)).flatMap((reply) => (Array.isArray(reply) ? reply.filter((id): id is string => typeof id === 'string') : []));
+    if (ids.length === 0) return [];
+    const hashes = this.client.pipeline();
+    for (const id of ids) hashes.hgetall(this.keys.box(id));
+    const boxes = (await run(hashes)).map((reply) => (reply && typeof reply === 'object' ? decodeBox(reply as Record<string, string>) : null));
+    return boxes.filter((b): b is Box => b !== null).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  async poolCounts(poolKey: string): Promise<PoolCounts> {
+    const batch = this.client.pipeline();
+    for (const state of BOX_STATES) batch.zcard(this.keys.index(poolKey, state));
+    const replies = await run(batch);
+    return Object.fromEntries(BOX_STATES.map((state, i) => [state, Number(replies[i] ?? 0)])) as PoolCounts;
+  }
+
+  async acquireLock(name: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.client.set(this.keys.lock(name), token, 'PX', ttlMs, 'NX')) === 'OK';
+  }
+
+  async extendLock(name: string, token: string, ttlMs: number): Promise<boolean> {
+    return (await this.scripts.cacExtendLock(this.keys.lock(name), token, ttlMs)) === 1;
+  }
+
+  async releaseLock(name: string, token: string): Promise<boolean> {
+    return (await this.scripts.cacReleaseLock(this.keys.lock(name), token)) === 1;
+  }
+
+  async recordFailure(poolKey: string, now: number): Promise<number> {
+    const key = this.keys.health(poolKey);
+    const [count] = await run(this.client.multi().hincrby(key, 'consecutiveFailures', 1).hset(key, 'lastFailureAt', now));
+    return Number(count);
+  }
+
+  async resetFailures(poolKey: string): Promise<void> {
+    await this.client.hset(this.keys.health(poolKey), 'consecutiveFailures', 0);
+  }
+
+  async setPaused(poolKey: string, paused: boolean): Promise<void> {
+    await this.client.hset(this.keys.health(poolKey), 'paused', paused ? 1 : 0);
+  }
+
+  async getPoolHealth(poolKey: string): Promise<PoolHealth> {
+    const h = await this.client.hgetall(this.keys.health(poolKey));
+    return {
+      consecutiveFailures: int(h.consecutiveFailures),
+      lastFailureAt: h.lastFailureAt === undefined ? null : Number(h.lastFailureAt),
+      paused: h.paused === '1',
+    };
+  }
+
+  async recordClaim(poolKey: string, claim: { warm: boolean; latencyMs: number }): Promise<void> {
+    const key = this.keys.stats(poolKey);
+    await run(
+      this.client
+        .multi()
+        .hincrby(key, claim.warm ? 'warmClaims' : 'coldClaims', 1)
+        .hincrby(key, 'claimLatencyMsTotal', Math.round(claim.latencyMs))
+        .hincrby(key, 'claimCount', 1),
+    );
+  }
+
+  async recordProvision(poolKey: string, provision: { latencyMs: number }): Promise<void> {
+    const key = this.keys.stats(poolKey);
+    await run(this.client.multi().hincrby(key, 'provisionLatencyMsTotal', Math.round(provision.latencyMs)).hincrby(key, 'provisionCount', 1));
+  }
+
+  async poolStats(poolKey: string): Promise<PoolStats> {
+    const h = await this.client.hgetall(this.keys.stats(poolKey));
+    return {
+      warmClaims: int(h.warmClaims),
+      coldClaims: int(h.coldClaims),
+      claimLatencyMsTotal: int(h.claimLatencyMsTotal),
+      claimCount: int(h.claimCount),
+      provisionLatencyMsTotal: int(h.provisionLatencyMsTotal),
+      provisionCount: int(h.provisionCount),
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit();
+  }
+}

@@ -1,0 +1,21 @@
+// Builds the local DevcontainerEngine from [engine] config and the environment.
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { DevcontainerCliEngine } from '../adapters/engine/devcontainer-cli.js';
+import { devcontainerCli } from '../adapters/engine/cli-path.js';
+import type { Host } from '../ports/host.js';
+
+export function engineEnv(config: Config, env: Record<string, string | undefined>): Record<string, string> {
+  const host = config.engine.host ?? env.DOCKER_HOST;
+  return host ? { DOCKER_HOST: host } : {};
+}
+
+export function localEngine(config: Config, host: Host, env: Record<string, string | undefined>, stateDir: string): DevcontainerCliEngine {
+  return new DevcontainerCliEngine({
+    host,
+    cli: [process.execPath, devcontainerCli().script],
+    dockerPath: config.engine.docker_path,
+    env: engineEnv(config, env),
+    logDir: join(stateDir, 'logs'),
+  });
+}

@@ -1,0 +1,34 @@
+// What agent injection reports per agent (the `agents` array of every lifecycle result).
+import type { AgentKind } from '../../config/kinds.js';
+
+export type AgentStatus = 'ok' | 'skipped' | 'warning';
+
+export interface AgentResult {
+  agent: AgentKind;
+  status: AgentStatus;
+  /** Host prerequisites passed (config material present, or an allow-listed auth env var set). */
+  validated: boolean;
+  /** Container paths written. */
+  copied: string[];
+  /** The agent CLI was installed by this run. */
+  installed: boolean;
+  warnings: string[];
+}
+
+/** The running container agents are injected into. */
+export interface ContainerTarget {
+  containerId: string;
+  remoteUser: string;
+  remoteWorkspaceFolder: string;
+  /** The workspace folder on the host (rewritten to remoteWorkspaceFolder inside agent state). */
+  workspace: string;
+}
+
+/** Lifecycle events that may inject agents. */
+export type AgentEvent = 'start' | 'rebuild';
+
+/** Injects the enabled agents; never throws for an agent's failure (those are warnings). */
+export type AgentInjector = (target: ContainerTarget, event: AgentEvent, signal?: AbortSignal) => Promise<AgentResult[]>;
+
+/** Copies refreshed credentials back before a container stops or goes away. */
+export type AgentSyncBack = (target: ContainerTarget, signal?: AbortSignal) => Promise<string[]>;

@@ -1,0 +1,132 @@
+// The box record and its state machine (POOLS.md "States"). Pure: the stores and the planner share it.
+import { CacError } from '../../errors.js';
+
+export const BOX_STATES = ['requested', 'provisioning', 'standby', 'claimed', 'ready', 'releasing', 'destroyed', 'failed'] as const;
+
+export type BoxState = (typeof BOX_STATES)[number];
+
+/** Where to reach a box over SSH; `hostKey` is the pinned OpenSSH public key line. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  user: string;
+  hostKey: string;
+}
+
+/** One timed provisioning sub-step (vm_create, boot, repo, devcontainer_up, agents). */
+export interface BoxStep {
+  name: string;
+  startedAt: number;
+  durationMs: number;
+  ok: boolean;
+  error?: string;
+}
+
+/** A box record. Times are ms since the epoch. */
+export interface Box {
+  id: string;
+  poolKey: string;
+  repoUrl: string;
+  baseBranch: string;
+  branch: string;
+  state: BoxState;
+  claimant: string | null;
+  leaseExpiresAt: number | null;
+  /** Fencing token: incremented on each claim; later writes compare it. */
+  fence: number;
+  idempotencyKey: string;
+  vmRef: string | null;
+  sshTarget: SshTarget | null;
+  steps: BoxStep[];
+  error: string | null;
+  /** Whether the claim was warm (from standby); null until claimed. */
+  warm: boolean | null;
+  createdAt: number;
+  updatedAt: number;
+  claimedAt: number | null;
+  readyAt: number | null;
+  /** Provisioning deadline: past it, reconcile fails the box. */
+  deadlineAt: number;
+}
+
+/** What a caller gives to record a new box (always `requested`). */
+export interface NewBox {
+  repoUrl: string;
+  baseBranch: string;
+  /** The branch to check out; defaults to the base branch. */
+  branch?: string;
+  deadlineAt: number;
+  now: number;
+  /** A cold request: the box is made for this claimant (fence 1, warm false) and never enters standby. */
+  claimant?: string;
+  leaseExpiresAt?: number;
+}
+
+/** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
+export type BoxPatch = Partial<
+  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'error' | 'warm' | 'readyAt' | 'deadlineAt'>
+>;
+
+const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {
+  requested: ['provisioning', 'failed', 'releasing'],
+  // ready straight from provisioning is the cold path: the box was created for its claimant
+  provisioning: ['standby', 'ready', 'failed', 'releasing'],
+  standby: ['claimed', 'failed', 'releasing'],
+  claimed: ['ready', 'failed', 'releasing'],
+  ready: ['releasing'],
+  releasing: ['destroyed'],
+  failed: ['releasing'],
+  destroyed: [],
+};
+
+/** Whether the state machine allows `from → to`. */
+export function canTransition(from: BoxState, to: BoxState): boolean {
+  return NEXT[from].includes(to);
+}
+
+/** Throws ERR_INVALID_TRANSITION for a move the state machine forbids (a bug, not a lost race). */
+export function assertTransition(from: BoxState, to: BoxState): void {
+  if (!canTransition(from, to)) {
+    throw new CacError('ERR_INVALID_TRANSITION', `a box cannot go from ${from} to ${to}`, {
+      details: { from, to, allowed: NEXT[from] },
+    });
+  }
+}
+
+/** A pool is keyed by repository and base branch. */
+export function poolKeyOf(repoUrl: string, baseBranch: string): string {
+  return `${repoUrl}#${baseBranch}`;
+}
+
+/** The box after a patch; `undefined` values leave a field as it is. */
+export function applyPatch(box: Box, patch: BoxPatch, now: number): Box {
+  const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as BoxPatch;
+  return { ...box, ...defined, updatedAt: now };
+}
+
+/** The record a store writes for a new box. */
+export function newBoxRecord(input: NewBox, id: string, idempotencyKey: string): Box {
+  const cold = input.claimant !== undefined;
+  return {
+    id,
+    poolKey: poolKeyOf(input.repoUrl, input.baseBranch),
+    repoUrl: input.repoUrl,
+    baseBranch: input.baseBranch,
+    branch: input.branch ?? input.baseBranch,
+    state: 'requested',
+    claimant: input.claimant ?? null,
+    leaseExpiresAt: input.leaseExpiresAt ?? null,
+    fence: cold ? 1 : 0,
+    idempotencyKey,
+    vmRef: null,
+    sshTarget: null,
+    steps: [],
+    error: null,
+    warm: cold ? false : null,
+    createdAt: input.now,
+    updatedAt: input.now,
+    claimedAt: cold ? input.now : null,
+    readyAt: null,
+    deadlineAt: input.deadlineAt,
+  };
+}

@@ -1,0 +1,40 @@
+// Inputs and results of the lifecycle use cases (the `--json` documents of up/start/stop/...).
+import type { DevcontainerEngine, WorkspaceRef } from '../../ports/engine.js';
+import type { Reporter } from '../../ports/reporter.js';
+import type { AgentInjector, AgentResult, AgentSyncBack } from '../agents/result.js';
+
+export type LifecycleAction = 'created' | 'reused' | 'started' | 'stopped' | 'removed' | 'rebuilt' | 'none';
+
+export interface LifecycleResult {
+  outcome: 'success';
+  action: LifecycleAction;
+  containerId: string | null;
+  remoteUser: string | null;
+  remoteWorkspaceFolder: string | null;
+  workspace: string;
+  configFile: string;
+  durationMs: number;
+  agents: AgentResult[];
+  /** Present for no-op outcomes, e.g. "nothing to stop". */
+  message?: string;
+  /** Credential files copied back to the host before stop/down. */
+  syncedBack?: string[];
+}
+
+export interface LifecycleDeps {
+  engine: DevcontainerEngine;
+  reporter: Reporter;
+  now: () => number;
+  /** Agent injection after up/start/rebuild; absent when agents are off. */
+  agents?: AgentInjector;
+  /** Credential sync-back before stop/down; absent when off. */
+  syncBack?: AgentSyncBack;
+}
+
+export interface LifecycleOptions {
+  signal?: AbortSignal;
+  /** --no-agents: skip injection this once. */
+  noAgents?: boolean;
+}
+
+export type { WorkspaceRef };

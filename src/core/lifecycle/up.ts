@@ -1,0 +1,86 @@
+// up / start / rebuild: the devcontainer CLI does the work; cac decides what happened, cleans up an
+// interrupted create, and runs agent injection after.
+import { CacError, isAbortError } from '../../errors.js';
+import type { ContainerInfo, EngineEvent, UpResult, WorkspaceRef } from '../../ports/engine.js';
+import type { Reporter } from '../../ports/reporter.js';
+import type { AgentEvent } from '../agents/result.js';
+import type { LifecycleAction, LifecycleDeps, LifecycleOptions, LifecycleResult } from './types.js';
+
+export async function up(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
+  const started = deps.now();
+  const before = await deps.engine.find(ws, signalOf(opts));
+  const action: LifecycleAction = !before ? 'created' : before.running ? 'reused' : 'started';
+  const result = await runUp(deps, ws, before, opts, {});
+  return finish(deps, ws, result, action, 'start', started, opts);
+}
+
+export async function start(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
+  const started = deps.now();
+  const before = await deps.engine.find(ws, signalOf(opts));
+  if (!before) {
+    throw new CacError('ERR_NO_CONTAINER', `no dev container for ${ws.folder}`, { hint: `create it with 'cac up ${ws.folder}'` });
+  }
+  const result = await runUp(deps, ws, before, opts, { expectExisting: true });
+  return finish(deps, ws, result, before.running ? 'reused' : 'started', 'start', started, opts);
+}
+
+export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions & { noCache?: boolean } = {}): Promise<LifecycleResult> {
+  const started = deps.now();
+  const result = await runUp(deps, ws, undefined, opts, { removeExisting: true, buildNoCache: opts.noCache === true });
+  return finish(deps, ws, result, 'rebuilt', 'rebuild', started, opts);
+}
+
+async function runUp(
+  deps: LifecycleDeps,
+  ws: WorkspaceRef,
+  before: ContainerInfo | undefined,
+  opts: LifecycleOptions,
+  flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean },
+): Promise<UpResult> {
+  try {
+    return await deps.engine.up(ws, { ...flags, ...signalOf(opts), onEvent: forward(deps.reporter) });
+  } catch (e) {
+    // an interrupted or failed create must not leave a half-made container behind
+    if (!before || flags.removeExisting) await removeLeftover(deps, ws, isAbortError(e));
+    throw e;
+  }
+}
+
+async function removeLeftover(deps: LifecycleDeps, ws: WorkspaceRef, interrupted: boolean): Promise<void> {
+  const left = await deps.engine.find(ws).catch(() => undefined);
+  if (!left) return;
+  await deps.engine.remove(left.id, { volumes: true }).catch(() => undefined);
+  deps.reporter.emit({ type: 'info', message: `removed the ${interrupted ? 'interrupted' : 'failed'} container ${left.id.slice(0, 12)}` });
+}
+
+async function finish(
+  deps: LifecycleDeps,
+  ws: WorkspaceRef,
+  r: UpResult,
+  action: LifecycleAction,
+  event: AgentEvent,
+  started: number,
+  opts: LifecycleOptions,
+): Promise<LifecycleResult> {
+  const target = { containerId: r.containerId, remoteUser: r.remoteUser, remoteWorkspaceFolder: r.remoteWorkspaceFolder, workspace: ws.folder };
+  const agents = deps.agents && !opts.noAgents ? await deps.agents(target, event, opts.signal) : [];
+  return {
+    outcome: 'success',
+    action,
+    containerId: r.containerId,
+    remoteUser: r.remoteUser,
+    remoteWorkspaceFolder: r.remoteWorkspaceFolder,
+    workspace: ws.folder,
+    configFile: ws.configFile,
+    durationMs: deps.now() - started,
+    agents,
+  };
+}
+
+function forward(reporter: Reporter): (e: EngineEvent) => void {
+  return (e) => reporter.emit(e.type === 'log' ? { type: 'log', source: 'devcontainer', line: e.line } : e);
+}
+
+export function signalOf(opts: { signal?: AbortSignal }): { signal?: AbortSignal } {
+  return opts.signal ? { signal: opts.signal } : {};
+}

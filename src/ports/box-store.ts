@@ -1,0 +1,102 @@
+// BoxStore: where boxes and pools are recorded, and the atomic operations the allocator and the
+// reconciler need (POOLS.md rules 1, 2, 4, 6). SQLite (transactions) and Redis (Lua) implement it and
+// pass one contract suite (test/integration/store/contract.ts).
+import type { Box, BoxPatch, BoxState, NewBox } from '../core/boxes/box.js';
+
+/** Boxes of one pool by state. */
+export type PoolCounts = Record<BoxState, number>;
+
+/** Failure bookkeeping that drives backoff and the hard limit (POOLS.md rule 6). */
+export interface PoolHealth {
+  consecutiveFailures: number;
+  lastFailureAt: number | null;
+  paused: boolean;
+}
+
+/** Counters behind `cac pool status`. */
+export interface PoolStats {
+  warmClaims: number;
+  coldClaims: number;
+  claimLatencyMsTotal: number;
+  claimCount: number;
+  provisionLatencyMsTotal: number;
+  provisionCount: number;
+}
+
+export interface ClaimOptions {
+  /** Who holds the box (a user or session id). */
+  claimant: string;
+  /** The lease lasts this long from `now`. */
+  leaseMs: number;
+  now: number;
+}
+
+export interface TransitionOptions {
+  /** The state the caller believes the box is in; a mismatch is a lost race. */
+  from: BoxState;
+  /** When given, the box's fence must equal it (a write from before a reassignment loses). */
+  fence?: number;
+  to: BoxState;
+  patch?: BoxPatch;
+  now: number;
+}
+
+export interface UpdateOptions {
+  /** When given, the box must still be in this state. */
+  state?: BoxState;
+  /** When given, the box's fence must equal it. */
+  fence?: number;
+  patch: BoxPatch;
+  now: number;
+}
+
+export interface ListFilter {
+  poolKey?: string;
+  /** Only these states; all states when absent. */
+  states?: readonly BoxState[];
+}
+
+export interface BoxStore {
+  /** Records a `requested` box. The same idempotency key returns the existing record, never a second one. */
+  createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box>;
+  /**
+   * In ONE atomic operation: takes the oldest standby box of the pool, makes it `claimed` by `claimant`
+   * with a lease, `warm: true`, and increments its fence. Null when the pool has no standby box.
+   */
+  claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null>;
+  /**
+   * Compare-and-set of the state (and the fence when given), applying `patch`. Null when the box is
+   * missing or the comparison fails; throws ERR_INVALID_TRANSITION only for a move the state machine forbids.
+   */
+  transition(id: string, opts: TransitionOptions): Promise<Box | null>;
+  /** Patches a box without changing its state (steps, vmRef, sshTarget); null on a missing box or a failed comparison. */
+  update(id: string, opts: UpdateOptions): Promise<Box | null>;
+  /** One box, or null. */
+  get(id: string): Promise<Box | null>;
+  /** Boxes matching the filter, oldest first. */
+  list(filter?: ListFilter): Promise<Box[]>;
+  /** How many boxes of the pool are in each state. */
+  poolCounts(poolKey: string): Promise<PoolCounts>;
+  /** Takes the named lease lock for `ttlMs` unless someone holds it (any token); true when taken. */
+  acquireLock(name: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Extends the lock to `ttlMs` from now, only while `token` still holds it. */
+  extendLock(name: string, token: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lock only when `token` holds it (compare-and-delete). */
+  releaseLock(name: string, token: string): Promise<boolean>;
+  /** Counts one more failure in a row for the pool; returns the new consecutive count. */
+  recordFailure(poolKey: string, now: number): Promise<number>;
+  /** Clears the pool's consecutive failures (after a success, or on resume). */
+  resetFailures(poolKey: string): Promise<void>;
+  /** Pauses (no creates) or resumes the pool. */
+  setPaused(poolKey: string, paused: boolean): Promise<void>;
+  /** The pool's failure count, last failure time and pause flag (zeros for an unknown pool). */
+  getPoolHealth(poolKey: string): Promise<PoolHealth>;
+  /** Counts one claim, warm or cold, and its latency. */
+  recordClaim(poolKey: string, claim: { warm: boolean; latencyMs: number }): Promise<void>;
+  /** Counts one finished provisioning and its latency. */
+  recordProvision(poolKey: string, provision: { latencyMs: number }): Promise<void>;
+  /** The pool's claim and provisioning counters (zeros for an unknown pool). */
+  poolStats(poolKey: string): Promise<PoolStats>;
+  /** Releases the connection or file handle. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+// DevcontainerEngine: dev containers on a Host, backed by the reference devcontainer CLI plus the
+// docker CLI for what it lacks (find, stop, remove, list).
+
+/** A workspace and the devcontainer.json that describes it, both absolute paths on the engine's host. */
+export interface WorkspaceRef {
+  folder: string;
+  configFile: string;
+}
+
+export interface ContainerInfo {
+  id: string;
+  /** Engine state: running, exited, created, paused, restarting, dead. */
+  state: string;
+  running: boolean;
+  image: string;
+  /** ISO timestamp of creation. */
+  createdAt: string;
+  /** devcontainer.local_folder label. */
+  workspace: string | undefined;
+  /** devcontainer.config_file label. */
+  configFile: string | undefined;
+  /** The remote user from the devcontainer.metadata label, when known. */
+  remoteUser: string | undefined;
+}
+
+/** Progress from the engine while it works (mapped to Reporter events by core). */
+export type EngineEvent =
+  | { type: 'step.start'; id: string; title: string }
+  | { type: 'step.ok'; id: string }
+  | { type: 'step.fail'; id: string }
+  | { type: 'log'; line: string };
+
+export interface UpOptions {
+  /** Remove an existing container first (rebuild). */
+  removeExisting?: boolean;
+  /** Build without the cache. */
+  buildNoCache?: boolean;
+  /** Fail when no container exists (start). */
+  expectExisting?: boolean;
+  signal?: AbortSignal;
+  onEvent?: (event: EngineEvent) => void;
+}
+
+export interface UpResult {
+  containerId: string;
+  remoteUser: string;
+  remoteWorkspaceFolder: string;
+}
+
+export interface DevcontainerEngine {
+  /** The cac-managed container of this workspace, running or not. */
+  find(ws: WorkspaceRef, opts?: { signal?: AbortSignal }): Promise<ContainerInfo | undefined>;
+  /** Build if needed, create or reuse, start, run lifecycle commands. Throws CacError on failure. */
+  up(ws: WorkspaceRef, opts?: UpOptions): Promise<UpResult>;
+  /** Stop a container (a stopped one is left as it is). */
+  stop(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Remove a container, optionally with its anonymous volumes. */
+  remove(id: string, opts?: { volumes?: boolean; signal?: AbortSignal }): Promise<void>;
+  /** Run a command as the remote user in the workspace folder; resolves with its exit code. */
+  exec(ws: WorkspaceRef, argv: readonly string[], opts?: { signal?: AbortSignal; inherit?: boolean; stdin?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /** cac-managed containers; only running ones unless `all`. */
+  list(opts?: { all?: boolean; signal?: AbortSignal }): Promise<ContainerInfo[]>;
+  /** Throws ERR_ENGINE_UNREACHABLE with a hint when no engine answers. */
+  ping(opts?: { signal?: AbortSignal }): Promise<string>;
+}
