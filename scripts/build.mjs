@@ -23,6 +23,8 @@ await build({
   external: ['better-sqlite3', 'ssh2', 'ioredis', 'cpu-features', '@devcontainers/cli', 'prom-client'],
   banner: { js: "import { createRequire as __cacRequire } from 'node:module'; const require = __cacRequire(import.meta.url);" },
   chunkNames: 'chunks/[name]-[hash]',
+  // ESM builds first: UMD builds (jsonc-parser) hide their requires from the bundler
+  mainFields: ['module', 'main'],
   define: { __CAC_VERSION__: JSON.stringify(pkg.version) },
   sourcemap: true,
   logLevel: 'warning',

@@ -51,6 +51,7 @@ export async function runBin(
     env: { NO_COLOR: '1', ...opts.env },
     cwd: opts.cwd ?? REPO_ROOT,
     reject: false,
+    stripFinalNewline: false,
     ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
     timeout: opts.timeoutMs ?? 300_000,
   });

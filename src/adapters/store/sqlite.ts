@@ -64,7 +64,7 @@ export class SqliteAgentBoxStore implements BoxStore {
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
     return this.tx(() => {
       const existing = this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(opts.idempotencyKey);
-      if (existing) return JSON.parse(existing.body) as Box;
+      
       const box = newBoxRecord(input, newBoxId(), opts.idempotencyKey);
       this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)')
         .run(box.id, box.idempotencyKey, box.poolKey, box.state, box.createdAt, JSON.stringify(box));

@@ -20,8 +20,9 @@ export async function start(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifecyc
   if (!before) {
     throw new CacError('ERR_NO_CONTAINER', `no dev container for ${ws.folder}`, { hint: `create it with 'cac up ${ws.folder}'` });
   }
+  const action: LifecycleAction = before.running ? 'reused' : 'started';
   const result = await runUp(deps, ws, before, opts, { expectExisting: true });
-  return finish(deps, ws, result, before.running ? 'reused' : 'started', 'start', started, opts);
+  return finish(deps, ws, result, action, 'start', started, opts);
 }
 
 export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions & { noCache?: boolean } = {}): Promise<LifecycleResult> {

@@ -1,0 +1,202 @@
+# shellcheck shell=bash
+# Test images without a registry: debootstrap a rootfs, configure it in a chroot, `tar | docker import`.
+# Sourced by scripts/infra (uses INFRA, LIB, BASE_IMAGE, BOX_IMAGE, log, die, now, since, is_root,
+# is_debian). Each image carries LABEL cac.recipe=<sha256 of its recipe + the host inputs>; it is
+# rebuilt only when that label differs from the current hash or the image is missing.
+
+SUITE=bookworm
+HOST_CAS=/usr/local/share/ca-certificates
+CA_BUNDLE=/etc/ssl/certs/ca-certificates.crt
+# The functions whose text is the shared part of every image's recipe (hashed with `declare -f`,
+# so editing a comment does not trigger a rebuild, editing a command does).
+RECIPE_COMMON=(apt_mirror apt_security_mirror debootstrap_rootfs rootfs_common copy_host_node
+  add_sudoer finish_rootfs import_rootfs)
+
+# The Debian archive apt already uses: first http(s) URI ending in /debian in the host's apt sources
+# (deb822 *.sources or one-line *.list). Never hard-coded: each network has its own mirror.
+apt_mirror() {
+  local u
+  u=$({ cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/{for(i=2;i<=NF;i++)print $i}'
+    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+      awk '/^deb /{print ($2 ~ /^\[/ ? $3 : $2)}'; } |
+    grep -E '^https?://' | grep -v -- '-security' | grep -iE '/debian/?$' | head -1) || true
+  [ -n "$u" ] || die "no Debian mirror found in the host's apt sources"
+  echo "${u%/}"
+}
+
+# The security archive from the host's sources too; else the usual sibling of the main mirror.
+apt_security_mirror() {
+  local u m
+  u=$({ cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk '/^URIs:/{for(i=2;i<=NF;i++)print $i}'
+    cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null |
+      awk '/^deb /{print ($2 ~ /^\[/ ? $3 : $2)}'; } |
+    grep -E '^https?://.*/debian-security/?$' | head -1) || true
+  if [ -n "$u" ]; then echo "${u%/}"; else m=$(apt_mirror) && echo "${m%/debian}/debian-security"; fi
+}
+
+npm_dir() { dirname "$(dirname "$(readlink -f "$(command -v npm)")")"; }  # .../node_modules/npm
+
+# What an image takes from the host besides its recipe: mirror, Node/npm, the extra CA files.
+# Computed once per run (no npm spawn) so a warm `up` stays fast; call it once outside $(...) so
+# the result is kept in HOST_INPUTS.
+host_inputs() {
+  if [ -z "${HOST_INPUTS:-}" ]; then
+    HOST_INPUTS=$(
+      echo "mirror $(apt_mirror) $(apt_security_mirror)"
+      echo "node $(node --version) npm $(grep -m1 '"version"' "$(npm_dir)/package.json")"
+      if [ -d "$HOST_CAS" ]; then (cd "$HOST_CAS" && find . -type f | LC_ALL=C sort | xargs -r sha256sum); fi
+    )
+  fi
+  printf '%s\n' "$HOST_INPUTS"
+}
+
+recipe_hash() {  # $1 = base|box
+  {
+    declare -f "${RECIPE_COMMON[@]}" "build_$1"
+    if [ "$1" = box ]; then cat "$LIB/box-entrypoint"; fi
+    host_inputs
+  } | sha256sum | cut -c1-64
+}
+
+image_state() {  # $1 = tag, $2 = expected hash -> ok|stale|missing
+  local have
+  have=$(docker image inspect -f '{{index .Config.Labels "cac.recipe"}}' "$1" 2>/dev/null) || {
+    echo missing
+    return
+  }
+  if [ "$have" = "$2" ]; then echo ok; else echo stale; fi
+}
+
+# A failed debootstrap can leave /proc, /sys... mounted inside the rootfs: unmount them first and never
+# let rm cross into another filesystem.
+rm_rootfs() {
+  local mnt
+  [ -e "$1" ] || return 0
+  awk -v p="$1/" 'index($2, p) == 1 {print $2}' /proc/mounts | sort -r |
+    while read -r mnt; do umount -l "$mnt" || true; done
+  rm -rf --one-file-system "$1"
+}
+
+debootstrap_rootfs() {  # $1 = rootfs, $2 = comma-separated extra packages
+  local log_file=$INFRA/debootstrap-${1##*/rootfs-}.log t
+  t=$(now)
+  mkdir -p "$INFRA/cache/debs"
+  debootstrap --variant=minbase --include="$2" --cache-dir="$INFRA/cache/debs" \
+    "$SUITE" "$1" "$(apt_mirror)" >"$log_file" 2>&1 || die "debootstrap failed, see $log_file"
+  log "  debootstrap: $(since "$t")"
+}
+
+rootfs_common() {  # $1 = rootfs: host CAs, Node
+  local r=$1
+  # The network inspects HTTPS with its own CA, trusted by the host via this folder; without it
+  # curl/npm in a container fail (SELF_SIGNED_CERT_IN_CHAIN) or hang.
+  if [ -d "$HOST_CAS" ]; then cp -a "$HOST_CAS/." "$r/usr/local/share/ca-certificates/"; fi
+  # update-ca-certificates uses mktemp: a host TMPDIR that does not exist in the chroot breaks it.
+  env -u TMPDIR chroot "$r" update-ca-certificates >/dev/null 2>&1 || die "update-ca-certificates failed in $r"
+  # /etc/environment reaches ssh/login sessions (pam_env), where image ENV does not.
+  echo "NODE_EXTRA_CA_CERTS=$CA_BUNDLE" >>"$r/etc/environment"
+  copy_host_node "$r"
+}
+
+# The host's Node + npm (Debian's nodejs is 18 and far bigger); nodesource's build needs only libc/libstdc++.
+copy_host_node() {  # $1 = rootfs
+  local r=$1
+  install -D -m 755 "$(readlink -f "$(command -v node)")" "$r/usr/local/bin/node"
+  mkdir -p "$r/usr/local/lib/node_modules" "$r/usr/local/etc"
+  rm -rf "$r/usr/local/lib/node_modules/npm"
+  cp -a "$(npm_dir)" "$r/usr/local/lib/node_modules/npm"
+  ln -sf ../lib/node_modules/npm/bin/npm-cli.js "$r/usr/local/bin/npm"
+  ln -sf ../lib/node_modules/npm/bin/npx-cli.js "$r/usr/local/bin/npx"
+  echo "cafile=$CA_BUNDLE" >"$r/usr/local/etc/npmrc"  # npm's global config for prefix /usr/local
+}
+
+add_sudoer() {  # $1 = rootfs, $2 = user: passwordless sudo that keeps the CA variable
+  printf '%s ALL=(ALL) NOPASSWD:ALL\nDefaults env_keep += "NODE_EXTRA_CA_CERTS"\n' "$2" >"$1/etc/sudoers.d/$2"
+  chmod 440 "$1/etc/sudoers.d/$2"
+}
+
+finish_rootfs() {  # $1 = rootfs: apt sources for the same mirror, no caches or lists
+  local r=$1 m s
+  m=$(apt_mirror)
+  s=$(apt_security_mirror)
+  printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' \
+    "$m" "$SUITE" "$m" "$SUITE" "$s" "$SUITE" >"$r/etc/apt/sources.list"
+  rm -f "$r"/var/cache/apt/archives/*.deb "$r"/var/cache/apt/*.bin
+  rm -rf "$r"/var/lib/apt/lists/*
+  mkdir -p "$r/var/lib/apt/lists/partial"
+}
+
+import_rootfs() {  # $1 = rootfs, $2 = tag, $3 = hash, rest = extra `docker import -c` changes
+  local r=$1 tag=$2 hash=$3 c t args=()
+  shift 3
+  for c in "LABEL cac.recipe=$hash" 'ENV LANG=C.UTF-8' "ENV NODE_EXTRA_CA_CERTS=$CA_BUNDLE" \
+    'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' "$@"; do
+    args+=(-c "$c")
+  done
+  t=$(now)
+  tar -C "$r" -c . | docker import "${args[@]}" - "$tag" >/dev/null
+  log "  tar | docker import: $(since "$t")"
+}
+
+# cac-test/base:bookworm: what devcontainers in tests start from; user dev (1000:1000).
+build_base() {  # $1 = rootfs, $2 = tag, $3 = hash
+  local r=$1
+  debootstrap_rootfs "$r" ca-certificates,git,sudo,curl,tar,procps
+  rootfs_common "$r"
+  chroot "$r" groupadd -g 1000 dev
+  chroot "$r" useradd -m -u 1000 -g 1000 -d /home/dev -s /bin/bash dev
+  add_sudoer "$r" dev
+  finish_rootfs "$r"
+  import_rootfs "$r" "$2" "$3" 'CMD ["/bin/bash"]'
+}
+
+# cac-test/box:bookworm: a "remote box" reached over ssh as cac, with its own Docker engine inside.
+build_box() {  # $1 = rootfs, $2 = tag, $3 = hash
+  local r=$1
+  debootstrap_rootfs "$r" \
+    ca-certificates,git,openssh-server,openssh-client,docker.io,sudo,curl,iptables,procps,iproute2,xz-utils,pigz
+  rootfs_common "$r"
+  chroot "$r" useradd -m -u 1000 -U -s /bin/bash -G sudo,docker cac
+  chroot "$r" usermod -p '*' cac  # no password, but not locked: sshd refuses key login to locked accounts
+  add_sudoer "$r" cac
+  install -d -m 700 "$r/home/cac/.ssh"
+  install -m 600 /dev/null "$r/home/cac/.ssh/authorized_keys"
+  chroot "$r" chown -R cac:cac /home/cac/.ssh
+  cat >"$r/etc/ssh/sshd_config.d/cac.conf" <<'EOF'
+HostKey /etc/ssh/ssh_host_ed25519_key
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin no
+AllowUsers cac
+EOF
+  rm -f "$r"/etc/ssh/ssh_host_*  # each container makes its own at start (box-entrypoint)
+  install -m 755 "$LIB/box-entrypoint" "$r/usr/local/bin/box-entrypoint"
+  finish_rootfs "$r"
+  import_rootfs "$r" "$2" "$3" 'VOLUME /var/lib/docker' 'EXPOSE 22' \
+    'ENTRYPOINT ["/usr/local/bin/box-entrypoint"]'
+}
+
+ensure_images() {
+  local kind tag hash st t built=0
+  host_inputs >/dev/null
+  for kind in base box; do
+    if [ "$kind" = base ]; then tag=$BASE_IMAGE; else tag=$BOX_IMAGE; fi
+    hash=$(recipe_hash "$kind")
+    st=$(image_state "$tag" "$hash")
+    if [ "$st" = ok ]; then
+      log "image $tag: ok"
+      continue
+    fi
+    { is_root && is_debian; } || die "image $tag is $st; building it needs root on Debian (debootstrap, chroot)"
+    log "image $tag: $st, building from $(apt_mirror) ..."
+    t=$(now)
+    rm_rootfs "$INFRA/rootfs-$kind"
+    "build_$kind" "$INFRA/rootfs-$kind" "$tag" "$hash"
+    rm_rootfs "$INFRA/rootfs-$kind"  # the image has it all now; a rootfs is ~0.2-0.6 GB
+    log "image $tag: built in $(since "$t") ($(docker image inspect -f '{{.Size}}' "$tag" | awk '{printf "%d MB", $1/1e6}'))"
+    built=1
+  done
+  # The replaced image (if any) is now dangling; prune removes dangling images only.
+  if [ "$built" = 1 ]; then docker image prune -f >/dev/null; fi
+}

@@ -1,0 +1,147 @@
+// Effective agent config = preset baked in code + the user's `[agents.<kind>]` overrides (+ the
+// agent's own root variable, e.g. CODEX_HOME, in cac's environment). Pure: unit-tested per precedence case.
+import { posix } from 'node:path';
+import type { AgentKind } from '../../config/kinds.js';
+import { AGENT_KINDS } from '../../config/kinds.js';
+import type { AgentConfig, Config } from '../../config/schema.js';
+import { PRESETS, type MaterialRole, type PresetFile } from './presets.js';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** One host path to copy (a file, or a dir walked minus excludes). */
+export interface MaterialSpec {
+  /** Absolute host path. */
+  host: string;
+  /** Container path, `~/…` or absolute. */
+  container: string;
+  /** Outside the host home: a dir's contents land in the container root, a file under its name there. */
+  ontoRoot?: boolean;
+}
+
+/** What the preset knows about a particular host file (matched after walking dirs). */
+export interface KnownFile {
+  host: string;
+  container?: string;
+  role: MaterialRole;
+  syncBack: boolean;
+  rewrite?: PresetFile['rewrite'];
+}
+
+export interface EffectiveAgent {
+  kind: AgentKind;
+  enabled: boolean;
+  install: boolean;
+  installCommand: string;
+  /** The agent's config dir on the host (absolute) and in the container (`~/…` or absolute). */
+  hostRoot: string;
+  containerRoot: string;
+  material: MaterialSpec[];
+  known: KnownFile[];
+  /** Absolute host paths never copied. */
+  exclude: string[];
+  /** Names forwarded from cac's environment (allow-list). */
+  envForward: string[];
+  authEnv: string[];
+  probe: string[];
+  /** Where the copied material came from, for doctor. */
+  materialFrom: 'preset' | 'config' | 'env';
+  /** Config problems that do not stop the agent (reported as its warnings). */
+  warnings: string[];
+}
+
+// Forwarding these would break the container's shell or redirect the docker client itself.
+const RESERVED_ENV = /^(HOME|PATH|USER|LOGNAME|SHELL|PWD|OLDPWD|TERM|HOSTNAME|DOCKER_[A-Z_]*)$/;
+
+export function effectiveAgent(kind: AgentKind, agents: Config['agents'], env: Env, hostHome: string): EffectiveAgent {
+  const preset = PRESETS[kind];
+  const user: AgentConfig = agents[kind];
+  const envRoot = preset.rootEnv ? env[preset.rootEnv] : undefined;
+  const rootFromEnv = envRoot !== undefined && envRoot.startsWith('/');
+  const hostRoot = rootFromEnv ? posix.normalize(envRoot) : expandHost(preset.root, hostHome, hostHome);
+  const containerRoot = user.container_config_path ? containerPath(user.container_config_path) : preset.root;
+  const known = preset.files.map((f) => knownFile(f, hostRoot, hostHome, rootFromEnv));
+  const map = (host: string): MaterialSpec => {
+    const container = mapToContainer(host, known, hostRoot, containerRoot, hostHome);
+    return container === undefined ? { host, container: containerRoot, ontoRoot: true } : { host, container };
+  };
+  const listed = user.host_config_path ? user.host_config_path.map((p) => expandHost(p, hostRoot, hostHome)) : known.map((k) => k.host);
+  const reserved = user.env_forward.filter((n) => RESERVED_ENV.test(n));
+  return {
+    kind,
+    enabled: agents.enabled && user.enabled,
+    install: user.install,
+    installCommand: user.install_command ?? preset.install,
+    hostRoot,
+    containerRoot,
+    material: unique(listed).map(map),
+    known,
+    exclude: preset.exclude.map((e) => posix.join(hostRoot, e)),
+    envForward: unique(user.env_forward.filter((n) => !RESERVED_ENV.test(n))),
+    authEnv: preset.authEnv,
+    probe: preset.probe,
+    materialFrom: user.host_config_path ? 'config' : rootFromEnv ? 'env' : 'preset',
+    warnings: reserved.map((n) => `env_forward: ${n} is reserved and not forwarded`),
+  };
+}
+
+/** Every agent's effective config, in the canonical order codex, claude, cursor, gemini. */
+export function effectiveAgents(agents: Config['agents'], env: Env, hostHome: string): EffectiveAgent[] {
+  return AGENT_KINDS.map((k) => effectiveAgent(k, agents, env, hostHome));
+}
+
+/** Host paths: `~` is the host home, relative paths are relative to the agent's config dir. */
+export function expandHost(path: string, base: string, hostHome: string): string {
+  if (path === '~') return hostHome;
+  if (path.startsWith('~/')) return posix.join(hostHome, path.slice(2));
+  return posix.normalize(path.startsWith('/') ? path : posix.join(base, path));
+}
+
+/** Container paths stay `~/…` until the container user's real home is known; relative means under it. */
+export function containerPath(path: string): string {
+  if (path === '~' || path.startsWith('~/') || path.startsWith('/')) return path === '~' ? '~' : trimSlash(posix.normalize(path));
+  return `~/${trimSlash(posix.normalize(path))}`;
+}
+
+/** `~/…` → an absolute path under the container home. */
+export function expandContainer(path: string, home: string): string {
+  if (path === '~') return home;
+  return path.startsWith('~/') ? posix.join(home, path.slice(2)) : path;
+}
+
+/** `/home/me/.codex` → `~/.codex`, for messages. */
+export function shownHost(path: string, hostHome: string): string {
+  if (path === hostHome) return '~';
+  return path.startsWith(`${hostHome}/`) ? `~/${path.slice(hostHome.length + 1)}` : path;
+}
+
+export function isUnder(path: string, dir: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+function knownFile(f: PresetFile, hostRoot: string, hostHome: string, rootFromEnv: boolean): KnownFile {
+  const host = rootFromEnv && f.underRootEnv ? posix.join(hostRoot, f.underRootEnv) : expandHost(f.host, hostRoot, hostHome);
+  return { host, ...(f.container ? { container: f.container } : {}), role: f.role, syncBack: f.syncBack === true, ...(f.rewrite ? { rewrite: f.rewrite } : {}) };
+}
+
+// A file the preset places explicitly keeps its place; under the config dir → under the container
+// root; elsewhere in the home → the same place in the container home; outside the home: undefined.
+function mapToContainer(host: string, known: KnownFile[], hostRoot: string, containerRoot: string, hostHome: string): string | undefined {
+  const k = known.find((f) => f.host === host && f.container);
+  if (k?.container) return k.container;
+  if (isUnder(host, hostRoot)) return joinContainer(containerRoot, posix.relative(hostRoot, host));
+  if (isUnder(host, hostHome)) return joinContainer('~', posix.relative(hostHome, host));
+  return undefined;
+}
+
+export function joinContainer(base: string, rel: string): string {
+  if (rel === '' || rel === '.') return base;
+  return base === '~' ? `~/${rel}` : posix.join(base, rel);
+}
+
+function trimSlash(p: string): string {
+  return p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p;
+}
+
+function unique<T>(xs: readonly T[]): T[] {
+  return [...new Set(xs)];
+}

@@ -1,0 +1,140 @@
+// Reconcile = snapshot → pure plan → apply (POOLS.md rule 5). These planners only decide; the
+// reconciler applies destroys, fails and releases first, then creates.
+import type { PoolHealth } from '../../ports/box-store.js';
+import type { Box, BoxState } from './box.js';
+
+export interface PoolSpec {
+  repoUrl: string;
+  baseBranch: string;
+  minStandby: number;
+  maxInstances: number;
+  /** Creates per reconcile at most; default 5. */
+  maxBatch?: number;
+  /** Also bounds boxes already in flight, so a shortened timeout applies to them. */
+  provisionTimeoutMs: number;
+  /** How long a failed box is kept as evidence before it is destroyed. */
+  failedRetentionMs: number;
+  /** N failures in a row → no creates until lastFailureAt + N × this. */
+  backoffIntervalMs: number;
+  /** This many failures in a row stop creates until a person resumes the pool; default 3. */
+  hardFailureLimit?: number;
+}
+
+/** One consistent read of a pool: its box records and its health. */
+export interface PoolSnapshot {
+  boxes: readonly Box[];
+  health: PoolHealth;
+}
+
+export interface PlannedAction {
+  id: string;
+  reason: string;
+}
+
+export interface PoolPlan {
+  /** New boxes to record and provision. */
+  creates: number;
+  /** Failed boxes past retention: destroy the VM, then mark destroyed. */
+  destroys: PlannedAction[];
+  /** Boxes past their provisioning deadline: mark failed (each counts as a pool failure). */
+  fails: PlannedAction[];
+  /** Claimed or ready boxes past their lease: release them. */
+  releases: PlannedAction[];
+  /** Why no box may be created now (paused, hard limit, backoff). */
+  blocked?: string;
+  /** What the numbers were, for a dry run. */
+  notes: string[];
+}
+
+const IN_FLIGHT: readonly BoxState[] = ['requested', 'provisioning'];
+const HELD: readonly BoxState[] = ['claimed', 'ready'];
+
+const byAge = (a: Box, b: Box): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
+
+/** Why creates must wait, if they must. Failures planned in this round count as if already recorded. */
+function blockedReason(spec: PoolSpec, health: PoolHealth, newFailures: number, now: number): string | undefined {
+  const failures = health.consecutiveFailures + newFailures;
+  const lastFailureAt = newFailures > 0 ? now : health.lastFailureAt;
+  const limit = spec.hardFailureLimit ?? 3;
+  if (health.paused) return 'paused: resume the pool to create boxes again';
+  if (failures >= limit) return `hard limit: ${failures} failures in a row (limit ${limit}); resume the pool after fixing the cause`;
+  if (failures > 0 && lastFailureAt !== null) {
+    const until = lastFailureAt + failures * spec.backoffIntervalMs;
+    if (now < until) return `backoff: ${failures} failures in a row; next create after ${new Date(until).toISOString()}`;
+  }
+  return undefined;
+}
+
+/** What one reconcile should do for one pool. Never plans more than maxInstances live boxes. */
+export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): PoolPlan {
+  const boxes = [...snapshot.boxes].sort(byAge);
+  const destroys = boxes
+    .filter((b) => b.state === 'failed' && now >= b.updatedAt + spec.failedRetentionMs)
+    .map((b) => ({ id: b.id, reason: `failed ${now - b.updatedAt} ms ago (retention ${spec.failedRetentionMs} ms)` }));
+  const fails = boxes
+    .filter((b) => IN_FLIGHT.includes(b.state) && now >= Math.min(b.deadlineAt, b.createdAt + spec.provisionTimeoutMs))
+    .map((b) => ({ id: b.id, reason: `still ${b.state} past its provisioning deadline` }));
+  const releases = boxes
+    .filter((b) => HELD.includes(b.state) && b.leaseExpiresAt !== null && now >= b.leaseExpiresAt)
+    .map((b) => ({ id: b.id, reason: `${b.state} by ${b.claimant ?? '?'} past its lease` }));
+
+  const leaving = new Set([...fails, ...releases].map((a) => a.id));
+  const staying = boxes.filter((b) => !leaving.has(b.id));
+  const count = (states: readonly BoxState[]) => staying.filter((b) => states.includes(b.state)).length;
+  const standby = count(['standby']);
+  const inFlight = count(IN_FLIGHT);
+  const live = standby + inFlight + count(HELD);
+
+  const wanted = Math.max(0, spec.minStandby - standby - inFlight);
+  const room = Math.max(0, spec.maxInstances - live);
+  const batch = spec.maxBatch ?? 5;
+  const blocked = blockedReason(spec, snapshot.health, fails.length, now);
+  const creates = blocked ? 0 : Math.min(wanted, room, batch);
+
+  const notes = [`supply ${standby + inFlight} (standby ${standby}, in flight ${inFlight}) of min ${spec.minStandby}; live ${live} of max ${spec.maxInstances}`];
+  if (spec.minStandby > spec.maxInstances) notes.push(`min_standby ${spec.minStandby} exceeds max_instances ${spec.maxInstances}; capped at max`);
+  if (!blocked && wanted > room) notes.push(`${wanted - room} fewer creates: max_instances reached`);
+  if (!blocked && Math.min(wanted, room) > batch) notes.push(`${Math.min(wanted, room) - batch} creates left for the next round (batch ${batch})`);
+  return { creates, destroys, fails, releases, ...(blocked ? { blocked } : {}), notes };
+}
+
+/** A VM the driver lists under cac's label, with the box id it was tagged with. */
+export interface TaggedVm {
+  vmRef: string;
+  boxId: string;
+  createdAt: number;
+}
+
+export interface OrphanPlan {
+  /** VMs with no live record, older than the grace period: destroy them. */
+  destroyVms: Array<{ vmRef: string; reason: string }>;
+  /** Records whose VM is gone: mark them failed. */
+  failBoxes: PlannedAction[];
+}
+
+const HAS_VM: readonly BoxState[] = ['provisioning', 'standby', 'claimed', 'ready'];
+
+/**
+ * Orphans in both directions (POOLS.md rule 7). Read `records` BEFORE listing `vms`, so a VM recorded
+ * in a record is always in the listing; a VM newer than the records is protected by `graceMs`.
+ */
+export function planOrphans(vms: readonly TaggedVm[], records: readonly Box[], now: number, graceMs: number): OrphanPlan {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const orphanReason = (vm: TaggedVm): string | undefined => {
+    const record = byId.get(vm.boxId);
+    if (!record) return `no record for box ${vm.boxId || '(none)'}`;
+    if (record.state === 'destroyed') return `box ${record.id} is destroyed`;
+    if (record.vmRef !== null && record.vmRef !== vm.vmRef) return `box ${record.id} uses ${record.vmRef}`;
+    return undefined;
+  };
+  const destroyVms = vms.flatMap((vm) => {
+    const reason = orphanReason(vm);
+    return reason !== undefined && now - vm.createdAt >= graceMs ? [{ vmRef: vm.vmRef, reason }] : [];
+  });
+  const listed = new Set(vms.map((vm) => vm.vmRef));
+  const failBoxes = [...records]
+    .sort(byAge)
+    .filter((r) => HAS_VM.includes(r.state) && r.vmRef !== null && !listed.has(r.vmRef))
+    .map((r) => ({ id: r.id, reason: `its VM ${r.vmRef ?? ''} is gone` }));
+  return { destroyVms, failBoxes };
+}

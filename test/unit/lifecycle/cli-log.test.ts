@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { CliLogMapper } from '../../../src/adapters/engine/cli-log.js';
+import { classifyUpFailure } from '../../../src/adapters/engine/up-failure.js';
+import type { EngineEvent } from '../../../src/ports/engine.js';
+
+const j = (o: object) => JSON.stringify(o);
+
+describe('devcontainer CLI log mapping', () => {
+  it('turns builds, container start and lifecycle commands into steps', () => {
+    const events: EngineEvent[] = [];
+    const m = new CliLogMapper((e) => events.push(e));
+    m.line(j({ type: 'start', level: 3, text: 'Run: docker build -f /tmp/x -t vsc-1 .' }));
+    m.line(j({ type: 'raw', level: 3, text: 'Step 1/2 : FROM base\n ---> abc\n' }));
+    m.line(j({ type: 'stop', level: 3, text: 'Run: docker build -f /tmp/x -t vsc-1 .' }));
+    m.line(j({ type: 'start', level: 2, text: 'Starting container' }));
+    m.line(j({ type: 'stop', level: 2, text: 'Starting container' }));
+    m.line(j({ type: 'progress', name: 'Running postCreateCommand...', status: 'running' }));
+    m.line(j({ type: 'progress', name: 'Running postCreateCommand...', status: 'failed' }));
+    m.line('not json at all');
+    const steps = events.filter((e) => e.type !== 'log');
+    expect(steps).toEqual([
+      { type: 'step.start', id: 'build', title: 'Building image' },
+      { type: 'step.ok', id: 'build' },
+      { type: 'step.start', id: 'start', title: 'Starting container' },
+      { type: 'step.ok', id: 'start' },
+      { type: 'step.start', id: 'Running postCreateCommand', title: 'Running postCreateCommand' },
+      { type: 'step.fail', id: 'Running postCreateCommand' },
+    ]);
+    expect(m.buildTail).toEqual(['Step 1/2 : FROM base', ' ---> abc']);
+    expect(events).toContainEqual({ type: 'log', line: 'not json at all' });
+  });
+
+  it('fails steps left open', () => {
+    const events: EngineEvent[] = [];
+    const m = new CliLogMapper((e) => events.push(e));
+    m.line(j({ type: 'start', text: 'Starting container' }));
+    m.failOpen();
+    expect(events.at(-1)).toEqual({ type: 'step.fail', id: 'start' });
+  });
+});
+
+describe('up failure classification', () => {
+  const base = { stderrLines: [], buildTail: [], logFile: '/s/logs/up.log', exitCode: 1 };
+
+  it('build failure: last 20 build lines and the log path', () => {
+    const tail = Array.from({ length: 30 }, (_, i) => `line ${i}`);
+    const e = classifyUpFailure({ ...base, buildTail: tail, outcome: { outcome: 'error', message: 'Command failed: docker build -f x', description: 'An error occurred building the image.' } });
+    expect(e.code).toBe('ERR_BUILD_FAILED');
+    expect(e.message).toContain('/s/logs/up.log');
+    expect(String(e.details?.excerpt).split('\n')).toEqual(tail.slice(10));
+  });
+
+  it('missing image, engine down, anything else', () => {
+    expect(classifyUpFailure({ ...base, outcome: { message: 'Command failed: docker pull cac-test/nope:latest' } })).toMatchObject({ code: 'ERR_IMAGE_NOT_FOUND', message: 'image cac-test/nope:latest not found locally and could not be pulled' });
+    const down = classifyUpFailure({ ...base, stderrLines: ['Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?'], outcome: { message: 'Command failed: docker ps' } });
+    expect(down.code).toBe('ERR_ENGINE_UNREACHABLE');
+    expect(down.hint).toContain("cac doctor");
+    expect(classifyUpFailure({ ...base, outcome: { message: 'weird' } }).code).toBe('ERR_DEVCONTAINER_UP');
+  });
+});
