@@ -42,6 +42,8 @@ export interface UpOptions {
 }
 
 export interface UpResult {
+  /** What happened to the container: created (docker run), started (docker start), or reused as it ran. */
+  action: 'created' | 'started' | 'reused';
   containerId: string;
   remoteUser: string;
   remoteWorkspaceFolder: string;
@@ -50,7 +52,10 @@ export interface UpResult {
 export interface DevcontainerEngine {
   /** The cac-managed container of this workspace, running or not. */
   find(ws: WorkspaceRef, opts?: { signal?: AbortSignal }): Promise<ContainerInfo | undefined>;
-  /** Build if needed, create or reuse, start, run lifecycle commands. Throws CacError on failure. */
+  /**
+   * Build if needed, create or reuse, start, run lifecycle commands. Throws CacError on failure; when
+   * this call had created a container before failing, the error's details say `createdContainer: true`.
+   */
   up(ws: WorkspaceRef, opts?: UpOptions): Promise<UpResult>;
   /** Stop a container (a stopped one is left as it is). */
   stop(id: string, opts?: { signal?: AbortSignal }): Promise<void>;

@@ -1,6 +1,6 @@
 // An in-memory DevcontainerEngine (our port) for unit tests of core/lifecycle.
 import type { ContainerInfo, DevcontainerEngine, UpOptions, UpResult, WorkspaceRef } from '../../src/ports/engine.js';
-import { interrupted } from '../../src/errors.js';
+import { CacError, interrupted } from '../../src/errors.js';
 
 export class FakeEngine implements DevcontainerEngine {
   containers = new Map<string, ContainerInfo>();
@@ -17,21 +17,26 @@ export class FakeEngine implements DevcontainerEngine {
   async up(ws: WorkspaceRef, opts: UpOptions = {}): Promise<UpResult> {
     this.calls.push(`up${opts.removeExisting ? ':remove' : ''}${opts.buildNoCache ? ':nocache' : ''}${opts.expectExisting ? ':expect' : ''}`);
     let c = await this.find(ws);
+    let action: UpResult['action'] = c ? (c.running ? 'reused' : 'started') : 'created';
     if (c && opts.removeExisting) {
       this.containers.delete(c.id);
       c = undefined;
+      action = 'created';
     }
     if (!c) {
       c = { id: `c${this.next++}`, state: 'running', running: true, image: 'img', createdAt: new Date().toISOString(), workspace: ws.folder, configFile: ws.configFile, remoteUser: 'dev' };
       this.containers.set(c.id, c);
     }
     opts.onEvent?.({ type: 'step.start', id: 'start', title: 'Starting container' });
-    if (this.failUpWith) throw this.failUpWith;
+    if (this.failUpWith) {
+      const e = this.failUpWith;
+      throw action === 'created' && e instanceof CacError ? new CacError(e.code, e.message, { details: { createdContainer: true } }) : e;
+    }
     if (opts.signal?.aborted) throw interrupted();
     c.state = 'running';
     c.running = true;
     opts.onEvent?.({ type: 'step.ok', id: 'start' });
-    return { containerId: c.id, remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/w' };
+    return { action, containerId: c.id, remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/w' };
   }
 
   async stop(id: string): Promise<void> {

@@ -23,6 +23,8 @@ export class CliLogMapper {
   readonly buildTail: string[] = [];
   /** Every readable line, for the log file. */
   readonly lines: string[] = [];
+  /** What the CLI did to the container: `docker run` (created) or `docker start` (started). */
+  containerAction: 'created' | 'started' | undefined;
 
   constructor(private readonly emit: (e: EngineEvent) => void) {}
 
@@ -37,6 +39,8 @@ export class CliLogMapper {
     }
     const text = stripAnsi(entry.text ?? '');
     if (entry.type === 'progress' && entry.name) return this.progress(entry.name, entry.status);
+    if (entry.type === 'start' && text.startsWith('Run: docker run ')) this.containerAction = 'created';
+    if (entry.type === 'start' && text.startsWith('Run: docker start ')) this.containerAction ??= 'started';
     if (entry.type === 'start' || entry.type === 'stop') return this.step(entry.type, text);
     if (entry.type === 'raw' && (entry.level ?? 0) >= 3) text.split('\n').forEach((l) => l.trim() && this.pushTail(l));
     this.text(text);

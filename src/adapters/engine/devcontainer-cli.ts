@@ -2,7 +2,7 @@
 // both run through a Host: the same code drives a laptop's engine and a remote box's.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { interrupted } from '../../errors.js';
+import { CacError, interrupted } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { ContainerInfo, DevcontainerEngine, UpOptions, UpResult, WorkspaceRef } from '../../ports/engine.js';
 import { DockerCli, idLabels, MANAGED_LABEL } from './docker-cli.js';
@@ -51,17 +51,17 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       .exec([...this.opts.cli, ...args], { env: this.opts.env, onStderr: (c) => split.push(c), ...(opts.signal ? { signal: opts.signal } : {}) })
       .catch((e: unknown) => {
         mapper.failOpen();
-        throw e;
+        throw mapper.containerAction === 'created' ? markCreated(e) : e;
       });
     split.end();
     const logFile = await this.writeLog(mapper.lines);
     const outcome = lastJson(r.stdout);
     if (r.exitCode === 0 && outcome?.outcome === 'success' && outcome.containerId) {
-      return { containerId: outcome.containerId, remoteUser: outcome.remoteUser ?? 'root', remoteWorkspaceFolder: outcome.remoteWorkspaceFolder ?? '/' };
+      return { action: mapper.containerAction ?? 'reused', containerId: outcome.containerId, remoteUser: outcome.remoteUser ?? 'root', remoteWorkspaceFolder: outcome.remoteWorkspaceFolder ?? '/' };
     }
     mapper.failOpen();
-    if (opts.signal?.aborted) throw interrupted();
-    throw classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode });
+    const failure = opts.signal?.aborted ? interrupted() : classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode });
+    throw mapper.containerAction === 'created' ? markCreated(failure) : failure;
   }
 
   async stop(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -108,6 +108,12 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     await writeFile(file, `${lines.join('\n')}\n`, { mode: 0o600 });
     return file;
   }
+}
+
+// core removes a container this call created before failing (Ctrl-C, a failed postCreate)
+function markCreated(e: unknown): unknown {
+  if (e instanceof CacError) return new CacError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), cause: e.cause, details: { ...e.details, createdContainer: true } });
+  return new CacError('ERR_DEVCONTAINER_UP', e instanceof Error ? e.message : String(e), { cause: e, details: { createdContainer: true } });
 }
 
 export interface CliOutcome {

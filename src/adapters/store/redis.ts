@@ -1,7 +1,7 @@
 // The shared BoxStore for several hosts: Redis, with every multi-key change in one Lua script
 // (redis-scripts.ts), so a claim is atomic and ONE round trip (EVALSHA through defineCommand).
 import { Redis, type ChainableCommander } from 'ioredis';
-import { assertTransition, BOX_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../core/boxes/box.js';
+import { assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../core/boxes/box.js';
 import { CacError } from '../../errors.js';
 import type {
   BoxStore,
@@ -136,7 +136,7 @@ export class RedisAgentBoxStore implements BoxStore {
     const hashes = this.client.pipeline();
     for (const id of ids) hashes.hgetall(this.keys.box(id));
     const boxes = (await run(hashes)).map((reply) => (reply && typeof reply === 'object' ? decodeBox(reply as Record<string, string>) : null));
-    return boxes.filter((b): b is Box => b !== null).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return boxes.filter((b): b is Box => b !== null).sort(byAge);
   }
 
   async poolCounts(poolKey: string): Promise<PoolCounts> {

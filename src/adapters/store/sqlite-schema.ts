@@ -50,6 +50,25 @@ export function migrate(db: Database.Database): void {
   }).immediate();
 }
 
+/** The lock and pool statements (single statements: each is atomic on its own). */
+export const SQL = {
+  // insert, or take over only a lock whose lease has run out
+  takeLock: `INSERT INTO locks (name, token, expires_at) VALUES (?, ?, ?)
+    ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at WHERE locks.expires_at <= ?`,
+  extendLock: 'UPDATE locks SET expires_at = ? WHERE name = ? AND token = ? AND expires_at > ?',
+  releaseLock: 'DELETE FROM locks WHERE name = ? AND token = ? AND expires_at > ?',
+  recordFailure: `INSERT INTO pools (pool_key, consecutive_failures, last_failure_at) VALUES (?, 1, ?)
+    ON CONFLICT (pool_key) DO UPDATE SET consecutive_failures = consecutive_failures + 1, last_failure_at = excluded.last_failure_at
+    RETURNING consecutive_failures`,
+  setPaused: 'INSERT INTO pools (pool_key, paused) VALUES (?, ?) ON CONFLICT (pool_key) DO UPDATE SET paused = excluded.paused',
+  recordClaim: `INSERT INTO pools (pool_key, warm_claims, cold_claims, claim_latency_ms_total, claim_count) VALUES (?, ?, ?, ?, 1)
+    ON CONFLICT (pool_key) DO UPDATE SET warm_claims = warm_claims + excluded.warm_claims, cold_claims = cold_claims + excluded.cold_claims,
+      claim_latency_ms_total = claim_latency_ms_total + excluded.claim_latency_ms_total, claim_count = claim_count + 1`,
+  recordProvision: `INSERT INTO pools (pool_key, provision_latency_ms_total, provision_count) VALUES (?, ?, 1)
+    ON CONFLICT (pool_key) DO UPDATE SET provision_latency_ms_total = provision_latency_ms_total + excluded.provision_latency_ms_total,
+      provision_count = provision_count + 1`,
+} as const;
+
 /** A row of `pools`, as the health and stats queries read it. */
 export interface PoolRow {
   consecutive_failures: number;

@@ -3,7 +3,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { applyPatch, assertTransition, BOX_STATES, newBoxRecord, type Box, type NewBox } from '../../core/boxes/box.js';
+import { applyPatch, assertTransition, BOX_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../core/boxes/box.js';
 import type {
   BoxStore,
   ClaimOptions,
@@ -15,7 +15,7 @@ import type {
   UpdateOptions,
 } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
-import { migrate, type PoolRow } from './sqlite-schema.js';
+import { migrate, SQL, type PoolRow } from './sqlite-schema.js';
 
 type BodyRow = { body: string };
 
@@ -30,8 +30,8 @@ export class SqliteAgentBoxStore implements BoxStore {
     mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
     closeSync(openSync(file, 'a', 0o600)); // SQLite gives its -wal/-shm files the same mode
     this.db = new Database(file);
+    this.db.pragma('busy_timeout = 5000'); // first, so even the pragmas and the migration wait for a writer
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('busy_timeout = 5000');
     // WAL + NORMAL survives a process crash at any point; only an OS crash can lose the last commits
     this.db.pragma('synchronous = NORMAL');
     migrate(this.db);
@@ -55,16 +55,22 @@ export class SqliteAgentBoxStore implements BoxStore {
     return parse(this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE id = ?').get(id));
   }
 
+  /** The box when it is in `state` and has `fence` (each only when given); null otherwise. Call inside tx. */
+  private readIfMatches(id: string, state: BoxState | undefined, fence: number | undefined): Box | null {
+    const box = this.read(id);
+    if (!box || (state !== undefined && box.state !== state) || (fence !== undefined && box.fence !== fence)) return null;
+    return box;
+  }
+
   private write(box: Box): Box {
-    this.sql('UPDATE boxes SET state = ?, body = ? WHERE id = ?')
-      .run(box.state, JSON.stringify(box), box.id);
+    this.sql('UPDATE boxes SET state = ?, body = ? WHERE id = ?').run(box.state, JSON.stringify(box), box.id);
     return box;
   }
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
     return this.tx(() => {
-      const existing = this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(opts.idempotencyKey);
-      
+      const existing = parse(this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(opts.idempotencyKey));
+      if (existing) return existing;
       const box = newBoxRecord(input, newBoxId(), opts.idempotencyKey);
       this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)')
         .run(box.id, box.idempotencyKey, box.poolKey, box.state, box.createdAt, JSON.stringify(box));
@@ -75,8 +81,7 @@ export class SqliteAgentBoxStore implements BoxStore {
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
     return this.tx(() => {
       const oldest = parse(
-        this.sql<[string], BodyRow>(`SELECT body FROM boxes WHERE pool_key = ? AND state = 'standby' ORDER BY created_at, seq LIMIT 1`)
-          .get(poolKey),
+        this.sql<[string], BodyRow>(`SELECT body FROM boxes WHERE pool_key = ? AND state = 'standby' ORDER BY created_at, seq LIMIT 1`).get(poolKey),
       );
       if (!oldest) return null;
       return this.write({
@@ -95,17 +100,15 @@ export class SqliteAgentBoxStore implements BoxStore {
   async transition(id: string, opts: TransitionOptions): Promise<Box | null> {
     assertTransition(opts.from, opts.to);
     return this.tx(() => {
-      const box = this.read(id);
-      if (!box || box.state !== opts.from || (opts.fence !== undefined && box.fence !== opts.fence)) return null;
-      return this.write({ ...applyPatch(box, opts.patch ?? {}, opts.now), state: opts.to });
+      const box = this.readIfMatches(id, opts.from, opts.fence);
+      return box && this.write({ ...applyPatch(box, opts.patch ?? {}, opts.now), state: opts.to });
     });
   }
 
   async update(id: string, opts: UpdateOptions): Promise<Box | null> {
     return this.tx(() => {
-      const box = this.read(id);
-      if (!box || (opts.state !== undefined && box.state !== opts.state) || (opts.fence !== undefined && box.fence !== opts.fence)) return null;
-      return this.write(applyPatch(box, opts.patch, opts.now));
+      const box = this.readIfMatches(id, opts.state, opts.fence);
+      return box && this.write(applyPatch(box, opts.patch, opts.now));
     });
   }
 
@@ -128,43 +131,28 @@ export class SqliteAgentBoxStore implements BoxStore {
 
   async poolCounts(poolKey: string): Promise<PoolCounts> {
     const counts = Object.fromEntries(BOX_STATES.map((s) => [s, 0])) as PoolCounts;
-    const rows = this.sql<[string], { state: keyof PoolCounts; n: number }>('SELECT state, COUNT(*) AS n FROM boxes WHERE pool_key = ? GROUP BY state')
-      .all(poolKey);
+    const sql = 'SELECT state, COUNT(*) AS n FROM boxes WHERE pool_key = ? GROUP BY state';
+    const rows = this.sql<[string], { state: BoxState; n: number }>(sql).all(poolKey);
     for (const row of rows) counts[row.state] = row.n;
     return counts;
   }
 
   async acquireLock(name: string, token: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    // one statement: insert, or take over only a lock whose lease has run out
-    const result = this.sql(
-        `INSERT INTO locks (name, token, expires_at) VALUES (?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at WHERE locks.expires_at <= ?`,
-      )
-      .run(name, token, now + ttlMs, now);
-    return result.changes === 1;
+    return this.sql(SQL.takeLock).run(name, token, now + ttlMs, now).changes === 1;
   }
 
   async extendLock(name: string, token: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    const result = this.sql('UPDATE locks SET expires_at = ? WHERE name = ? AND token = ? AND expires_at > ?')
-      .run(now + ttlMs, name, token, now);
-    return result.changes === 1;
+    return this.sql(SQL.extendLock).run(now + ttlMs, name, token, now).changes === 1;
   }
 
   async releaseLock(name: string, token: string): Promise<boolean> {
-    const result = this.sql('DELETE FROM locks WHERE name = ? AND token = ? AND expires_at > ?').run(name, token, Date.now());
-    return result.changes === 1;
+    return this.sql(SQL.releaseLock).run(name, token, Date.now()).changes === 1;
   }
 
   async recordFailure(poolKey: string, now: number): Promise<number> {
-    const row = this.sql<[string, number], { consecutive_failures: number }>(
-        `INSERT INTO pools (pool_key, consecutive_failures, last_failure_at) VALUES (?, 1, ?)
-         ON CONFLICT (pool_key) DO UPDATE SET consecutive_failures = consecutive_failures + 1, last_failure_at = excluded.last_failure_at
-         RETURNING consecutive_failures`,
-      )
-      .get(poolKey, now);
-    return row?.consecutive_failures ?? 0;
+    return this.sql<[string, number], { consecutive_failures: number }>(SQL.recordFailure).get(poolKey, now)?.consecutive_failures ?? 0;
   }
 
   async resetFailures(poolKey: string): Promise<void> {
@@ -172,8 +160,7 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   async setPaused(poolKey: string, paused: boolean): Promise<void> {
-    this.sql('INSERT INTO pools (pool_key, paused) VALUES (?, ?) ON CONFLICT (pool_key) DO UPDATE SET paused = excluded.paused')
-      .run(poolKey, paused ? 1 : 0);
+    this.sql(SQL.setPaused).run(poolKey, paused ? 1 : 0);
   }
 
   private pool(poolKey: string): PoolRow | undefined {
@@ -186,22 +173,11 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   async recordClaim(poolKey: string, claim: { warm: boolean; latencyMs: number }): Promise<void> {
-    this.sql(
-        `INSERT INTO pools (pool_key, warm_claims, cold_claims, claim_latency_ms_total, claim_count) VALUES (?, ?, ?, ?, 1)
-         ON CONFLICT (pool_key) DO UPDATE SET warm_claims = warm_claims + excluded.warm_claims,
-           cold_claims = cold_claims + excluded.cold_claims,
-           claim_latency_ms_total = claim_latency_ms_total + excluded.claim_latency_ms_total, claim_count = claim_count + 1`,
-      )
-      .run(poolKey, claim.warm ? 1 : 0, claim.warm ? 0 : 1, Math.round(claim.latencyMs));
+    this.sql(SQL.recordClaim).run(poolKey, claim.warm ? 1 : 0, claim.warm ? 0 : 1, Math.round(claim.latencyMs));
   }
 
   async recordProvision(poolKey: string, provision: { latencyMs: number }): Promise<void> {
-    this.sql(
-        `INSERT INTO pools (pool_key, provision_latency_ms_total, provision_count) VALUES (?, ?, 1)
-         ON CONFLICT (pool_key) DO UPDATE SET provision_latency_ms_total = provision_latency_ms_total + excluded.provision_latency_ms_total,
-           provision_count = provision_count + 1`,
-      )
-      .run(poolKey, Math.round(provision.latencyMs));
+    this.sql(SQL.recordProvision).run(poolKey, Math.round(provision.latencyMs));
   }
 
   async poolStats(poolKey: string): Promise<PoolStats> {

@@ -2,6 +2,9 @@
 // never assumed), its uid/gid, and probes every agent's binary (and, for doctor, its version).
 import type { AgentKind } from '../../config/kinds.js';
 import { quote, quoteArgv } from '../../util/shell.js';
+import type { Host } from '../../ports/host.js';
+import type { EffectiveAgent } from './effective-config.js';
+import { ENV_FILE } from './finish-script.js';
 
 export interface Discovery {
   home: string;
@@ -13,6 +16,8 @@ export interface Discovery {
   versions: Partial<Record<AgentKind, string>>;
   /** node, npm, curl on PATH. */
   tools: Partial<Record<'node' | 'npm' | 'curl', string>>;
+  /** cac's forwarded-env file exists (it is rewritten even when nothing is forwarded any more). */
+  envFile: boolean;
 }
 
 export const DISCOVER_MARK = '# cac agents: discover';
@@ -43,6 +48,7 @@ export function discoverScript(probes: ReadonlyArray<{ kind: AgentKind; names: r
     '  done',
     '}',
     ...probes.map((p) => `cac_probe ${quote(p.kind)} ${quoteArgv(p.names)}`),
+    `if [ -f "$h"/${ENV_FILE} ]; then printf 'envfile\\t1\\n'; fi`,
     `for t in node npm curl; do p=$(command -v "$t" 2>/dev/null) && printf 'tool\\t%s\\t%s\\n' "$t" "$p"; done`,
     'exit 0',
   ].join('\n');
@@ -50,7 +56,7 @@ export function discoverScript(probes: ReadonlyArray<{ kind: AgentKind; names: r
 
 /** Parses the script's tab-separated lines; undefined when it did not report a home. */
 export function parseDiscovery(stdout: string): Discovery | undefined {
-  const d: Discovery = { home: '', uid: -1, gid: -1, user: '', bins: {}, versions: {}, tools: {} };
+  const d: Discovery = { home: '', uid: -1, gid: -1, user: '', bins: {}, versions: {}, tools: {}, envFile: false };
   for (const line of stdout.split('\n')) {
     const [key, a = '', b = '', c = ''] = line.split('\t');
     if (key === 'home') d.home = a;
@@ -58,6 +64,15 @@ export function parseDiscovery(stdout: string): Discovery | undefined {
     else if (key === 'bin' && b) d.bins[a as AgentKind] = b;
     else if (key === 'version' && b) d.versions[a as AgentKind] = b;
     else if (key === 'tool' && b) d.tools[a as 'node'] = b;
+    else if (key === 'envfile') d.envFile = true;
   }
   return d.home.startsWith('/') && Number.isInteger(d.uid) && d.uid >= 0 ? d : undefined;
+}
+
+/** Runs the script in the container; rejects when it fails, undefined when it reported no home. */
+export async function discover(host: Host, agents: readonly EffectiveAgent[], versions: boolean, signal?: AbortSignal): Promise<Discovery | undefined> {
+  const script = discoverScript(agents.map((a) => ({ kind: a.kind, names: a.probe })), versions);
+  const r = await host.exec(['sh', '-c', script], { timeoutMs: 60_000, ...(signal ? { signal } : {}) });
+  if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+  return parseDiscovery(r.stdout);
 }

@@ -13,6 +13,8 @@ const PROFILES = ['.profile', '.bash_profile', '.bash_login', '.zprofile'];
 
 export interface FinishPlan {
   home: string;
+  /** (Re)write the env file and make sure login shells source it. */
+  writeEnv: boolean;
   /** Names whose values the exec environment carries. */
   names: readonly string[];
   /** Write ~/.claude.json with hasCompletedOnboarding when it does not exist. */
@@ -22,11 +24,21 @@ export interface FinishPlan {
 export function finishScript(plan: FinishPlan): string {
   const bad = plan.names.find((n) => !NAME.test(n));
   if (bad !== undefined) throw new CacError('ERR_INVALID_INPUT', `not an environment variable name: ${JSON.stringify(bad)}`);
-  const envFile = `"$h"/${ENV_FILE}`;
-  const line = `if [ -f "$HOME/${ENV_FILE}" ]; then . "$HOME/${ENV_FILE}"; fi ${GUARD}`;
   return [
     FINISH_MARK,
     `h=${quote(plan.home)}`,
+    ...(plan.writeEnv ? envPart(plan.names) : []),
+    ...(plan.claudeOnboarding
+      ? [`if [ ! -e "$h/.claude.json" ]; then (umask 077; printf '%s\\n' '{"hasCompletedOnboarding":true}' > "$h/.claude.json"); fi`]
+      : []),
+    'exit 0',
+  ].join('\n');
+}
+
+function envPart(names: readonly string[]): string[] {
+  const envFile = `"$h"/${ENV_FILE}`;
+  const line = `if [ -f "$HOME/${ENV_FILE}" ]; then . "$HOME/${ENV_FILE}"; fi ${GUARD}`;
+  return [
     // single-quote a value for sh (pure sh: trailing newlines and every byte survive)
     'cac_q() {',
     '  s=$1 r=',
@@ -39,7 +51,7 @@ export function finishScript(plan: FinishPlan): string {
     'mkdir -p "$h/.cac" && chmod 700 "$h/.cac" || exit 1',
     '{',
     `  printf '%s\\n' '# written by cac on agent injection: forwarded variables for login shells'`,
-    ...plan.names.map((n) => `  printf 'export %s=%s\\n' ${quote(n)} "$(cac_q "\${${n}-}")"`),
+    ...names.map((n) => `  printf 'export %s=%s\\n' ${quote(n)} "$(cac_q "\${${n}-}")"`),
     `  printf '%s\\n' 'case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) PATH="$HOME/.local/bin:$PATH"; export PATH ;; esac'`,
     `} > ${envFile}.tmp && chmod 600 ${envFile}.tmp && mv -f ${envFile}.tmp ${envFile} || exit 1`,
     'umask 022',
@@ -50,9 +62,6 @@ export function finishScript(plan: FinishPlan): string {
     `  if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then printf '\\n' >> "$f"; fi`,
     '  printf \'%s\\n\' "$line" >> "$f" || exit 1',
     'done',
-    ...(plan.claudeOnboarding
-      ? [`if [ ! -e "$h/.claude.json" ]; then (umask 077; printf '%s\\n' '{"hasCompletedOnboarding":true}' > "$h/.claude.json"); fi`]
-      : []),
-    'exit 0',
-  ].join('\n');
+  ];
 }
+

@@ -8,7 +8,10 @@ import type { Discovery } from './discover.js';
 
 export const INSTALL_MARK = '# cac agents: install';
 const TIMEOUT_MS = 15 * 60_000;
-const NPM_GLOBAL = /^\s*npm\s+(i|install|add)\s[^;&|<>`$()]*(\s-g|\s--global)(\s|$)/;
+// one plain `npm i -g …` command (no shell operators): safe to append --prefix to
+const NPM_INSTALL = /^\s*npm\s+(i|install|add)\s/;
+const GLOBAL_FLAG = /\s(-g|--global)(\s|$)/;
+const SHELL_OPS = /[;&|<>`$()\n]/;
 const PERMISSION = /EACCES|EPERM|permission denied/i;
 
 export interface InstallOutcome {
@@ -19,7 +22,7 @@ export interface InstallOutcome {
 }
 
 export function isNpmGlobal(command: string): boolean {
-  return NPM_GLOBAL.test(command);
+  return NPM_INSTALL.test(command) && GLOBAL_FLAG.test(command) && !SHELL_OPS.test(command);
 }
 
 /** Decide before running: a command that needs npm in a container without it only gets a hint. */

@@ -1,6 +1,6 @@
 // Round trip 2: every agent's files in ONE tar stream, extracted at / by the remote user, so file
 // contents travel over stdin (never a command line) and land owned by that user with our modes.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import type { TarEntry } from './plan.js';
 
@@ -14,5 +14,6 @@ export function packEntries(entries: readonly TarEntry[], owner: { uid: number; 
     else p.entry({ ...common, name, mode: e.mode, type: 'directory' });
   }
   p.finalize();
-  return p;
+  // tar-stream packs into a streamx stream; hand out a Node Readable
+  return Readable.from(p);
 }

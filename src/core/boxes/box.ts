@@ -98,6 +98,11 @@ export function poolKeyOf(repoUrl: string, baseBranch: string): string {
   return `${repoUrl}#${baseBranch}`;
 }
 
+/** Oldest first; ties in plain code-unit order of the id (localeCompare is collation, and slow). */
+export function byAge(a: Box, b: Box): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
 /** The box after a patch; `undefined` values leave a field as it is. */
 export function applyPatch(box: Box, patch: BoxPatch, now: number): Box {
   const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) as BoxPatch;

@@ -1,7 +1,7 @@
 // Reconcile = snapshot → pure plan → apply (POOLS.md rule 5). These planners only decide; the
 // reconciler applies destroys, fails and releases first, then creates.
 import type { PoolHealth } from '../../ports/box-store.js';
-import type { Box, BoxState } from './box.js';
+import { byAge, type Box, type BoxState } from './box.js';
 
 export interface PoolSpec {
   repoUrl: string;
@@ -49,8 +49,6 @@ export interface PoolPlan {
 const IN_FLIGHT: readonly BoxState[] = ['requested', 'provisioning'];
 const HELD: readonly BoxState[] = ['claimed', 'ready'];
 
-const byAge = (a: Box, b: Box): number => a.createdAt - b.createdAt || a.id.localeCompare(b.id);
-
 /** Why creates must wait, if they must. Failures planned in this round count as if already recorded. */
 function blockedReason(spec: PoolSpec, health: PoolHealth, newFailures: number, now: number): string | undefined {
   const failures = health.consecutiveFailures + newFailures;
@@ -67,23 +65,27 @@ function blockedReason(spec: PoolSpec, health: PoolHealth, newFailures: number, 
 
 /** What one reconcile should do for one pool. Never plans more than maxInstances live boxes. */
 export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): PoolPlan {
-  const boxes = [...snapshot.boxes].sort(byAge);
-  const destroys = boxes
-    .filter((b) => b.state === 'failed' && now >= b.updatedAt + spec.failedRetentionMs)
-    .map((b) => ({ id: b.id, reason: `failed ${now - b.updatedAt} ms ago (retention ${spec.failedRetentionMs} ms)` }));
-  const fails = boxes
-    .filter((b) => IN_FLIGHT.includes(b.state) && now >= Math.min(b.deadlineAt, b.createdAt + spec.provisionTimeoutMs))
-    .map((b) => ({ id: b.id, reason: `still ${b.state} past its provisioning deadline` }));
-  const releases = boxes
-    .filter((b) => HELD.includes(b.state) && b.leaseExpiresAt !== null && now >= b.leaseExpiresAt)
-    .map((b) => ({ id: b.id, reason: `${b.state} by ${b.claimant ?? '?'} past its lease` }));
-
-  const leaving = new Set([...fails, ...releases].map((a) => a.id));
-  const staying = boxes.filter((b) => !leaving.has(b.id));
-  const count = (states: readonly BoxState[]) => staying.filter((b) => states.includes(b.state)).length;
-  const standby = count(['standby']);
-  const inFlight = count(IN_FLIGHT);
-  const live = standby + inFlight + count(HELD);
+  const destroys: PlannedAction[] = [];
+  const fails: PlannedAction[] = [];
+  const releases: PlannedAction[] = [];
+  let standby = 0;
+  let inFlight = 0;
+  let held = 0;
+  for (const b of [...snapshot.boxes].sort(byAge)) {
+    if (b.state === 'standby') standby += 1;
+    else if (b.state === 'failed') {
+      const age = now - b.updatedAt;
+      if (age >= spec.failedRetentionMs) destroys.push({ id: b.id, reason: `failed ${age} ms ago (retention ${spec.failedRetentionMs} ms)` });
+    } else if (IN_FLIGHT.includes(b.state)) {
+      if (now >= Math.min(b.deadlineAt, b.createdAt + spec.provisionTimeoutMs)) fails.push({ id: b.id, reason: `still ${b.state} past its provisioning deadline` });
+      else inFlight += 1;
+    } else if (HELD.includes(b.state)) {
+      if (b.leaseExpiresAt !== null && now >= b.leaseExpiresAt) releases.push({ id: b.id, reason: `${b.state} by ${b.claimant ?? '?'} past its lease` });
+      else held += 1;
+    }
+  }
+  // boxes being failed or released are neither supply nor live: the plan removes them first
+  const live = standby + inFlight + held;
 
   const wanted = Math.max(0, spec.minStandby - standby - inFlight);
   const room = Math.max(0, spec.maxInstances - live);

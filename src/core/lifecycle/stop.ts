@@ -28,7 +28,7 @@ export async function down(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifecycl
 
 async function syncBack(deps: LifecycleDeps, ws: WorkspaceRef, c: ContainerInfo, opts: LifecycleOptions): Promise<string[]> {
   if (!deps.syncBack || !c.remoteUser) return [];
-  return deps.syncBack({ containerId: c.id, remoteUser: c.remoteUser, remoteWorkspaceFolder: '', workspace: ws.folder }, opts.signal);
+  return deps.syncBack({ containerId: c.id, remoteUser: c.remoteUser, workspace: ws.folder }, opts.signal);
 }
 
 function noop(deps: LifecycleDeps, ws: WorkspaceRef, c: ContainerInfo | undefined, started: number, message: string): LifecycleResult {

@@ -1,17 +1,16 @@
 // up / start / rebuild: the devcontainer CLI does the work; cac decides what happened, cleans up an
 // interrupted create, and runs agent injection after.
-import { CacError, isAbortError } from '../../errors.js';
-import type { ContainerInfo, EngineEvent, UpResult, WorkspaceRef } from '../../ports/engine.js';
+import { CacError, isAbortError, isCacError } from '../../errors.js';
+import type { EngineEvent, UpResult, WorkspaceRef } from '../../ports/engine.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { AgentEvent } from '../agents/result.js';
 import type { LifecycleAction, LifecycleDeps, LifecycleOptions, LifecycleResult } from './types.js';
 
 export async function up(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   const started = deps.now();
-  const before = await deps.engine.find(ws, signalOf(opts));
-  const action: LifecycleAction = !before ? 'created' : before.running ? 'reused' : 'started';
-  const result = await runUp(deps, ws, before, opts, {});
-  return finish(deps, ws, result, action, 'start', started, opts);
+  // no lookup first: the engine says whether it created, started or reused (one engine round trip less)
+  const result = await runUp(deps, ws, opts, {});
+  return finish(deps, ws, result, result.action, 'start', started, opts);
 }
 
 export async function start(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
@@ -21,20 +20,19 @@ export async function start(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifecyc
     throw new CacError('ERR_NO_CONTAINER', `no dev container for ${ws.folder}`, { hint: `create it with 'cac up ${ws.folder}'` });
   }
   const action: LifecycleAction = before.running ? 'reused' : 'started';
-  const result = await runUp(deps, ws, before, opts, { expectExisting: true });
+  const result = await runUp(deps, ws, opts, { expectExisting: true });
   return finish(deps, ws, result, action, 'start', started, opts);
 }
 
 export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions & { noCache?: boolean } = {}): Promise<LifecycleResult> {
   const started = deps.now();
-  const result = await runUp(deps, ws, undefined, opts, { removeExisting: true, buildNoCache: opts.noCache === true });
+  const result = await runUp(deps, ws, opts, { removeExisting: true, buildNoCache: opts.noCache === true });
   return finish(deps, ws, result, 'rebuilt', 'rebuild', started, opts);
 }
 
 async function runUp(
   deps: LifecycleDeps,
   ws: WorkspaceRef,
-  before: ContainerInfo | undefined,
   opts: LifecycleOptions,
   flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean },
 ): Promise<UpResult> {
@@ -42,7 +40,7 @@ async function runUp(
     return await deps.engine.up(ws, { ...flags, ...signalOf(opts), onEvent: forward(deps.reporter) });
   } catch (e) {
     // an interrupted or failed create must not leave a half-made container behind
-    if (!before || flags.removeExisting) await removeLeftover(deps, ws, isAbortError(e));
+    if (flags.removeExisting || (isCacError(e) && e.details?.createdContainer === true)) await removeLeftover(deps, ws, isAbortError(e));
     throw e;
   }
 }

@@ -30,6 +30,18 @@ describe('devcontainer CLI log mapping', () => {
     expect(events).toContainEqual({ type: 'log', line: 'not json at all' });
   });
 
+  it('tells created (docker run) from started (docker start) from reused (neither)', () => {
+    const created = new CliLogMapper(() => {});
+    created.line(j({ type: 'start', text: 'Run: docker run --sig-proxy=false -a STDOUT img' }));
+    expect(created.containerAction).toBe('created');
+    const started = new CliLogMapper(() => {});
+    started.line(j({ type: 'start', text: 'Run: docker start 0123abcd' }));
+    expect(started.containerAction).toBe('started');
+    const reused = new CliLogMapper(() => {});
+    reused.line(j({ type: 'start', text: 'Run: docker inspect --type container 0123' }));
+    expect(reused.containerAction).toBeUndefined();
+  });
+
   it('fails steps left open', () => {
     const events: EngineEvent[] = [];
     const m = new CliLogMapper((e) => events.push(e));

@@ -1,0 +1,39 @@
+// What an injection leaves behind for sync-back: per workspace, the container and the hashes of each
+// credential file copied (state dir, 0600; hashes only, never contents).
+import { posix } from 'node:path';
+import type { AgentKind } from '../../config/kinds.js';
+import type { HostFiles } from './host-material.js';
+import { sha256, type SyncedFile } from './plan.js';
+
+export interface InjectionRecord {
+  version: 1;
+  containerId: string;
+  workspace: string;
+  remoteWorkspaceFolder: string;
+  home: string;
+  files: SyncedFile[];
+}
+
+export function recordPath(stateDir: string, workspace: string): string {
+  return posix.join(stateDir, 'agents', `${sha256(workspace).slice(0, 16)}.json`);
+}
+
+export async function readRecord(files: HostFiles, path: string): Promise<InjectionRecord | undefined> {
+  if ((await files.stat(path))?.type !== 'file') return undefined;
+  try {
+    const doc = JSON.parse(Buffer.from(await files.read(path)).toString('utf8')) as InjectionRecord;
+    return doc.version === 1 && Array.isArray(doc.files) ? doc : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeRecord(files: HostFiles, path: string, record: InjectionRecord): Promise<void> {
+  await files.write(path, `${JSON.stringify(record, null, 2)}\n`, 0o600);
+}
+
+/** The new record after injecting `agents`: their entries replaced, others kept for the same container. */
+export function mergeRecord(old: InjectionRecord | undefined, next: Omit<InjectionRecord, 'version' | 'files'>, agents: readonly AgentKind[], files: SyncedFile[]): InjectionRecord {
+  const kept = old && old.containerId === next.containerId ? old.files.filter((f) => !agents.includes(f.agent)) : [];
+  return { version: 1, ...next, files: [...kept, ...files] };
+}

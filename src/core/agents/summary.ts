@@ -1,0 +1,31 @@
+// The human lines of an injection (pure): a header, one line per agent, a closing line on warnings.
+import type { AgentKind } from '../../config/kinds.js';
+import type { AgentResult } from './result.js';
+
+export function headerLine(kinds: readonly AgentKind[]): string {
+  return `Injecting agents: ${kinds.join(', ')}`;
+}
+
+export function agentLine(r: AgentResult): string {
+  if (r.status === 'warning') return `${r.agent}: warning: ${r.warnings.join('; ')}`;
+  if (r.status === 'skipped') return `${r.agent}: skipped`;
+  const n = r.copied.length;
+  const parts = [`copied ${n} file${n === 1 ? '' : 's'}`, ...(r.installed ? ['installed'] : [])];
+  return `${r.agent}: ok (${parts.join(', ')})`;
+}
+
+export function warningCount(results: readonly AgentResult[]): number {
+  return results.reduce((n, r) => n + (r.status === 'warning' ? r.warnings.length : 0), 0);
+}
+
+/** Undefined when there was nothing to warn about. */
+export function closingLine(results: readonly AgentResult[]): string | undefined {
+  const n = warningCount(results);
+  return n === 0 ? undefined : `Agent injection completed with ${n} warning(s). Run 'cac agents doctor' for details.`;
+}
+
+/** All lines, in order. */
+export function summaryLines(results: readonly AgentResult[]): string[] {
+  const closing = closingLine(results);
+  return [headerLine(results.map((r) => r.agent)), ...results.map(agentLine), ...(closing ? [closing] : [])];
+}
