@@ -41,6 +41,7 @@ infra-status:
 completions:
     npx tsx scripts/completions.ts
 
-# benchmarks, printed as tables
-bench: build
+# benchmarks, printed as tables (start-up; cac up against the raw devcontainer CLI)
+bench: infra-up build
     node bench/startup.mjs
+    node bench/lifecycle.mjs
