@@ -25,9 +25,9 @@ export interface AppContext {
   result(doc: object, human?: string): void;
 }
 
-export function createContext(stdio: Stdio, globals: GlobalOptions, signal: AbortSignal): AppContext {
+export async function createContext(stdio: Stdio, globals: GlobalOptions, signal: AbortSignal): Promise<AppContext> {
   const output: OutputOptions = { json: globals.json, quiet: globals.quiet, verbose: globals.verbose, color: globals.color };
-  const reporter = createReporter(stdio, output);
+  const reporter = await createReporter(stdio, output);
   const configFile = configFilePath(stdio.env, globals.config);
   let loaded: Promise<LoadedConfig> | undefined;
   return {

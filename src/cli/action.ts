@@ -38,7 +38,7 @@ export function lazyAction(runtime: Runtime, load: () => Promise<Handler>) {
     const cmd = raw[raw.length - 1] as Command;
     const args = raw.slice(0, -2);
     const [{ createContext }, handler] = await Promise.all([import('../app/context.js'), load()]);
-    const ctx = createContext(runtime.stdio, globalsOf(cmd), runtime.signal);
+    const ctx = await createContext(runtime.stdio, globalsOf(cmd), runtime.signal);
     const dashes = runtime.argv.indexOf('--');
     const rest = dashes >= 0 ? runtime.argv.slice(dashes + 1) : [];
     try {

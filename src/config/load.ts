@@ -2,7 +2,7 @@
 // for syntax and file:line + dot path for schema problems (changesets' parse → schema → rules).
 import { readFile } from 'node:fs/promises';
 import { parse, TomlError } from 'smol-toml';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { CacError } from '../errors.js';
 import { configSchema, defaultConfig, type Config } from './schema.js';
 import { indexLines, lineOf } from './locate.js';

@@ -1,13 +1,13 @@
 // Unknown keys are warnings, not errors: walk the raw TOML object against the schema's shape and
 // name the closest known key for each stranger.
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 
 export interface UnknownKey {
   path: Array<string | number>;
   suggestion: string | undefined;
 }
 
-type AnySchema = z.ZodType;
+type AnySchema = z.ZodMiniType;
 
 function unwrap(schema: AnySchema): AnySchema {
   let s = schema as AnySchema & { def?: { innerType?: AnySchema; in?: AnySchema; type?: string } };

@@ -1,14 +1,14 @@
 // Human reporter: an ora spinner per step on a TTY, plain prefixed lines otherwise; all on stderr.
 import { Chalk, type ChalkInstance } from 'chalk';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { Reporter, ReporterEvent } from '../ports/reporter.js';
 import type { Stdio } from './streams.js';
 
 export interface HumanReporterOptions {
   level: 0 | 1 | 2 | 3;
   verbose: boolean;
-  /** Spinners only on an interactive terminal. */
-  interactive: boolean;
+  /** ora's factory, loaded only for an interactive terminal; plain lines without it. */
+  ora: typeof import('ora').default | undefined;
 }
 
 export function createHumanReporter(stdio: Stdio, opts: HumanReporterOptions): Reporter {
@@ -32,8 +32,8 @@ export function createHumanReporter(stdio: Stdio, opts: HumanReporterOptions): R
   function emit(e: ReporterEvent): void {
     switch (e.type) {
       case 'step.start': {
-        const spinner = opts.interactive
-          ? ora({ text: e.title, stream: err as NodeJS.WriteStream, color: 'cyan', isEnabled: true, isSilent: false }).start()
+        const spinner = opts.ora
+          ? opts.ora({ text: e.title, stream: err as NodeJS.WriteStream, color: 'cyan', isEnabled: true, isSilent: false }).start()
           : undefined;
         if (!spinner) line(`${c.cyan('[..]')} ${e.title}`);
         steps.set(e.id, { title: e.title, started: Date.now(), ...(spinner ? { spinner } : {}) });

@@ -6,12 +6,14 @@ import { colorLevel, type OutputOptions, type Stdio } from './streams.js';
 
 export type { OutputOptions, Stdio } from './streams.js';
 
-export function createReporter(stdio: Stdio, opts: OutputOptions): Reporter {
+export async function createReporter(stdio: Stdio, opts: OutputOptions): Promise<Reporter> {
   if (opts.json) return createJsonReporter(stdio, opts.verbose);
   if (opts.quiet) return createQuietReporter(stdio);
   const level = colorLevel(stdio, opts);
   const interactive = Boolean(stdio.stderr.isTTY) && stdio.env.TERM !== 'dumb' && stdio.env.CI !== 'true';
-  return createHumanReporter(stdio, { level, verbose: opts.verbose, interactive });
+  // spinners only on an interactive terminal, so ora loads only there
+  const ora = interactive ? (await import('ora')).default : undefined;
+  return createHumanReporter(stdio, { level, verbose: opts.verbose, ora });
 }
 
 /** Print a command's result: the JSON document under --json, else the human text (if any). */

@@ -1,6 +1,5 @@
 // LocalHost: the machine cac runs on, through execa.
 import type { Readable } from 'node:stream';
-import { execa } from 'execa';
 import { interrupted, CacError } from '../../errors.js';
 import type { ExecOptions, ExecResult, Host } from '../../ports/host.js';
 
@@ -16,6 +15,8 @@ export class LocalHost implements Host {
     const [file, ...args] = argv;
     if (!file) throw new CacError('ERR_INVALID_INPUT', 'empty command');
     if (opts.signal?.aborted) throw interrupted();
+    // execa loads on first use: commands that run no process start faster
+    const { execa } = await import('execa');
     const child = execa(file, args, {
       env: { ...this.env, ...opts.env },
       extendEnv: false,
