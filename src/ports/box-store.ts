@@ -56,7 +56,36 @@ export interface ListFilter {
   states?: readonly BoxState[];
 }
 
-export interface BoxStore {
+/** One host of an ssh-fleet as the store knows it (hosts never leased nor checked are absent). */
+export interface FleetHost {
+  /** `user@host:port`, as the ssh-fleet driver names a configured host. */
+  hostId: string;
+  /** The box holding the host's lease, or null when it is free. */
+  boxId: string | null;
+  /** When the lease was taken (ms since the epoch), or null when free. */
+  leasedAt: number | null;
+  /** False after a failed health check, until a later check passes; unhealthy hosts are never leased. */
+  healthy: boolean;
+  /** Why the last health check failed; null when healthy. */
+  reason: string | null;
+}
+
+/** Leases of ssh-fleet hosts: atomic, so two cac processes never lease one host. */
+export interface FleetLeases {
+  /**
+   * In ONE atomic operation: the host `boxId` already holds (idempotent), else leases the first of
+   * `candidates` that is neither leased nor unhealthy to `boxId`. Null when none is free.
+   */
+  leaseFleetHost(candidates: readonly string[], boxId: string, now: number): Promise<string | null>;
+  /** Frees the host only when `boxId` holds it (compare-and-delete); true when it did. */
+  releaseFleetHost(hostId: string, boxId: string): Promise<boolean>;
+  /** Records a health check; `reason` says why an unhealthy host failed. A lease is kept either way. */
+  setFleetHostHealth(hostId: string, healthy: boolean, reason?: string): Promise<void>;
+  /** Every host with a lease or a health record, by host id. */
+  listFleetHosts(): Promise<FleetHost[]>;
+}
+
+export interface BoxStore extends FleetLeases {
   /** Records a `requested` box. The same idempotency key returns the existing record, never a second one. */
   createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box>;
   /**

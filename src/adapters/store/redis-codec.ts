@@ -13,6 +13,9 @@ export function redisKeys(prefix: string) {
     lock: (name: string) => `${prefix}lock:${name}`,
     health: (poolKey: string) => `${prefix}health:${poolKey}`,
     stats: (poolKey: string) => `${prefix}stats:${poolKey}`,
+    fleetHost: (hostId: string) => `${prefix}fleet:host:${hostId}`,
+    fleetHolder: `${prefix}fleet:holder`,
+    fleetHosts: `${prefix}fleet:hosts`,
   };
 }
 

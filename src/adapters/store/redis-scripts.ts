@@ -4,6 +4,9 @@
 //   P idem:<key>               the box id recorded under an idempotency key
 //   P pool:<poolKey>:<state>   sorted set of box ids by createdAt (one per pool and state)
 //   P pools                    set of pool keys
+//   P fleet:host:<hostId>      hash: boxId, leasedAt (absent when free), healthy 1/0, reason
+//   P fleet:holder             hash boxId → hostId (one lease per box)
+//   P fleet:hosts              set of host ids with a lease or a health record
 
 /** KEYS: idem, box, index(requested), pools. ARGV: prefix, id, poolKey, createdAt, field/value pairs… */
 export const CREATE_BOX = `
@@ -62,4 +65,32 @@ return 0
 export const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
+`;
+
+/**
+ * KEYS: holder, hosts. ARGV: prefix, boxId, now, candidate host ids… The box's host when it holds one,
+ * else the first candidate neither leased nor unhealthy, now leased to the box; false when none is free.
+ */
+export const LEASE_FLEET_HOST = `
+local held = redis.call('HGET', KEYS[1], ARGV[2])
+if held then return held end
+for i = 4, #ARGV do
+  local host = ARGV[1] .. 'fleet:host:' .. ARGV[i]
+  local cur = redis.call('HMGET', host, 'boxId', 'healthy')
+  if not cur[1] and cur[2] ~= '0' then
+    redis.call('HSET', host, 'boxId', ARGV[2], 'leasedAt', ARGV[3])
+    redis.call('HSET', KEYS[1], ARGV[2], ARGV[i])
+    redis.call('SADD', KEYS[2], ARGV[i])
+    return ARGV[i]
+  end
+end
+return false
+`;
+
+/** KEYS: host, holder. ARGV: boxId. Frees the host only when the box holds it. */
+export const RELEASE_FLEET_HOST = `
+if redis.call('HGET', KEYS[1], 'boxId') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'boxId', 'leasedAt')
+redis.call('HDEL', KEYS[2], ARGV[1])
+return 1
 `;

@@ -6,6 +6,7 @@ import { CacError } from '../../errors.js';
 import type {
   BoxStore,
   ClaimOptions,
+  FleetHost,
   ListFilter,
   PoolCounts,
   PoolHealth,
@@ -15,7 +16,7 @@ import type {
 } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
-import { CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, RELEASE_LOCK } from './redis-scripts.js';
+import { CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -26,6 +27,8 @@ interface Scripts {
   cacCasBox: Script;
   cacExtendLock: Script;
   cacReleaseLock: Script;
+  cacLeaseFleetHost: Script;
+  cacReleaseFleetHost: Script;
 }
 
 export interface RedisStoreOptions {
@@ -61,6 +64,8 @@ export class RedisAgentBoxStore implements BoxStore {
     client.defineCommand('cacCasBox', { numberOfKeys: 1, lua: CAS_BOX });
     client.defineCommand('cacExtendLock', { numberOfKeys: 1, lua: EXTEND_LOCK });
     client.defineCommand('cacReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
+    client.defineCommand('cacLeaseFleetHost', { numberOfKeys: 2, lua: LEASE_FLEET_HOST });
+    client.defineCommand('cacReleaseFleetHost', { numberOfKeys: 2, lua: RELEASE_FLEET_HOST });
     this.scripts = client as unknown as Scripts;
   }
 
@@ -207,6 +212,35 @@ export class RedisAgentBoxStore implements BoxStore {
       provisionLatencyMsTotal: int(h.provisionLatencyMsTotal),
       provisionCount: int(h.provisionCount),
     };
+  }
+
+  async leaseFleetHost(candidates: readonly string[], boxId: string, now: number): Promise<string | null> {
+    const reply = await this.scripts.cacLeaseFleetHost(this.keys.fleetHolder, this.keys.fleetHosts, this.prefix, boxId, now, ...candidates);
+    return typeof reply === 'string' ? reply : null;
+  }
+
+  async releaseFleetHost(hostId: string, boxId: string): Promise<boolean> {
+    return (await this.scripts.cacReleaseFleetHost(this.keys.fleetHost(hostId), this.keys.fleetHolder, boxId)) === 1;
+  }
+
+  async setFleetHostHealth(hostId: string, healthy: boolean, reason?: string): Promise<void> {
+    const key = this.keys.fleetHost(hostId);
+    const batch = this.client.multi().sadd(this.keys.fleetHosts, hostId);
+    if (healthy) batch.hset(key, 'healthy', 1).hdel(key, 'reason');
+    else batch.hset(key, 'healthy', 0, 'reason', reason ?? 'unhealthy');
+    await run(batch);
+  }
+
+  async listFleetHosts(): Promise<FleetHost[]> {
+    const ids = (await this.client.smembers(this.keys.fleetHosts)).sort();
+    if (ids.length === 0) return [];
+    const batch = this.client.pipeline();
+    for (const id of ids) batch.hgetall(this.keys.fleetHost(id));
+    const hashes = (await run(batch)) as Array<Record<string, string>>;
+    return ids.map((hostId, i) => {
+      const h = hashes[i] ?? {};
+      return { hostId, boxId: h.boxId ?? null, leasedAt: h.leasedAt === undefined ? null : Number(h.leasedAt), healthy: h.healthy !== '0', reason: h.reason ?? null };
+    });
   }
 
   async close(): Promise<void> {

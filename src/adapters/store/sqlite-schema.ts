@@ -2,9 +2,10 @@
 import type Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
-const DDL = `
+// MIGRATIONS[v] takes a file from schema v to v + 1.
+const V1 = `
 CREATE TABLE boxes (
   seq INTEGER PRIMARY KEY,
   id TEXT NOT NULL UNIQUE,
@@ -35,7 +36,19 @@ CREATE TABLE pools (
 );
 `;
 
-/** Creates the tables in a new file; refuses a file written by a newer cac. */
+const V2 = `
+CREATE TABLE fleet_hosts (
+  host_id TEXT PRIMARY KEY,
+  box_id TEXT UNIQUE,
+  leased_at INTEGER,
+  healthy INTEGER NOT NULL DEFAULT 1,
+  reason TEXT
+);
+`;
+
+const MIGRATIONS = [V1, V2];
+
+/** Creates the tables in a new file, upgrades an older one; refuses a file written by a newer cac. */
 export function migrate(db: Database.Database): void {
   db.transaction(() => {
     const version = Number(db.pragma('user_version', { simple: true }));
@@ -45,7 +58,7 @@ export function migrate(db: Database.Database): void {
         hint: 'upgrade cac, or point [store] url at another file',
       });
     }
-    db.exec(DDL);
+    for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -67,7 +80,25 @@ export const SQL = {
   recordProvision: `INSERT INTO pools (pool_key, provision_latency_ms_total, provision_count) VALUES (?, ?, 1)
     ON CONFLICT (pool_key) DO UPDATE SET provision_latency_ms_total = provision_latency_ms_total + excluded.provision_latency_ms_total,
       provision_count = provision_count + 1`,
+  // fleet leases: a lease is taken only on a free, healthy (or never seen) host; box_id is UNIQUE
+  fleetHeld: 'SELECT host_id FROM fleet_hosts WHERE box_id = ?',
+  fleetHost: 'SELECT box_id, healthy FROM fleet_hosts WHERE host_id = ?',
+  fleetLease: `INSERT INTO fleet_hosts (host_id, box_id, leased_at) VALUES (?, ?, ?)
+    ON CONFLICT (host_id) DO UPDATE SET box_id = excluded.box_id, leased_at = excluded.leased_at`,
+  fleetRelease: 'UPDATE fleet_hosts SET box_id = NULL, leased_at = NULL WHERE host_id = ? AND box_id = ?',
+  fleetHealth: `INSERT INTO fleet_hosts (host_id, healthy, reason) VALUES (?, ?, ?)
+    ON CONFLICT (host_id) DO UPDATE SET healthy = excluded.healthy, reason = excluded.reason`,
+  fleetList: 'SELECT host_id, box_id, leased_at, healthy, reason FROM fleet_hosts ORDER BY host_id',
 } as const;
+
+/** A row of `fleet_hosts`. */
+export interface FleetRow {
+  host_id: string;
+  box_id: string | null;
+  leased_at: number | null;
+  healthy: number;
+  reason: string | null;
+}
 
 /** A row of `pools`, as the health and stats queries read it. */
 export interface PoolRow {

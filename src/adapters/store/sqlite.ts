@@ -7,6 +7,7 @@ import { applyPatch, assertTransition, BOX_STATES, newBoxRecord, type Box, type 
 import type {
   BoxStore,
   ClaimOptions,
+  FleetHost,
   ListFilter,
   PoolCounts,
   PoolHealth,
@@ -15,7 +16,7 @@ import type {
   UpdateOptions,
 } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
-import { migrate, SQL, type PoolRow } from './sqlite-schema.js';
+import { migrate, SQL, type FleetRow, type PoolRow } from './sqlite-schema.js';
 
 type BodyRow = { body: string };
 
@@ -190,6 +191,34 @@ export class SqliteAgentBoxStore implements BoxStore {
       provisionLatencyMsTotal: row?.provision_latency_ms_total ?? 0,
       provisionCount: row?.provision_count ?? 0,
     };
+  }
+
+  async leaseFleetHost(candidates: readonly string[], boxId: string, now: number): Promise<string | null> {
+    return this.tx(() => {
+      const held = this.sql<[string], { host_id: string }>(SQL.fleetHeld).get(boxId);
+      if (held) return held.host_id;
+      for (const hostId of candidates) {
+        const row = this.sql<[string], Pick<FleetRow, 'box_id' | 'healthy'>>(SQL.fleetHost).get(hostId);
+        if (row && (row.box_id !== null || row.healthy !== 1)) continue;
+        this.sql(SQL.fleetLease).run(hostId, boxId, now);
+        return hostId;
+      }
+      return null;
+    });
+  }
+
+  async releaseFleetHost(hostId: string, boxId: string): Promise<boolean> {
+    return this.sql(SQL.fleetRelease).run(hostId, boxId).changes === 1;
+  }
+
+  async setFleetHostHealth(hostId: string, healthy: boolean, reason?: string): Promise<void> {
+    this.sql(SQL.fleetHealth).run(hostId, healthy ? 1 : 0, healthy ? null : (reason ?? 'unhealthy'));
+  }
+
+  async listFleetHosts(): Promise<FleetHost[]> {
+    return this.sql<[], FleetRow>(SQL.fleetList)
+      .all()
+      .map((r) => ({ hostId: r.host_id, boxId: r.box_id, leasedAt: r.leased_at, healthy: r.healthy === 1, reason: r.reason }));
   }
 
   async close(): Promise<void> {

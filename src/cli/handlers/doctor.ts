@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import { runDoctor, doctorExitCode, type DoctorCheck } from '../../core/doctor/checks.js';
 import { devcontainerCli } from '../../adapters/engine/cli-path.js';
 import { probeStore } from '../../app/store-probe.js';
+import { probeVmDriver } from '../../app/driver-probe.js';
 import { defaultConfig } from '../../config/schema.js';
 import { isCacError } from '../../errors.js';
 import type { Handler } from '../action.js';
@@ -15,6 +16,8 @@ export const doctor: Handler = async (ctx) => {
   const config = loaded.ok ? loaded.c.config : defaultConfig();
   const engineHost = config.engine.host ?? ctx.env.DOCKER_HOST;
   ctx.reporter.emit({ type: 'step.start', id: 'doctor', title: 'Checking the machine' });
+  // never rejects: runs alongside the other checks
+  const vmDriver = probeVmDriver(config, { host: ctx.host, env: ctx.env, stateDir: ctx.stateDir, signal: ctx.signal });
   const checks = await runDoctor({
     host: ctx.host,
     nodeVersion: process.version,
@@ -34,6 +37,7 @@ export const doctor: Handler = async (ctx) => {
     },
     store: () => probeStore(config, ctx.stateDir),
   });
+  checks.push(await vmDriver);
   const code = doctorExitCode(checks);
   ctx.reporter.emit({ type: 'step.ok', id: 'doctor' });
   const outcome = code === 0 ? 'ok' : code === 3 ? 'warnings' : 'error';

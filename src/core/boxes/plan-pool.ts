@@ -34,7 +34,7 @@ export interface PlannedAction {
 export interface PoolPlan {
   /** New boxes to record and provision. */
   creates: number;
-  /** Failed boxes past retention: destroy the VM, then mark destroyed. */
+  /** Failed boxes past retention: failed → releasing, destroy the VM, → destroyed. */
   destroys: PlannedAction[];
   /** Boxes past their provisioning deadline: mark failed (each counts as a pool failure). */
   fails: PlannedAction[];

@@ -1,0 +1,52 @@
+// The POSIX sh scripts the ssh-fleet driver runs on a host. Every value goes through `sh` quoting;
+// paths are under the login user's $HOME.
+import { sh } from '../../util/shell.js';
+import type { BoxStateFile } from './fleet-hosts.js';
+
+// the box's state file is $HOME/.cac/box.json; its work folder $HOME/cac/<boxId>
+
+/** Exit status of the claim script when the host already carries another box's state file. */
+export const OCCUPIED = 3;
+
+/**
+ * Claims the host for a box: authorizes cac's public key, writes the state file unless this box's is
+ * there (idempotent), prints it. A state file of ANOTHER box: prints it and exits OCCUPIED.
+ */
+export function claimScript(state: BoxStateFile, publicKey: string): string {
+  const needle = `"boxId":${JSON.stringify(state.boxId)}`;
+  return sh`set -e
+umask 077
+f="$HOME/.cac/box.json"
+mkdir -p "$HOME/.cac" "$HOME/.ssh"
+if [ -f "$f" ] && ! grep -qF ${needle} "$f"; then cat "$f"; exit ${OCCUPIED}; fi
+touch "$HOME/.ssh/authorized_keys"
+grep -qxF ${publicKey} "$HOME/.ssh/authorized_keys" || printf '%s\\n' ${publicKey} >> "$HOME/.ssh/authorized_keys"
+if [ ! -f "$f" ]; then printf '%s' ${JSON.stringify(state)} > "$f.tmp"; mv "$f.tmp" "$f"; fi
+cat "$f"`;
+}
+
+/** Prints the state file, or nothing. */
+export const READ_STATE_SCRIPT = 'cat "$HOME/.cac/box.json" 2>/dev/null; true';
+
+/**
+ * Removes what a box left on its host: the containers labelled cac.box=<id> (the box's devcontainers),
+ * its work folder, and its state file (only when it names this box). Idempotent.
+ */
+export function cleanupScript(boxId: string): string {
+  const needle = `"boxId":${JSON.stringify(boxId)}`;
+  return sh`set -e
+id=${boxId}
+if command -v docker >/dev/null 2>&1; then
+  if docker info >/dev/null 2>&1; then d=docker
+  elif sudo -n docker info >/dev/null 2>&1; then d="sudo -n docker"
+  else d=; echo "cac: no Docker engine answers here; no containers removed" >&2
+  fi
+  if [ -n "$d" ]; then
+    ids=$($d ps -aq --filter "label=cac.box=$id")
+    if [ -n "$ids" ]; then $d rm -f -v $ids >/dev/null; fi
+  fi
+fi
+rm -rf "$HOME/cac/$id" 2>/dev/null || sudo -n rm -rf "$HOME/cac/$id"
+f="$HOME/.cac/box.json"
+if [ -f "$f" ] && grep -qF ${needle} "$f"; then rm -f "$f"; fi`;
+}

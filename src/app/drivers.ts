@@ -1,0 +1,83 @@
+// The ONE VM driver factory: `[boxes] driver` → docker | ssh-fleet | command. Each driver module is
+// loaded only when chosen, so commands that never touch boxes start fast.
+import { BOX_DRIVERS, type Config } from '../config/schema.js';
+import { CacError } from '../errors.js';
+import type { FleetLeases } from '../ports/box-store.js';
+import type { Host } from '../ports/host.js';
+import type { VmDriver } from '../ports/vm-driver.js';
+import type { CommandDriverOptions } from '../adapters/vm/command.js';
+import type { FleetHostSpec } from '../adapters/vm/fleet-hosts.js';
+import { parseDuration } from '../util/duration.js';
+import { hostHome } from '../util/paths.js';
+import { engineEnv } from './engine.js';
+import { ensureKeyPair } from './ssh-key.js';
+
+export interface DriverDeps {
+  /** The machine cac runs on (the docker CLI runs there). */
+  host: Host;
+  env: Record<string, string | undefined>;
+  /** Where cac's own key pair lives (its private half logs in to fleet hosts without an identity_file). */
+  stateDir: string;
+  /** The box store: ssh-fleet leases its hosts through it. */
+  store?: FleetLeases;
+  /** Labels on every VM and the filter of its listing (another store's VMs are never our orphans). */
+  scope?: Record<string, string>;
+}
+
+export async function createVmDriver(config: Config, deps: DriverDeps): Promise<VmDriver> {
+  const name: string = config.boxes.driver;
+  if (name === 'docker') {
+    const { DockerVmDriver } = await import('../adapters/vm/docker.js');
+    return new DockerVmDriver({
+      host: deps.host,
+      dockerPath: config.engine.docker_path,
+      env: engineEnv(config, deps.env),
+      image: config.boxes.docker.image,
+      ...(deps.scope ? { scope: deps.scope } : {}),
+      innerDocker: deps.env.CAC_BOX_INNER_DOCKER !== '0',
+    });
+  }
+  if (name === 'ssh-fleet') {
+    if (!deps.store) throw new CacError('ERR_INTERNAL', 'the ssh-fleet driver needs the box store for its leases');
+    const { SshFleetVmDriver } = await import('../adapters/vm/ssh-fleet.js');
+    return new SshFleetVmDriver({ hosts: await fleetHostSpecs(config), leases: deps.store, privateKey: cacPrivateKey(deps.stateDir), ...(deps.scope ? { scope: deps.scope } : {}) });
+  }
+  if (name === 'command') {
+    const { CommandVmDriver } = await import('../adapters/vm/command.js');
+    return new CommandVmDriver({ ...commandOptions(config, deps.env), ...(deps.scope ? { scope: deps.scope } : {}) });
+  }
+  throw new CacError('ERR_CONFIG_SCHEMA', `[boxes] driver: unknown driver ${JSON.stringify(name)}`, { hint: `valid drivers: ${BOX_DRIVERS.join(', ')}` });
+}
+
+/** `[[boxes.fleet]]` as host specs; none is a config error for the ssh-fleet driver. */
+export async function fleetHostSpecs(config: Config): Promise<FleetHostSpec[]> {
+  if (config.boxes.fleet.length === 0) {
+    throw new CacError('ERR_CONFIG_SCHEMA', 'boxes.fleet: the ssh-fleet driver needs at least one [[boxes.fleet]] host', {
+      hint: 'add a [[boxes.fleet]] table with host, user and host_key per machine',
+    });
+  }
+  const { fleetHosts } = await import('../adapters/vm/fleet-hosts.js');
+  return fleetHosts(config.boxes.fleet);
+}
+
+/** cac's own private key, generated on first use. */
+export function cacPrivateKey(stateDir: string): () => Promise<string> {
+  return async () => (await ensureKeyPair(stateDir)).privateKey;
+}
+
+/** `[boxes.command]` as driver options; every call must be configured. */
+export function commandOptions(config: Config, env: Record<string, string | undefined>): CommandDriverOptions {
+  const c = config.boxes.command;
+  const missing = (['create', 'destroy', 'list', 'status'] as const).filter((call) => !c?.[call]);
+  if (!c || missing.length) {
+    throw new CacError('ERR_CONFIG_SCHEMA', `boxes.command: the command driver needs ${missing.join(', ')}`, {
+      hint: 'set create, destroy, list and status under [boxes.command] (see examples/plugins/README.md)',
+    });
+  }
+  return {
+    commands: { create: c.create ?? '', destroy: c.destroy ?? '', list: c.list ?? '', status: c.status ?? '' },
+    timeoutMs: parseDuration(c.timeout) ?? 300_000,
+    env,
+    home: hostHome(env),
+  };
+}

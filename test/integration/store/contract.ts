@@ -1,0 +1,258 @@
+// The ONE contract every BoxStore passes (ARCHITECTURE.md): run by sqlite.test.ts and redis.test.ts.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { poolKeyOf, type Box } from '../../../src/core/boxes/box.js';
+import { isCacError } from '../../../src/errors.js';
+import type { BoxStore } from '../../../src/ports/box-store.js';
+import { fleetLeaseCases } from './fleet-contract.js';
+import { REPO, seedStandby } from './seed.js';
+
+export interface StoreUnderTest {
+  store: BoxStore;
+  /** Closes the store and removes what the test wrote. */
+  dispose(): Promise<void>;
+}
+
+const POOL = poolKeyOf(REPO, 'main');
+const OTHER_POOL = poolKeyOf(REPO, 'dev');
+const T0 = 1_700_000_000_000;
+const claimAt = (now: number, claimant = 'alice') => ({ claimant, leaseMs: 60_000, now });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+  describe(`BoxStore contract: ${name}`, () => {
+    let under: StoreUnderTest;
+    let store: BoxStore;
+    beforeEach(async () => {
+      under = await makeStore();
+      store = under.store;
+    });
+    afterEach(async () => {
+      await under.dispose();
+    });
+
+    const create = (key: string, now = T0, baseBranch = 'main') =>
+      store.createBox({ repoUrl: REPO, baseBranch, deadlineAt: now + 900_000, now }, { idempotencyKey: key });
+
+    it('records a requested box with every field, and reads it back', async () => {
+      const box = await create('k1');
+      expect(box).toEqual({
+        id: expect.stringMatching(/^box_[0-9a-z]{12}$/),
+        poolKey: POOL,
+        repoUrl: REPO,
+        baseBranch: 'main',
+        branch: 'main',
+        state: 'requested',
+        claimant: null,
+        leaseExpiresAt: null,
+        fence: 0,
+        idempotencyKey: 'k1',
+        vmRef: null,
+        sshTarget: null,
+        steps: [],
+        error: null,
+        warm: null,
+        createdAt: T0,
+        updatedAt: T0,
+        claimedAt: null,
+        readyAt: null,
+        deadlineAt: T0 + 900_000,
+      } satisfies Box);
+      expect(await store.get(box.id)).toEqual(box);
+      expect(await store.get('box_doesnotexist')).toBeNull();
+    });
+
+    it('returns the existing record for a repeated idempotency key, never a second one', async () => {
+      const first = await create('same');
+      const again = await store.createBox({ repoUrl: REPO, baseBranch: 'main', branch: 'feature', deadlineAt: 1, now: T0 + 5 }, { idempotencyKey: 'same' });
+      const [raceA, raceB] = await Promise.all([create('raced'), create('raced')]);
+      expect(again).toEqual(first);
+      expect(raceA.id).toBe(raceB.id);
+      expect((await store.list()).map((b) => b.idempotencyKey).sort()).toEqual(['raced', 'same']);
+      expect((await create('other')).id).not.toBe(first.id);
+    });
+
+    it('records a cold box for its claimant with fence 1 and warm false', async () => {
+      const box = await store.createBox(
+        { repoUrl: REPO, baseBranch: 'main', branch: 'fix-1', claimant: 'bob', leaseExpiresAt: T0 + 10, deadlineAt: T0 + 99, now: T0 },
+        { idempotencyKey: 'cold' },
+      );
+      expect(box).toMatchObject({ state: 'requested', branch: 'fix-1', claimant: 'bob', leaseExpiresAt: T0 + 10, fence: 1, warm: false, claimedAt: T0 });
+      expect(await store.get(box.id)).toEqual(box);
+    });
+
+    it('claims the oldest standby box of the pool, and only standby boxes of that pool', async () => {
+      const newer = await seedStandby(store, T0 + 200);
+      const oldest = await seedStandby(store, T0 + 100);
+      await create('still-requested', T0);
+      await seedStandby(store, T0, 'dev');
+      const claimed = await store.claimStandby(POOL, claimAt(T0 + 1000));
+      expect(claimed).toMatchObject({
+        id: oldest.id,
+        state: 'claimed',
+        claimant: 'alice',
+        leaseExpiresAt: T0 + 61_000,
+        claimedAt: T0 + 1000,
+        updatedAt: T0 + 1000,
+        warm: true,
+        fence: oldest.fence + 1,
+      });
+      expect(await store.get(oldest.id)).toEqual(claimed);
+      expect((await store.claimStandby(POOL, claimAt(T0 + 2000, 'bob')))?.id).toBe(newer.id);
+      expect(await store.claimStandby(POOL, claimAt(T0 + 3000))).toBeNull();
+      expect((await store.poolCounts(POOL)).requested).toBe(1);
+      expect((await store.poolCounts(OTHER_POOL)).standby).toBe(1);
+    });
+
+    it('returns null for a pool with no boxes at all', async () => {
+      expect(await store.claimStandby(poolKeyOf('https://example.test/none.git', 'main'), claimAt(T0))).toBeNull();
+    });
+
+    it('fences: a claim increments the fence, and a write with the old fence loses', async () => {
+      const box = await seedStandby(store, T0);
+      expect(box.fence).toBe(0);
+      const claimed = await store.claimStandby(POOL, claimAt(T0 + 1));
+      expect(claimed?.fence).toBe(1);
+      expect(await store.transition(box.id, { from: 'claimed', fence: 0, to: 'ready', now: T0 + 2 })).toBeNull();
+      expect(await store.update(box.id, { fence: 0, patch: { error: 'late' }, now: T0 + 2 })).toBeNull();
+      expect(await store.get(box.id)).toEqual(claimed);
+      const ready = await store.transition(box.id, { from: 'claimed', fence: 1, to: 'ready', patch: { readyAt: T0 + 3 }, now: T0 + 3 });
+      expect(ready).toMatchObject({ state: 'ready', fence: 1, readyAt: T0 + 3, updatedAt: T0 + 3, claimant: 'alice' });
+    });
+
+    it('compare-and-sets the state: a stale state returns null and changes nothing', async () => {
+      const box = await create('cas');
+      expect(await store.transition(box.id, { from: 'provisioning', to: 'standby', now: T0 + 1 })).toBeNull();
+      expect(await store.get(box.id)).toEqual(box);
+      const moved = await store.transition(box.id, { from: 'requested', to: 'provisioning', patch: { vmRef: 'vm-1' }, now: T0 + 1 });
+      expect(moved).toMatchObject({ state: 'provisioning', vmRef: 'vm-1', updatedAt: T0 + 1 });
+      expect(await store.transition(box.id, { from: 'requested', to: 'provisioning', now: T0 + 2 })).toBeNull();
+      expect(await store.transition('box_doesnotexist', { from: 'requested', to: 'provisioning', now: T0 })).toBeNull();
+    });
+
+    it('lets exactly one of two racing transitions win', async () => {
+      const box = await create('race');
+      const results = await Promise.all([
+        store.transition(box.id, { from: 'requested', to: 'provisioning', now: T0 + 1 }),
+        store.transition(box.id, { from: 'requested', to: 'failed', patch: { error: 'deadline' }, now: T0 + 1 }),
+      ]);
+      expect(results.filter((r) => r !== null)).toHaveLength(1);
+    });
+
+    it('refuses a move the state machine forbids with ERR_INVALID_TRANSITION', async () => {
+      const box = await create('bad');
+      const error = await store.transition(box.id, { from: 'requested', to: 'ready', now: T0 }).catch((e: unknown) => e);
+      expect(isCacError(error) && error.code).toBe('ERR_INVALID_TRANSITION');
+      expect((await store.get(box.id))?.state).toBe('requested');
+    });
+
+    it('updates fields without a state change, guarded by state and fence when given', async () => {
+      const box = await create('upd');
+      await store.transition(box.id, { from: 'requested', to: 'provisioning', now: T0 });
+      const step = { name: 'vm_create', startedAt: T0, durationMs: 1234, ok: true };
+      const target = { host: '10.0.0.5', port: 2222, user: 'cac', hostKey: 'ssh-ed25519 AAAAC3Nza' };
+      const updated = await store.update(box.id, { state: 'provisioning', fence: 0, patch: { steps: [step], sshTarget: target, vmRef: 'vm-9' }, now: T0 + 5 });
+      expect(updated).toMatchObject({ state: 'provisioning', steps: [step], sshTarget: target, vmRef: 'vm-9', updatedAt: T0 + 5 });
+      expect(await store.update(box.id, { state: 'standby', patch: { error: 'x' }, now: T0 + 6 })).toBeNull();
+      const cleared = await store.update(box.id, { patch: { vmRef: null, error: 'boom', branch: undefined }, now: T0 + 7 });
+      expect(cleared).toMatchObject({ vmRef: null, error: 'boom', branch: 'main', steps: [step] });
+      expect(await store.get(box.id)).toEqual(cleared);
+      expect(await store.update('box_doesnotexist', { patch: { error: 'x' }, now: T0 })).toBeNull();
+    });
+
+    it('lists by pool and state, oldest first, and keeps the per-state counts in step', async () => {
+      const a = await seedStandby(store, T0 + 1);
+      const b = await seedStandby(store, T0 + 2);
+      const c = await create('req', T0 + 3);
+      const d = await seedStandby(store, T0 + 4, 'dev');
+      await store.claimStandby(POOL, claimAt(T0 + 10));
+      await store.transition(c.id, { from: 'requested', to: 'failed', patch: { error: 'no capacity' }, now: T0 + 11 });
+      const ids = (boxes: Box[]) => boxes.map((x) => x.id);
+      expect(ids(await store.list())).toEqual([a.id, b.id, c.id, d.id]);
+      expect(ids(await store.list({ poolKey: POOL }))).toEqual([a.id, b.id, c.id]);
+      expect(ids(await store.list({ states: ['standby'] }))).toEqual([b.id, d.id]);
+      expect(ids(await store.list({ poolKey: POOL, states: ['claimed', 'failed'] }))).toEqual([a.id, c.id]);
+      expect(await store.list({ states: [] })).toEqual([]);
+      expect(await store.poolCounts(POOL)).toEqual({ requested: 0, provisioning: 0, standby: 1, claimed: 1, ready: 0, releasing: 0, destroyed: 0, failed: 1 });
+      await store.transition(c.id, { from: 'failed', to: 'releasing', now: T0 + 12 });
+      await store.transition(c.id, { from: 'releasing', to: 'destroyed', now: T0 + 13 });
+      expect(await store.poolCounts(POOL)).toMatchObject({ failed: 0, releasing: 0, destroyed: 1 });
+      expect(ids(await store.list({ states: ['destroyed'] }))).toEqual([c.id]);
+    });
+
+    it('gives 10 standby boxes to exactly 10 of 50 concurrent claims', async () => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => seedStandby(store, T0 + i)));
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.claimStandby(POOL, claimAt(T0 + 100, `c${i}`))));
+      const winners = results.filter((r): r is Box => r !== null);
+      expect(winners).toHaveLength(10);
+      expect(new Set(winners.map((w) => w.id)).size).toBe(10);
+      for (const w of winners) expect(await store.get(w.id)).toMatchObject({ state: 'claimed', claimant: w.claimant, fence: 1 });
+      expect((await store.poolCounts(POOL)).claimed).toBe(10);
+    });
+
+    it('leases a lock to one token at a time; only the holder extends or releases it', async () => {
+      expect(await store.acquireLock('reconcile', 'tok-a', 5_000)).toBe(true);
+      expect(await store.acquireLock('reconcile', 'tok-b', 5_000)).toBe(false);
+      expect(await store.acquireLock('reconcile', 'tok-a', 5_000)).toBe(false);
+      expect(await store.acquireLock('other', 'tok-b', 5_000)).toBe(true);
+      expect(await store.extendLock('reconcile', 'tok-b', 5_000)).toBe(false);
+      expect(await store.releaseLock('reconcile', 'tok-b')).toBe(false);
+      expect(await store.extendLock('reconcile', 'tok-a', 5_000)).toBe(true);
+      expect(await store.releaseLock('reconcile', 'tok-a')).toBe(true);
+      expect(await store.releaseLock('reconcile', 'tok-a')).toBe(false);
+      expect(await store.acquireLock('reconcile', 'tok-b', 5_000)).toBe(true);
+    });
+
+    it('lets a lock expire, and keeps it past its first TTL when extended', async () => {
+      expect(await store.acquireLock('short', 'tok-a', 200)).toBe(true);
+      expect(await store.acquireLock('kept', 'tok-a', 200)).toBe(true);
+      expect(await store.acquireLock('lapsed', 'tok-a', 200)).toBe(true);
+      await sleep(50);
+      expect(await store.extendLock('kept', 'tok-a', 2_000)).toBe(true);
+      await sleep(250);
+      expect(await store.acquireLock('short', 'tok-b', 1_000)).toBe(true);
+      expect(await store.releaseLock('short', 'tok-a')).toBe(false);
+      expect(await store.acquireLock('kept', 'tok-b', 1_000)).toBe(false);
+      expect(await store.extendLock('short', 'tok-a', 1_000)).toBe(false);
+      expect(await store.extendLock('lapsed', 'tok-a', 1_000)).toBe(false); // expired, though nobody took it
+      expect(await store.releaseLock('lapsed', 'tok-a')).toBe(false);
+    });
+
+    it('counts consecutive failures per pool, resets them, and pauses', async () => {
+      expect(await store.getPoolHealth(POOL)).toEqual({ consecutiveFailures: 0, lastFailureAt: null, paused: false });
+      expect(await store.recordFailure(POOL, T0)).toBe(1);
+      expect(await store.recordFailure(POOL, T0 + 5)).toBe(2);
+      expect(await store.recordFailure(OTHER_POOL, T0 + 9)).toBe(1);
+      expect(await store.getPoolHealth(POOL)).toEqual({ consecutiveFailures: 2, lastFailureAt: T0 + 5, paused: false });
+      await store.setPaused(POOL, true);
+      expect(await store.getPoolHealth(POOL)).toMatchObject({ paused: true, consecutiveFailures: 2 });
+      expect((await store.getPoolHealth(OTHER_POOL)).paused).toBe(false);
+      await store.resetFailures(POOL);
+      expect((await store.getPoolHealth(POOL)).consecutiveFailures).toBe(0);
+      expect(await store.recordFailure(POOL, T0 + 20)).toBe(1);
+      await store.setPaused(POOL, false);
+      expect(await store.getPoolHealth(POOL)).toEqual({ consecutiveFailures: 1, lastFailureAt: T0 + 20, paused: false });
+      expect((await store.getPoolHealth(OTHER_POOL)).consecutiveFailures).toBe(1);
+    });
+
+    it('counts warm and cold claims and provisioning latency per pool', async () => {
+      const zero = { warmClaims: 0, coldClaims: 0, claimLatencyMsTotal: 0, claimCount: 0, provisionLatencyMsTotal: 0, provisionCount: 0 };
+      expect(await store.poolStats(POOL)).toEqual(zero);
+      await store.recordClaim(POOL, { warm: true, latencyMs: 40.4 });
+      await store.recordClaim(POOL, { warm: true, latencyMs: 60 });
+      await store.recordClaim(POOL, { warm: false, latencyMs: 30_000 });
+      await store.recordProvision(POOL, { latencyMs: 45_000 });
+      await store.recordProvision(OTHER_POOL, { latencyMs: 1 });
+      expect(await store.poolStats(POOL)).toEqual({
+        warmClaims: 2,
+        coldClaims: 1,
+        claimLatencyMsTotal: 30_100,
+        claimCount: 3,
+        provisionLatencyMsTotal: 45_000,
+        provisionCount: 1,
+      });
+      expect(await store.poolStats(OTHER_POOL)).toEqual({ ...zero, provisionLatencyMsTotal: 1, provisionCount: 1 });
+    });
+
+    fleetLeaseCases(() => store);
+  });
+}

@@ -1,0 +1,87 @@
+// The store contract on SQLite (a fresh file per test), plus what only a file has: modes, WAL, reopening.
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
+import { isCacError } from '../../../src/errors.js';
+import { boxStoreContract } from './contract.js';
+import { seedStandby } from './seed.js';
+
+const dirs: string[] = [];
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cac-store-'));
+  dirs.push(dir);
+  return dir;
+}
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+boxStoreContract('sqlite', async () => {
+  const store = new SqliteAgentBoxStore(join(tempDir(), 'boxes.db'));
+  return { store, dispose: () => store.close() };
+});
+
+describe('SqliteAgentBoxStore file', () => {
+  it('creates the file 0600 in a new 0700 dir, in WAL mode', async () => {
+    const dir = join(tempDir(), 'state', 'cac');
+    const file = join(dir, 'boxes.db');
+    const store = new SqliteAgentBoxStore(file);
+    await seedStandby(store, 1);
+    await store.close();
+    expect(statSync(dir).mode & 0o777).toBe(0o700);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+  });
+
+  it('keeps boxes across a reopen, and two handles on one file see each other', async () => {
+    const file = join(tempDir(), 'boxes.db');
+    const first = new SqliteAgentBoxStore(file);
+    const box = await seedStandby(first, 1);
+    const second = new SqliteAgentBoxStore(file);
+    const claimed = await second.claimStandby(box.poolKey, { claimant: 'bob', leaseMs: 10, now: 2 });
+    expect(claimed?.id).toBe(box.id);
+    expect(await first.claimStandby(box.poolKey, { claimant: 'eve', leaseMs: 10, now: 3 })).toBeNull();
+    await first.close();
+    await second.close();
+    const reopened = new SqliteAgentBoxStore(file);
+    expect(await reopened.get(box.id)).toEqual(claimed);
+    await reopened.close();
+  });
+
+  it('upgrades a schema-1 file (no fleet leases yet) in place, keeping its boxes', async () => {
+    const file = join(tempDir(), 'boxes.db');
+    const first = new SqliteAgentBoxStore(file);
+    const box = await seedStandby(first, 1);
+    await first.close();
+    const db = new Database(file);
+    db.exec('DROP TABLE fleet_hosts');
+    db.pragma('user_version = 1');
+    db.close();
+    const upgraded = new SqliteAgentBoxStore(file);
+    expect(await upgraded.get(box.id)).toEqual(box);
+    expect(await upgraded.leaseFleetHost(['cac@h:22'], box.id, 2)).toBe('cac@h:22');
+    await upgraded.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    check.close();
+  });
+
+  it('refuses a file written by a newer schema', () => {
+    const file = join(tempDir(), 'boxes.db');
+    const db = new Database(file);
+    db.pragma('user_version = 99');
+    db.close();
+    let error: unknown;
+    try {
+      new SqliteAgentBoxStore(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(isCacError(error) && error.code).toBe('ERR_STORE_VERSION');
+  });
+});

@@ -1,0 +1,85 @@
+// 8 OS processes claim 10,000 seeded standby boxes at once, on SQLite and on Redis: no box may be
+// claimed twice and no claim may be lost (POOLS.md rule 1).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { RedisAgentBoxStore } from '../../../src/adapters/store/redis.js';
+import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
+import { poolKeyOf } from '../../../src/core/boxes/box.js';
+import type { BoxStore } from '../../../src/ports/box-store.js';
+import { describeWith, infra } from '../../helpers/infra.js';
+import type { WorkerArgs, WorkerResult } from './claim-worker.js';
+import { dropPrefix, uniquePrefix } from './redis-prefix.js';
+import { REPO, seedPools } from './seed.js';
+
+const WORKERS = 8;
+const BRANCHES = ['main', 'dev', 'release', 'next'];
+const PER_POOL = 2_500;
+const WORKER = join(import.meta.dirname, 'claim-worker.ts');
+
+/** Starts every worker, waits until all are ready, says go to all, and collects their results. */
+async function runWorkers(base: Omit<WorkerArgs, 'claimant'>): Promise<WorkerResult[]> {
+  const children = Array.from({ length: WORKERS }, (_, i) => {
+    const args: WorkerArgs = { ...base, claimant: `worker-${i}` };
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    return { child, lines, exited };
+  });
+  for (const { lines } of children) expect((await lines.next()).value).toBe('ready');
+  for (const { child } of children) child.stdin.end('go\n');
+  const results: WorkerResult[] = [];
+  for (const { lines, exited } of children) {
+    const line: unknown = (await lines.next()).value;
+    expect(await exited).toBe(0);
+    results.push(JSON.parse(String(line)) as WorkerResult);
+  }
+  return results;
+}
+
+async function stress(store: BoxStore, base: Omit<WorkerArgs, 'claimant' | 'pools'>): Promise<void> {
+  const seeded = await seedPools(store, BRANCHES, PER_POOL, 1_700_000_000_000);
+  const results = await runWorkers({ ...base, pools: BRANCHES.map((b) => poolKeyOf(REPO, b)) });
+  const reported = results.flatMap((r) => r.ids.map((id) => ({ id, claimant: r.claimant })));
+  const claimed = await store.list({ states: ['claimed'] });
+  const byId = new Map(claimed.map((b) => [b.id, b]));
+
+  expect(reported).toHaveLength(seeded.length);
+  expect(new Set(reported.map((r) => r.id)).size).toBe(seeded.length); // zero claimed twice
+  expect(claimed).toHaveLength(seeded.length); // zero lost: every seeded box is claimed
+  for (const { id, claimant } of reported) expect(byId.get(id)).toMatchObject({ claimant, fence: 1 });
+  expect(results.filter((r) => r.ids.length > 0).length).toBeGreaterThan(WORKERS / 2); // they really raced
+  expect(await store.list({ states: ['standby'] })).toEqual([]);
+}
+
+describe('claim stress: SQLite', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cac-stress-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it(`${WORKERS} processes claim ${BRANCHES.length * PER_POOL} boxes, each exactly once`, async () => {
+    const file = join(dir, 'boxes.db');
+    const store = new SqliteAgentBoxStore(file);
+    try {
+      await stress(store, { kind: 'sqlite', target: file, prefix: '', inflight: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describeWith(['redis'], 'claim stress: Redis', () => {
+  it(`${WORKERS} processes claim ${BRANCHES.length * PER_POOL} boxes, each exactly once`, async () => {
+    const url = infra.CAC_TEST_REDIS_URL ?? '';
+    const prefix = uniquePrefix();
+    const store = RedisAgentBoxStore.connect(url, { prefix });
+    try {
+      await stress(store, { kind: 'redis', target: url, prefix, inflight: 4 });
+    } finally {
+      await store.close();
+      await dropPrefix(url, prefix);
+    }
+  });
+});

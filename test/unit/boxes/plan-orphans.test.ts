@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { planOrphans } from '../../../src/core/boxes/plan-pool.js';
+import { makeBox, T0 } from './make-box.js';
+
+const GRACE = 600_000;
+const NOW = T0 + 3_600_000;
+const vm = (vmRef: string, boxId: string, createdAt = T0) => ({ vmRef, boxId, createdAt });
+
+describe('planOrphans', () => {
+  it('destroys a tagged VM with no record once it is older than the grace period', () => {
+    const plan = planOrphans([vm('vm-old', 'box_gone'), vm('vm-new', 'box_new', NOW - GRACE + 1), vm('vm-edge', '', NOW - GRACE)], [], NOW, GRACE);
+    expect(plan.destroyVms).toEqual([
+      { vmRef: 'vm-old', reason: 'no record for box box_gone' },
+      { vmRef: 'vm-edge', reason: 'no record for box (none)' },
+    ]);
+  });
+
+  it('destroys the VM of a destroyed record, and a second VM made for a box that uses another', () => {
+    const destroyed = makeBox({ state: 'destroyed', vmRef: 'vm-1' });
+    const twin = makeBox({ state: 'ready', vmRef: 'vm-2' });
+    const plan = planOrphans([vm('vm-1', destroyed.id), vm('vm-2', twin.id), vm('vm-2b', twin.id)], [destroyed, twin], NOW, GRACE);
+    expect(plan.destroyVms.map((d) => d.vmRef)).toEqual(['vm-1', 'vm-2b']);
+    expect(plan.failBoxes).toEqual([]);
+  });
+
+  it('keeps VMs of live, failed (evidence) and not-yet-recorded (vmRef null) boxes', () => {
+    const live = makeBox({ state: 'standby', vmRef: 'vm-a' });
+    const failed = makeBox({ state: 'failed', vmRef: 'vm-b' });
+    const pending = makeBox({ state: 'provisioning', vmRef: null });
+    const plan = planOrphans([vm('vm-a', live.id), vm('vm-b', failed.id), vm('vm-c', pending.id)], [live, failed, pending], NOW, GRACE);
+    expect(plan).toEqual({ destroyVms: [], failBoxes: [] });
+  });
+
+  it('fails records whose VM is gone, only in states that must have one', () => {
+    const states = ['provisioning', 'standby', 'claimed', 'ready', 'releasing', 'failed', 'destroyed'] as const;
+    const records = states.map((state, i) => makeBox({ state, vmRef: `vm-${i}`, createdAt: T0 + i }));
+    const plan = planOrphans([], records, NOW, GRACE);
+    expect(plan.failBoxes.map((f) => f.id)).toEqual(records.slice(0, 4).map((r) => r.id));
+    expect(plan.failBoxes[0]?.reason).toBe('its VM vm-0 is gone');
+    expect(planOrphans([], [makeBox({ state: 'requested', vmRef: null })], NOW, GRACE).failBoxes).toEqual([]);
+  });
+});
