@@ -3,7 +3,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import type { Config } from '../config/schema.js';
 import type { DevcontainerEngine } from '../ports/engine.js';
-import type { AgentInjector, AgentSyncBack } from '../core/agents/result.js';
+import type { AgentInjector, AgentSyncBack, SyncBackTarget } from '../core/agents/result.js';
 import type { AgentDeps } from '../core/agents/deps.js';
 import type { HostFiles } from '../core/agents/host-material.js';
 import { inject } from '../core/agents/inject.js';
@@ -43,7 +43,7 @@ export function agentDeps(ctx: AppContext, config: Config): AgentDeps {
 }
 
 /** Sync-back for stop/down: its problems are warnings, never a failed stop. */
-async function syncBackReported(deps: AgentDeps, target: Parameters<AgentSyncBack>[0], signal?: AbortSignal): Promise<string[]> {
+async function syncBackReported(deps: AgentDeps, target: SyncBackTarget, signal?: AbortSignal): Promise<string[]> {
   try {
     const out = await syncBack(deps, target, signal);
     out.warnings.forEach((message) => deps.reporter.emit({ type: 'warning', message: `sync-back: ${message}` }));

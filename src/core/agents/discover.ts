@@ -1,10 +1,10 @@
-// Round trip 1: one script run as the remote user finds its real home (from the passwd database,
-// never assumed), its uid/gid, and probes every agent's binary (and, for doctor, its version).
+// Discovery, run as the remote user: its real home (from the passwd database, never assumed), its
+// uid/gid, every agent's binary (and, for doctor, its version), and node/npm/curl. The lines set `$h`
+// for the script parts that follow them (copy, finish).
 import type { AgentKind } from '../../config/kinds.js';
-import { quote, quoteArgv } from '../../util/shell.js';
 import type { Host } from '../../ports/host.js';
+import { quote, quoteArgv } from '../../util/shell.js';
 import type { EffectiveAgent } from './effective-config.js';
-import { ENV_FILE } from './finish-script.js';
 
 export interface Discovery {
   home: string;
@@ -16,47 +16,61 @@ export interface Discovery {
   versions: Partial<Record<AgentKind, string>>;
   /** node, npm, curl on PATH. */
   tools: Partial<Record<'node' | 'npm' | 'curl', string>>;
-  /** cac's forwarded-env file exists (it is rewritten even when nothing is forwarded any more). */
-  envFile: boolean;
 }
+
+export type Probe = { kind: AgentKind; names: readonly string[] };
 
 export const DISCOVER_MARK = '# cac agents: discover';
 
-export function discoverScript(probes: ReadonlyArray<{ kind: AgentKind; names: readonly string[] }>, withVersions: boolean): string {
+export const probesOf = (agents: readonly EffectiveAgent[]): Probe[] => agents.map((a) => ({ kind: a.kind, names: a.probe }));
+
+// Few forks on purpose: this runs on every injection (the PATH walk and the passwd read are sh only).
+export function discoverLines(probes: readonly Probe[], withVersions: boolean): string[] {
   const version = withVersions
-    ? `v=$(cac_t "$p" --version </dev/null 2>/dev/null | head -n 1); printf 'version\\t%s\\t%s\\n' "$k" "$v"`
-    : ':';
+    ? [
+        'if command -v timeout >/dev/null 2>&1; then cac_t() { timeout 10 "$@"; }; else cac_t() { "$@"; }; fi',
+        `cac_version() { v=$(cac_t "$2" --version </dev/null 2>/dev/null | head -n 1); printf 'version\\t%s\\t%s\\n' "$1" "$v"; }`,
+      ]
+    : ['cac_version() { :; }'];
   return [
-    DISCOVER_MARK,
-    'u=$(id -un 2>/dev/null) || u=$(id -u)',
+    'cac_id=$(id)',
+    'cac_uid=${cac_id#uid=}; cac_uid=${cac_uid%%[!0-9]*}',
+    'cac_gid=${cac_id#*gid=}; cac_gid=${cac_gid%%[!0-9]*}',
+    // the user name, or the bare uid when the passwd database has no entry for it
+    'cac_u=${cac_id%% *}',
+    'case $cac_u in *"("*) u=${cac_u#*"("}; u=${u%")"} ;; *) u=$cac_uid ;; esac',
     'h=',
-    'if command -v getent >/dev/null 2>&1; then h=$(getent passwd "$u" 2>/dev/null | cut -d: -f6); fi',
-    'if [ -z "$h" ] && [ -r /etc/passwd ]; then',
+    'if [ -r /etc/passwd ]; then',
     '  while IFS=: read -r n _ _ _ _ d _; do if [ "$n" = "$u" ]; then h=$d; break; fi; done < /etc/passwd',
     'fi',
+    'if [ -z "$h" ] && command -v getent >/dev/null 2>&1; then h=$(getent passwd "$u" 2>/dev/null | cut -d: -f6); fi',
     '[ -n "$h" ] || h=${HOME:-/}',
     `printf 'home\\t%s\\n' "$h"`,
-    `printf 'ids\\t%s\\t%s\\t%s\\n' "$(id -u)" "$(id -g)" "$u"`,
-    'if command -v timeout >/dev/null 2>&1; then cac_t() { timeout 10 "$@"; }; else cac_t() { "$@"; }; fi',
+    `printf 'ids\\t%s\\t%s\\t%s\\n' "$cac_uid" "$cac_gid" "$u"`,
+    // cac_which NAME: sets p to its absolute path on PATH, else empty
+    'cac_which() { p=; set -f; cac_ifs=$IFS; IFS=:; for cac_d in $PATH; do if [ -n "$cac_d" ] && [ -f "$cac_d/$1" ] && [ -x "$cac_d/$1" ]; then p=$cac_d/$1; break; fi; done; IFS=$cac_ifs; set +f; }',
+    ...version,
     'cac_probe() {',
     '  k=$1; shift',
     '  for n in "$@"; do',
-    '    p=$(command -v "$n" 2>/dev/null) || p=',
-    '    case $p in /*) ;; *) p= ;; esac',
+    '    cac_which "$n"',
     '    if [ -z "$p" ] && [ -x "$h/.local/bin/$n" ]; then p=$h/.local/bin/$n; fi',
-    `    if [ -n "$p" ]; then printf 'bin\\t%s\\t%s\\n' "$k" "$p"; ${version}; return 0; fi`,
+    `    if [ -n "$p" ]; then printf 'bin\\t%s\\t%s\\n' "$k" "$p"; cac_version "$k" "$p"; return 0; fi`,
     '  done',
     '}',
     ...probes.map((p) => `cac_probe ${quote(p.kind)} ${quoteArgv(p.names)}`),
-    `if [ -f "$h"/${ENV_FILE} ]; then printf 'envfile\\t1\\n'; fi`,
-    `for t in node npm curl; do p=$(command -v "$t" 2>/dev/null) && printf 'tool\\t%s\\t%s\\n' "$t" "$p"; done`,
-    'exit 0',
-  ].join('\n');
+    `for t in node npm curl; do cac_which "$t"; if [ -n "$p" ]; then printf 'tool\\t%s\\t%s\\n' "$t" "$p"; fi; done`,
+  ];
 }
 
-/** Parses the script's tab-separated lines; undefined when it did not report a home. */
+/** Discovery alone (doctor), with versions when asked. */
+export function discoverScript(probes: readonly Probe[], withVersions: boolean): string {
+  return [DISCOVER_MARK, ...discoverLines(probes, withVersions), 'exit 0'].join('\n');
+}
+
+/** Parses the discovery lines (other lines are ignored); undefined when no home was reported. */
 export function parseDiscovery(stdout: string): Discovery | undefined {
-  const d: Discovery = { home: '', uid: -1, gid: -1, user: '', bins: {}, versions: {}, tools: {}, envFile: false };
+  const d: Discovery = { home: '', uid: -1, gid: -1, user: '', bins: {}, versions: {}, tools: {} };
   for (const line of stdout.split('\n')) {
     const [key, a = '', b = '', c = ''] = line.split('\t');
     if (key === 'home') d.home = a;
@@ -64,15 +78,13 @@ export function parseDiscovery(stdout: string): Discovery | undefined {
     else if (key === 'bin' && b) d.bins[a as AgentKind] = b;
     else if (key === 'version' && b) d.versions[a as AgentKind] = b;
     else if (key === 'tool' && b) d.tools[a as 'node'] = b;
-    else if (key === 'envfile') d.envFile = true;
   }
   return d.home.startsWith('/') && Number.isInteger(d.uid) && d.uid >= 0 ? d : undefined;
 }
 
-/** Runs the script in the container; rejects when it fails, undefined when it reported no home. */
+/** Runs discovery alone in the container; rejects when it fails, undefined when it reported no home. */
 export async function discover(host: Host, agents: readonly EffectiveAgent[], versions: boolean, signal?: AbortSignal): Promise<Discovery | undefined> {
-  const script = discoverScript(agents.map((a) => ({ kind: a.kind, names: a.probe })), versions);
-  const r = await host.exec(['sh', '-c', script], { timeoutMs: 60_000, ...(signal ? { signal } : {}) });
+  const r = await host.exec(['sh', '-c', discoverScript(probesOf(agents), versions)], { timeoutMs: 60_000, ...(signal ? { signal } : {}) });
   if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
   return parseDiscovery(r.stdout);
 }

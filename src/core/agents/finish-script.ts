@@ -1,67 +1,68 @@
-// Round trip 3: forwarded env values (present only in this process's environment, passed by name)
-// go to a 0600 file in the remote user's home; login shells source it through ONE guarded line
-// added once; ~/.local/bin goes on PATH there; Claude gets its onboarding marker if it has none.
+// Finishing: forwarded env values (present only in the exec's environment, passed by name) go to a
+// 0600 file in the remote user's home; login shells source it through ONE guarded line added once;
+// ~/.local/bin goes on PATH there; Claude gets its onboarding marker when it has none. Uses `$h`.
 import { CacError } from '../../errors.js';
 import { quote } from '../../util/shell.js';
 
 export const FINISH_MARK = '# cac agents: finish';
 /** Relative to the container home. */
-export const ENV_FILE = '.cac/agents.env';
+const ENV_FILE = '.cac/agents.env';
 const GUARD = '# cac agents env';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROFILES = ['.profile', '.bash_profile', '.bash_login', '.zprofile'];
 
 export interface FinishPlan {
-  home: string;
-  /** (Re)write the env file and make sure login shells source it. */
-  writeEnv: boolean;
+  /** Write the env file; `if-present`: only rewrite an existing one (nothing is forwarded any more). */
+  env: 'write' | 'if-present' | 'skip';
   /** Names whose values the exec environment carries. */
   names: readonly string[];
   /** Write ~/.claude.json with hasCompletedOnboarding when it does not exist. */
   claudeOnboarding: boolean;
 }
 
-export function finishScript(plan: FinishPlan): string {
+/** Defines and runs `cac_finish`, then prints `finish <status>`. */
+export function finishLines(plan: FinishPlan): string[] {
   const bad = plan.names.find((n) => !NAME.test(n));
   if (bad !== undefined) throw new CacError('ERR_INVALID_INPUT', `not an environment variable name: ${JSON.stringify(bad)}`);
-  return [
-    FINISH_MARK,
-    `h=${quote(plan.home)}`,
-    ...(plan.writeEnv ? envPart(plan.names) : []),
-    ...(plan.claudeOnboarding
-      ? [`if [ ! -e "$h/.claude.json" ]; then (umask 077; printf '%s\\n' '{"hasCompletedOnboarding":true}' > "$h/.claude.json"); fi`]
-      : []),
-    'exit 0',
-  ].join('\n');
+  const env = plan.env === 'skip' ? [] : plan.env === 'write' ? envLines(plan.names) : [`  if [ -f "$h"/${ENV_FILE} ]; then`, ...envLines(plan.names), '  fi'];
+  const onboarding = plan.claudeOnboarding
+    ? [`  if [ ! -e "$h/.claude.json" ]; then (umask 077; printf '%s\\n' '{"hasCompletedOnboarding":true}' > "$h/.claude.json") || return 1; fi`]
+    : [];
+  return ['cac_finish() {', ...env, ...onboarding, '  return 0', '}', 'cac_finish', `printf 'finish\\t%s\\n' "$?"`];
 }
 
-function envPart(names: readonly string[]): string[] {
-  const envFile = `"$h"/${ENV_FILE}`;
+/** Finishing alone (after an install moved an agent into ~/.local). */
+export function finishScript(home: string, plan: FinishPlan): string {
+  return [FINISH_MARK, `h=${quote(home)}`, ...finishLines(plan)].join('\n');
+}
+
+// Few forks on purpose (this runs on every injection): quoting and the profile check are sh only.
+function envLines(names: readonly string[]): string[] {
+  const file = `"$h"/${ENV_FILE}`;
   const line = `if [ -f "$HOME/${ENV_FILE}" ]; then . "$HOME/${ENV_FILE}"; fi ${GUARD}`;
   return [
-    // single-quote a value for sh (pure sh: trailing newlines and every byte survive)
-    'cac_q() {',
-    '  s=$1 r=',
-    '  while :; do',
-    `    case $s in *"'"*) p=\${s%%"'"*}; s=\${s#*"'"}; r=$r$p"'\\''" ;; *) r=$r$s; break ;; esac`,
+    // cac_q VALUE: sets r to VALUE single-quoted for sh (every byte survives, trailing newlines too)
+    '  cac_q() {',
+    '    s=$1 r=',
+    `    while :; do case $s in *"'"*) r=$r\${s%%"'"*}"'\\''"; s=\${s#*"'"} ;; *) r="'$r$s'"; break ;; esac; done`,
+    '  }',
+    // set before any file is created: the env file is never readable by others, not even briefly
+    '  umask 077',
+    '  if [ ! -d "$h/.cac" ]; then mkdir -m 700 "$h/.cac" || return 1; fi',
+    '  {',
+    `    printf '%s\\n' '# written by cac on agent injection: forwarded variables for login shells'`,
+    ...names.flatMap((n) => [`    cac_q "\${${n}-}"`, `    printf 'export %s=%s\\n' ${quote(n)} "$r"`]),
+    `    printf '%s\\n' 'case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) PATH="$HOME/.local/bin:$PATH"; export PATH ;; esac'`,
+    `  } > ${file}.tmp && mv -f ${file}.tmp ${file} || return 1`,
+    `  for f in ${PROFILES.map((p) => `"$h"/${p}`).join(' ')}; do`,
+    `    if [ "$f" != "$h/.profile" ] && [ ! -f "$f" ]; then continue; fi`,
+    // read leaves an unterminated last line in l: it is checked too, and gets its newline
+    '    cac_has= l=',
+    `    if [ -f "$f" ]; then while IFS= read -r l; do case $l in *${quote(GUARD)}*) cac_has=1 ;; esac; done < "$f"; fi`,
+    `    case $l in *${quote(GUARD)}*) cac_has=1 ;; esac`,
+    '    if [ -n "$cac_has" ]; then continue; fi',
+    `    if [ -n "$l" ]; then printf '\\n' >> "$f"; fi`,
+    `    printf '%s\\n' ${quote(line)} >> "$f" || return 1`,
     '  done',
-    `  printf "'%s'" "$r"`,
-    '}',
-    'umask 077',
-    'mkdir -p "$h/.cac" && chmod 700 "$h/.cac" || exit 1',
-    '{',
-    `  printf '%s\\n' '# written by cac on agent injection: forwarded variables for login shells'`,
-    ...names.map((n) => `  printf 'export %s=%s\\n' ${quote(n)} "$(cac_q "\${${n}-}")"`),
-    `  printf '%s\\n' 'case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) PATH="$HOME/.local/bin:$PATH"; export PATH ;; esac'`,
-    `} > ${envFile}.tmp && chmod 600 ${envFile}.tmp && mv -f ${envFile}.tmp ${envFile} || exit 1`,
-    'umask 022',
-    `line=${quote(line)}`,
-    `for f in ${PROFILES.map((p) => `"$h"/${p}`).join(' ')}; do`,
-    `  if [ "$f" != "$h/.profile" ] && [ ! -f "$f" ]; then continue; fi`,
-    `  if grep -qsF ${quote(GUARD)} "$f"; then continue; fi`,
-    `  if [ -s "$f" ] && [ -n "$(tail -c 1 "$f")" ]; then printf '\\n' >> "$f"; fi`,
-    '  printf \'%s\\n\' "$line" >> "$f" || exit 1',
-    'done',
   ];
 }
-

@@ -1,21 +1,25 @@
 // Agent injection. Per enabled agent: validate host prerequisites → copy host material → forward
 // allow-listed env → probe the binary → install if missing → record the result. Every failure is a
 // warning for that agent only; the lifecycle command's exit code is unaffected. When nothing needs
-// installing this is at most 3 container round trips for all agents: discover, one tar, finish.
+// installing, all agents take ONE container exec: discover + probe, the tar stream, finish.
 import { isAbortError } from '../../errors.js';
+import { redact } from '../../util/redact.js';
 import type { AgentKind } from '../../config/kinds.js';
 import type { Host } from '../../ports/host.js';
 import type { AgentEvent, AgentResult, ContainerTarget } from './result.js';
 import type { AgentDeps } from './deps.js';
-import { effectiveAgents, type EffectiveAgent } from './effective-config.js';
+import { effectiveAgents, expandContainer, type EffectiveAgent } from './effective-config.js';
 import { readScanned, scanHost, type HostScan } from './host-material.js';
 import { forwardedNames, validateHost, type Validation } from './validate.js';
-import { discover, type Discovery } from './discover.js';
-import { planCopy } from './plan.js';
-import { applyCopy } from './copy.js';
+import { probesOf, type Discovery } from './discover.js';
+import { planCopy, type SyncedFile } from './plan.js';
+import { copyOutcome } from './copy.js';
 import { install } from './install.js';
-import { finishScript } from './finish-script.js';
-import { mergeRecord, readRecord, recordPath, writeRecord } from './record.js';
+import { finishScript, type FinishPlan } from './finish-script.js';
+import { injectScript, parseInjectOutput, type InjectOutput } from './inject-script.js';
+import { packEntries } from './tar.js';
+import { guardsFor, mergeRecord, readRecord, recordPath, writeRecord } from './record.js';
+import { reconcile } from './sync-back.js';
 import { agentLine, closingLine, headerLine } from './summary.js';
 
 export interface InjectOptions {
@@ -28,6 +32,8 @@ export interface InjectOptions {
 
 interface AgentState {
   agent: EffectiveAgent;
+  /** Nothing to copy, forward or install: the agent is skipped. */
+  idle: boolean;
   scan: HostScan;
   v: Validation;
   names: string[];
@@ -36,8 +42,8 @@ interface AgentState {
   installed: boolean;
 }
 
-/** The agents an injection would handle: the enabled ones, or exactly `only`. */
-export function selectAgents(deps: Pick<AgentDeps, 'agents' | 'env' | 'hostHome'>, only?: readonly AgentKind[]): EffectiveAgent[] {
+// the agents an injection handles: the enabled ones, or exactly `only`
+function selectAgents(deps: Pick<AgentDeps, 'agents' | 'env' | 'hostHome'>, only?: readonly AgentKind[]): EffectiveAgent[] {
   const all = effectiveAgents(deps.agents, deps.env, deps.hostHome);
   return only ? all.filter((a) => only.includes(a.kind)) : all.filter((a) => a.enabled);
 }
@@ -65,47 +71,84 @@ async function hostSide(deps: AgentDeps, agent: EffectiveAgent): Promise<AgentSt
   const maxBytes = deps.agents.max_copy_mb * 1024 * 1024;
   if (scan.totalBytes <= maxBytes) await readScanned(scan, deps.files);
   const v = validateHost(agent, scan, deps.env, { hostHome: deps.hostHome, maxBytes });
-  return { agent, scan, v, names: forwardedNames(agent, deps.env), warnings: [...v.warnings], copied: [], installed: false };
+  const names = forwardedNames(agent, deps.env);
+  const idle = agent.material.length === 0 && names.length === 0 && !agent.install && v.warnings.length === 0;
+  return { agent, idle, scan, v, names, warnings: [...v.warnings], copied: [], installed: false };
 }
 
 async function containerSide(deps: AgentDeps, host: Host, target: ContainerTarget, states: AgentState[], signal?: AbortSignal): Promise<void> {
-  const live = states.filter((s) => s.v.validated);
+  const live = states.filter((s) => s.v.validated && !s.idle);
   if (live.length === 0) return;
-  const found = await step(() => discover(host, live.map((s) => s.agent), false, signal));
-  const d = found.ok ? found.value : undefined;
-  if (!d) {
-    const why = found.ok ? 'no home directory reported' : found.error;
-    live.forEach((s) => s.warnings.push(`cannot inspect the container as ${target.remoteUser}: ${why}`));
+  const p = await prepare(deps, target, live);
+  const stdin = p.copy ? { stdin: packEntries(p.plan.entries) } : {};
+  const r = await step(() => host.exec(['sh', '-c', p.script], { env: p.env, ...stdin, timeoutMs: 120_000, ...(signal ? { signal } : {}) }));
+  const out = r.ok ? parseInjectOutput(r.value.stdout) : undefined;
+  const d = out?.discovery;
+  // container output quoted in a warning never carries a forwarded value
+  const stderr = r.ok ? redact(lastLine(r.value.stderr), Object.values(p.env)) : '';
+  if (!out || !d) {
+    const why = !r.ok ? r.error : `exit ${r.value.exitCode}: ${stderr || 'no home directory reported'}`;
+    live.forEach((s) => s.warnings.push(`cannot inspect the container as ${target.remoteUser || 'its default user'}: ${why}`));
     return;
   }
-  await copyStep(deps, host, target, live, d, signal);
-  let localBin = Object.values(d.bins).some((p) => p.startsWith(`${d.home}/.local/bin/`));
-  for (const s of live) localBin = (await installStep(deps, host, s, d, signal)) || localBin;
-  const names = [...new Set(live.flatMap((s) => s.names))];
-  const claude = live.find((s) => s.agent.kind === 'claude');
-  const claudeOnboarding = claude !== undefined && !claude.copied.includes(`${d.home}/.claude.json`);
-  const writeEnv = names.length > 0 || localBin || d.envFile;
-  if (!writeEnv && !claudeOnboarding) return;
-  const script = finishScript({ home: d.home, writeEnv, names, claudeOnboarding });
-  const r = await step(() => host.exec(['sh', '-c', script], { env: pick(deps.env, names), timeoutMs: 60_000, ...(signal ? { signal } : {}) }));
-  const why = !r.ok ? r.error : r.value.exitCode !== 0 ? `exit ${r.value.exitCode}: ${lastLine(r.value.stderr)}` : undefined;
-  if (why) live.forEach((s) => s.warnings.push(`could not write the forwarded environment: ${why}`));
+  if (out.finishExit !== 0) live.forEach((s) => s.warnings.push(`finishing in the container failed${stderr ? `: ${stderr}` : ''}`));
+  await settleCopy(deps, target, live, p, out, d);
+  let localPrefix = false;
+  for (const s of live) localPrefix = (await installStep(deps, host, s, d, signal)) || localPrefix;
+  // an install that fell back to ~/.local needs the env file's PATH line, even with nothing forwarded
+  if (localPrefix) await refinish(host, d, p.names, p.env, live, signal);
 }
 
-async function copyStep(deps: AgentDeps, host: Host, target: ContainerTarget, live: AgentState[], d: Discovery, signal?: AbortSignal): Promise<void> {
-  const plan = planCopy(live.filter((s) => s.v.copy), d.home, target);
-  const out = await applyCopy(host, plan, d, signal);
+type Prepared = Awaited<ReturnType<typeof prepare>>;
+
+// Everything the one exec needs: the copy plan, the guards over credentials this container already
+// got, the forwarded names and values, and the script.
+async function prepare(deps: AgentDeps, target: ContainerTarget, live: AgentState[]) {
+  const plan = planCopy(live.filter((s) => s.v.copy), target);
+  const recordFile = recordPath(deps.stateDir, target.workspace);
+  const old = await readRecord(deps.files, recordFile);
+  const guards = guardsFor(old, target.containerId, plan.entries.map((e) => e.path));
+  const names = [...new Set(live.flatMap((s) => s.names))];
+  const claude = live.some((s) => s.agent.kind === 'claude') && !(plan.copied.claude ?? []).includes('~/.claude.json');
+  const finish: FinishPlan = { env: names.length ? 'write' : 'if-present', names, claudeOnboarding: claude };
+  const absolute = plan.entries.some((e) => e.path.startsWith('/'));
+  const copy = plan.entries.length ? { absolute, guards: guards.map((g) => ({ name: g.name, sentHash: g.file.sentHash })) } : undefined;
+  const script = injectScript({ probes: probesOf(live.map((s) => s.agent)), ...(copy ? { copy } : {}), finish });
+  return { plan, recordFile, old, guards, names, env: pick(deps.env, names), copy, script };
+}
+
+// What was written (tar failures and refreshed credentials left alone are not), and the record.
+async function settleCopy(deps: AgentDeps, target: ContainerTarget, live: AgentState[], p: Prepared, out: InjectOutput, d: Discovery): Promise<void> {
+  const failed = copyOutcome(p.plan, out.tarExit, out.tarErrors);
+  const skipped = new Set([...failed.failed, ...p.guards.filter((_, i) => out.kept.has(i)).map((g) => g.path)]);
   for (const s of live) {
-    s.copied = (plan.copied[s.agent.kind] ?? []).filter((p) => !out.failed.has(p));
-    s.warnings.push(...(plan.notes[s.agent.kind] ?? []), ...(out.warnings[s.agent.kind] ?? []));
+    s.copied = (p.plan.copied[s.agent.kind] ?? []).filter((f) => !skipped.has(f)).map((f) => expandContainer(f, d.home));
+    s.warnings.push(...(p.plan.notes[s.agent.kind] ?? []), ...(failed.warnings[s.agent.kind] ?? []));
   }
-  const path = recordPath(deps.stateDir, target.workspace);
-  const saved = await step(async () => {
-    const next = { containerId: target.containerId, workspace: target.workspace, remoteWorkspaceFolder: target.remoteWorkspaceFolder, home: d.home };
-    const synced = plan.synced.filter((f) => !out.failed.has(f.container));
-    await writeRecord(deps.files, path, mergeRecord(await readRecord(deps.files, path), next, live.map((s) => s.agent.kind), synced));
-  });
+  const synced = p.plan.synced.filter((f) => !skipped.has(f.container)).map((f) => ({ ...f, container: expandContainer(f.container, d.home) }));
+  const refreshed = await keepRefreshed(deps, p.guards, out.kept, live);
+  const next = { containerId: target.containerId, workspace: target.workspace, remoteWorkspaceFolder: target.remoteWorkspaceFolder, home: d.home };
+  const saved = await step(() => writeRecord(deps.files, p.recordFile, mergeRecord(p.old, next, live.map((s) => s.agent.kind), [...synced, ...refreshed])));
   if (!saved.ok) live.filter((s) => s.copied.length).forEach((s) => s.warnings.push(`could not record credential hashes for sync-back: ${saved.error}`));
+}
+
+// The agent refreshed these in the container since injection: they were not overwritten, and flow
+// back to the host when the host copy is still the injected one (else: a warning, both kept).
+async function keepRefreshed(deps: AgentDeps, guards: ReturnType<typeof guardsFor>, kept: Map<number, Buffer>, live: AgentState[]): Promise<SyncedFile[]> {
+  const files: SyncedFile[] = [];
+  for (const [i, g] of guards.entries()) {
+    if (!kept.has(i)) continue;
+    const r = await reconcile(deps, g.file, kept.get(i), "kept both (the container's copy was not overwritten)");
+    if (r.conflict) live.find((s) => s.agent.kind === g.file.agent)?.warnings.push(r.conflict);
+    files.push(r.entry);
+  }
+  return files;
+}
+
+async function refinish(host: Host, d: Discovery, names: string[], env: Record<string, string>, live: AgentState[], signal?: AbortSignal): Promise<void> {
+  const script = finishScript(d.home, { env: 'write', names, claudeOnboarding: false });
+  const r = await step(() => host.exec(['sh', '-c', script], { env, timeoutMs: 60_000, ...(signal ? { signal } : {}) }));
+  if (!r.ok || !/^finish\t0$/m.test(r.value.stdout)) live.forEach((s) => s.warnings.push('could not put ~/.local/bin on PATH for login shells'));
 }
 
 /** Resolves true when the agent was installed under ~/.local (its bin must go on PATH). */
@@ -124,7 +167,7 @@ async function installStep(deps: AgentDeps, host: Host, s: AgentState, d: Discov
 }
 
 function toResult(s: AgentState): AgentResult {
-  const status = s.warnings.length > 0 ? 'warning' : 'ok';
+  const status = s.idle ? 'skipped' : s.warnings.length > 0 ? 'warning' : 'ok';
   return { agent: s.agent.kind, status, validated: s.v.validated, copied: s.copied, installed: s.installed, warnings: s.warnings };
 }
 

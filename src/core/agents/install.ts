@@ -33,7 +33,7 @@ export function installBlocker(command: string, d: Discovery): string | undefine
   return undefined;
 }
 
-export function installScript(kind: string, command: string, home: string, probe: readonly string[]): string {
+function installScript(kind: string, command: string, home: string, probe: readonly string[]): string {
   return [
     `${INSTALL_MARK} ${kind}`,
     'exec 2>&1 </dev/null',
@@ -73,7 +73,7 @@ export async function install(
 }
 
 /** The warning: exit status and the last 10 lines, with forwarded secret values redacted. */
-export function failed(exitCode: number, output: string, env: Record<string, string>, note: string): string {
+function failed(exitCode: number, output: string, env: Record<string, string>, note: string): string {
   const tail = redact(output, Object.values(env)).trimEnd().split('\n').slice(-10).join('\n');
   const why = exitCode === 124 ? 'timed out' : `exit ${exitCode}`;
   return `install failed (${why})${note}${tail ? `:\n${tail}` : ''}`;

@@ -37,3 +37,13 @@ export function mergeRecord(old: InjectionRecord | undefined, next: Omit<Injecti
   const kept = old && old.containerId === next.containerId ? old.files.filter((f) => !agents.includes(f.agent)) : [];
   return { version: 1, ...next, files: [...kept, ...files] };
 }
+
+/** Credentials already injected into this very container that this injection would overwrite. */
+export function guardsFor(old: InjectionRecord | undefined, containerId: string, planned: readonly string[]): Array<{ file: SyncedFile; path: string; name: string }> {
+  if (!old || old.containerId !== containerId) return [];
+  return old.files.flatMap((file) => {
+    const rel = file.container.startsWith(`${old.home}/`) ? file.container.slice(old.home.length + 1) : undefined;
+    const path = rel === undefined ? file.container : `~/${rel}`;
+    return planned.includes(path) ? [{ file, path, name: rel ?? file.container }] : [];
+  });
+}

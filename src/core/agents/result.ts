@@ -30,6 +30,8 @@ export type AgentEvent = 'start' | 'rebuild';
 /** Injects the enabled agents; never throws for an agent's failure (those are warnings). */
 export type AgentInjector = (target: ContainerTarget, event: AgentEvent, signal?: AbortSignal) => Promise<AgentResult[]>;
 
-/** Copies refreshed credentials back before a container stops or goes away; resolves with the host
- * paths updated. The container's workspace path is not needed (it is recorded at injection). */
-export type AgentSyncBack = (target: Pick<ContainerTarget, 'containerId' | 'remoteUser' | 'workspace'>, signal?: AbortSignal) => Promise<string[]>;
+/** The container sync-back reads from (its workspace path is not needed: injection recorded it). */
+export type SyncBackTarget = Pick<ContainerTarget, 'containerId' | 'remoteUser' | 'workspace'>;
+
+/** Copies refreshed credentials back before a container stops or goes away; resolves with the host paths updated. */
+export type AgentSyncBack = (target: SyncBackTarget, signal?: AbortSignal) => Promise<string[]>;

@@ -23,9 +23,3 @@ export function closingLine(results: readonly AgentResult[]): string | undefined
   const n = warningCount(results);
   return n === 0 ? undefined : `Agent injection completed with ${n} warning(s). Run 'cac agents doctor' for details.`;
 }
-
-/** All lines, in order. */
-export function summaryLines(results: readonly AgentResult[]): string[] {
-  const closing = closingLine(results);
-  return [headerLine(results.map((r) => r.agent)), ...results.map(agentLine), ...(closing ? [closing] : [])];
-}

@@ -2,7 +2,7 @@
 // the agent changed in the container is copied to the host only when the host copy is still the one
 // injected; when both changed the host file is kept and the user is warned. One exec reads them all.
 import { quote } from '../../util/shell.js';
-import type { ContainerTarget } from './result.js';
+import type { SyncBackTarget } from './result.js';
 import type { AgentDeps } from './deps.js';
 import { shownHost } from './effective-config.js';
 import { sha256, type SyncedFile } from './plan.js';
@@ -16,8 +16,6 @@ export interface SyncBackOutcome {
   warnings: string[];
 }
 
-export type SyncBackTarget = Pick<ContainerTarget, 'containerId' | 'remoteUser' | 'workspace'>;
-
 export async function syncBack(deps: AgentDeps, target: SyncBackTarget, signal?: AbortSignal): Promise<SyncBackOutcome> {
   const path = recordPath(deps.stateDir, target.workspace);
   const record = await readRecord(deps.files, path);
@@ -29,26 +27,28 @@ export async function syncBack(deps: AgentDeps, target: SyncBackTarget, signal?:
   const inContainer = parseRead(r.stdout);
   const out: SyncBackOutcome = { synced: [], warnings: [] };
   const files: SyncedFile[] = [];
-  for (const [i, f] of record.files.entries()) files.push(await syncOne(deps, f, inContainer.get(i), out));
+  for (const [i, f] of record.files.entries()) {
+    const r = await reconcile(deps, f, inContainer.get(i), 'kept the host file');
+    if (r.synced) out.synced.push(f.host);
+    if (r.conflict) out.warnings.push(`${f.agent}: ${r.conflict}`);
+    files.push(r.entry);
+  }
   await writeRecord(deps.files, path, { ...record, files });
   return out;
 }
 
-async function syncOne(deps: AgentDeps, f: SyncedFile, data: Buffer | undefined, out: SyncBackOutcome): Promise<SyncedFile> {
-  if (!data) return f;
-  const now = sha256(data);
-  if (now === f.sentHash) return f;
-  const shown = shownHost(f.host, deps.hostHome);
+/** One credential: the container's bytes go to the host when only the container changed it since
+ * injection; resolves with the file's new record entry. */
+export async function reconcile(deps: AgentDeps, f: SyncedFile, data: Buffer | undefined, onConflict: string): Promise<{ entry: SyncedFile; synced: boolean; conflict?: string }> {
+  const now = data ? sha256(data) : f.sentHash;
+  if (!data || now === f.sentHash) return { entry: f, synced: false };
   const st = await deps.files.stat(f.host);
   const hostNow = st?.type === 'file' ? sha256(await deps.files.read(f.host)) : undefined;
-  if (hostNow === now) return { ...f, hostHash: now, sentHash: now };
-  if (hostNow !== f.hostHash) {
-    out.warnings.push(`${f.agent}: ${shown} changed on the host and in the container; kept the host file`);
-    return f;
-  }
+  const entry = { ...f, hostHash: now, sentHash: now };
+  if (hostNow === now) return { entry, synced: false };
+  if (hostNow !== f.hostHash) return { entry: f, synced: false, conflict: `${shownHost(f.host, deps.hostHome)} changed on the host and in the container; ${onConflict}` };
   await deps.files.write(f.host, data, 0o600);
-  out.synced.push(f.host);
-  return { ...f, hostHash: now, sentHash: now };
+  return { entry, synced: true };
 }
 
 export function readScript(paths: readonly string[]): string {

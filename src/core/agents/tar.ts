@@ -1,15 +1,15 @@
-// Round trip 2: every agent's files in ONE tar stream, extracted at / by the remote user, so file
-// contents travel over stdin (never a command line) and land owned by that user with our modes.
+// Every agent's files in ONE tar stream on the injection exec's stdin (never a command line),
+// extracted in the remote user's home by that user, so they land owned by it with our modes.
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import type { TarEntry } from './plan.js';
 
-export function packEntries(entries: readonly TarEntry[], owner: { uid: number; gid: number; user: string }, now = new Date()): Readable {
+export function packEntries(entries: readonly TarEntry[], now = new Date()): Readable {
   const p = pack();
-  const common = { uid: owner.uid, gid: owner.gid, uname: owner.user, gname: owner.user, mtime: now };
+  const common = { mtime: now };
   for (const e of entries) {
-    // names relative to /, so one stream serves paths in and outside the home
-    const name = e.path.replace(/^\/+/, '');
+    // `~/x` → `x` (extracted in the home); absolute paths stay absolute (extracted with -P)
+    const name = e.path.startsWith('~/') ? e.path.slice(2) : e.path;
     if (e.data) p.entry({ ...common, name, mode: e.mode, type: 'file', size: e.data.byteLength }, Buffer.from(e.data));
     else p.entry({ ...common, name, mode: e.mode, type: 'directory' });
   }

@@ -20,8 +20,10 @@ export function validateHost(agent: EffectiveAgent, scan: HostScan, env: Env, op
   const shown = (p: string) => shownHost(p, opts.hostHome);
   const warnings = [...agent.warnings, ...scan.unreadable.map((p) => `cannot read ${shown(p)}`)];
   if (scan.truncated) warnings.push(`host config has more than ${scan.files.length} files; the rest was not copied`);
-  const authSet = forwardedNames(agent, env).some((n) => agent.authEnv.includes(n));
+  // `host_config_path = []`: the user asked for no material, so none is required
+  if (agent.material.length === 0) return { validated: true, copy: false, warnings };
   if (scan.files.length === 0) {
+    const authSet = forwardedNames(agent, env).some((n) => agent.authEnv.includes(n));
     if (authSet) return { validated: true, copy: false, warnings };
     if (scan.unreadable.length === 0) warnings.push(notFound(agent, scan, shown));
     return { validated: false, copy: false, warnings };
@@ -35,7 +37,6 @@ export function validateHost(agent: EffectiveAgent, scan: HostScan, env: Env, op
 }
 
 function notFound(agent: EffectiveAgent, scan: HostScan, shown: (p: string) => string): string {
-  if (agent.material.length === 0) return 'no host config listed (host_config_path is empty) and no auth variable forwarded';
   if (agent.materialFrom !== 'config' && !scan.rootFound) return `host config ${shown(agent.hostRoot)} not found`;
   return `host config not found: ${scan.missing.map(shown).join(', ')}`;
 }

@@ -1,0 +1,198 @@
+// Fakes of OUR ports for agent unit tests: in-memory host files, and a recording Host that plays the
+// docker client (it receives the real `docker exec …` argv a ContainerHost builds).
+import { Readable } from 'node:stream';
+import { extract } from 'tar-stream';
+import { defaultConfig, type Config } from '../../../src/config/schema.js';
+import type { ExecOptions, ExecResult, Host } from '../../../src/ports/host.js';
+import type { ReporterEvent } from '../../../src/ports/reporter.js';
+import type { HostFiles } from '../../../src/core/agents/host-material.js';
+import type { AgentDeps } from '../../../src/core/agents/deps.js';
+import { ContainerHost } from '../../../src/adapters/host/container.js';
+import { interrupted } from '../../../src/errors.js';
+import { DISCOVER_MARK } from '../../../src/core/agents/discover.js';
+import { INJECT_MARK } from '../../../src/core/agents/inject-script.js';
+import { FINISH_MARK } from '../../../src/core/agents/finish-script.js';
+import { INSTALL_MARK } from '../../../src/core/agents/install.js';
+import { READ_MARK } from '../../../src/core/agents/sync-back.js';
+import { sha256 } from '../../../src/core/agents/plan.js';
+
+export const HOME = '/home/me';
+
+/** Host files in memory: path → content (a string) or a mode-carrying record. */
+export class MemFiles implements HostFiles {
+  files = new Map<string, { data: Buffer; mode: number }>();
+  unreadable = new Set<string>();
+
+  constructor(init: Record<string, string> = {}) {
+    for (const [p, d] of Object.entries(init)) this.put(p, d);
+  }
+
+  put(path: string, data: string | Buffer, mode = 0o644): void {
+    this.files.set(path, { data: Buffer.from(data), mode });
+  }
+
+  text(path: string): string | undefined {
+    return this.files.get(path)?.data.toString('utf8');
+  }
+
+  async stat(path: string) {
+    const f = this.files.get(path);
+    if (f) return { type: 'file' as const, size: f.data.length, mode: f.mode };
+    return [...this.files.keys()].some((k) => k.startsWith(`${path}/`)) ? { type: 'dir' as const, size: 0, mode: 0o755 } : undefined;
+  }
+
+  async list(dir: string) {
+    const names = [...this.files.keys()].filter((k) => k.startsWith(`${dir}/`)).map((k) => k.slice(dir.length + 1).split('/')[0] ?? '');
+    return [...new Set(names)];
+  }
+
+  async read(path: string) {
+    const f = this.files.get(path);
+    if (!f || this.unreadable.has(path)) throw new Error(`EACCES: ${path}`);
+    return f.data;
+  }
+
+  async write(path: string, data: Uint8Array | string, mode: number) {
+    this.put(path, Buffer.from(data), mode);
+  }
+}
+
+export interface Call {
+  argv: string[];
+  /** The env the docker client was given (values included: the test checks they stay off argv). */
+  env: Record<string, string>;
+  /** What kind of container-side command this was. */
+  what: 'inject' | 'discover' | 'tar' | 'finish' | 'install' | 'read' | 'other';
+}
+
+/** A Host standing in for the machine running the docker client; the container lives in memory. */
+export class FakeDocker implements Host {
+  readonly kind = 'local' as const;
+  calls: Call[] = [];
+  containerFiles = new Map<string, { mode: number; data?: Buffer }>();
+  home = '/home/dev';
+  bins: Record<string, string> = {};
+  tools: Record<string, string> = { node: '/usr/bin/node', npm: '/usr/bin/npm' };
+  /** Install outcomes per agent kind, in order (default: success). */
+  installs: Record<string, ExecResult[]> = {};
+  tarStderr: string | undefined;
+  finishExit = 0;
+  discoverExit = 0;
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const script = argv[argv.indexOf('-c') + 1] ?? '';
+    const what: Call['what'] = script.startsWith(INJECT_MARK)
+      ? 'inject'
+      : script.includes('exec tar -x') ? 'tar'
+      : script.startsWith(DISCOVER_MARK) ? 'discover'
+      : script.startsWith(FINISH_MARK) ? 'finish'
+      : script.startsWith(INSTALL_MARK) ? 'install'
+      : script.startsWith(READ_MARK) ? 'read' : 'other';
+    this.calls.push({ argv: [...argv], env: { ...opts.env }, what });
+    if (opts.signal?.aborted) throw interrupted();
+    if (what === 'discover') return this.discoverExit ? { exitCode: this.discoverExit, stdout: '', stderr: 'unable to find user dev' } : ok(this.discoverOut());
+    if (what === 'inject') return this.inject(script, opts.stdin as Readable | undefined);
+    if (what === 'finish') return ok(`finish\t${this.finishExit}\n`);
+    if (what === 'install') {
+      const kind = script.split('\n')[0]?.split(' ').pop() ?? '';
+      const r = this.installs[kind]?.shift() ?? ok('');
+      if (r.exitCode === 0) this.bins[kind] = `${this.home}/.local/bin/${kind}`;
+      return r;
+    }
+    if (what === 'read') return ok(this.readOut(script));
+    return { exitCode: 1, stdout: '', stderr: 'unexpected command' };
+  }
+
+  async putFiles(): Promise<void> {
+    throw new Error('the docker client host never receives putFiles');
+  }
+
+  of(what: Call['what']): Call[] {
+    return this.calls.filter((c) => c.what === what);
+  }
+
+  private discoverOut(): string {
+    const lines = [`home\t${this.home}`, 'ids\t1000\t1000\tdev'];
+    for (const [k, p] of Object.entries(this.bins)) lines.push(`bin\t${k}\t${p}`);
+    for (const [t, p] of Object.entries(this.tools)) lines.push(`tool\t${t}\t${p}`);
+    return `${lines.join('\n')}\n`;
+  }
+
+  private async inject(script: string, stdin: Readable | undefined): Promise<ExecResult> {
+    if (this.discoverExit) return { exitCode: this.discoverExit, stdout: '', stderr: 'unable to find user dev' };
+    let out = this.discoverOut();
+    const excluded = new Set<string>();
+    for (const m of script.matchAll(/^cac_keep (\d+) (\S+) (\S+) && set/gm)) {
+      const f = this.containerFiles.get(`${this.home}/${m[2]}`);
+      if (!f?.data || sha256(f.data) === m[3]) continue;
+      out += `kept\t${m[1]}\t${f.data.toString('base64')}\n`;
+      excluded.add(m[2] ?? '');
+    }
+    if (stdin) {
+      await this.untar(stdin, excluded);
+      const errs = (this.tarStderr ?? '').split('\n').filter(Boolean);
+      out += `tar\t${errs.length ? 2 : 0}\n${errs.map((l) => `tarerr\t${l}\n`).join('')}`;
+    }
+    if (script.includes('cac_finish')) out += `finish\t${this.finishExit}\n`;
+    return { exitCode: 0, stdout: out, stderr: this.finishExit ? 'mkdir: cannot create directory: Permission denied' : '' };
+  }
+
+  private async untar(stdin: Readable, excluded: Set<string>): Promise<void> {
+    const ex = extract();
+    ex.on('entry', (h, stream, next) => {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: unknown) => chunks.push(c as Buffer));
+      stream.on('end', () => {
+        const name = h.name.replace(/\/$/, '');
+        const path = name.startsWith('/') ? name : `${this.home}/${name}`;
+        if (!excluded.has(name)) this.containerFiles.set(path, { mode: h.mode ?? 0, ...(h.type === 'file' ? { data: Buffer.concat(chunks) } : {}) });
+        next();
+      });
+    });
+    await new Promise<void>((resolve, reject) => {
+      ex.on('finish', resolve);
+      ex.on('error', reject);
+      stdin.pipe(ex);
+    });
+  }
+
+  private readOut(script: string): string {
+    const list = /for p in (.*); do/.exec(script)?.[1] ?? '';
+    const paths = list.split(' ').map((p) => p.replace(/^'|'$/g, ''));
+    return paths
+      .map((p, i) => {
+        const f = this.containerFiles.get(p);
+        return f?.data ? `file\t${i}\t${f.data.toString('base64')}\n` : '';
+      })
+      .join('');
+  }
+}
+
+export function ok(stdout: string): ExecResult {
+  return { exitCode: 0, stdout, stderr: '' };
+}
+
+export function config(agents: Partial<Record<string, unknown>> = {}, perAgent: Record<string, Record<string, unknown>> = {}): Config['agents'] {
+  const base = defaultConfig().agents;
+  const out = { ...base, enabled: true, ...agents } as Config['agents'];
+  for (const [k, v] of Object.entries(perAgent)) Object.assign(out, { [k]: { ...base.codex, ...v } });
+  return out;
+}
+
+export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; docker: FakeDocker; env?: Record<string, string> }) {
+  const events: ReporterEvent[] = [];
+  const deps: AgentDeps = {
+    agents: opts.agents,
+    env: { HOME, ...opts.env },
+    hostHome: HOME,
+    stateDir: '/state/cac',
+    files: opts.files,
+    container: ({ containerId, remoteUser }) =>
+      new ContainerHost({ host: opts.docker, containerId, user: remoteUser, dockerEnv: { DOCKER_HOST: 'unix:///fake.sock' } }),
+    reporter: { emit: (e) => events.push(e), close() {} },
+  };
+  const lines = () => events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
+  return { deps, events, lines };
+}
+
+export const target = { containerId: 'c0ffee', remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/app', workspace: '/src/app' };
