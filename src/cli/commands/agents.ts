@@ -1,10 +1,22 @@
 // Agent injection commands: doctor, sync, pull.
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { lazyAction, type Handler, type Runtime } from '../action.js';
 import { AGENT_KINDS } from '../../config/kinds.js';
 
 const load = (name: 'doctor' | 'sync' | 'pull') => (): Promise<Handler> =>
   import('../handlers/agents.js').then((m) => m[name]);
+
+// Repeatable rather than variadic, so a workspace after `--agent codex` stays the workspace.
+function agentOption(): Option {
+  const option = new Option('--agent <kind>', `only this agent; repeat for more (${AGENT_KINDS.join(', ')})`).argParser(
+    (value: string, previous: string[] | undefined) => {
+      if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${AGENT_KINDS.join(', ')}.`);
+      return [...(previous ?? []), value];
+    },
+  );
+  option.argChoices = [...AGENT_KINDS];
+  return option;
+}
 
 export function registerAgents(program: Command, rt: Runtime): void {
   const agents = program.command('agents').description('coding agents inside dev containers (codex, claude, cursor, gemini)');
@@ -17,7 +29,7 @@ export function registerAgents(program: Command, rt: Runtime): void {
     .command('sync')
     .description('inject the enabled agents into the running dev container now')
     .argument('[workspace]', 'workspace folder (default: the current directory)')
-    .addOption(new Option('--agent <kind...>', 'only these agents').choices([...AGENT_KINDS]))
+    .addOption(agentOption())
     .action(lazyAction(rt, load('sync')));
   agents
     .command('pull')
