@@ -5,9 +5,9 @@ import { runInProcess, tempHome } from '../helpers/run-cli.js';
 
 describe('exit codes and error shapes', () => {
   it('a command not built yet exits 1 with a clear message', async () => {
-    const r = await runInProcess(['pool', 'status'], tempHome().env);
+    const r = await runInProcess(['box', 'ssh', 'box_000000000000'], tempHome().env);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain("error: 'pool status' is not implemented yet");
+    expect(r.stderr).toContain("error: 'box ssh' is not implemented yet");
     expect(r.stdout).toBe('');
   });
 
@@ -142,5 +142,19 @@ describe('config commands', () => {
     const r = await runInProcess(['config', 'show', '--config', file], env);
     expect(r.exitCode).toBe(0);
     expect(r.stderr).toContain("unknown key 'engine.hots' (did you mean 'host'?)");
+  });
+});
+
+describe('agents sync --agent', () => {
+  it('is repeatable and leaves a following workspace as the workspace', async () => {
+    const { env, home } = tempHome();
+    const r = await runInProcess(['agents', 'sync', '--agent', 'codex', '--agent', 'claude', join(home, 'no-such-ws')], env);
+    expect(r.stderr).toContain(`workspace folder ${join(home, 'no-such-ws')} does not exist`);
+  });
+
+  it('refuses an unknown agent with the allowed values (exit 2)', async () => {
+    const r = await runInProcess(['agents', 'sync', '--agent', 'bogus'], tempHome().env);
+    expect(r.exitCode).toBe(2);
+    expect(r.stderr).toContain('Allowed choices are codex, claude, cursor, gemini.');
   });
 });

@@ -4,6 +4,9 @@ import type { Command } from 'commander';
 import { lazyAction, type Handler, type Runtime } from '../action.js';
 
 const notYet = (): Promise<Handler> => import('./not-implemented.js').then((m) => m.notImplemented);
+const envHandler = (name: 'keygen' | 'encrypt' | 'check') => (): Promise<Handler> => import('../handlers/env.js').then((m) => m[name]);
+const boxCmd = (name: 'request' | 'list' | 'show' | 'release' | 'provisionWorker') => (): Promise<Handler> => import('../handlers/box.js').then((m) => m[name]);
+const poolCmd = (name: 'reconcile' | 'status' | 'pause' | 'resume') => (): Promise<Handler> => import('../handlers/pool.js').then((m) => m[name]);
 
 export function registerBoxes(program: Command, rt: Runtime): void {
   const box = program.command('box').description('remote boxes: a repo checked out, its devcontainer up, agents inside');
@@ -16,16 +19,18 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .option('--env-file <file>', 'encrypted .env payload (cac env encrypt) to write into the box')
     .option('--wait', 'wait until the box is ready')
     .option('--timeout <duration>', 'with --wait: how long to wait', '10m')
-    .action(lazyAction(rt, notYet));
-  box.command('list').description('list boxes with state, pool and age').option('--all', 'include destroyed and failed boxes').action(lazyAction(rt, notYet));
+    .action(lazyAction(rt, boxCmd('request')));
+  box.command('list').description('list boxes with state, pool and age').option('--all', 'include destroyed and failed boxes').action(lazyAction(rt, boxCmd('list')));
   box
     .command('show')
     .description('show one box: state, steps with durations, SSH target')
     .argument('<id>', 'box id')
     .option('--wait', 'wait until the box is ready')
     .option('--timeout <duration>', 'with --wait: how long to wait', '10m')
-    .action(lazyAction(rt, notYet));
-  box.command('release').description('release a box: it is destroyed').argument('<id>', 'box id').action(lazyAction(rt, notYet));
+    .action(lazyAction(rt, boxCmd('show')));
+  box.command('release').description('release a box: it is destroyed').argument('<id>', 'box id').action(lazyAction(rt, boxCmd('release')));
+  // the detached worker `box request` starts for a cold box; not for people, so hidden from help and completions
+  box.command('_provision', { hidden: true }).argument('<id>', 'box id').action(lazyAction(rt, boxCmd('provisionWorker')));
   box
     .command('exec')
     .description("run a command in the box's dev container: cac box exec <id> -- <cmd> [args...]")
@@ -40,29 +45,29 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .description('bring every [[pools]] entry to min_standby warm boxes, within max_instances')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--watch', 'keep reconciling')
-    .option('--interval <duration>', 'with --watch: time between runs', '60s')
-    .action(lazyAction(rt, notYet));
+    .option('--interval <duration>', 'with --watch: time between runs (also the failure backoff unit)', '60s')
+    .action(lazyAction(rt, poolCmd('reconcile')));
   pool
     .command('status')
     .description('per pool: standby, provisioning, claimed, failed, paused, latencies')
     .option('--prometheus', 'print the Prometheus text format (node_exporter textfile collector)')
-    .action(lazyAction(rt, notYet));
+    .action(lazyAction(rt, poolCmd('status')));
   for (const verb of ['pause', 'resume'] as const) {
     pool
       .command(verb)
       .description(verb === 'pause' ? 'stop creating boxes for a pool' : 'resume a paused pool and clear its failure count')
       .argument('<repo>', 'repository URL of the pool')
-      .option('--branch <name>', 'base branch of the pool', 'main')
-      .action(lazyAction(rt, notYet));
+      .option('--branch <name>', "base branch of the pool (default: the repo's pool in [[pools]], else main)")
+      .action(lazyAction(rt, poolCmd(verb)));
   }
 
   const env = program.command('env').description('encrypted .env payloads for boxes');
-  env.command('keygen').description('print a new master key (base64, 32 bytes)').action(lazyAction(rt, notYet));
+  env.command('keygen').description('print a new master key (base64, 32 bytes)').action(lazyAction(rt, envHandler('keygen')));
   env
     .command('encrypt')
     .description('encrypt a .env payload with the newest master key')
     .option('--in <file>', 'plain .env file (default: stdin)')
     .option('--out <file>', 'write the envelope here (default: stdout)')
-    .action(lazyAction(rt, notYet));
-  env.command('check').description('decrypt in memory and print only the key names').argument('<file>', 'encrypted payload').action(lazyAction(rt, notYet));
+    .action(lazyAction(rt, envHandler('encrypt')));
+  env.command('check').description('decrypt in memory and print only the key names').argument('<file>', 'encrypted payload').action(lazyAction(rt, envHandler('check')));
 }

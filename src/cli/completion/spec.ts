@@ -37,7 +37,8 @@ export function specOf(cmd: Command, path: string[] = []): CommandSpec {
     description: cmd.description(),
     options: [...cmd.options.map(optionSpec), ...(path.length === 0 ? [helpOption()] : [])].filter((o): o is OptionSpec => o !== undefined),
     argChoices: args[0]?.argChoices ?? [],
-    commands: cmd.commands.map((c) => specOf(c, [...path, c.name()])),
+    // hidden commands (internal workers) are not offered
+    commands: cmd.commands.filter((c) => !(c as Command & { _hidden?: boolean })._hidden).map((c) => specOf(c, [...path, c.name()])),
   };
 }
 

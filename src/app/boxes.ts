@@ -1,0 +1,163 @@
+// Boxes wiring: config + context → the box store, the VM driver, cac's key pair, the provisioning
+// steps, the allocator and the pool manager, and the detached worker that provisions a cold box.
+// Knobs for tests and operators, read from the environment (README "Remote boxes and warm pools"):
+//   CAC_TEST_RUN_LABEL=<id>       every box VM also carries cac.test-run=<id>, and only those are listed
+//   CAC_RECONCILE_LOCK_TTL=<dur>  lease of the reconcile lock (default 30s)
+//   (CAC_BOX_INNER_DOCKER=0, plain SSH boxes without an inner engine, is read by drivers.ts)
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { CacError } from '../errors.js';
+import type { BoxStore } from '../ports/box-store.js';
+import type { VmDriver } from '../ports/vm-driver.js';
+import type { Box } from '../core/boxes/box.js';
+import { AllocatorService } from '../core/boxes/allocator.js';
+import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
+import type { ProvisionDeps } from '../core/boxes/provision.js';
+import { configPoolFields, validateDurationMs, validatePools, type PoolDefinition } from '../core/boxes/validate.js';
+import { parseDuration } from '../util/duration.js';
+import type { AppContext } from './context.js';
+
+// Modules a warm claim does not need (driver, key pair, provisioning steps, reconciler) load on first
+// use: `cac box request` answers from the store alone.
+
+/** Where the store lives: `[store] url`, else `$XDG_STATE_HOME/cac/boxes.db`. */
+export function storeLocation(config: Config, stateDir: string): { kind: 'redis' | 'sqlite'; location: string } {
+  const url = config.store.url;
+  if (url?.startsWith('redis')) return { kind: 'redis', location: url };
+  return { kind: 'sqlite', location: resolve(url?.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(stateDir, 'boxes.db')) };
+}
+
+/** Opens the configured store (the Redis client or the SQLite file is loaded only here). */
+export async function openStore(config: Config, stateDir: string): Promise<BoxStore> {
+  const { kind, location } = storeLocation(config, stateDir);
+  if (kind === 'redis') {
+    const [{ Redis }, { RedisAgentBoxStore }, { redactUrl }] = await Promise.all([import('ioredis'), import('../adapters/store/redis.js'), import('../util/redact.js')]);
+    // fail fast and clearly when Redis is down, instead of ioredis retrying for a long while
+    const client = new Redis(location, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 3 });
+    client.on('error', () => {});
+    try {
+      await client.connect();
+    } catch (e) {
+      client.disconnect();
+      throw new CacError('ERR_STORE_UNREACHABLE', `the box store at ${redactUrl(location)} does not answer: ${e instanceof Error ? e.message : String(e)}`, {
+        hint: "start Redis or fix [store] url; 'cac doctor' checks it",
+      });
+    }
+    return new RedisAgentBoxStore(client);
+  }
+  const { SqliteAgentBoxStore } = await import('../adapters/store/sqlite.js');
+  try {
+    return new SqliteAgentBoxStore(location);
+  } catch (e) {
+    if (e instanceof CacError) throw e;
+    throw new CacError('ERR_STORE', `cannot open the box store ${location}: ${e instanceof Error ? e.message : String(e)}`, {
+      hint: 'make the state dir writable ($XDG_STATE_HOME/cac) or point [store] url at another file',
+    });
+  }
+}
+
+/** Labels that scope VMs to this store (and test run): another store's boxes are never our orphans. */
+export function driverScope(config: Config, stateDir: string, env: AppContext['env']): Record<string, string> {
+  const { location } = storeLocation(config, stateDir);
+  const store = createHash('sha256').update(location).digest('hex').slice(0, 12);
+  return { 'cac.store': store, ...(env.CAC_TEST_RUN_LABEL ? { 'cac.test-run': env.CAC_TEST_RUN_LABEL } : {}) };
+}
+
+/** The configured VM driver (the one factory in drivers.ts), scoped to this store and test run. */
+export async function createDriver(ctx: AppContext, config: Config, store: BoxStore): Promise<VmDriver> {
+  const { createVmDriver } = await import('./drivers.js');
+  return createVmDriver(config, { host: ctx.host, env: ctx.env, stateDir: ctx.stateDir, store, scope: driverScope(config, ctx.stateDir, ctx.env) });
+}
+
+/** `[[pools]]` as pool definitions, validated with their config field names. */
+export function configuredPools(config: Config): PoolDefinition[] {
+  const pools = config.pools.map((p) => ({ repoUrl: p.repo_url, baseBranch: p.base_branch, minStandby: p.min_standby, maxInstances: p.max_instances }));
+  return validatePools(pools, configPoolFields);
+}
+
+const ms = (text: string, field: string) => validateDurationMs(parseDuration(text), text, field);
+
+/** The provisioning pipeline's dependencies: driver, key pair, steps. */
+export async function provisionDeps(ctx: AppContext, config: Config, store: BoxStore, driver: VmDriver): Promise<ProvisionDeps> {
+  const [{ ensureKeyPair }, { sshLogin }, { boxSteps }] = await Promise.all([import('./ssh-key.js'), import('../adapters/vm/ssh-probe.js'), import('../core/boxes/box-steps.js')]);
+  const keys = await ensureKeyPair(ctx.stateDir);
+  const steps = boxSteps({ driver, sshPublicKey: keys.publicKey, login: (target, o) => sshLogin(target, keys.privateKey, o) });
+  return { store, driver, steps, now: Date.now, reporter: ctx.reporter };
+}
+
+/** A pool manager with the config's timers; `intervalMs` (the reconcile interval) paces the backoff. */
+export async function poolManager(ctx: AppContext, config: Config, store: BoxStore, opts: { intervalMs?: number; withSteps: boolean }): Promise<DefaultPoolManager> {
+  const driver = await createDriver(ctx, config, store);
+  const steps = opts.withSteps ? (await provisionDeps(ctx, config, store, driver)).steps : [];
+  const lockTtl = ctx.env.CAC_RECONCILE_LOCK_TTL;
+  const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
+  return new DefaultPoolManager({
+    store,
+    driver,
+    steps,
+    reporter: ctx.reporter,
+    options: {
+      provisionTimeoutMs: ms(config.boxes.provision_timeout, 'boxes.provision_timeout'),
+      orphanGraceMs: ms(config.boxes.orphan_grace, 'boxes.orphan_grace'),
+      ...(opts.intervalMs ? { backoffIntervalMs: opts.intervalMs } : {}),
+      ...(lockTtl ? { lockTtlMs: ms(lockTtl, 'CAC_RECONCILE_LOCK_TTL') } : {}),
+    },
+  });
+}
+
+/** An allocator whose cold boxes are provisioned by a detached `cac box _provision <id>` worker. */
+export async function allocator(ctx: AppContext, config: Config, store: BoxStore): Promise<AllocatorService> {
+  return new AllocatorService({
+    store,
+    driver: lazyDriver(config.boxes.driver, () => createDriver(ctx, config, store)),
+    pools: configuredPools(config),
+    leaseMs: ms(config.boxes.lease_ttl, 'boxes.lease_ttl'),
+    provisionTimeoutMs: ms(config.boxes.provision_timeout, 'boxes.provision_timeout'),
+    pollMs: 100,
+    reporter: ctx.reporter,
+    startProvisioning: async (box) => spawnWorker(ctx, box),
+  });
+}
+
+/** The driver, made on first use (a release needs it, a warm claim does not). */
+function lazyDriver(name: string, make: () => Promise<VmDriver>): VmDriver {
+  let made: Promise<VmDriver> | undefined;
+  const driver = () => (made ??= make());
+  return {
+    name,
+    create: async (spec, opts) => (await driver()).create(spec, opts),
+    get: async (ref, opts) => (await driver()).get(ref, opts),
+    list: async (opts) => (await driver()).list(opts),
+    destroy: async (ref, opts) => (await driver()).destroy(ref, opts),
+    sshTarget: async (vm, opts) => (await driver()).sshTarget(vm, opts),
+  };
+}
+
+/** The worker's log: `$XDG_STATE_HOME/cac/logs/box-<id>.log`. */
+export function workerLog(stateDir: string, boxId: string): string {
+  return join(stateDir, 'logs', `box-${boxId}.log`);
+}
+
+/** Starts `cac box _provision <id>` detached (it outlives this process), its output in the state dir. */
+function spawnWorker(ctx: AppContext, box: Box): void {
+  const entry = process.argv[1];
+  if (!entry) throw new CacError('ERR_WORKER', 'cannot find the cac entry point to start a provisioning worker', { hint: 'run cac through its bin (bin/cac)' });
+  const log = workerLog(ctx.stateDir, box.id);
+  mkdirSync(join(ctx.stateDir, 'logs'), { recursive: true, mode: 0o700 });
+  const fd = openSync(log, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [entry, '--config', ctx.configFile, 'box', '_provision', box.id], {
+      detached: true,
+      stdio: ['ignore', fd, fd],
+      env: Object.fromEntries(Object.entries(ctx.env).filter((e): e is [string, string] => e[1] !== undefined)),
+    });
+    // a worker that cannot start leaves the box `requested`: reconcile fails it at its deadline
+    child.once('error', () => {});
+    child.unref();
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,35 @@
+// Human rendering of boxes: `box list` as a table, `box show` as fields and a table of steps with their
+// durations (loaded only for human output: cli-table3 is not on the warm-claim path).
+import Table from 'cli-table3';
+import ms from 'ms';
+import type { Box } from '../../core/boxes/box.js';
+import { sshLine } from './box-lines.js';
+
+const tableStyle = { head: [], border: [] };
+
+export function renderBoxList(boxes: readonly Box[], now: number): string {
+  if (boxes.length === 0) return 'no boxes';
+  const table = new Table({ head: ['box', 'state', 'repo', 'branch', 'claimant', 'warm', 'age'], style: tableStyle });
+  for (const b of boxes) table.push([b.id, b.state, b.repoUrl, b.branch, b.claimant ?? '-', b.warm === null ? '-' : b.warm ? 'yes' : 'no', ms(Math.max(0, now - b.createdAt))]);
+  return table.toString();
+}
+
+export function renderBox(b: Box): string {
+  const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
+  const lines = [
+    `box        ${b.id}`,
+    `state      ${b.state}${b.error ? ` (${b.error})` : ''}`,
+    `pool       ${b.poolKey}`,
+    `branch     ${b.branch}`,
+    `claimant   ${b.claimant ?? '-'}${b.warm === null ? '' : b.warm ? ' (warm)' : ' (cold)'}`,
+    `lease      ${time(b.leaseExpiresAt)}`,
+    `vm         ${b.vmRef ?? '-'}`,
+    `ssh        ${sshLine(b)}`,
+    `host key   ${b.sshTarget?.hostKey ?? '-'}`,
+    `created    ${time(b.createdAt)}`,
+  ];
+  if (b.steps.length === 0) return lines.join('\n');
+  const steps = new Table({ head: ['step', 'result', 'duration'], style: tableStyle });
+  for (const s of b.steps) steps.push([s.name, s.ok ? 'ok' : `failed: ${s.error ?? ''}`, `${s.durationMs} ms`]);
+  return `${lines.join('\n')}\n${steps.toString()}`;
+}

@@ -1,0 +1,59 @@
+// Human rendering of pools: the reconcile plan and what was applied, per pool; `pool status` as a table.
+import Table from 'cli-table3';
+import type { PoolReport, ReconcileResult } from '../../core/boxes/reconciler.js';
+import type { PoolStatus } from '../../core/boxes/pool-status.js';
+
+const count = (n: number, what: string) => `${n} ${what}`;
+
+function poolLines(p: PoolReport, dryRun: boolean): string[] {
+  const { plan } = p;
+  const verbs = [count(plan.creates, 'create'), count(plan.fails.length, 'fail'), count(plan.releases.length, 'release'), count(plan.destroys.length, 'destroy')];
+  const lines = [`pool ${p.poolKey}${p.configured ? '' : ' (not in [[pools]])'}: ${dryRun ? 'would ' : ''}${verbs.join(', ')}`];
+  for (const note of plan.notes) lines.push(`  ${note}`);
+  if (plan.blocked) lines.push(`  creates blocked: ${plan.blocked}`);
+  for (const a of [...plan.fails, ...plan.releases, ...plan.destroys]) lines.push(`  ${a.id}: ${a.reason}`);
+  for (const b of p.applied?.provisioned ?? []) lines.push(`  ${b.id}: ${b.outcome}${b.resumed ? ' (resumed)' : ''}${b.error ? `: ${b.error}` : ''}`);
+  return lines;
+}
+
+export function renderReconcile(r: ReconcileResult): string {
+  if (r.outcome === 'skipped') return `reconcile skipped: ${r.reason ?? ''}`;
+  const lines = [r.dryRun ? 'dry run: the plan below changes nothing' : `reconciled in ${(r.durationMs / 1000).toFixed(1)}s`];
+  if (r.pools.length === 0) lines.push('no pools: add [[pools]] entries to the config');
+  for (const p of r.pools) lines.push(...poolLines(p, r.dryRun));
+  const o = r.orphans;
+  if (o.destroyVms.length || o.failBoxes.length || o.releasing.length) {
+    lines.push(`orphans: ${count(o.destroyVms.length, 'VM(s) without a record')}, ${count(o.failBoxes.length, 'record(s) whose VM is gone')}, ${count(o.releasing.length, 'interrupted release(s)')}`);
+    for (const v of o.destroyVms) lines.push(`  ${v.vmRef.slice(0, 12)}: ${v.reason}`);
+    for (const f of o.failBoxes) lines.push(`  ${f.id}: ${f.reason}`);
+  }
+  for (const w of r.warnings) lines.push(`warning: ${w}`);
+  return lines.join('\n');
+}
+
+const avg = (n: number | null) => (n === null ? '-' : `${(n / 1000).toFixed(2)}s`);
+
+export function renderStatus(rows: readonly PoolStatus[]): string {
+  if (rows.length === 0) return 'no pools: add [[pools]] entries to the config';
+  const table = new Table({
+    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg'],
+    style: { head: [], border: [] },
+  });
+  for (const r of rows) {
+    const creates = r.paused ? 'paused' : r.blocked ? r.blocked.split(':')[0] ?? 'blocked' : 'ok';
+    table.push([
+      r.configured ? r.poolKey : `${r.poolKey} *`,
+      r.standby,
+      r.provisioning,
+      r.claimed,
+      r.failed,
+      r.configured ? `${r.minStandby}/${r.maxInstances}` : '-',
+      creates,
+      `${r.warmClaims}/${r.coldClaims}`,
+      avg(r.claimLatencyMsAvg),
+      avg(r.provisionLatencyMsAvg),
+    ]);
+  }
+  const unconfigured = rows.some((r) => !r.configured) ? '\n* not in [[pools]]: cold boxes only' : '';
+  return `${table.toString()}${unconfigured}`;
+}

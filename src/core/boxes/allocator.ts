@@ -1,0 +1,169 @@
+// AllocatorService (seed API): a box for a repo and branch at once. Warm: ONE atomic claim of a standby
+// box, then the after-claim steps, then ready. Cold: a record made for the requester (intent before side
+// effect), whose provisioning continues in the background; waitForBox follows it to ready.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CacError } from '../../errors.js';
+import type { BoxStore, ListFilter } from '../../ports/box-store.js';
+import { silentReporter, type Reporter } from '../../ports/reporter.js';
+import type { VmDriver } from '../../ports/vm-driver.js';
+import { poolKeyOf, type Box } from './box.js';
+import { runSteps, type ProvisionStep } from './provision.js';
+import { resolvePool } from './pools.js';
+import { teardownBox } from './teardown.js';
+import { validateBranch, validateRepoUrl, type PoolDefinition } from './validate.js';
+
+export interface AllocatorDeps {
+  store: BoxStore;
+  /** Removes VMs on release. */
+  driver: VmDriver;
+  /** Starts provisioning a new cold box in the background: a detached worker, or a promise in process. */
+  startProvisioning(box: Box, opts: { envPayload?: string }): Promise<void>;
+  /** The configured pools, to find the pool a request draws from. */
+  pools?: readonly PoolDefinition[];
+  /** Steps run on a warm box after its claim (branch switch, .env); none by default. */
+  afterClaim?: readonly ProvisionStep[];
+  /** Lease of a claimed box; default 8 h. */
+  leaseMs?: number;
+  /** Provisioning deadline of a cold box; default 15 min. */
+  provisionTimeoutMs?: number;
+  /** waitForBox poll interval; default 250 ms. */
+  pollMs?: number;
+  now?: () => number;
+  reporter?: Reporter;
+}
+
+export interface BoxRequest {
+  repoUrl: string;
+  /** Default: the base branch of the repo's first configured pool, else main. */
+  branch?: string;
+  /** Who the box is for (a ticket, a CI job, a user). */
+  requestedBy: string;
+  /** The requester's encrypted .env payload. */
+  envPayload?: string;
+  /** Makes a retried cold request return the same box. */
+  idempotencyKey?: string;
+}
+
+export interface BoxGrant {
+  /** A warm box is `ready`; a cold one is `requested` and provisions in the background. */
+  box: Box;
+  warm: boolean;
+}
+
+const SETTLED = new Set(['ready', 'standby']);
+const GONE = new Set(['failed', 'releasing', 'destroyed']);
+
+export class AllocatorService {
+  private readonly now: () => number;
+  private readonly leaseMs: number;
+
+  constructor(private readonly deps: AllocatorDeps) {
+    this.now = deps.now ?? Date.now;
+    this.leaseMs = deps.leaseMs ?? 8 * 3_600_000;
+  }
+
+  /** A box for the request, at once: warm from the pool when it has one, else a new cold box. */
+  async requestBox(req: BoxRequest): Promise<BoxGrant> {
+    const started = this.now();
+    validateRepoUrl(req.repoUrl, 'repoUrl');
+    if (req.branch !== undefined) validateBranch(req.branch, 'branch');
+    const pool = resolvePool(this.deps.pools ?? [], req.repoUrl, req.branch);
+    const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
+    const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: started });
+    if (claimed) return { box: await this.readyWarm(claimed, pool.branch, started, req.envPayload), warm: true };
+
+    const box = await this.deps.store.createBox(
+      {
+        repoUrl: req.repoUrl,
+        baseBranch: pool.baseBranch,
+        branch: pool.branch,
+        claimant: req.requestedBy,
+        leaseExpiresAt: started + this.leaseMs,
+        deadlineAt: started + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
+        now: started,
+      },
+      { idempotencyKey: req.idempotencyKey ?? `request:${randomUUID()}` },
+    );
+    // a repeated idempotency key returns the earlier record, whose worker was started back then
+    const fresh = req.idempotencyKey === undefined || box.createdAt === started;
+    if (fresh && box.state === 'requested') await this.start(box, req.envPayload);
+    return { box, warm: false };
+  }
+
+  private async start(box: Box, envPayload: string | undefined): Promise<void> {
+    try {
+      await this.deps.startProvisioning(box, envPayload !== undefined ? { envPayload } : {});
+    } catch (e) {
+      const error = `could not start provisioning: ${e instanceof Error ? e.message : String(e)}`;
+      await this.deps.store.transition(box.id, { from: 'requested', fence: box.fence, to: 'failed', patch: { error }, now: this.now() });
+      throw e;
+    }
+  }
+
+  // claimed → (after-claim steps) → ready; a failed step fails the box and the request
+  private async readyWarm(claimed: Box, branch: string, started: number, envPayload: string | undefined): Promise<Box> {
+    const { store } = this.deps;
+    const reporter = this.deps.reporter ?? silentReporter;
+    let box = claimed;
+    if (branch !== box.branch) box = (await store.update(box.id, { state: 'claimed', fence: box.fence, patch: { branch }, now: this.now() })) ?? box;
+    const ctx = { box, signal: new AbortController().signal, ...(envPayload !== undefined ? { envPayload } : {}) };
+    const r = await runSteps({ store, now: this.now, reporter }, ctx, this.deps.afterClaim ?? [], 'claimed');
+    if ('lost' in r) throw new CacError('ERR_BOX_LOST', `box ${box.id} was taken away right after its claim`, { hint: 'request again' });
+    if (!r.ok) {
+      await store.transition(box.id, { from: 'claimed', fence: box.fence, to: 'failed', patch: { error: r.error, steps: r.steps }, now: this.now() });
+      throw new CacError('ERR_BOX_FAILED', `box ${box.id} failed after its claim: ${r.error}`, { hint: 'request again; the failed box is kept for a while as evidence' });
+    }
+    const at = this.now();
+    const ready = await store.transition(box.id, { from: 'claimed', fence: box.fence, to: 'ready', patch: { readyAt: at }, now: at });
+    if (!ready) throw new CacError('ERR_BOX_LOST', `box ${box.id} was taken away right after its claim`, { hint: 'request again' });
+    await store.recordClaim(ready.poolKey, { warm: true, latencyMs: at - started });
+    return ready;
+  }
+
+  /** Resolves when the box is ready (or standby, for a pool box); throws when it failed, is gone, or on timeout. */
+  async waitForBox(id: string, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<Box> {
+    const until = this.now() + opts.timeoutMs;
+    for (;;) {
+      const box = await this.getBox(id);
+      if (SETTLED.has(box.state)) return box;
+      if (GONE.has(box.state)) {
+        throw new CacError('ERR_BOX_FAILED', `box ${id} is ${box.state}${box.error ? `: ${box.error}` : ''}`, { hint: `see 'cac box show ${id}'`, details: { box } });
+      }
+      if (this.now() >= until) {
+        throw new CacError('ERR_BOX_TIMEOUT', `box ${id} is still ${box.state} after ${Math.round(opts.timeoutMs / 1000)} s`, {
+          hint: `it keeps provisioning; wait again with 'cac box show ${id} --wait'`,
+        });
+      }
+      await sleep(Math.min(this.deps.pollMs ?? 250, Math.max(1, until - this.now())), undefined, opts.signal ? { signal: opts.signal } : {});
+    }
+  }
+
+  /** Releases the box: its VM is removed and the record ends `destroyed`. Releasing a destroyed box is a no-op. */
+  async releaseBox(id: string, opts: { signal?: AbortSignal } = {}): Promise<Box> {
+    const box = await this.getBox(id);
+    const done = await teardownBox({ store: this.deps.store, driver: this.deps.driver, now: this.now }, box, { follow: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+    return done ?? box;
+  }
+
+  /** Extends a claimed or ready box's lease to `leaseMs` from now. */
+  async renewLease(id: string, leaseMs = this.leaseMs): Promise<Box> {
+    const box = await this.getBox(id);
+    const now = this.now();
+    const renewed = box.state === 'claimed' || box.state === 'ready' ? await this.deps.store.update(id, { state: box.state, fence: box.fence, patch: { leaseExpiresAt: now + leaseMs }, now }) : null;
+    if (!renewed) throw new CacError('ERR_LEASE_LOST', `box ${id} is ${box.state}: its lease cannot be renewed`, { hint: 'request a new box' });
+    return renewed;
+  }
+
+  /** One box; ERR_BOX_NOT_FOUND when there is none. */
+  async getBox(id: string): Promise<Box> {
+    const box = await this.deps.store.get(id);
+    if (!box) throw new CacError('ERR_BOX_NOT_FOUND', `no box ${id}`, { hint: "see 'cac box list'" });
+    return box;
+  }
+
+  /** Boxes matching the filter, oldest first. */
+  listBoxes(filter: ListFilter = {}): Promise<Box[]> {
+    return this.deps.store.list(filter);
+  }
+}

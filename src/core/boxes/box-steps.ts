@@ -1,0 +1,53 @@
+// The first two provisioning steps of every box: vm_create (the driver makes or finds the VM tagged
+// with the box id) and ssh_ready (a real login with cac's key against the pinned host key). The
+// provisioner issue appends repo, devcontainer, env and agents steps after these.
+import { CacError } from '../../errors.js';
+import type { VmDriver } from '../../ports/vm-driver.js';
+import type { SshTarget } from './box.js';
+import type { ProvisionStep } from './provision.js';
+
+/** Logs in to `target` with cac's key, refusing any host key but the pinned one (ERR_HOST_KEY_MISMATCH). */
+export type SshLogin = (target: SshTarget, opts: { signal: AbortSignal; timeoutMs: number }) => Promise<void>;
+
+export interface BoxStepOptions {
+  driver: VmDriver;
+  /** The public half of cac's key pair, given to the VM at create. */
+  sshPublicKey: string;
+  /** Extra labels for every VM (e.g. cac.test-run). */
+  labels?: Record<string, string>;
+  login: SshLogin;
+  /** How long sshd may take to answer; default 60 s. */
+  sshTimeoutMs?: number;
+}
+
+export function vmCreateStep(opts: BoxStepOptions): ProvisionStep {
+  return {
+    name: 'vm_create',
+    async run(ctx) {
+      const { box } = ctx;
+      const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey: opts.sshPublicKey };
+      ctx.vm = await opts.driver.create(spec, { idempotencyKey: box.idempotencyKey, signal: ctx.signal });
+      return { vmRef: ctx.vm.vmRef };
+    },
+  };
+}
+
+export function sshReadyStep(opts: BoxStepOptions): ProvisionStep {
+  return {
+    name: 'ssh_ready',
+    async run(ctx) {
+      const ref = ctx.vm?.vmRef ?? ctx.box.vmRef;
+      const vm = ctx.vm ?? (ref ? await opts.driver.get(ref, { signal: ctx.signal }) : undefined);
+      if (!vm || vm.state === 'gone') throw new CacError('ERR_VM_GONE', `the VM of box ${ctx.box.id} is gone`);
+      const timeoutMs = opts.sshTimeoutMs ?? 60_000;
+      const target = await opts.driver.sshTarget(vm, { signal: ctx.signal, timeoutMs });
+      await opts.login(target, { signal: ctx.signal, timeoutMs });
+      return { sshTarget: target };
+    },
+  };
+}
+
+/** The steps every box runs, in order. */
+export function boxSteps(opts: BoxStepOptions): ProvisionStep[] {
+  return [vmCreateStep(opts), sshReadyStep(opts)];
+}

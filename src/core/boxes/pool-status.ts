@@ -1,0 +1,69 @@
+// What `cac pool status` shows per pool: boxes by state, health (paused, backoff), claims warm vs cold
+// and the average claim and provisioning latencies. Read-only.
+import type { BoxStore } from '../../ports/box-store.js';
+import { poolKeyOf } from './box.js';
+import { planPool, type PoolSpec } from './plan-pool.js';
+import { allPools, LIVE_STATES } from './pools.js';
+import type { PoolDefinition } from './validate.js';
+
+export interface PoolStatus extends PoolDefinition {
+  poolKey: string;
+  configured: boolean;
+  standby: number;
+  /** requested + provisioning. */
+  provisioning: number;
+  /** claimed + ready (in use). */
+  claimed: number;
+  failed: number;
+  releasing: number;
+  paused: boolean;
+  consecutiveFailures: number;
+  lastFailureAt: number | null;
+  /** Why creates wait (paused, hard limit, backoff), or null. */
+  blocked: string | null;
+  warmClaims: number;
+  coldClaims: number;
+  claimCount: number;
+  claimLatencyMsTotal: number;
+  provisionCount: number;
+  provisionLatencyMsTotal: number;
+  /** Averages in ms, null before the first claim or provisioning. */
+  claimLatencyMsAvg: number | null;
+  provisionLatencyMsAvg: number | null;
+}
+
+/** The limits and timers the planner needs besides the pool itself. */
+export type PlanTimers = Omit<PoolSpec, keyof PoolDefinition>;
+
+const avg = (total: number, count: number): number | null => (count > 0 ? Math.round(total / count) : null);
+
+/** The configured pools and every other pool with live boxes, in that order. */
+export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition[], timers: PlanTimers, now: number): Promise<PoolStatus[]> {
+  const live = await store.list({ states: LIVE_STATES });
+  return Promise.all(
+    allPools(pools, live).map(async ({ pool, configured }) => {
+      const poolKey = poolKeyOf(pool.repoUrl, pool.baseBranch);
+      const boxes = live.filter((b) => b.poolKey === poolKey);
+      const [health, stats] = await Promise.all([store.getPoolHealth(poolKey), store.poolStats(poolKey)]);
+      const count = (...states: string[]) => boxes.filter((b) => states.includes(b.state)).length;
+      const plan = planPool({ boxes, health }, { ...timers, ...pool }, now);
+      return {
+        ...pool,
+        poolKey,
+        configured,
+        standby: count('standby'),
+        provisioning: count('requested', 'provisioning'),
+        claimed: count('claimed', 'ready'),
+        failed: count('failed'),
+        releasing: count('releasing'),
+        paused: health.paused,
+        consecutiveFailures: health.consecutiveFailures,
+        lastFailureAt: health.lastFailureAt,
+        blocked: plan.blocked ?? null,
+        ...stats,
+        claimLatencyMsAvg: avg(stats.claimLatencyMsTotal, stats.claimCount),
+        provisionLatencyMsAvg: avg(stats.provisionLatencyMsTotal, stats.provisionCount),
+      };
+    }),
+  );
+}

@@ -1,0 +1,108 @@
+// The apply half of reconcile: carry out what the pure planners decided, each action compare-and-set
+// against the state the plan saw. Removals first (orphans, fails, releases, destroys), then creates.
+import { isAbortError } from '../../errors.js';
+import type { BoxStore } from '../../ports/box-store.js';
+import type { Reporter } from '../../ports/reporter.js';
+import type { VmDriver } from '../../ports/vm-driver.js';
+import type { Box } from './box.js';
+import type { OrphanPlan, PlannedAction, PoolPlan, PoolSpec } from './plan-pool.js';
+import { teardownBox } from './teardown.js';
+
+export interface ApplyDeps {
+  store: BoxStore;
+  driver: VmDriver;
+  now: () => number;
+  reporter: Reporter;
+}
+
+export interface HygieneApplied {
+  vmsDestroyed: string[];
+  boxesFailed: string[];
+  releasesFinished: string[];
+}
+
+export interface PoolApplied {
+  failed: string[];
+  released: string[];
+  destroyed: string[];
+  created: string[];
+}
+
+/** Runs one action; its failure becomes a warning so the other actions still run (an abort stops all). */
+async function attempt(warnings: string[], what: string, fn: () => Promise<boolean>): Promise<boolean> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    warnings.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+    return false;
+  }
+}
+
+const byId = (boxes: readonly Box[]) => new Map(boxes.map((b) => [b.id, b]));
+
+/** Orphan VMs destroyed, records whose VM is gone failed, interrupted releases finished. */
+export async function applyHygiene(deps: ApplyDeps, plan: OrphanPlan, records: readonly Box[], warnings: string[], signal?: AbortSignal): Promise<HygieneApplied> {
+  const out: HygieneApplied = { vmsDestroyed: [], boxesFailed: [], releasesFinished: [] };
+  const sig = signal ? { signal } : {};
+  for (const vm of plan.destroyVms) {
+    if (await attempt(warnings, `destroying orphan VM ${vm.vmRef}`, async () => (await deps.driver.destroy(vm.vmRef, sig), true))) out.vmsDestroyed.push(vm.vmRef);
+  }
+  const seen = byId(records);
+  for (const f of plan.failBoxes) {
+    const box = seen.get(f.id);
+    if (box && (await failBox(deps, box, f.reason))) out.boxesFailed.push(f.id);
+  }
+  for (const box of records.filter((r) => r.state === 'releasing')) {
+    const done = await attempt(warnings, `finishing the release of ${box.id}`, async () => (await teardownBox(deps, box, sig))?.state === 'destroyed');
+    if (done) out.releasesFinished.push(box.id);
+  }
+  return out;
+}
+
+async function failBox(deps: ApplyDeps, box: Box, reason: string): Promise<boolean> {
+  const failed = await deps.store.transition(box.id, { from: box.state, fence: box.fence, to: 'failed', patch: { error: reason }, now: deps.now() });
+  if (failed) deps.reporter.emit({ type: 'info', message: `failed ${box.id}: ${reason}` });
+  return failed !== null;
+}
+
+/** One pool's plan: fails (each a pool failure), releases, destroys, then new `requested` records. */
+export async function applyPoolPlan(
+  deps: ApplyDeps,
+  spec: PoolSpec,
+  boxes: readonly Box[],
+  plan: PoolPlan,
+  round: string,
+  warnings: string[],
+  signal?: AbortSignal,
+): Promise<PoolApplied> {
+  const out: PoolApplied = { failed: [], released: [], destroyed: [], created: [] };
+  const seen = byId(boxes);
+  const sig = signal ? { signal } : {};
+  for (const f of plan.fails) {
+    const box = seen.get(f.id);
+    if (box && (await failBox(deps, box, f.reason))) {
+      await deps.store.recordFailure(box.poolKey, deps.now());
+      out.failed.push(f.id);
+    }
+  }
+  const remove = async (actions: PlannedAction[], into: string[], verb: string) => {
+    for (const a of actions) {
+      const box = seen.get(a.id);
+      if (!box) continue;
+      const gone = await attempt(warnings, `${verb} ${a.id}`, async () => (await teardownBox(deps, box, { reason: a.reason, ...sig }))?.state === 'destroyed');
+      if (gone) into.push(a.id);
+    }
+  };
+  await remove(plan.releases, out.released, 'releasing');
+  await remove(plan.destroys, out.destroyed, 'destroying');
+  const now = deps.now();
+  for (let i = 0; i < plan.creates; i++) {
+    const box = await deps.store.createBox(
+      { repoUrl: spec.repoUrl, baseBranch: spec.baseBranch, deadlineAt: now + spec.provisionTimeoutMs, now },
+      { idempotencyKey: `reconcile:${round}:${spec.repoUrl}#${spec.baseBranch}:${i}` },
+    );
+    out.created.push(box.id);
+  }
+  return out;
+}

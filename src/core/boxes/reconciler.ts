@@ -1,0 +1,221 @@
+// DefaultPoolManager (seed API): reconcile = lock → snapshot → pure plan → apply (POOLS.md rules 4–7).
+// The lock holder also resumes pool boxes left in flight: only a reconcile provisions pool boxes, so a
+// pool box in flight that this round did not start was abandoned by a reconcile that died.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pLimit from 'p-limit';
+import { isAbortError } from '../../errors.js';
+import type { BoxStore } from '../../ports/box-store.js';
+import { silentReporter, type Reporter } from '../../ports/reporter.js';
+import type { VmDriver } from '../../ports/vm-driver.js';
+import { poolKeyOf, type Box } from './box.js';
+import { withLeaseLock } from './lease-lock.js';
+import { planOrphans, planPool, type OrphanPlan, type PoolPlan } from './plan-pool.js';
+import { poolStatus, type PlanTimers, type PoolStatus } from './pool-status.js';
+import { allPools, LIVE_STATES } from './pools.js';
+import { provisionBox, type ProvisionStep } from './provision.js';
+import { applyHygiene, applyPoolPlan, type HygieneApplied, type PoolApplied } from './reconcile-apply.js';
+import { validateBranch, validatePools, validateRepoUrl, type PoolDefinition } from './validate.js';
+
+export interface PoolManagerOptions {
+  /** Provisioning deadline of a new box; default 15 min. */
+  provisionTimeoutMs?: number;
+  /** Failed boxes are kept this long as evidence; default 1 h. */
+  failedRetentionMs?: number;
+  /** N failures in a row wait N × this before the next create; default 60 s (the reconcile interval). */
+  backoffIntervalMs?: number;
+  /** This many failures in a row stop creates until the pool is resumed; default 3. */
+  hardFailureLimit?: number;
+  /** Creates per pool per round; default 5. */
+  maxBatch?: number;
+  /** VMs tagged by cac with no record are destroyed once older than this; default 10 min. */
+  orphanGraceMs?: number;
+  /** Lease of the reconcile lock; default 30 s, extended every third of it. */
+  lockTtlMs?: number;
+  /** Boxes provisioned at once; default 4. */
+  concurrency?: number;
+}
+
+export interface PoolManagerDeps {
+  store: BoxStore;
+  driver: VmDriver;
+  /** The provisioning steps (vm_create, ssh_ready, …). */
+  steps: readonly ProvisionStep[];
+  options?: PoolManagerOptions;
+  now?: () => number;
+  reporter?: Reporter;
+}
+
+export interface ProvisionReport {
+  id: string;
+  outcome: 'standby' | 'ready' | 'failed' | 'lost' | 'interrupted';
+  /** Left in flight by an earlier reconcile, resumed in this one. */
+  resumed: boolean;
+  error?: string;
+}
+
+export interface PoolReport extends PoolDefinition {
+  poolKey: string;
+  /** In [[pools]]; other pools (of cold boxes) only get their removals. */
+  configured: boolean;
+  plan: PoolPlan;
+  applied?: PoolApplied & { provisioned: ProvisionReport[] };
+}
+
+export interface ReconcileResult {
+  outcome: 'success' | 'warnings' | 'skipped';
+  dryRun: boolean;
+  /** Why nothing was done (skipped). */
+  reason?: string;
+  orphans: OrphanPlan & { releasing: string[] };
+  hygiene?: HygieneApplied;
+  pools: PoolReport[];
+  warnings: string[];
+  durationMs: number;
+}
+
+const LOCK = 'reconcile';
+
+export class DefaultPoolManager {
+  private readonly now: () => number;
+  private readonly reporter: Reporter;
+  private readonly o: Required<PoolManagerOptions>;
+
+  constructor(private readonly deps: PoolManagerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.reporter = deps.reporter ?? silentReporter;
+    const o = deps.options ?? {};
+    this.o = {
+      provisionTimeoutMs: o.provisionTimeoutMs ?? 15 * 60_000,
+      failedRetentionMs: o.failedRetentionMs ?? 3_600_000,
+      backoffIntervalMs: o.backoffIntervalMs ?? 60_000,
+      hardFailureLimit: o.hardFailureLimit ?? 3,
+      maxBatch: o.maxBatch ?? 5,
+      orphanGraceMs: o.orphanGraceMs ?? 10 * 60_000,
+      lockTtlMs: o.lockTtlMs ?? 30_000,
+      concurrency: o.concurrency ?? 4,
+    };
+  }
+
+  /** One reconcile of the given pools (and of the removals due in any other pool). A dry run changes nothing. */
+  async reconcilePools(pools: readonly PoolDefinition[], opts: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<ReconcileResult> {
+    validatePools(pools);
+    const started = this.now();
+    if (opts.dryRun) return this.round(pools, started, { dry: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const sig = opts.signal ? { signal: opts.signal } : {};
+    // a dead holder's lease runs out within one TTL: waiting a little longer always outlives it
+    const waitMs = this.o.lockTtlMs + 500;
+    const run = await withLeaseLock(this.deps.store, LOCK, { ttlMs: this.o.lockTtlMs, waitMs, ...sig }, (lost) =>
+      this.round(pools, started, { dry: false, signal: opts.signal ? AbortSignal.any([opts.signal, lost]) : lost, lost }),
+    );
+    if (run.taken) return run.value;
+    const reason = 'another reconcile holds the lock';
+    return { outcome: 'skipped', dryRun: false, reason, orphans: { destroyVms: [], failBoxes: [], releasing: [] }, pools: [], warnings: [], durationMs: this.now() - started };
+  }
+
+  private async round(pools: readonly PoolDefinition[], started: number, run: { dry: boolean; signal?: AbortSignal; lost?: AbortSignal }): Promise<ReconcileResult> {
+    const { store, driver } = this.deps;
+    const warnings: string[] = [];
+    const sig = run.signal ? { signal: run.signal } : {};
+    // records BEFORE VMs: a VM a record names is then always in the listing (planOrphans)
+    const records = await store.list({ states: LIVE_STATES });
+    const vms = await driver.list(sig);
+    const tagged = vms.map((vm) => ({ vmRef: vm.vmRef, boxId: vm.boxId ?? '', createdAt: vm.createdAt }));
+    const orphans = planOrphans(tagged, records, this.now(), this.o.orphanGraceMs);
+    const releasing = records.filter((r) => r.state === 'releasing').map((r) => r.id);
+    const applyDeps = { store, driver, now: this.now, reporter: this.reporter };
+    const hygiene = run.dry ? undefined : await applyHygiene(applyDeps, orphans, records, warnings, run.signal);
+
+    // the configured pools, plus every other pool with boxes (for their fails, releases and destroys)
+    const specs = allPools(pools, records).map(({ pool, configured }) => ({ spec: { ...this.timers(), ...pool }, configured }));
+    const reports: PoolReport[] = [];
+    const jobs: Array<{ report: PoolReport; id: string; resumed: boolean }> = [];
+    const round = randomUUID();
+    for (const { spec, configured } of specs) {
+      const poolKey = poolKeyOf(spec.repoUrl, spec.baseBranch);
+      const [boxes, health] = await Promise.all([store.list({ poolKey, states: LIVE_STATES }), store.getPoolHealth(poolKey)]);
+      const plan = planPool({ boxes, health }, spec, this.now());
+      const { repoUrl, baseBranch, minStandby, maxInstances } = spec;
+      const report: PoolReport = { repoUrl, baseBranch, minStandby, maxInstances, poolKey, configured, plan };
+      reports.push(report);
+      if (run.dry) continue;
+      const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
+      report.applied = { ...applied, provisioned: [] };
+      const failedNow = new Set(applied.failed);
+      for (const b of boxes) if (isAbandoned(b) && !failedNow.has(b.id)) jobs.push({ report, id: b.id, resumed: true });
+      for (const id of applied.created) jobs.push({ report, id, resumed: false });
+    }
+    if (jobs.length) await this.provisionAll(jobs, warnings, run);
+    const outcome = warnings.length ? 'warnings' : 'success';
+    return { outcome, dryRun: run.dry, orphans: { ...orphans, releasing }, ...(hygiene ? { hygiene } : {}), pools: reports, warnings, durationMs: this.now() - started };
+  }
+
+  /** Per pool: boxes by state, health, claims and latencies (configured pools first). */
+  status(pools: readonly PoolDefinition[]): Promise<PoolStatus[]> {
+    return poolStatus(this.deps.store, validatePools(pools), this.timers(), this.now());
+  }
+
+  /** Stops creates for the pool (removals still run). */
+  async pausePool(repoUrl: string, baseBranch: string): Promise<void> {
+    await this.deps.store.setPaused(poolKeyOf(validateRepoUrl(repoUrl, 'repoUrl'), validateBranch(baseBranch, 'baseBranch')), true);
+  }
+
+  /** Resumes creates and clears the consecutive failures (after a person fixed the cause). */
+  async resumePool(repoUrl: string, baseBranch: string): Promise<void> {
+    const key = poolKeyOf(validateRepoUrl(repoUrl, 'repoUrl'), validateBranch(baseBranch, 'baseBranch'));
+    await this.deps.store.setPaused(key, false);
+    await this.deps.store.resetFailures(key);
+  }
+
+  /** Reconciles every `intervalMs` until `signal` aborts; `onRound` gets each result. A failed round is a warning. */
+  async watch(pools: readonly PoolDefinition[], opts: { intervalMs: number; signal: AbortSignal; onRound: (r: ReconcileResult) => void }): Promise<void> {
+    validatePools(pools);
+    while (!opts.signal.aborted) {
+      try {
+        opts.onRound(await this.reconcilePools(pools, { signal: opts.signal }));
+      } catch (e) {
+        if (opts.signal.aborted || isAbortError(e)) throw e;
+        this.reporter.emit({ type: 'warning', message: `reconcile failed: ${e instanceof Error ? e.message : String(e)}`, hint: 'the next round tries again' });
+      }
+      await sleep(opts.intervalMs, undefined, { signal: opts.signal });
+    }
+  }
+
+  /** The planner's timers and limits from the options. */
+  private timers(): PlanTimers {
+    const { provisionTimeoutMs, failedRetentionMs, backoffIntervalMs, hardFailureLimit, maxBatch } = this.o;
+    return { provisionTimeoutMs, failedRetentionMs, backoffIntervalMs, hardFailureLimit, maxBatch };
+  }
+
+  private async provisionAll(jobs: Array<{ report: PoolReport; id: string; resumed: boolean }>, warnings: string[], run: { signal?: AbortSignal; lost?: AbortSignal }): Promise<void> {
+    const limit = pLimit(this.o.concurrency);
+    const deps = { store: this.deps.store, driver: this.deps.driver, steps: this.deps.steps, now: this.now, reporter: this.reporter };
+    await Promise.all(
+      jobs.map((job) =>
+        limit(async () => {
+          const entry: ProvisionReport = { id: job.id, outcome: 'interrupted', resumed: job.resumed };
+          job.report.applied?.provisioned.push(entry);
+          if (run.signal?.aborted) return;
+          try {
+            const r = await provisionBox(deps, job.id, run.signal ? { signal: run.signal } : {});
+            entry.outcome = r.outcome;
+            if (r.outcome === 'failed') {
+              entry.error = r.error;
+              warnings.push(`box ${job.id} failed: ${r.error}`);
+            }
+          } catch (e) {
+            // a lost lock stops this round quietly (the next holder resumes); a user's interrupt propagates
+            if (!(isAbortError(e) || run.signal?.aborted) || !run.lost?.aborted) throw e;
+            entry.outcome = 'interrupted';
+          }
+        }),
+      ),
+    );
+    if (run.lost?.aborted) warnings.push('lost the reconcile lock mid-round; boxes left in flight resume in the next reconcile');
+  }
+}
+
+/** A pool box (no claimant) in flight: only a reconcile provisions those, so the lock holder owns it. */
+function isAbandoned(b: Box): boolean {
+  return b.claimant === null && (b.state === 'requested' || b.state === 'provisioning');
+}

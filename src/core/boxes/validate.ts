@@ -1,0 +1,136 @@
+// Input checks at the edge of the box API: repo URLs, branch names (git's check-ref-format rules),
+// pool counts, box ids. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
+import { CacError } from '../../errors.js';
+import { poolKeyOf } from './box.js';
+
+function invalid(field: string, problem: string, hint?: string): CacError {
+  return new CacError('ERR_INVALID_INPUT', `${field}: ${problem}`, { ...(hint ? { hint } : {}), details: { field } });
+}
+
+const REPO_HINT = 'use https://host/path, ssh://[user@]host/path, user@host:path, file:///path or an absolute local path';
+const SCP_LIKE = /^(?:[A-Za-z0-9._~-]+@)?([A-Za-z0-9][A-Za-z0-9.-]*):(?!\/\/)(.+)$/;
+
+/** Why `url` is not a repository location cac accepts, or undefined when it is one. */
+function repoProblem(url: string): string | undefined {
+  if (url === '') return 'is empty';
+  if (/[\s\x00-\x1f\x7f]/.test(url)) return 'contains whitespace or control characters';
+  if (url.startsWith('-')) return 'must not start with "-"';
+  if (url.startsWith('/')) return undefined;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
+  if (scheme === undefined) {
+    const scp = SCP_LIKE.exec(url);
+    if (scp) return undefined;
+    return 'is not a URL, user@host:path or an absolute path';
+  }
+  if (!['https', 'ssh', 'file'].includes(scheme)) return `scheme ${scheme}:// is not supported`;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'is not a valid URL';
+  }
+  // the repo URL ends up in the store and in VM labels: a secret there would leak
+  if (parsed.password !== '') return 'must not carry a password; use a credential helper or an SSH key';
+  if (scheme === 'file') return parsed.host === '' || parsed.host === 'localhost' ? (parsed.pathname.length > 1 ? undefined : 'has no path') : 'file:// URLs must name a local path (file:///path)';
+  if (parsed.hostname === '') return 'has no host';
+  if (parsed.pathname.length <= 1) return 'has no repository path';
+  return undefined;
+}
+
+/** Throws ERR_INVALID_INPUT naming `field` unless `url` is https://, ssh://, user@host:path, file:// or an absolute path. */
+export function validateRepoUrl(url: string, field = 'repo'): string {
+  const problem = repoProblem(url);
+  if (problem) throw invalid(field, `${JSON.stringify(url)} ${problem}`, REPO_HINT);
+  return url;
+}
+
+// git check-ref-format: no control chars, space, ~ ^ : ? * [ \ anywhere
+const REF_FORBIDDEN = /[\x00-\x20\x7f~^:?*[\\]/;
+
+/** Why `name` is not a valid branch name under `git check-ref-format --branch`, or undefined. */
+export function branchProblem(name: string): string | undefined {
+  if (name === '') return 'is empty';
+  if (name.length > 200) return 'is longer than 200 characters';
+  if (name.startsWith('-')) return 'must not start with "-"';
+  if (name === 'HEAD' || name === '@') return `"${name}" is not a branch name`;
+  if (REF_FORBIDDEN.test(name)) return 'contains a space, a control character or one of ~ ^ : ? * [ \\';
+  if (name.includes('..')) return 'contains ".."';
+  if (name.includes('@{')) return 'contains "@{"';
+  if (name.startsWith('/') || name.endsWith('/') || name.includes('//')) return 'has an empty path component (a leading, trailing or double "/")';
+  if (name.endsWith('.')) return 'ends with "."';
+  for (const part of name.split('/')) {
+    if (part.startsWith('.')) return `has a component starting with "." (${part})`;
+    if (part.endsWith('.lock')) return `has a component ending with ".lock" (${part})`;
+  }
+  return undefined;
+}
+
+/** Throws ERR_INVALID_INPUT naming `field` unless `name` passes git's branch-name rules. */
+export function validateBranch(name: string, field = 'branch'): string {
+  const problem = branchProblem(name);
+  if (problem) throw invalid(field, `${JSON.stringify(name)} ${problem}`, "branch names follow 'git check-ref-format --branch'");
+  return name;
+}
+
+/** What a pool is: a repository and base branch with a standby target and a ceiling. */
+export interface PoolDefinition {
+  repoUrl: string;
+  baseBranch: string;
+  minStandby: number;
+  maxInstances: number;
+}
+
+/** Field names for a pool's values: `pools[2].min_standby` for config, `minStandby` for the library. */
+export type PoolFieldNames = Record<keyof PoolDefinition, string>;
+
+export const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances' };
+
+/** The config file's names for pool number `index`. */
+export function configPoolFields(index: number): PoolFieldNames {
+  const p = `pools[${index}]`;
+  return { repoUrl: `${p}.repo_url`, baseBranch: `${p}.base_branch`, minStandby: `${p}.min_standby`, maxInstances: `${p}.max_instances` };
+}
+
+/** Throws ERR_INVALID_INPUT for a bad URL or branch, a negative or fractional count, or min > max. */
+export function validatePool(pool: PoolDefinition, fields: PoolFieldNames = POOL_FIELDS): PoolDefinition {
+  validateRepoUrl(pool.repoUrl, fields.repoUrl);
+  validateBranch(pool.baseBranch, fields.baseBranch);
+  validateCount(pool.minStandby, fields.minStandby, 0);
+  validateCount(pool.maxInstances, fields.maxInstances, 1);
+  if (pool.minStandby > pool.maxInstances) {
+    throw invalid(fields.minStandby, `${pool.minStandby} exceeds ${fields.maxInstances} ${pool.maxInstances}`, 'a pool cannot keep more standby boxes than it may hold');
+  }
+  return pool;
+}
+
+/** Validates every pool (fields named by `fieldsOf(index)`) and refuses two entries for one pool. */
+export function validatePools(pools: readonly PoolDefinition[], fieldsOf: (index: number) => PoolFieldNames = () => POOL_FIELDS): PoolDefinition[] {
+  const seen = new Map<string, number>();
+  return pools.map((pool, i) => {
+    const fields = fieldsOf(i);
+    validatePool(pool, fields);
+    const key = poolKeyOf(pool.repoUrl, pool.baseBranch);
+    const first = seen.get(key);
+    if (first !== undefined) throw invalid(fields.repoUrl, `pool ${key} is defined twice (entries ${first} and ${i})`, 'merge the two [[pools]] entries');
+    seen.set(key, i);
+    return pool;
+  });
+}
+
+/** Throws ERR_INVALID_INPUT naming `field` unless `n` is an integer ≥ `min`. */
+export function validateCount(n: number, field: string, min: number): number {
+  if (!Number.isSafeInteger(n) || n < min) throw invalid(field, `${String(n)} must be a whole number ≥ ${min}`);
+  return n;
+}
+
+/** Throws ERR_INVALID_INPUT unless `id` looks like a box id (`box_` + 12 lowercase alphanumerics). */
+export function validateBoxId(id: string, field = 'id'): string {
+  if (!/^box_[0-9a-z]{12}$/.test(id)) throw invalid(field, `${JSON.stringify(id)} is not a box id (box_ followed by 12 lowercase letters or digits)`, "see 'cac box list'");
+  return id;
+}
+
+/** Throws ERR_INVALID_INPUT naming `field` unless `ms` is a positive duration. */
+export function validateDurationMs(ms: number | undefined, text: string, field: string): number {
+  if (ms === undefined) throw invalid(field, `${JSON.stringify(text)} is not a duration`, 'use a duration like "90s", "10m" or "8h"');
+  return ms;
+}

@@ -1,0 +1,39 @@
+// VmDriver: where boxes run. Drivers: docker (containers as boxes, for a laptop and CI), ssh-fleet
+// (a fixed set of machines), command (user executables around any cloud CLI). Chosen by one factory.
+import type { SshTarget } from '../core/boxes/box.js';
+
+export interface VmSpec {
+  /** The box this VM is for; drivers label the VM with it so orphans can be found. */
+  boxId: string;
+  poolKey: string;
+  /** Extra labels (e.g. cac.test-run). */
+  labels: Record<string, string>;
+  /** The public half of the key cac logs in with (an OpenSSH public key line). */
+  sshPublicKey: string;
+}
+
+export interface Vm {
+  /** The driver's handle for the VM (container id, host name, cloud instance id). */
+  vmRef: string;
+  /** The cac box id from the VM's labels, when it has one. */
+  boxId: string | undefined;
+  poolKey: string | undefined;
+  /** ms since the epoch. */
+  createdAt: number;
+  state: 'running' | 'stopped' | 'gone';
+}
+
+export interface VmDriver {
+  /** The driver's config name: docker, ssh-fleet, command. */
+  readonly name: string;
+  /** Creates (or returns the existing) VM for the box; idempotent on the key. */
+  create(spec: VmSpec, opts: { idempotencyKey: string; signal?: AbortSignal }): Promise<Vm>;
+  /** The VM, or undefined when it is gone. */
+  get(vmRef: string, opts?: { signal?: AbortSignal }): Promise<Vm | undefined>;
+  /** Every VM this driver manages for cac (for orphan sweeps). */
+  list(opts?: { signal?: AbortSignal }): Promise<Vm[]>;
+  /** Removes the VM; a VM already gone is not an error. */
+  destroy(vmRef: string, opts?: { signal?: AbortSignal }): Promise<void>;
+  /** Where to log in, with the host key read over a trusted channel and pinned. Waits for sshd. */
+  sshTarget(vm: Vm, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<SshTarget>;
+}
