@@ -41,7 +41,11 @@ infra-status:
 completions:
     npx tsx scripts/completions.ts
 
-# benchmarks, printed as tables (start-up; cac up against the raw devcontainer CLI)
+# benchmarks, printed as tables: start-up, cac up vs the raw devcontainer CLI, agent injection,
+# box claims and planPool, box request warm vs cold
 bench: infra-up build
     node bench/startup.mjs
     node bench/lifecycle.mjs
+    node --import tsx bench/agents.ts
+    node --import tsx bench/claims.ts
+    node --import tsx bench/boxes.ts

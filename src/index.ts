@@ -38,3 +38,8 @@ export { RedisAgentBoxStore, type RedisStoreOptions } from './adapters/store/red
 export { DockerVmDriver, type DockerDriverOptions } from './adapters/vm/docker.js';
 export { sshLogin } from './adapters/vm/ssh-probe.js';
 export { ensureKeyPair, type SshKeyPair } from './app/ssh-key.js';
+export { SshFleetVmDriver } from './adapters/vm/ssh-fleet.js';
+export { CommandVmDriver } from './adapters/vm/command.js';
+export type { FleetHost, FleetLeases } from './ports/box-store.js';
+export { ContainerHost } from './adapters/host/container.js';
+export { createVmDriver } from './app/drivers.js';
