@@ -78,6 +78,8 @@ export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): P
       if (age >= spec.failedRetentionMs) destroys.push({ id: b.id, reason: `failed ${age} ms ago (retention ${spec.failedRetentionMs} ms)` });
     } else if (IN_FLIGHT.includes(b.state)) {
       if (now >= Math.min(b.deadlineAt, b.createdAt + spec.provisionTimeoutMs)) fails.push({ id: b.id, reason: `still ${b.state} past its provisioning deadline` });
+      // a cold box made for its requester is live but never standby: it is not supply
+      else if (b.claimant !== null) held += 1;
       else inFlight += 1;
     } else if (HELD.includes(b.state)) {
       if (b.leaseExpiresAt !== null && now >= b.leaseExpiresAt) releases.push({ id: b.id, reason: `${b.state} by ${b.claimant ?? '?'} past its lease` });

@@ -1,6 +1,6 @@
 // The apply half of reconcile: carry out what the pure planners decided, each action compare-and-set
 // against the state the plan saw. Removals first (orphans, fails, releases, destroys), then creates.
-import { isAbortError } from '../../errors.js';
+import { isAbortError, isCacError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
@@ -102,7 +102,28 @@ export async function applyPoolPlan(
       { repoUrl: spec.repoUrl, baseBranch: spec.baseBranch, deadlineAt: now + spec.provisionTimeoutMs, now },
       { idempotencyKey: `reconcile:${round}:${spec.repoUrl}#${spec.baseBranch}:${i}` },
     );
+    if (!(await reserveCapacity(deps, box, warnings, sig))) break;
     out.created.push(box.id);
   }
   return out;
+}
+
+/**
+ * A driver with finite capacity (ssh-fleet) holds a host for the box before it counts as created. With
+ * none free, the record ends destroyed and the round stops creating: a full fleet is not a pool failure
+ * (no backoff, no hard limit).
+ */
+async function reserveCapacity(deps: ApplyDeps, box: Box, warnings: string[], sig: { signal?: AbortSignal }): Promise<boolean> {
+  if (!deps.driver.reserve) return true;
+  try {
+    await deps.driver.reserve({ boxId: box.id }, sig);
+    return true;
+  } catch (e) {
+    if (!isCacError(e) || e.code !== 'ERR_NO_CAPACITY') throw e;
+    const at = deps.now();
+    const moved = await deps.store.transition(box.id, { from: 'requested', fence: box.fence, to: 'releasing', patch: { error: e.message }, now: at });
+    if (moved) await deps.store.transition(box.id, { from: 'releasing', to: 'destroyed', now: at });
+    warnings.push(`${box.poolKey}: no free capacity for another box (${e.message})`);
+    return false;
+  }
 }

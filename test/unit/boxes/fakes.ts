@@ -1,5 +1,6 @@
 // In-memory fakes of OUR ports for the box unit tests: a BoxStore (single-threaded JS makes each method
 // atomic, as the real stores are), a VmDriver of plain objects, and an SSH login that records its calls.
+import { CacError } from '../../../src/errors.js';
 import { applyPatch, assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type NewBox, type SshTarget } from '../../../src/core/boxes/box.js';
 import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../../src/ports/box-store.js';
 import type { Vm, VmDriver, VmSpec } from '../../../src/ports/vm-driver.js';
@@ -176,7 +177,16 @@ export class FakeVmDriver implements VmDriver {
   failCreate: Error | undefined;
   /** Runs inside create before the VM exists (e.g. to release the box meanwhile). */
   beforeCreate: ((spec: VmSpec) => Promise<void>) | undefined;
+  /** When set, the driver has finite capacity: reserve() holds one slot per box, like ssh-fleet. */
+  capacity: number | undefined;
+  readonly reserved = new Set<string>();
   private seq = 0;
+
+  async reserve(spec: { boxId: string }): Promise<void> {
+    if (this.capacity === undefined || this.reserved.has(spec.boxId)) return;
+    if (this.reserved.size >= this.capacity) throw new CacError('ERR_NO_CAPACITY', 'no free host');
+    this.reserved.add(spec.boxId);
+  }
 
   constructor(private readonly clock: () => number = Date.now) {}
 

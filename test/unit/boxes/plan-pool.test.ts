@@ -34,6 +34,12 @@ describe('planPool: supply and limits', () => {
     expect(planPool(snap([makeBox({ state: 'standby' }), inFlight('provisioning')]), spec({ minStandby: 3 }), NOW).creates).toBe(1);
   });
 
+  it('does not count a cold box in flight for its requester as supply, but counts it toward max_instances', () => {
+    const cold = makeBox({ state: 'provisioning', claimant: 'ticket-1', createdAt: NOW - MIN, deadlineAt: NOW + 10 * MIN });
+    expect(planPool(snap([cold]), spec({ minStandby: 2 }), NOW).creates).toBe(2);
+    expect(planPool(snap([cold, makeBox({ state: 'standby' })]), spec({ minStandby: 2, maxInstances: 2 }), NOW).creates).toBe(0);
+  });
+
   it('does not count claimed or ready boxes as supply, but counts them toward max_instances', () => {
     const held = [...many(2, { state: 'claimed' }), makeBox({ state: 'ready' })];
     expect(planPool(snap(held), spec({ minStandby: 2, maxInstances: 10 }), NOW).creates).toBe(2);

@@ -214,6 +214,16 @@ describe('DefaultPoolManager.reconcilePools', () => {
     expect(await h.states()).toEqual(['provisioning']);
   });
 
+  it('a driver out of capacity stops the round without counting a pool failure', async () => {
+    const h = harness();
+    h.driver.capacity = 1;
+    const r = await h.manager.reconcilePools(pool(3, 5));
+    expect(r.pools[0]?.applied?.created).toHaveLength(1);
+    expect(await h.states()).toEqual(['destroyed', 'standby']);
+    expect(r.warnings.join('\n')).toContain('no free capacity');
+    expect((await h.store.getPoolHealth(POOL)).consecutiveFailures).toBe(0);
+  });
+
   it('refuses invalid pools with the field named, before doing anything', async () => {
     const h = harness();
     for (const bad of [pool(3, 2), pool(-1), [{ ...pool()[0]!, repoUrl: 'nope' }], [...pool(), ...pool(1)]]) {
