@@ -130,7 +130,7 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
 
   it('agents sync: exit 3 with a warning, 0 for agents that are fine', async () => {
     expect((await cac('agents', 'sync', ws)).exitCode).toBe(3);
-    const ok = await cac('agents', 'sync', ws, '--agent', 'codex', 'claude', '--json');
+    const ok = await cac('agents', 'sync', ws, '--agent', 'codex', '--agent', 'claude', '--json');
     expect(ok.exitCode).toBe(0);
     expect(JSON.parse(ok.stdout).agents.map((a: { status: string }) => a.status)).toEqual(['ok', 'ok']);
   });

@@ -1,6 +1,7 @@
 // Turns the devcontainer CLI's `--log-format json` stream (one JSON object per line on stderr) into
 // progress steps and plain log lines, and keeps the build output's tail for error messages.
 import type { EngineEvent } from '../../ports/engine.js';
+import { redact } from '../../util/redact.js';
 
 interface CliLogLine {
   type?: string;
@@ -26,7 +27,11 @@ export class CliLogMapper {
   /** What the CLI did to the container: `docker run` (created) or `docker start` (started). */
   containerAction: 'created' | 'started' | undefined;
 
-  constructor(private readonly emit: (e: EngineEvent) => void) {}
+  /** `secrets`: values to replace with *** in every kept line (e.g. forwarded agent env values). */
+  constructor(
+    private readonly emit: (e: EngineEvent) => void,
+    private readonly secrets: readonly string[] = [],
+  ) {}
 
   /** Feed one line of the CLI's stderr. */
   line(raw: string): void {
@@ -35,13 +40,15 @@ export class CliLogMapper {
     try {
       entry = JSON.parse(raw) as CliLogLine;
     } catch {
-      return this.text(raw);
+      return this.text(redact(raw, this.secrets));
     }
-    const text = stripAnsi(entry.text ?? '');
+    const text = redact(stripAnsi(entry.text ?? ''), this.secrets);
     if (entry.type === 'progress' && entry.name) return this.progress(entry.name, entry.status);
     if (entry.type === 'start' && text.startsWith('Run: docker run ')) this.containerAction = 'created';
     if (entry.type === 'start' && text.startsWith('Run: docker start ')) this.containerAction ??= 'started';
     if (entry.type === 'start' || entry.type === 'stop') return this.step(entry.type, text);
+    // trace entries (level 1) hold the container user's whole environment (userEnvProbe): never kept
+    if ((entry.level ?? 2) < 2) return;
     if (entry.type === 'raw' && (entry.level ?? 0) >= 3) text.split('\n').forEach((l) => l.trim() && this.pushTail(l));
     this.text(text);
   }

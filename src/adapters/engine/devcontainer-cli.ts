@@ -9,6 +9,7 @@ import { DockerCli, idLabels, MANAGED_LABEL } from './docker-cli.js';
 import { CliLogMapper } from './cli-log.js';
 import { classifyUpFailure } from './up-failure.js';
 import { lineSplitter } from '../../util/lines.js';
+import { redact } from '../../util/redact.js';
 
 export interface DevcontainerCliEngineOptions {
   host: Host;
@@ -19,6 +20,8 @@ export interface DevcontainerCliEngineOptions {
   env: Record<string, string>;
   /** Where `up` logs are written (on the machine running cac). */
   logDir: string;
+  /** Secret values (forwarded env values) never written to the log, the verbose stream or an error. */
+  secrets?: readonly string[];
 }
 
 export class DevcontainerCliEngine implements DevcontainerEngine {
@@ -36,7 +39,8 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
   }
 
   async up(ws: WorkspaceRef, opts: UpOptions = {}): Promise<UpResult> {
-    const mapper = new CliLogMapper((e) => opts.onEvent?.(e));
+    const secrets = this.opts.secrets ?? [];
+    const mapper = new CliLogMapper((e) => opts.onEvent?.(e), secrets);
     const split = lineSplitter((l) => mapper.line(l));
     const args = [
       'up',
@@ -55,7 +59,7 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       });
     split.end();
     const logFile = await this.writeLog(mapper.lines);
-    const outcome = lastJson(r.stdout);
+    const outcome = lastJson(redact(r.stdout, secrets));
     if (r.exitCode === 0 && outcome?.outcome === 'success' && outcome.containerId) {
       return { action: mapper.containerAction ?? 'reused', containerId: outcome.containerId, remoteUser: outcome.remoteUser ?? 'root', remoteWorkspaceFolder: outcome.remoteWorkspaceFolder ?? '/' };
     }

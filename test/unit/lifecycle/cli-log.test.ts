@@ -70,3 +70,18 @@ describe('up failure classification', () => {
     expect(classifyUpFailure({ ...base, outcome: { message: 'weird' } }).code).toBe('ERR_DEVCONTAINER_UP');
   });
 });
+
+describe('secrets in the devcontainer CLI log', () => {
+  it('drops trace entries (the user env probe) and redacts known secret values from what is kept', () => {
+    const events: EngineEvent[] = [];
+    const m = new CliLogMapper((e) => events.push(e), ['s3cr3t-value']);
+    m.line(j({ type: 'text', level: 1, text: 'userEnvProbe parsed: {"OPENAI_API_KEY": "other-secret"}' }));
+    m.line(j({ type: 'text', level: 2, text: 'Running with key s3cr3t-value here' }));
+    m.line(j({ type: 'raw', level: 3, text: 'build step printed s3cr3t-value\n' }));
+    m.line('plain s3cr3t-value');
+    const all = [...m.lines, ...m.buildTail, ...events.map((e) => JSON.stringify(e))].join('\n');
+    expect(all).not.toContain('other-secret');
+    expect(all).not.toContain('s3cr3t-value');
+    expect(m.lines).toEqual(['Running with key *** here', 'build step printed ***', 'plain ***']);
+  });
+});
