@@ -107,7 +107,7 @@ const row = (name: string, xs: readonly number[] = []) => `| ${name} | ${fmt(med
 
 async function main(): Promise<void> {
   mkdirSync(join(home, 'config', 'cac'), { recursive: true });
-  writeFileSync(join(home, 'config', 'cac', 'config.toml'), `[[pools]]\nrepo_url = "${WARM_REPO}"\nmin_standby = ${2 * RUNS}\nmax_instances = ${4 * RUNS}\n`);
+  writeFileSync(join(home, 'config', 'cac', 'config.toml'), `[boxes]\nprovision = "vm"\n\n[[pools]]\nrepo_url = "${WARM_REPO}"\nmin_standby = ${2 * RUNS}\nmax_instances = ${4 * RUNS}\n`);
   // fill the warm pool for both runs (a round creates at most 5 boxes); this also makes cac's key pair
   for (let round = 0; round < Math.ceil((2 * RUNS) / 5) + 1; round++) cac(['pool', 'reconcile']);
   const s: Series = {};

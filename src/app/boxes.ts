@@ -1,5 +1,6 @@
 // Boxes wiring: config + context → the box store, the VM driver, cac's key pair, the provisioning
-// steps, the allocator and the pool manager, and the detached worker that provisions a cold box.
+// steps (vm_create, ssh_ready, then the SshProvisioner's unless `[boxes] provision = "vm"`), the
+// allocator and the pool manager, and the detached worker that provisions a cold box.
 // Knobs for tests and operators, read from the environment (README "Remote boxes and warm pools"):
 //   CAC_TEST_RUN_LABEL=<id>       every box VM also carries cac.test-run=<id>, and only those are listed
 //   CAC_RECONCILE_LOCK_TTL=<dur>  lease of the reconcile lock (default 30s)
@@ -15,7 +16,8 @@ import type { VmDriver } from '../ports/vm-driver.js';
 import type { Box } from '../core/boxes/box.js';
 import { AllocatorService } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
-import type { ProvisionDeps } from '../core/boxes/provision.js';
+import type { ProvisionDeps, ProvisionStep } from '../core/boxes/provision.js';
+import type { EnvInjector } from '../core/provision/env.js';
 import { configPoolFields, validateDurationMs, validatePools, type PoolDefinition } from '../core/boxes/validate.js';
 import { parseDuration } from '../util/duration.js';
 import type { AppContext } from './context.js';
@@ -80,24 +82,41 @@ export function configuredPools(config: Config): PoolDefinition[] {
 
 const ms = (text: string, field: string) => validateDurationMs(parseDuration(text), text, field);
 
-/** The provisioning pipeline's dependencies: driver, key pair, steps. */
-export async function provisionDeps(ctx: AppContext, config: Config, store: BoxStore, driver: VmDriver): Promise<ProvisionDeps> {
+/** The provisioning pipeline's dependencies: driver, key pair, steps; `close` ends its SSH connections. */
+export async function provisionDeps(
+  ctx: AppContext,
+  config: Config,
+  store: BoxStore,
+  driver: VmDriver,
+  opts: { env?: EnvInjector } = {},
+): Promise<ProvisionDeps & { close(): Promise<void> }> {
   const [{ ensureKeyPair }, { sshLogin }, { boxSteps }] = await Promise.all([import('./ssh-key.js'), import('../adapters/vm/ssh-probe.js'), import('../core/boxes/box-steps.js')]);
   const keys = await ensureKeyPair(ctx.stateDir);
   const steps = boxSteps({ driver, sshPublicKey: keys.publicKey, login: (target, o) => sshLogin(target, keys.privateKey, o) });
-  return { store, driver, steps, now: Date.now, reporter: ctx.reporter };
+  const base = { store, driver, now: Date.now, reporter: ctx.reporter };
+  if (config.boxes.provision === 'vm') return { ...base, steps, close: async () => undefined };
+  const provisioner = (await import('./provision.js')).sshProvisioner(ctx, config, opts);
+  return { ...base, steps: [...steps, ...provisioner.steps()], settle: provisioner.settle, close: () => provisioner.close() };
+}
+
+/** The steps after a warm claim (branch switch, .env) and how to close their SSH connections; none for `provision = "vm"`. */
+export async function afterClaimSteps(ctx: AppContext, config: Config, opts: { env?: EnvInjector } = {}): Promise<{ steps: ProvisionStep[]; close(): Promise<void> }> {
+  if (config.boxes.provision === 'vm') return { steps: [], close: async () => undefined };
+  const provisioner = (await import('./provision.js')).sshProvisioner(ctx, config, opts);
+  return { steps: provisioner.afterClaim(), close: () => provisioner.close() };
 }
 
 /** A pool manager with the config's timers; `intervalMs` (the reconcile interval) paces the backoff. */
 export async function poolManager(ctx: AppContext, config: Config, store: BoxStore, opts: { intervalMs?: number; withSteps: boolean }): Promise<DefaultPoolManager> {
   const driver = await createDriver(ctx, config, store);
-  const steps = opts.withSteps ? (await provisionDeps(ctx, config, store, driver)).steps : [];
+  const provision = opts.withSteps ? await provisionDeps(ctx, config, store, driver) : undefined;
   const lockTtl = ctx.env.CAC_RECONCILE_LOCK_TTL;
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({
     store,
     driver,
-    steps,
+    steps: provision?.steps ?? [],
+    ...(provision?.settle ? { settle: provision.settle } : {}),
     reporter: ctx.reporter,
     options: {
       provisionTimeoutMs: ms(config.boxes.provision_timeout, 'boxes.provision_timeout'),
@@ -109,7 +128,7 @@ export async function poolManager(ctx: AppContext, config: Config, store: BoxSto
 }
 
 /** An allocator whose cold boxes are provisioned by a detached `cac box _provision <id>` worker. */
-export async function allocator(ctx: AppContext, config: Config, store: BoxStore): Promise<AllocatorService> {
+export async function allocator(ctx: AppContext, config: Config, store: BoxStore, opts: { afterClaim?: readonly ProvisionStep[] } = {}): Promise<AllocatorService> {
   return new AllocatorService({
     store,
     driver: lazyDriver(config.boxes.driver, () => createDriver(ctx, config, store)),
@@ -118,7 +137,8 @@ export async function allocator(ctx: AppContext, config: Config, store: BoxStore
     provisionTimeoutMs: ms(config.boxes.provision_timeout, 'boxes.provision_timeout'),
     pollMs: 100,
     reporter: ctx.reporter,
-    startProvisioning: async (box) => spawnWorker(ctx, box),
+    ...(opts.afterClaim ? { afterClaim: opts.afterClaim } : {}),
+    startProvisioning: async (box, o) => spawnWorker(ctx, box, o.envPayload),
   });
 }
 
@@ -133,6 +153,7 @@ function lazyDriver(name: string, make: () => Promise<VmDriver>): VmDriver {
     list: async (opts) => (await driver()).list(opts),
     destroy: async (ref, opts) => (await driver()).destroy(ref, opts),
     sshTarget: async (vm, opts) => (await driver()).sshTarget(vm, opts),
+    reserve: async (spec, opts) => (await driver()).reserve?.(spec, opts),
   };
 }
 
@@ -141,21 +162,27 @@ export function workerLog(stateDir: string, boxId: string): string {
   return join(stateDir, 'logs', `box-${boxId}.log`);
 }
 
-/** Starts `cac box _provision <id>` detached (it outlives this process), its output in the state dir. */
-function spawnWorker(ctx: AppContext, box: Box): void {
+/**
+ * Starts `cac box _provision <id>` detached (it outlives this process), its output in the state dir. The
+ * requester's .env reaches it still ENCRYPTED, through its stdin (never argv, never a file).
+ */
+function spawnWorker(ctx: AppContext, box: Box, envPayload: string | undefined): void {
   const entry = process.argv[1];
   if (!entry) throw new CacError('ERR_WORKER', 'cannot find the cac entry point to start a provisioning worker', { hint: 'run cac through its bin (bin/cac)' });
   const log = workerLog(ctx.stateDir, box.id);
   mkdirSync(join(ctx.stateDir, 'logs'), { recursive: true, mode: 0o700 });
   const fd = openSync(log, 'a', 0o600);
   try {
-    const child = spawn(process.execPath, [entry, '--config', ctx.configFile, 'box', '_provision', box.id], {
+    const child = spawn(process.execPath, [entry, '--config', ctx.configFile, 'box', '_provision', box.id, ...(envPayload !== undefined ? ['--env-stdin'] : [])], {
       detached: true,
-      stdio: ['ignore', fd, fd],
+      stdio: [envPayload !== undefined ? 'pipe' : 'ignore', fd, fd],
       env: Object.fromEntries(Object.entries(ctx.env).filter((e): e is [string, string] => e[1] !== undefined)),
     });
     // a worker that cannot start leaves the box `requested`: reconcile fails it at its deadline
     child.once('error', () => {});
+    // the pipe keeps this process alive until the envelope is written; a worker gone early is an EPIPE
+    child.stdin?.on('error', () => {});
+    child.stdin?.end(envPayload);
     child.unref();
   } finally {
     closeSync(fd);

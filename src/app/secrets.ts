@@ -3,7 +3,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CacError } from '../errors.js';
-import { EncryptionService } from '../core/secrets/envelope.js';
+import { EncryptionService, looksLikeEnvelope } from '../core/secrets/envelope.js';
+import { EnvInjector } from '../core/provision/env.js';
 import { noMasterKey, parseKeys, type KeyRing } from '../core/secrets/keys.js';
 import { expandHome, hostHome, type Env } from '../util/paths.js';
 import type { AppContext } from './context.js';
@@ -48,4 +49,23 @@ async function readKeyFile(file: string): Promise<KeyRing> {
   });
   if (keys.length === 0) throw noMasterKey();
   return parseKeys(keys.map((k) => k.text), (i) => `line ${keys[i]?.line} of ${file}`);
+}
+
+/**
+ * The requester's encrypted .env for a box, from a file or a stream: checked to be an envelope (a
+ * plaintext .env is refused and its bytes zeroed, never shown) that decrypts with the loaded keys, so a
+ * bad payload fails before any box is claimed. Returns the envelope and the injector that writes it.
+ */
+export async function boxEnv(ctx: AppContext, raw: Buffer, what: string): Promise<{ envelope: string; injector: EnvInjector }> {
+  const head = raw.subarray(0, 64).toString('utf8');
+  if (!looksLikeEnvelope(head)) {
+    raw.fill(0);
+    throw new CacError('ERR_INVALID_INPUT', `${what} is not an encrypted payload`, {
+      hint: "encrypt the .env first: cac env encrypt --in .env --out .env.cac (cac never sends a plaintext .env)",
+    });
+  }
+  const envelope = raw.toString('utf8').trim();
+  const service = await encryptionFor(ctx);
+  await service.withDecrypted(envelope, () => undefined);
+  return { envelope, injector: new EnvInjector(service) };
 }

@@ -69,6 +69,7 @@ const commandDriverSchema = z.object({
 
 const boxesSchema = z.object({
   driver: withDefault(z.enum(BOX_DRIVERS), 'docker'),
+  provision: withDefault(z.enum(['full', 'vm']), 'full'),
   repo_delivery: z.optional(z.enum(['clone', 'push'])),
   preload_images: withDefault(z.array(nonEmpty()), []),
   lease_ttl: duration('8h'),

@@ -42,6 +42,8 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 [boxes]
 # VM driver: "docker" (containers as boxes), "ssh-fleet" (your machines), "command" (your scripts).
 # driver = "docker"
+# What a box gets: "full" (repo, devcontainer up, agents, .env) or "vm" (the VM and SSH only).
+# provision = "full"
 # How the repo reaches a box: "push" (git bundle over SSH) or "clone" (the box clones);
 # default: push for local paths and file:// URLs, clone otherwise.
 # repo_delivery = "push"

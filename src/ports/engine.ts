@@ -5,6 +5,8 @@
 export interface WorkspaceRef {
   folder: string;
   configFile: string;
+  /** Extra id labels (`key=value`) the container carries and is found by, e.g. `cac.box=<id>` on a box. */
+  labels?: readonly string[];
 }
 
 export interface ContainerInfo {

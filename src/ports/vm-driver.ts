@@ -36,4 +36,10 @@ export interface VmDriver {
   destroy(vmRef: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Where to log in, with the host key read over a trusted channel and pinned. Waits for sshd. */
   sshTarget(vm: Vm, opts?: { signal?: AbortSignal; timeoutMs?: number }): Promise<SshTarget>;
+  /**
+   * Optional, for drivers of fixed capacity (ssh-fleet): holds capacity for the box now, so a request
+   * learns at once that there is none (ERR_NO_CAPACITY) rather than its worker failing later. `create`
+   * uses what was held; destroying the box's VMs frees it. Idempotent per box.
+   */
+  reserve?(spec: Pick<VmSpec, 'boxId'>, opts?: { signal?: AbortSignal }): Promise<void>;
 }

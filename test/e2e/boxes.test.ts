@@ -37,7 +37,8 @@ const poolRow = async () => (await json<{ pools: Array<Record<string, unknown>> 
 
 describeWith(['docker'], 'boxes and warm pools through bin/cac', () => {
   mkdirSync(join(homeEnv.XDG_CONFIG_HOME, 'cac'), { recursive: true });
-  writeFileSync(join(homeEnv.XDG_CONFIG_HOME, 'cac', 'config.toml'), `[[pools]]\nrepo_url = "${REPO}"\nbase_branch = "main"\nmin_standby = 2\nmax_instances = 4\n`);
+  // the VM lifecycle only (no repo behind example.test): test/e2e/box-provision.test.ts provisions in full
+  writeFileSync(join(homeEnv.XDG_CONFIG_HOME, 'cac', 'config.toml'), `[boxes]\nprovision = "vm"\n\n[[pools]]\nrepo_url = "${REPO}"\nbase_branch = "main"\nmin_standby = 2\nmax_instances = 4\n`);
   afterAll(() => removeRun(RUN));
 
   it('pool reconcile --dry-run --json shows the plan and creates nothing', async () => {

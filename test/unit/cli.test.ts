@@ -4,10 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { runInProcess, tempHome } from '../helpers/run-cli.js';
 
 describe('exit codes and error shapes', () => {
-  it('a command not built yet exits 1 with a clear message', async () => {
+  it('an operation that fails exits 1 with a clear message and a hint', async () => {
     const r = await runInProcess(['box', 'ssh', 'box_000000000000'], tempHome().env);
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain("error: 'box ssh' is not implemented yet");
+    expect(r.stderr).toBe("error: no box box_000000000000\nhint: see 'cac box list'\n");
     expect(r.stdout).toBe('');
   });
 

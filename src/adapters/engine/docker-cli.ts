@@ -13,9 +13,9 @@ export interface DockerCliOptions {
   env: Record<string, string>;
 }
 
-/** The id labels cac puts on (and finds) a workspace's container: the CLI's own two plus cac.managed. */
+/** The id labels cac puts on (and finds) a workspace's container: the CLI's own two, cac.managed, and the workspace's extra ones. */
 export function idLabels(ws: WorkspaceRef): string[] {
-  return [MANAGED_LABEL, `devcontainer.local_folder=${ws.folder}`, `devcontainer.config_file=${ws.configFile}`];
+  return [MANAGED_LABEL, `devcontainer.local_folder=${ws.folder}`, `devcontainer.config_file=${ws.configFile}`, ...(ws.labels ?? [])];
 }
 
 export class DockerCli {

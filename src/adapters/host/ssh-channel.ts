@@ -24,11 +24,18 @@ export interface ChannelRun {
 const PID_WAIT_MS = 2000;
 const CLOSE_WAIT_MS = 5000;
 
+type Exit = { code?: number | null; signal?: string | null };
+
+// ssh2 calls exec's callback while it parses a read; the exit status of a quick command can be in the
+// same read and is emitted before an awaiting caller could listen: it is recorded from the start.
+const exits = new WeakMap<ClientChannel, Exit>();
+
 export function openChannel(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.exec(command, (err, ch) => {
-      if (err) reject(new CacError('ERR_SSH_CHANNEL', `cannot start a command over SSH: ${err.message}`, { hint: "the box's sshd may limit sessions (MaxSessions) or be shutting down", cause: err }));
-      else resolve(ch);
+      if (err) return reject(new CacError('ERR_SSH_CHANNEL', `cannot start a command over SSH: ${err.message}`, { hint: "the box's sshd may limit sessions (MaxSessions) or be shutting down", cause: err }));
+      ch.once('exit', (code: number | null, signal?: string) => exits.set(ch, { code, signal: signal ?? null }));
+      resolve(ch);
     });
   });
 }
@@ -41,7 +48,7 @@ export async function runChannel(run: ChannelRun): Promise<ExecResult> {
     const out = new Collector(opts.inherit ? (b) => process.stdout.write(b) : undefined, opts.onStdout);
     const err = new Collector(opts.inherit ? (b) => process.stderr.write(b) : undefined, opts.onStderr);
     const marker = new PidMarker();
-    let exit: { code?: number | null; signal?: string | null } | undefined;
+    let exit: Exit | undefined = exits.get(ch);
     let stopping: 'timeout' | 'abort' | undefined;
 
     const stop = (why: 'timeout' | 'abort') => {
@@ -79,7 +86,7 @@ export async function runChannel(run: ChannelRun): Promise<ExecResult> {
 
     ch.on('data', (b: Buffer) => out.push(b));
     ch.stderr.on('data', (b: Buffer) => err.push(marker.feed(b)));
-    ch.on('exit', (code: number | null, signal?: string) => (exit = { code, signal: signal ?? null }));
+    ch.on('exit', (code: number | null, signal?: string) => (exit ??= { code, signal: signal ?? null }));
     // the connection's own close handler runs in the same tick; let it record why first
     ch.on('close', () => setImmediate(finish));
     ch.on('error', () => {});
@@ -109,7 +116,7 @@ function writeStdin(ch: ClientChannel, preamble: string | undefined, stdin: Exec
 }
 
 // Killed by a signal: 128 + its number, like a shell; no status at all: 255, like ssh(1).
-function exitCodeOf(exit: { code?: number | null; signal?: string | null } | undefined): number {
+function exitCodeOf(exit: Exit | undefined): number {
   if (typeof exit?.code === 'number') return exit.code;
   if (exit?.signal) {
     const name = (exit.signal.startsWith('SIG') ? exit.signal : `SIG${exit.signal}`) as keyof typeof constants.signals;

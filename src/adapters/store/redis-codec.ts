@@ -1,6 +1,6 @@
 // Key names and the box ⇄ Redis hash codec. A null field is absent from the hash; numbers are decimal
-// strings; `warm` is 1/0; sshTarget and steps are JSON (the Lua never reads them).
-import { BOX_STATES, type Box, type BoxPatch, type BoxState, type BoxStep, type SshTarget } from '../../core/boxes/box.js';
+// strings; `warm` is 1/0; sshTarget, steps and workspace are JSON (the Lua never reads them).
+import { BOX_STATES, type Box, type BoxPatch, type BoxState, type BoxStep, type BoxWorkspace, type SshTarget } from '../../core/boxes/box.js';
 import { CacError } from '../../errors.js';
 
 /** Key builder for one prefix; redis-scripts.ts builds the same box and pool-index names in Lua. */
@@ -86,6 +86,7 @@ export function decodeBox(h: Record<string, string>): Box | null {
     vmRef: h.vmRef ?? null,
     sshTarget: h.sshTarget === undefined ? null : (JSON.parse(h.sshTarget) as SshTarget),
     steps: h.steps === undefined ? [] : (JSON.parse(h.steps) as BoxStep[]),
+    workspace: h.workspace === undefined ? null : (JSON.parse(h.workspace) as BoxWorkspace),
     error: h.error ?? null,
     warm: h.warm === undefined ? null : h.warm === '1',
     createdAt: num('createdAt'),

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { lazyAction, type Handler, type Runtime } from '../action.js';
 
-const notYet = (): Promise<Handler> => import('./not-implemented.js').then((m) => m.notImplemented);
+const accessCmd = (name: 'exec' | 'ssh') => (): Promise<Handler> => import('../handlers/box-access.js').then((m) => m[name]);
 const envHandler = (name: 'keygen' | 'encrypt' | 'check') => (): Promise<Handler> => import('../handlers/env.js').then((m) => m[name]);
 const boxCmd = (name: 'request' | 'list' | 'show' | 'release' | 'provisionWorker') => (): Promise<Handler> => import('../handlers/box.js').then((m) => m[name]);
 const poolCmd = (name: 'reconcile' | 'status' | 'pause' | 'resume') => (): Promise<Handler> => import('../handlers/pool.js').then((m) => m[name]);
@@ -30,14 +30,23 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .action(lazyAction(rt, boxCmd('show')));
   box.command('release').description('release a box: it is destroyed').argument('<id>', 'box id').action(lazyAction(rt, boxCmd('release')));
   // the detached worker `box request` starts for a cold box; not for people, so hidden from help and completions
-  box.command('_provision', { hidden: true }).argument('<id>', 'box id').action(lazyAction(rt, boxCmd('provisionWorker')));
+  box
+    .command('_provision', { hidden: true })
+    .argument('<id>', 'box id')
+    .option('--env-stdin', "the requester's encrypted .env is on stdin")
+    .action(lazyAction(rt, boxCmd('provisionWorker')));
   box
     .command('exec')
     .description("run a command in the box's dev container: cac box exec <id> -- <cmd> [args...]")
     .argument('<id>', 'box id')
     .argument('[command...]', 'the command and its arguments, after --')
-    .action(lazyAction(rt, notYet));
-  box.command('ssh').description('open an interactive shell on the box (pinned host key)').argument('<id>', 'box id').action(lazyAction(rt, notYet));
+    .action(lazyAction(rt, accessCmd('exec')));
+  box
+    .command('ssh')
+    .description('open a shell on the box (system ssh, only its pinned host key): cac box ssh <id> [-- <cmd>]')
+    .argument('<id>', 'box id')
+    .argument('[command...]', 'a command to run instead of a shell, after --')
+    .action(lazyAction(rt, accessCmd('ssh')));
 
   const pool = program.command('pool').description('warm pools of standby boxes per repo and base branch');
   pool

@@ -26,6 +26,8 @@ export function renderBox(b: Box): string {
     `vm         ${b.vmRef ?? '-'}`,
     `ssh        ${sshLine(b)}`,
     `host key   ${b.sshTarget?.hostKey ?? '-'}`,
+    `checkout   ${b.workspace ? `${b.workspace.folder} (${b.workspace.branch})` : '-'}`,
+    `container  ${b.workspace?.containerId ? `${b.workspace.containerId.slice(0, 12)} as ${b.workspace.remoteUser ?? '?'} in ${b.workspace.remoteWorkspaceFolder ?? '?'}` : '-'}`,
     `created    ${time(b.createdAt)}`,
   ];
   if (b.steps.length === 0) return lines.join('\n');

@@ -1,13 +1,13 @@
 // env keygen | encrypt | check: encrypted .env payloads. Plaintext is only ever read (a file or stdin),
 // held in Buffers that are zeroed after use, and never written or printed; only key names are shown.
 import { readFile } from 'node:fs/promises';
-import type { Readable } from 'node:stream';
 import { CacError, EXIT } from '../../errors.js';
 import { encryptionFor } from '../../app/secrets.js';
 import { looksLikeEnvelope } from '../../core/secrets/envelope.js';
 import { generateKey } from '../../core/secrets/keys.js';
 import { parseDotenv } from '../../core/secrets/dotenv.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { readAll } from '../../util/read-all.js';
 import type { Handler } from '../action.js';
 
 export const keygen: Handler = async (ctx) => {
@@ -64,13 +64,4 @@ async function readInput(file: string): Promise<Buffer> {
   } catch (e) {
     throw new CacError('ERR_FILE_READ', `cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, { hint: 'check the path' });
   }
-}
-
-// Chunks are zeroed once copied, so the plaintext lives in one Buffer only.
-async function readAll(stream: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  const all = Buffer.concat(chunks);
-  for (const c of chunks) c.fill(0);
-  return all;
 }

@@ -1,9 +1,10 @@
 // AllocatorService (seed API): a box for a repo and branch at once. Warm: ONE atomic claim of a standby
 // box, then the after-claim steps, then ready. Cold: a record made for the requester (intent before side
-// effect), whose provisioning continues in the background; waitForBox follows it to ready.
+// effect) that holds the driver's capacity when it has a limit (a fleet host), then provisions in the
+// background; waitForBox follows it to ready.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CacError } from '../../errors.js';
+import { CacError, isCacError } from '../../errors.js';
 import type { BoxStore, ListFilter } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
@@ -29,6 +30,8 @@ export interface AllocatorDeps {
   provisionTimeoutMs?: number;
   /** waitForBox poll interval; default 250 ms. */
   pollMs?: number;
+  /** How often a request waiting for capacity tries again; default 1 s. */
+  capacityPollMs?: number;
   now?: () => number;
   reporter?: Reporter;
 }
@@ -43,6 +46,11 @@ export interface BoxRequest {
   envPayload?: string;
   /** Makes a retried cold request return the same box. */
   idempotencyKey?: string;
+  /**
+   * When the driver has no capacity (ERR_NO_CAPACITY), keep trying this long, for capacity or a warm
+   * box, instead of failing at once.
+   */
+  waitForCapacity?: { timeoutMs: number; signal?: AbortSignal };
 }
 
 export interface BoxGrant {
@@ -70,9 +78,14 @@ export class AllocatorService {
     if (req.branch !== undefined) validateBranch(req.branch, 'branch');
     const pool = resolvePool(this.deps.pools ?? [], req.repoUrl, req.branch);
     const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
-    const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: started });
-    if (claimed) return { box: await this.readyWarm(claimed, pool.branch, started, req.envPayload), warm: true };
+    const claimWarm = async (): Promise<BoxGrant | undefined> => {
+      const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: this.now() });
+      return claimed ? { box: await this.readyWarm(claimed, pool.branch, started, req.envPayload), warm: true } : undefined;
+    };
+    const warm = await claimWarm();
+    if (warm) return warm;
 
+    const waitMs = req.waitForCapacity?.timeoutMs ?? 0;
     const box = await this.deps.store.createBox(
       {
         repoUrl: req.repoUrl,
@@ -80,15 +93,66 @@ export class AllocatorService {
         branch: pool.branch,
         claimant: req.requestedBy,
         leaseExpiresAt: started + this.leaseMs,
-        deadlineAt: started + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
+        // a wait for capacity is not provisioning time: reconcile must not fail the box while it waits
+        deadlineAt: started + waitMs + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
         now: started,
       },
       { idempotencyKey: req.idempotencyKey ?? `request:${randomUUID()}` },
     );
     // a repeated idempotency key returns the earlier record, whose worker was started back then
     const fresh = req.idempotencyKey === undefined || box.createdAt === started;
-    if (fresh && box.state === 'requested') await this.start(box, req.envPayload);
+    if (!fresh || box.state !== 'requested') return { box, warm: false };
+    const instead = await this.reserve(box, claimWarm, req.waitForCapacity);
+    if (instead) return instead;
+    await this.start(box, req.envPayload);
     return { box, warm: false };
+  }
+
+  /**
+   * Holds the driver's capacity (a fleet host) for a new cold box before its worker starts, so two
+   * requests for one free host never both get a box. None: fails at once with ERR_NO_CAPACITY, or
+   * while `wait` lasts tries again, taking a warm box instead when one turns up. A box that got
+   * nothing ends `destroyed`, never left in flight. Resolves with the warm grant that replaced it.
+   */
+  private async reserve(box: Box, claimWarm: () => Promise<BoxGrant | undefined>, wait?: BoxRequest['waitForCapacity']): Promise<BoxGrant | undefined> {
+    const { driver, store } = this.deps;
+    if (!driver.reserve) return undefined;
+    const until = this.now() + (wait?.timeoutMs ?? 0);
+    const sig = wait?.signal ? { signal: wait.signal } : {};
+    try {
+      for (;;) {
+        try {
+          await driver.reserve({ boxId: box.id }, sig);
+          return undefined;
+        } catch (e) {
+          if (!isCacError(e) || e.code !== 'ERR_NO_CAPACITY' || this.now() >= until) throw e;
+        }
+        await sleep(Math.max(1, Math.min(this.deps.capacityPollMs ?? 1_000, until - this.now())), undefined, sig);
+        const warm = await claimWarm();
+        if (warm) {
+          await this.drop(box, `a warm box (${warm.box.id}) was taken instead`);
+          return warm;
+        }
+        const current = await store.get(box.id);
+        if (current?.state !== 'requested') {
+          throw new CacError('ERR_BOX_LOST', `box ${box.id} is ${current?.state ?? 'gone'}: it stopped waiting for capacity`, { hint: 'request again' });
+        }
+      }
+    } catch (e) {
+      await this.drop(box, e instanceof Error ? e.message : String(e));
+      throw e;
+    }
+  }
+
+  /** Ends a cold box that got no capacity: requested → releasing → destroyed, with why (best effort: a reconcile fails it at its deadline otherwise). */
+  private async drop(box: Box, error: string): Promise<void> {
+    try {
+      const at = this.now();
+      const moved = await this.deps.store.transition(box.id, { from: 'requested', fence: box.fence, to: 'releasing', patch: { error }, now: at });
+      if (moved) await this.deps.store.transition(box.id, { from: 'releasing', to: 'destroyed', now: at });
+    } catch {
+      // the request's own error is the one to report
+    }
   }
 
   private async start(box: Box, envPayload: string | undefined): Promise<void> {

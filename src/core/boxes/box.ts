@@ -22,6 +22,21 @@ export interface BoxStep {
   error?: string;
 }
 
+/** The box's checkout and dev container, as the provisioning steps left them (paths on the box). */
+export interface BoxWorkspace {
+  /** Absolute path of the repository checkout: `~/cac/<boxId>/<repo name>`. */
+  folder: string;
+  /** The branch checked out there. */
+  branch: string;
+  /** The devcontainer.json in use; null before the devcontainer step. */
+  configFile: string | null;
+  /** The devcontainer CLI on the box (absolute path); null before the devcontainer step. */
+  cli: string | null;
+  containerId: string | null;
+  remoteUser: string | null;
+  remoteWorkspaceFolder: string | null;
+}
+
 /** A box record. Times are ms since the epoch. */
 export interface Box {
   id: string;
@@ -38,6 +53,8 @@ export interface Box {
   vmRef: string | null;
   sshTarget: SshTarget | null;
   steps: BoxStep[];
+  /** The repo checkout and dev container on the box; null until the repo step ran. */
+  workspace: BoxWorkspace | null;
   error: string | null;
   /** Whether the claim was warm (from standby); null until claimed. */
   warm: boolean | null;
@@ -64,7 +81,7 @@ export interface NewBox {
 
 /** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
 export type BoxPatch = Partial<
-  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'error' | 'warm' | 'readyAt' | 'deadlineAt'>
+  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt'>
 >;
 
 const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {
@@ -126,6 +143,7 @@ export function newBoxRecord(input: NewBox, id: string, idempotencyKey: string):
     vmRef: null,
     sshTarget: null,
     steps: [],
+    workspace: null,
     error: null,
     warm: cold ? false : null,
     createdAt: input.now,

@@ -23,6 +23,8 @@ export interface StepContext {
 /** One named step. Steps must be idempotent: a resumed box runs them all again. */
 export interface ProvisionStep {
   readonly name: string;
+  /** True when there is nothing to do for this box (no .env given, branch already checked out): not run, not recorded. */
+  skip?(ctx: StepContext): boolean;
   /** Does the work; the fields it returns are recorded on the box with the step's timing. */
   run(ctx: StepContext): Promise<BoxPatch | void>;
 }
@@ -37,6 +39,8 @@ export interface ProvisionDeps extends StepDeps {
   steps: readonly ProvisionStep[];
   /** To remove a VM made for a box that was released while its create ran. */
   driver: VmDriver;
+  /** Called once a box's run ended, whatever the outcome: frees what the steps held for it (its SSH connection). */
+  settle?: (boxId: string) => Promise<void>;
 }
 
 export type ProvisionOutcome =
@@ -63,6 +67,7 @@ export async function runSteps(deps: StepDeps, ctx: StepContext, steps: readonly
   const { store, now, reporter } = deps;
   const id = ctx.box.id;
   for (const step of steps) {
+    if (step.skip?.(ctx)) continue;
     const startedAt = now();
     const stepId = `${id}:${step.name}`;
     reporter.emit({ type: 'step.start', id: stepId, title: `${id} ${step.name}` });
@@ -95,6 +100,14 @@ export async function runSteps(deps: StepDeps, ctx: StepContext, steps: readonly
  * the box in flight (a reconcile resumes it, or its deadline fails it); its own deadline fails it.
  */
 export async function provisionBox(deps: ProvisionDeps, id: string, opts: { signal?: AbortSignal; envPayload?: string } = {}): Promise<ProvisionOutcome> {
+  try {
+    return await provisionSteps(deps, id, opts);
+  } finally {
+    await deps.settle?.(id);
+  }
+}
+
+async function provisionSteps(deps: ProvisionDeps, id: string, opts: { signal?: AbortSignal; envPayload?: string }): Promise<ProvisionOutcome> {
   const { store, now } = deps;
   let box = await store.get(id);
   if (box?.state === 'requested') box = await store.transition(id, { from: 'requested', fence: box.fence, to: 'provisioning', now: now() });

@@ -41,6 +41,8 @@ export interface PoolManagerDeps {
   driver: VmDriver;
   /** The provisioning steps (vm_create, ssh_ready, …). */
   steps: readonly ProvisionStep[];
+  /** Called when a box's provisioning ended (frees its SSH connection). */
+  settle?: (boxId: string) => Promise<void>;
   options?: PoolManagerOptions;
   now?: () => number;
   reporter?: Reporter;
@@ -189,7 +191,8 @@ export class DefaultPoolManager {
 
   private async provisionAll(jobs: Array<{ report: PoolReport; id: string; resumed: boolean }>, warnings: string[], run: { signal?: AbortSignal; lost?: AbortSignal }): Promise<void> {
     const limit = pLimit(this.o.concurrency);
-    const deps = { store: this.deps.store, driver: this.deps.driver, steps: this.deps.steps, now: this.now, reporter: this.reporter };
+    const { store, driver, steps, settle } = this.deps;
+    const deps = { store, driver, steps, now: this.now, reporter: this.reporter, ...(settle ? { settle } : {}) };
     await Promise.all(
       jobs.map((job) =>
         limit(async () => {

@@ -55,7 +55,7 @@ describeWith(['docker'], 'crash: kill -9 of cac pool reconcile', () => {
   mkdirSync(join(homeEnv.XDG_CONFIG_HOME, 'cac'), { recursive: true });
   writeFileSync(
     join(homeEnv.XDG_CONFIG_HOME, 'cac', 'config.toml'),
-    `[boxes]\norphan_grace = "2s"\nprovision_timeout = "3m"\n\n[[pools]]\nrepo_url = "${REPO}"\nbase_branch = "main"\nmin_standby = ${MIN_STANDBY}\nmax_instances = 4\n`,
+    `[boxes]\nprovision = "vm"\norphan_grace = "2s"\nprovision_timeout = "3m"\n\n[[pools]]\nrepo_url = "${REPO}"\nbase_branch = "main"\nmin_standby = ${MIN_STANDBY}\nmax_instances = 4\n`,
   );
   afterAll(() => removeRun(RUN));
 

@@ -1,0 +1,82 @@
+// RepoSource over the local git CLI: a bundle of the requested branches, made from the repository itself
+// (a local path or file:// URL) or from a bare mirror of a hosted one kept in the state dir
+// (`<stateDir>/mirrors/<sha256(url)[0..16]>.git`, cloned once, refreshed with `git fetch`).
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CacError } from '../../errors.js';
+import type { Host } from '../../ports/host.js';
+import type { RepoBundle, RepoSource } from '../../ports/repo-source.js';
+
+export interface LocalGitSourceOptions {
+  /** The machine cac runs on (git runs there). */
+  host: Host;
+  /** Where mirrors of hosted repositories live. */
+  mirrorsDir: string;
+  /** A mirror fetched this recently is not fetched again (several boxes of one reconcile); default 30 s. */
+  refreshMs?: number;
+}
+
+// git never asks for a password on a terminal: a missing credential fails at once
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
+
+export class LocalGitSource implements RepoSource {
+  private readonly refreshed = new Map<string, { at: number; done: Promise<void> }>();
+
+  constructor(private readonly opts: LocalGitSourceOptions) {}
+
+  async bundle(repoUrl: string, branches: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<RepoBundle> {
+    const dir = await this.repoDir(repoUrl, opts.signal);
+    for (const b of branches) {
+      const r = await this.git(['-C', dir, 'rev-parse', '--verify', '--quiet', `refs/heads/${b}^{commit}`], opts.signal);
+      if (r.exitCode !== 0) throw new CacError('ERR_REPO_BRANCH', `branch ${b} is not in ${repoUrl}`, { hint: 'push the branch first, or request another one' });
+    }
+    const tmp = await mkdtemp(join(tmpdir(), 'cac-bundle-'));
+    const file = join(tmp, 'repo.bundle');
+    const r = await this.git(['-C', dir, 'bundle', 'create', '--quiet', file, ...branches.map((b) => `refs/heads/${b}`)], opts.signal).catch(async (e: unknown) => {
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
+    });
+    if (r.exitCode !== 0) {
+      await rm(tmp, { recursive: true, force: true });
+      throw new CacError('ERR_REPO', `git bundle of ${repoUrl} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+    }
+    return { open: () => createReadStream(file), dispose: () => rm(tmp, { recursive: true, force: true }) };
+  }
+
+  /** The repository to bundle from: the local one itself, else its refreshed mirror. */
+  private async repoDir(repoUrl: string, signal?: AbortSignal): Promise<string> {
+    if (repoUrl.startsWith('/')) return repoUrl;
+    if (/^file:\/\//i.test(repoUrl)) return fileURLToPath(repoUrl);
+    const dir = join(this.opts.mirrorsDir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 16)}.git`);
+    const last = this.refreshed.get(dir);
+    if (last && Date.now() - last.at < (this.opts.refreshMs ?? 30_000)) {
+      await last.done;
+      return dir;
+    }
+    const done = this.refresh(repoUrl, dir, signal);
+    this.refreshed.set(dir, { at: Date.now(), done });
+    done.catch(() => this.refreshed.delete(dir));
+    await done;
+    return dir;
+  }
+
+  private async refresh(repoUrl: string, dir: string, signal?: AbortSignal): Promise<void> {
+    const exists = await stat(join(dir, 'HEAD')).then(() => true, () => false);
+    if (!exists) await mkdir(this.opts.mirrorsDir, { recursive: true, mode: 0o700 });
+    const args = exists ? ['-C', dir, 'fetch', '--quiet', '--prune', 'origin'] : ['clone', '--quiet', '--mirror', '--', repoUrl, dir];
+    const r = await this.git(args, signal);
+    if (r.exitCode !== 0) {
+      throw new CacError('ERR_REPO', `${exists ? 'refreshing the mirror of' : 'mirroring'} ${repoUrl} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, {
+        hint: 'check the URL and your git credentials here, or set [boxes] repo_delivery = "clone" so the box clones it',
+      });
+    }
+  }
+
+  private git(args: string[], signal?: AbortSignal) {
+    return this.opts.host.exec(['git', ...args], { env: GIT_ENV, ...(signal ? { signal } : {}) });
+  }
+}

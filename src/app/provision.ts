@@ -1,0 +1,55 @@
+// Provisioner wiring: config + context → the SshProvisioner of remote boxes (SshHost per box with cac's
+// key, local git bundles and mirrors, local images to preload, the devcontainer CLI and docker on the box,
+// agent injection with this machine's host material, the .env injector), and `box exec`'s engine.
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Host } from '../ports/host.js';
+import type { SshTarget } from '../core/boxes/box.js';
+import { BoxConnections, type ClosableHost } from '../core/provision/connections.js';
+import { SshProvisioner } from '../core/provision/provisioner.js';
+import type { EnvInjector } from '../core/provision/env.js';
+import type { BoxAgentDeps } from '../core/provision/agents.js';
+import { DevcontainerCliEngine } from '../adapters/engine/devcontainer-cli.js';
+import { devcontainerCli } from '../adapters/engine/cli-path.js';
+import { DockerImageSource } from '../adapters/engine/image-source.js';
+import { LocalGitSource } from '../adapters/git/local-source.js';
+import { ContainerHost } from '../adapters/host/container.js';
+import { agentDeps } from './agents.js';
+import { engineEnv } from './engine.js';
+import { ensureKeyPair } from './ssh-key.js';
+import type { AppContext } from './context.js';
+
+/** An SshHost for a box, logging in with cac's own key (ssh2 loads only when a box is reached). */
+export async function boxHost(ctx: AppContext, target: SshTarget): Promise<ClosableHost> {
+  const [{ SshHost }, keys] = await Promise.all([import('../adapters/host/ssh.js'), ensureKeyPair(ctx.stateDir)]);
+  // the key as bytes: SshHost reads a string as a file path
+  return new SshHost({ ...target, privateKey: Buffer.from(keys.privateKey) });
+}
+
+/** The devcontainer CLI at `cli` and the box's own docker, both over the box's Host. */
+export function boxEngine(ctx: AppContext, host: Host, cli: string): DevcontainerCliEngine {
+  return new DevcontainerCliEngine({ host, cli: [cli], dockerPath: 'docker', env: {}, logDir: join(ctx.stateDir, 'logs') });
+}
+
+/** Agent injection into a box's container: this machine's host material, `docker exec` run on the box. */
+function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
+  const base = agentDeps(ctx, config);
+  return (host) => ({ ...base, container: ({ containerId, remoteUser }) => new ContainerHost({ host, containerId, ...(remoteUser ? { user: remoteUser } : {}) }) });
+}
+
+export function sshProvisioner(ctx: AppContext, config: Config, opts: { env?: EnvInjector } = {}): SshProvisioner {
+  const localEnv = Object.fromEntries(Object.entries({ ...ctx.env, ...engineEnv(config, ctx.env) }).filter((e): e is [string, string] => e[1] !== undefined));
+  return new SshProvisioner({
+    connections: new BoxConnections((target) => boxHost(ctx, target)),
+    source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors') }),
+    ...(config.boxes.repo_delivery ? { delivery: config.boxes.repo_delivery } : {}),
+    preloadImages: config.boxes.preload_images,
+    images: new DockerImageSource({ host: ctx.host, dockerPath: config.engine.docker_path, env: localEnv }),
+    cliVersion: devcontainerCli().version,
+    engine: (host, cli) => boxEngine(ctx, host, cli),
+    ...(config.agents.enabled ? { agentDeps: boxAgentDeps(ctx, config) } : {}),
+    ...(opts.env ? { env: opts.env } : {}),
+    reporter: ctx.reporter,
+    now: Date.now,
+  });
+}

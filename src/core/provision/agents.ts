@@ -1,0 +1,29 @@
+// The `agents` step: the same agent injection as `cac up`, into the box's dev container through a
+// ContainerHost over the box's SSH Host, with host material from the machine running cac. An agent's
+// problems are warnings in its result (and on the reporter); they never fail the step.
+import type { Host } from '../../ports/host.js';
+import type { AgentDeps } from '../agents/deps.js';
+import { inject } from '../agents/inject.js';
+import type { AgentResult } from '../agents/result.js';
+import type { ProvisionStep } from '../boxes/provision.js';
+import { requireContainer, type ContainerWorkspace } from './box-workspace.js';
+import type { BoxConnections } from './connections.js';
+
+/** Agent injection deps whose `container` runs `docker exec` on the given box Host. */
+export type BoxAgentDeps = (boxHost: Host) => AgentDeps;
+
+/** Injects the enabled agents into the box's container. */
+export function injectAgents(agentDeps: BoxAgentDeps, host: Host, ws: ContainerWorkspace, signal: AbortSignal): Promise<AgentResult[]> {
+  const target = { containerId: ws.containerId, remoteUser: ws.remoteUser, remoteWorkspaceFolder: ws.remoteWorkspaceFolder, workspace: ws.folder };
+  return inject(agentDeps(host), target, { signal });
+}
+
+export function agentsStep(deps: { connections: BoxConnections; agentDeps: BoxAgentDeps }): ProvisionStep {
+  return {
+    name: 'agents',
+    async run(ctx) {
+      const ws = requireContainer(ctx.box);
+      await injectAgents(deps.agentDeps, await deps.connections.get(ctx.box), ws, ctx.signal);
+    },
+  };
+}

@@ -1,0 +1,70 @@
+// The `devcontainer` step: the pinned devcontainer CLI on the box, the preloaded images, then the same
+// core `up` that runs on a laptop, here through a DevcontainerEngine on the box's SSH Host. The repo's
+// own devcontainer.json decides image or Dockerfile; a repo without one fails with ERR_NO_DEVCONTAINER.
+import { CacError } from '../../errors.js';
+import type { Host } from '../../ports/host.js';
+import type { DevcontainerEngine } from '../../ports/engine.js';
+import type { Reporter, ReporterEvent } from '../../ports/reporter.js';
+import type { ImageSource } from '../../ports/image-source.js';
+import { rebuild, up } from '../lifecycle/up.js';
+import { resolveWorkspace } from '../lifecycle/workspace.js';
+import type { Box, BoxWorkspace } from '../boxes/box.js';
+import type { ProvisionStep } from '../boxes/provision.js';
+import { boxLabel, hostFiles, requireCheckout, type ContainerWorkspace } from './box-workspace.js';
+import type { BoxConnections } from './connections.js';
+import { ensureDevcontainerCli } from './devcontainer-cli.js';
+import { preloadImages } from './preload.js';
+
+export interface DevcontainerUpDeps {
+  /** The engine on a box: the devcontainer CLI at `cli` and the box's docker, both run over `host`. */
+  engine(host: Host, cli: string): DevcontainerEngine;
+  reporter: Reporter;
+  now: () => number;
+}
+
+export interface DevcontainerStepDeps extends DevcontainerUpDeps {
+  connections: BoxConnections;
+  /** The pinned @devcontainers/cli version (cac's own dependency). */
+  cliVersion: string;
+  /** `[boxes] preload_images`. */
+  preloadImages: readonly string[];
+  images: ImageSource;
+}
+
+/**
+ * `devcontainer up` (or a rebuild, for a changed config) in the box's checkout; the workspace with the
+ * container's details. The container carries `cac.box=<id>`, so the box's cleanup finds it.
+ */
+export async function upOnBox(deps: DevcontainerUpDeps, host: Host, box: Box, ws: BoxWorkspace & { cli: string }, opts: { rebuild?: boolean; signal: AbortSignal }): Promise<ContainerWorkspace> {
+  const ref = await resolveWorkspace(hostFiles(host, opts.signal), ws.folder);
+  const engine = deps.engine(host, ws.cli);
+  const lifecycle = { engine, reporter: boxReporter(deps.reporter, box.id), now: deps.now };
+  const target = { ...ref, labels: [boxLabel(box.id)] };
+  const r = await (opts.rebuild ? rebuild : up)(lifecycle, target, { signal: opts.signal, noAgents: true });
+  // under another config file the id labels differ: the rebuild did not replace the old container
+  if (ws.containerId && ws.configFile && ws.configFile !== ref.configFile) await engine.remove(ws.containerId, { volumes: true }).catch(() => undefined);
+  const { containerId, remoteUser, remoteWorkspaceFolder } = r;
+  if (!containerId || !remoteUser || !remoteWorkspaceFolder) throw new CacError('ERR_DEVCONTAINER_UP', `devcontainer up on box ${box.id} reported no container`);
+  return { ...ws, configFile: ref.configFile, containerId, remoteUser, remoteWorkspaceFolder };
+}
+
+export function devcontainerStep(deps: DevcontainerStepDeps): ProvisionStep {
+  return {
+    name: 'devcontainer',
+    async run(ctx) {
+      const { box, signal } = ctx;
+      const ws = requireCheckout(box);
+      const host = await deps.connections.get(box);
+      const cli = await ensureDevcontainerCli(host, deps.cliVersion, signal);
+      await preloadImages(deps, host, deps.preloadImages, { boxId: box.id, signal });
+      return { workspace: await upOnBox(deps, host, box, { ...ws, cli }, { signal }) };
+    },
+  };
+}
+
+// The CLI's progress lines of several boxes at once would interleave: on a box they are logs (--verbose).
+function boxReporter(reporter: Reporter, boxId: string): Reporter {
+  const asLog = (e: ReporterEvent): ReporterEvent =>
+    e.type === 'step.start' ? { type: 'log', source: boxId, line: e.title } : e.type === 'step.ok' || e.type === 'step.fail' ? { type: 'log', source: boxId, line: `${e.id} ${e.type === 'step.ok' ? 'done' : 'failed'}` } : e;
+  return { emit: (e) => reporter.emit(asLog(e)), close: () => undefined };
+}

@@ -1,0 +1,42 @@
+// EnvInjector (seed name): the requester's encrypted .env, decrypted only in memory, written through the
+// SSH exec's stdin to `<checkout>/.env` (umask 077, temp file renamed, 0600, owned by the box user); the
+// plaintext buffer is zeroed after. It never reaches argv, the store, a log or an error message.
+import { CacError } from '../../errors.js';
+import type { Host } from '../../ports/host.js';
+import type { ProvisionStep } from '../boxes/provision.js';
+import { requireCheckout } from './box-workspace.js';
+import type { BoxConnections } from './connections.js';
+import { WRITE_ENV } from './repo-scripts.js';
+
+/** What the injector needs of the EncryptionService: decrypt into a Buffer that is zeroed after `fn`. */
+export interface Decrypter {
+  withDecrypted<T>(envelope: string, fn: (plaintext: Buffer) => T | Promise<T>): Promise<T>;
+}
+
+export class EnvInjector {
+  constructor(private readonly encryption: Decrypter) {}
+
+  /** Decrypts `envelope` in memory and writes it to `<folder>/.env` on `host`. */
+  async write(host: Host, folder: string, envelope: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await this.encryption.withDecrypted(envelope, async (plaintext) => {
+      const r = await host.exec(['sh', '-c', WRITE_ENV, 'sh', folder], { stdin: plaintext, timeoutMs: 60_000, ...(opts.signal ? { signal: opts.signal } : {}) });
+      // the script never echoes its input: its stderr names only a failing command
+      if (r.exitCode !== 0) {
+        const why = r.stderr.trim().split('\n').pop() ?? '';
+        throw new CacError('ERR_ENV_WRITE', `writing .env into ${folder} on the box failed (exit ${r.exitCode})${why ? `: ${why}` : ''}`, { hint: "check the box's disk and the checkout folder" });
+      }
+    });
+  }
+}
+
+/** The `env` step: runs only when the requester gave an encrypted .env (`ctx.envPayload`). */
+export function envStep(deps: { connections: BoxConnections; injector: EnvInjector }): ProvisionStep {
+  return {
+    name: 'env',
+    skip: (ctx) => ctx.envPayload === undefined,
+    async run(ctx) {
+      const ws = requireCheckout(ctx.box);
+      await deps.injector.write(await deps.connections.get(ctx.box), ws.folder, ctx.envPayload ?? '', { signal: ctx.signal });
+    },
+  };
+}

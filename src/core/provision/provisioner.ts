@@ -1,0 +1,69 @@
+// SshProvisioner (seed name): the steps that make a box ready to work once SSH answers — repo,
+// devcontainer, agents, and the requester's .env — and the steps after a warm claim (switch, env).
+// All of a box's steps share one SSH connection (BoxConnections), closed by `settle` when its run ends.
+import type { Host } from '../../ports/host.js';
+import type { DevcontainerEngine } from '../../ports/engine.js';
+import type { ImageSource } from '../../ports/image-source.js';
+import type { Reporter } from '../../ports/reporter.js';
+import type { RepoSource } from '../../ports/repo-source.js';
+import type { ProvisionStep } from '../boxes/provision.js';
+import { agentsStep, type BoxAgentDeps } from './agents.js';
+import type { BoxConnections } from './connections.js';
+import type { RepoDelivery } from './delivery.js';
+import { devcontainerStep } from './devcontainer.js';
+import { envStep, type EnvInjector } from './env.js';
+import { repoStep } from './repo.js';
+import { switchStep } from './switch.js';
+
+export interface SshProvisionerDeps {
+  connections: BoxConnections;
+  /** Git bundles for push delivery. */
+  source: RepoSource;
+  /** `[boxes] repo_delivery`; absent: push for local paths and file:// URLs, clone otherwise. */
+  delivery?: RepoDelivery;
+  /** Images to copy from the local engine into each box (`[boxes] preload_images`). */
+  preloadImages?: readonly string[];
+  images: ImageSource;
+  /** The pinned @devcontainers/cli version installed on boxes. */
+  cliVersion: string;
+  /** The DevcontainerEngine on a box: the CLI at `cli` run over `host`. */
+  engine(host: Host, cli: string): DevcontainerEngine;
+  /** Agent injection into a box's container; absent when agents are off (no `agents` step). */
+  agentDeps?: BoxAgentDeps;
+  /** Writes the requester's .env; absent when none is given (no `env` step). */
+  env?: EnvInjector;
+  reporter: Reporter;
+  now: () => number;
+}
+
+export class SshProvisioner {
+  constructor(private readonly deps: SshProvisionerDeps) {}
+
+  /** After vm_create and ssh_ready: repo, devcontainer, agents (when on), env (when a .env is given). */
+  steps(): ProvisionStep[] {
+    const d = this.deps;
+    return [
+      repoStep(d),
+      devcontainerStep({ ...d, preloadImages: d.preloadImages ?? [] }),
+      ...(d.agentDeps ? [agentsStep({ connections: d.connections, agentDeps: d.agentDeps })] : []),
+      ...this.envSteps(),
+    ];
+  }
+
+  /** After a warm claim: switch (when the request is for another branch than the box's), env. */
+  afterClaim(): ProvisionStep[] {
+    return [switchStep(this.deps), ...this.envSteps()];
+  }
+
+  /** Closes the box's SSH connection (ProvisionDeps.settle). */
+  readonly settle = (boxId: string): Promise<void> => this.deps.connections.close(boxId);
+
+  /** Closes every connection this provisioner opened. */
+  close(): Promise<void> {
+    return this.deps.connections.closeAll();
+  }
+
+  private envSteps(): ProvisionStep[] {
+    return this.deps.env ? [envStep({ connections: this.deps.connections, injector: this.deps.env })] : [];
+  }
+}

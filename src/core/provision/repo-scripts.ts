@@ -1,0 +1,64 @@
+// The constant POSIX sh scripts the repo, switch and env steps run on a box. None has a value in its
+// text: every value (folder, URL, branch) is a positional parameter, quoted into the command line by the
+// Host (util/shell.ts), and branches and URLs are validated before any of this runs.
+
+// `$@` (the branches) becomes `+refs/heads/<b>:refs/remotes/origin/<b>` refspecs in place.
+const REFSPECS = 'n=$#; for b in "$@"; do set -- "$@" "+refs/heads/$b:refs/remotes/origin/$b"; done; shift "$n"';
+
+/**
+ * push: stdin is a git bundle. Args: folder (relative to $HOME), repo URL (the origin remote's URL),
+ * branches. Fetches them into refs/remotes/origin/*; prints the absolute folder.
+ */
+export const PUSH_FETCH = `set -eu
+dir=$1 url=$2; shift 2
+mkdir -p -- "$dir"
+cd -- "$dir"
+tmp=$(mktemp "\${TMPDIR:-/tmp}/cac-bundle.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+cat > "$tmp"
+[ -d .git ] || git -c init.defaultBranch=cac-init init -q
+git remote get-url origin >/dev/null 2>&1 || git remote add origin "$url"
+${REFSPECS}
+git fetch -q "$tmp" "$@"
+pwd`;
+
+/**
+ * clone: the box clones the URL itself (first time, at the first branch), then fetches the branches.
+ * Args: folder (relative to $HOME), repo URL, branches. Prints the absolute folder.
+ */
+export const CLONE_FETCH = `set -eu
+dir=$1 url=$2; shift 2
+if [ ! -d "$dir/.git" ]; then
+  rm -rf -- "$dir"
+  mkdir -p -- "$dir"
+  GIT_TERMINAL_PROMPT=0 git clone -q --no-checkout --branch "$1" -- "$url" "$dir"
+fi
+cd -- "$dir"
+${REFSPECS}
+GIT_TERMINAL_PROMPT=0 git fetch -q origin "$@"
+pwd`;
+
+/** Args: folder, branch. Checks the fetched branch out (created or reset to origin's). */
+export const CHECKOUT = `set -eu
+cd -- "$1"
+git checkout -q -B "$2" "refs/remotes/origin/$2" --`;
+
+/** Args: folder, branch. Prints `same` or `changed`: does the dev container config differ from HEAD's? */
+export const CONFIG_CHANGED = `set -eu
+cd -- "$1"
+if git diff --quiet HEAD "refs/remotes/origin/$2" -- .devcontainer .devcontainer.json; then echo same; else echo changed; fi`;
+
+/**
+ * stdin is the plaintext .env. Args: folder. Written with umask 077 to a temp file next to the target,
+ * then renamed to .env (0600, owned by the login user); the temp file never outlives the script. The
+ * checkout's .git/info/exclude lists /.env so it is never committed by accident.
+ */
+export const WRITE_ENV = `set -eu
+umask 077
+cd -- "$1"
+tmp=$(mktemp .env.cac.XXXXXX)
+trap 'rm -f -- "$tmp"' EXIT
+cat > "$tmp"
+chmod 600 -- "$tmp"
+mv -f -- "$tmp" .env
+if [ -d .git ] && ! grep -qxF /.env .git/info/exclude 2>/dev/null; then mkdir -p .git/info && echo /.env >> .git/info/exclude; fi`;

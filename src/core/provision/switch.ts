@@ -1,0 +1,36 @@
+// The `switch` step after a warm claim for another branch than the pool's base: the branch is fetched
+// (push: a bundle of it; clone: `git fetch` on the box) and checked out in the running box; the dev
+// container is rebuilt (and agents injected again) only when the devcontainer config differs.
+import type { ProvisionStep } from '../boxes/provision.js';
+import { requireContainer } from './box-workspace.js';
+import { injectAgents, type BoxAgentDeps } from './agents.js';
+import type { BoxConnections } from './connections.js';
+import { upOnBox, type DevcontainerUpDeps } from './devcontainer.js';
+import { checkout, fetchBranches, runGit, type RepoStepDeps } from './repo.js';
+import { CONFIG_CHANGED } from './repo-scripts.js';
+
+export interface SwitchStepDeps extends RepoStepDeps, DevcontainerUpDeps {
+  connections: BoxConnections;
+  /** Agent injection after a rebuild; absent when agents are off. */
+  agentDeps?: BoxAgentDeps;
+}
+
+export function switchStep(deps: SwitchStepDeps): ProvisionStep {
+  return {
+    name: 'switch',
+    skip: (ctx) => ctx.box.workspace?.branch === ctx.box.branch,
+    async run(ctx) {
+      const { box, signal } = ctx;
+      const ws = requireContainer(box);
+      const host = await deps.connections.get(box);
+      await fetchBranches(deps, host, box, ws.folder, [box.branch], signal);
+      const diff = await runGit(host, 'comparing the devcontainer config', ['sh', '-c', CONFIG_CHANGED, 'sh', ws.folder, box.branch], { signal });
+      await checkout(host, ws.folder, box.branch, signal);
+      const switched = { ...ws, branch: box.branch };
+      if (diff.trim() === 'same') return { workspace: switched };
+      const rebuilt = await upOnBox(deps, host, box, switched, { rebuild: true, signal });
+      if (deps.agentDeps) await injectAgents(deps.agentDeps, host, rebuilt, signal);
+      return { workspace: rebuilt };
+    },
+  };
+}

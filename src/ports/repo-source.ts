@@ -1,0 +1,19 @@
+// RepoSource: git history on the machine running cac, packed for a box (repo_delivery = "push"). The
+// box needs no credentials and no route to the repository: the bundle travels over the box's SSH pipe.
+import type { Readable } from 'node:stream';
+
+/** A git bundle made on the machine running cac. */
+export interface RepoBundle {
+  /** The bundle's bytes (each call opens a new stream). */
+  open(): Readable;
+  /** Removes the bundle file. */
+  dispose(): Promise<void>;
+}
+
+export interface RepoSource {
+  /**
+   * A bundle of `refs/heads/<branch>` for each branch, from the local repository `repoUrl` names (a path or
+   * file:// URL) or from a mirror of it kept in the state dir. Throws ERR_REPO_BRANCH for a missing branch.
+   */
+  bundle(repoUrl: string, branches: readonly string[], opts?: { signal?: AbortSignal }): Promise<RepoBundle>;
+}

@@ -1,0 +1,169 @@
+// Fakes of OUR ports for the provisioner's unit tests: a box Host that records every exec (argv, env
+// and the stdin bytes, so tests can prove where a secret went) and answers the provisioner's scripts,
+// a RepoSource and an ImageSource in memory, and a harness around the box store fakes.
+import { Readable } from 'node:stream';
+import type { ExecOptions, ExecResult } from '../../../src/ports/host.js';
+import type { RepoSource } from '../../../src/ports/repo-source.js';
+import type { ImageSource } from '../../../src/ports/image-source.js';
+import type { ReporterEvent } from '../../../src/ports/reporter.js';
+import { BoxConnections, type ClosableHost } from '../../../src/core/provision/connections.js';
+import { SshProvisioner, type SshProvisionerDeps } from '../../../src/core/provision/provisioner.js';
+import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../../src/core/provision/repo-scripts.js';
+import { ENSURE_CLI } from '../../../src/core/provision/devcontainer-cli.js';
+import type { SshTarget } from '../../../src/core/boxes/box.js';
+import { FakeEngine } from '../../helpers/fake-engine.js';
+import { manualClock, MemoryBoxStore } from '../boxes/fakes.js';
+import { REPO, T0 } from '../boxes/make-box.js';
+
+export interface Call {
+  /** What ran: the script's name for the provisioner's scripts, else argv[0]. */
+  what: string;
+  argv: string[];
+  env: Record<string, string>;
+  /** The stdin bytes as they were when exec was called. */
+  stdin: string;
+}
+
+const SCRIPTS = new Map([
+  [PUSH_FETCH, 'push-fetch'],
+  [CLONE_FETCH, 'clone-fetch'],
+  [CHECKOUT, 'checkout'],
+  [CONFIG_CHANGED, 'config-changed'],
+  [WRITE_ENV, 'write-env'],
+  [ENSURE_CLI, 'ensure-cli'],
+]);
+
+export const DEVCONTAINER_JSON = '{ "image": "cac-test/base:bookworm", "remoteUser": "dev" }';
+
+const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
+
+/** A box reached over SSH, in memory. `answer` may override any call's result. */
+export class FakeBoxHost implements ClosableHost {
+  readonly kind = 'ssh' as const;
+  calls: Call[] = [];
+  closed = 0;
+  home = '/home/cac';
+  /** The checkout's .devcontainer/devcontainer.json; undefined: the repo has none. */
+  devcontainerJson: string | undefined = DEVCONTAINER_JSON;
+  /** Image ids in the box's engine. */
+  images = new Map<string, string>();
+  configChanged = false;
+  answer: (call: Call) => ExecResult | undefined = () => undefined;
+
+  constructor(readonly target: SshTarget) {}
+
+  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    const stdin = await bytesOf(opts.stdin);
+    const what = argv[0] === 'sh' && argv[1] === '-c' ? (SCRIPTS.get(argv[2] ?? '') ?? 'sh') : (argv[0] ?? '');
+    const call: Call = { what, argv: [...argv], env: { ...opts.env }, stdin };
+    this.calls.push(call);
+    return this.answer(call) ?? this.default(call);
+  }
+
+  async putFiles(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.closed += 1;
+  }
+
+  ran(what: string): Call[] {
+    return this.calls.filter((c) => c.what === what);
+  }
+
+  private default(call: Call): ExecResult {
+    const [, , , , folder = ''] = call.argv;
+    switch (call.what) {
+      case 'push-fetch':
+      case 'clone-fetch':
+        return ok(`${this.home}/${folder}\n`);
+      case 'config-changed':
+        return ok(this.configChanged ? 'changed\n' : 'same\n');
+      case 'ensure-cli':
+        return ok('cli\t/usr/local/bin/devcontainer\n');
+      case 'cat': {
+        const found = call.argv[2]?.endsWith('/.devcontainer/devcontainer.json') ? this.devcontainerJson : undefined;
+        return found === undefined ? { exitCode: 1, stdout: '', stderr: 'No such file' } : ok(found);
+      }
+      case 'test':
+        return { exitCode: call.argv[2]?.startsWith(`${this.home}/`) ? 0 : 1, stdout: '', stderr: '' };
+      case 'docker': {
+        const image = call.argv.at(-1) ?? '';
+        if (call.argv[1] === 'image') return this.images.has(image) ? ok(`${this.images.get(image)}\n`) : { exitCode: 1, stdout: '', stderr: 'No such image' };
+        return ok('Loaded image\n');
+      }
+      default:
+        return ok();
+    }
+  }
+}
+
+async function bytesOf(stdin: ExecOptions['stdin']): Promise<string> {
+  if (stdin === undefined) return '';
+  if (typeof stdin === 'string') return stdin;
+  if (stdin instanceof Uint8Array) return Buffer.from(stdin).toString('utf8');
+  const chunks: Buffer[] = [];
+  for await (const c of stdin as Readable) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A RepoSource whose bundles are the text `bundle:<url>:<branches>`. */
+export class FakeRepoSource implements RepoSource {
+  bundles: string[] = [];
+  disposed = 0;
+  async bundle(repoUrl: string, branches: readonly string[]) {
+    const text = `bundle:${repoUrl}:${branches.join(',')}`;
+    this.bundles.push(text);
+    return { open: () => Readable.from([text]), dispose: async () => void (this.disposed += 1) };
+  }
+}
+
+export class FakeImageSource implements ImageSource {
+  ids = new Map<string, string>([['cac-test/base:bookworm', 'sha256:base']]);
+  saved: string[] = [];
+  async imageId(image: string) {
+    return this.ids.get(image);
+  }
+  save(image: string) {
+    this.saved.push(image);
+    return { stream: Readable.from([`tar:${image}`]), done: Promise.resolve() };
+  }
+}
+
+export const TARGET: SshTarget = { host: '127.0.0.1', port: 2201, user: 'cac', hostKey: 'ssh-ed25519 KEY-vm-1' };
+
+/** A store, one box Host per SSH target, and a provisioner wired to fakes. */
+export function provisionHarness(overrides: Partial<SshProvisionerDeps> = {}) {
+  const clock = manualClock(T0);
+  const store = new MemoryBoxStore(clock.now);
+  const hosts: FakeBoxHost[] = [];
+  const connections = new BoxConnections(async (t) => {
+    const h = new FakeBoxHost(t);
+    hosts.push(h);
+    return h;
+  });
+  const source = new FakeRepoSource();
+  const images = new FakeImageSource();
+  const engine = new FakeEngine();
+  const events: ReporterEvent[] = [];
+  const deps: SshProvisionerDeps = {
+    connections,
+    source,
+    images,
+    cliVersion: '0.89.0',
+    engine: () => engine,
+    preloadImages: ['cac-test/base:bookworm'],
+    reporter: { emit: (e) => void events.push(e), close: () => undefined },
+    now: clock.now,
+    ...overrides,
+  };
+  const provisioner = new SshProvisioner(deps);
+  /** A box at ssh_ready: its SSH target recorded, in `state`. */
+  const box = async (opts: { branch?: string; repoUrl?: string; claimant?: string } = {}) => {
+    const b = await store.createBox(
+      { repoUrl: opts.repoUrl ?? REPO, baseBranch: 'main', ...(opts.branch ? { branch: opts.branch } : {}), ...(opts.claimant ? { claimant: opts.claimant, leaseExpiresAt: T0 + 3_600_000 } : {}), deadlineAt: T0 + 600_000, now: T0 },
+      { idempotencyKey: `k${Math.random()}` },
+    );
+    return (await store.update(b.id, { patch: { sshTarget: TARGET, vmRef: 'vm-1' }, now: T0 })) ?? b;
+  };
+  return { clock, store, hosts, connections, source, images, engine, events, deps, provisioner, box };
+}

@@ -1,0 +1,158 @@
+// The provisioner's box scripts through a real `sh` and real git, with a LocalHost standing in for the
+// box (its home a temp dir): hostile-but-legal branch names are checked out and nothing they spell runs;
+// the .env lands 0600 byte for byte with no temp file left behind.
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalHost } from '../../../src/adapters/host/local.js';
+import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
+import { newBoxRecord, type Box } from '../../../src/core/boxes/box.js';
+import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
+import { CONFIG_CHANGED } from '../../../src/core/provision/repo-scripts.js';
+import { ensureDevcontainerCli } from '../../../src/core/provision/devcontainer-cli.js';
+import { EnvInjector } from '../../../src/core/provision/env.js';
+import type { ExecOptions, Host } from '../../../src/ports/host.js';
+import { isCacError } from '../../../src/errors.js';
+
+const HOSTILE = ['$(touch${IFS}pwned)', '`touch${IFS}pwned2`', `it's"q`, 'a;b|c&d'];
+const signal = new AbortController().signal;
+const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' });
+
+/** A "box" on this machine: commands start in `home`, as SSH commands start in the user's home. */
+function localBox(home: string, env: Record<string, string> = {}): Host {
+  const local = new LocalHost({ env: { ...process.env, HOME: home, ...env } });
+  return { kind: 'local', exec: (argv, o: ExecOptions = {}) => local.exec(argv, { cwd: home, ...o }), putFiles: (t, d, o) => local.putFiles(t, d, o) };
+}
+
+function sourceRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cac-src-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  mkdirSync(join(dir, '.devcontainer'));
+  writeFileSync(join(dir, '.devcontainer/devcontainer.json'), '{"image":"a"}\n');
+  writeFileSync(join(dir, 'README'), 'main\n');
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', 'main');
+  for (const b of HOSTILE) {
+    git(dir, 'checkout', '-q', '-b', b, 'main');
+    writeFileSync(join(dir, 'README'), `${b}\n`);
+    git(dir, 'commit', '-qam', b);
+  }
+  git(dir, 'checkout', '-q', '-b', 'new-config', 'main');
+  writeFileSync(join(dir, '.devcontainer/devcontainer.json'), '{"image":"b"}\n');
+  git(dir, 'commit', '-qam', 'config');
+  git(dir, 'checkout', '-q', 'main');
+  return dir;
+}
+
+const box = (repoUrl: string): Box => newBoxRecord({ repoUrl, baseBranch: 'main', deadlineAt: 1, now: 0 }, 'box_000000000001', 'k');
+
+function filesNamed(dir: string, names: string[]): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => names.some((n) => f.split('/').pop() === n));
+}
+
+describe.each(['push', 'clone'] as const)('repo delivery by %s through a real sh and git', (delivery) => {
+  it('fetches and checks out branches whose names are shell code, and nothing they spell runs', async () => {
+    const src = sourceRepo();
+    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
+    const host = localBox(home);
+    const deps = { connections: undefined as never, delivery, source: new LocalGitSource({ host: new LocalHost(), mirrorsDir: join(home, 'mirrors') }) };
+    const url = `file://${src}`;
+    const bundles = () => readdirSync(tmpdir()).filter((f) => f.startsWith('cac-bundle-')).sort();
+    const before = bundles();
+    const folder = await fetchBranches(deps, host, box(url), 'cac/box_000000000001/app', ['main', ...HOSTILE], signal);
+    expect(folder).toBe(join(home, 'cac/box_000000000001/app'));
+    for (const b of HOSTILE) {
+      await checkout(host, folder, b, signal);
+      expect(git(folder, 'rev-parse', '--abbrev-ref', 'HEAD').trim()).toBe(b);
+      expect(readFileSync(join(folder, 'README'), 'utf8')).toBe(`${b}\n`);
+    }
+    expect(filesNamed(home, ['pwned', 'pwned2'])).toEqual([]);
+    expect(existsSync(join(process.cwd(), 'pwned'))).toBe(false);
+    expect(git(folder, 'remote', 'get-url', 'origin').trim()).toBe(url);
+    // idempotent: a resumed box runs the step again
+    await fetchBranches(deps, host, box(url), 'cac/box_000000000001/app', ['main'], signal);
+    await checkout(host, folder, 'main', signal);
+    expect(readFileSync(join(folder, 'README'), 'utf8')).toBe('main\n');
+    expect(bundles(), 'the local bundle files are removed').toEqual(before);
+  });
+});
+
+describe('the box scripts', () => {
+  it('CONFIG_CHANGED tells whether the devcontainer config differs from the checked-out branch', async () => {
+    const src = sourceRepo();
+    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
+    const host = localBox(home);
+    const deps = { connections: undefined as never, source: new LocalGitSource({ host: new LocalHost(), mirrorsDir: join(home, 'm') }) };
+    const folder = await fetchBranches(deps, host, box(src), 'cac/b/app', ['main', 'new-config', HOSTILE[0]!], signal);
+    await checkout(host, folder, 'main', signal);
+    const changed = (b: string) => runGit(host, 'diff', ['sh', '-c', CONFIG_CHANGED, 'sh', folder, b], { signal }).then((o) => o.trim());
+    expect(await changed(HOSTILE[0]!)).toBe('same');
+    expect(await changed('new-config')).toBe('changed');
+  });
+
+  it('a branch missing from the local repository is ERR_REPO_BRANCH before anything reaches the box', async () => {
+    const src = sourceRepo();
+    const calls: string[][] = [];
+    const host: Host = { kind: 'ssh', exec: async (argv) => (calls.push([...argv]), { exitCode: 0, stdout: '/x\n', stderr: '' }), putFiles: async () => undefined };
+    const deps = { connections: undefined as never, source: new LocalGitSource({ host: new LocalHost(), mirrorsDir: '/nonexistent' }) };
+    const e = await fetchBranches(deps, host, box(src), 'cac/b/app', ['nope'], signal).catch((x: unknown) => x);
+    expect(isCacError(e) && e.code).toBe('ERR_REPO_BRANCH');
+    expect(calls).toEqual([]);
+  });
+
+  it('WRITE_ENV: the payload byte for byte in <folder>/.env, 0600, no temp file left, .env excluded from git once', async () => {
+    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
+    const folder = join(home, 'app');
+    mkdirSync(folder);
+    git(folder, 'init', '-q');
+    const payload = `A='$(touch pwned)'\nB="\`id\`"\nC=line1\\nline2\nD=no-newline-at-end`;
+    let held: Buffer | undefined;
+    const injector = new EnvInjector({
+      withDecrypted: async (_e, fn) => {
+        held = Buffer.from(payload);
+        try {
+          return await fn(held);
+        } finally {
+          held.fill(0);
+        }
+      },
+    });
+    for (let i = 0; i < 2; i++) await injector.write(localBox(home), folder, 'cac:v1:00000000:AAAA');
+    expect(readFileSync(join(folder, '.env'), 'utf8')).toBe(payload);
+    expect(statSync(join(folder, '.env')).mode & 0o777).toBe(0o600);
+    expect(readdirSync(folder).filter((f) => f.startsWith('.env'))).toEqual(['.env']);
+    expect(readFileSync(join(folder, '.git/info/exclude'), 'utf8').split('\n').filter((l) => l === '/.env')).toHaveLength(1);
+    expect(filesNamed(home, ['pwned'])).toEqual([]);
+    expect(held?.every((b) => b === 0)).toBe(true);
+  });
+
+  it('ENSURE_CLI: the pinned CLI found, installed with sudo npm when missing, and a clear error without Node', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cac-path-'));
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const script = (name: string, body: string) => {
+      writeFileSync(join(bin, name), `#!/bin/sh\n${body}\n`);
+      chmodSync(join(bin, name), 0o755);
+    };
+    const host = localBox(dir, { PATH: bin });
+    const noNode = await ensureDevcontainerCli(host, '0.89.0', signal).catch((e: unknown) => e);
+    expect(isCacError(noNode) && [noNode.code, noNode.message]).toEqual(['ERR_BOX_NO_NODE', 'the box cannot run the devcontainer CLI: no node or npm on PATH']);
+
+    script('node', 'echo 18');
+    script('npm', 'exit 0');
+    const old = await ensureDevcontainerCli(host, '0.89.0', signal).catch((e: unknown) => e);
+    expect(isCacError(old) && old.message).toBe('the box cannot run the devcontainer CLI: node 18 is older than 20');
+
+    script('node', 'echo 20');
+    script('sudo', '[ "$1" = -n ] && shift; "$@"');
+    script('npm', `echo "npm $*" >> ${dir}/npm.log; printf '#!/bin/sh\\necho 0.89.0\\n' > ${bin}/devcontainer; /bin/chmod 755 ${bin}/devcontainer`);
+    expect(await ensureDevcontainerCli(host, '0.89.0', signal)).toBe(join(bin, 'devcontainer'));
+    expect(readFileSync(join(dir, 'npm.log'), 'utf8')).toBe('npm i -g --no-audit --no-fund --no-update-notifier --loglevel=error @devcontainers/cli@0.89.0\n');
+    // present at the pinned version: no install
+    expect(await ensureDevcontainerCli(host, '0.89.0', signal)).toBe(join(bin, 'devcontainer'));
+    expect(readFileSync(join(dir, 'npm.log'), 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,213 @@
+// The SshProvisioner's steps on fakes of our ports: what runs on the box, in which order, over how many
+// connections, and what is refused before anything runs.
+import { describe, expect, it } from 'vitest';
+import { provisionBox, runSteps } from '../../../src/core/boxes/provision.js';
+import { repoDelivery } from '../../../src/core/provision/delivery.js';
+import { EnvInjector } from '../../../src/core/provision/env.js';
+import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.js';
+import type { Box, BoxWorkspace } from '../../../src/core/boxes/box.js';
+import type { Host } from '../../../src/ports/host.js';
+import { FakeVmDriver } from '../boxes/fakes.js';
+import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../agents/fakes.js';
+import { FakeBoxHost, provisionHarness } from './fakes.js';
+
+type Harness = ReturnType<typeof provisionHarness>;
+
+function provision(h: Harness, box: Box, envPayload?: string) {
+  const deps = { store: h.store, driver: new FakeVmDriver(), steps: h.provisioner.steps(), now: h.clock.now, reporter: h.deps.reporter, settle: h.provisioner.settle };
+  return provisionBox(deps, box.id, envPayload !== undefined ? { envPayload } : {});
+}
+
+/** The fake box Host the provisioner will use for `box` (opened now, reused by the steps). */
+const boxHost = async (h: Harness, box: Box) => (await h.connections.get(box)) as FakeBoxHost;
+
+const stepNames = (b: Box | null) => b?.steps.map((s) => [s.name, s.ok]);
+
+describe('the provisioning steps after ssh_ready', () => {
+  it('a pool box: the branch and base pushed as a bundle, the CLI, the preload, devcontainer up labelled with the box; one connection, closed at the end', async () => {
+    const h = provisionHarness();
+    const box = await h.box({ repoUrl: '/srv/git/app.git' });
+    const r = await provision(h, box);
+    expect(r.outcome, JSON.stringify(r)).toBe('standby');
+    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', true]]);
+    expect(h.hosts).toHaveLength(1);
+    const host = h.hosts[0]!;
+    expect(host.closed).toBe(1);
+    expect(host.calls.map((c) => c.what)).toEqual(['push-fetch', 'checkout', 'ensure-cli', 'docker', 'docker', 'test', 'cat']);
+    const fetch = host.ran('push-fetch')[0]!;
+    expect(fetch.argv.slice(3)).toEqual(['sh', `cac/${box.id}/app`, '/srv/git/app.git', 'main']);
+    expect(fetch.stdin).toBe('bundle:/srv/git/app.git:main');
+    expect(h.source.disposed).toBe(1);
+    expect(host.ran('checkout')[0]?.argv.slice(4)).toEqual([`/home/cac/cac/${box.id}/app`, 'main']);
+    expect(h.images.saved).toEqual(['cac-test/base:bookworm']);
+    expect(host.calls.filter((c) => c.what === 'docker').map((c) => c.argv.slice(1, 3))).toEqual([['image', 'inspect'], ['load', '--quiet']]);
+    expect(h.engine.calls.filter((c) => c !== 'find')).toEqual(['up']);
+    const container = [...h.engine.containers.values()][0];
+    expect(container?.workspace).toBe(`/home/cac/cac/${box.id}/app`);
+    expect(r.box?.workspace).toEqual({
+      folder: `/home/cac/cac/${box.id}/app`,
+      branch: 'main',
+      configFile: `/home/cac/cac/${box.id}/app/.devcontainer/devcontainer.json`,
+      cli: '/usr/local/bin/devcontainer',
+      containerId: container?.id ?? null,
+      remoteUser: 'dev',
+      remoteWorkspaceFolder: '/workspaces/w',
+    } satisfies BoxWorkspace);
+  });
+
+  it('a cold box for another branch gets both branches; its .env is the last step, run only with a payload', async () => {
+    const env = new EnvInjector({ withDecrypted: async (_e, fn) => fn(Buffer.from('TOKEN=canary-env-1\n')) });
+    const h = provisionHarness({ env });
+    const box = await h.box({ repoUrl: 'file:///srv/git/app', branch: 'fix-1', claimant: 'bob' });
+    const r = await provision(h, box, 'cac:v1:00000000:AAAA');
+    expect(r.outcome).toBe('ready');
+    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', true], ['env', true]]);
+    expect(h.source.bundles).toEqual(['bundle:file:///srv/git/app:fix-1,main']);
+    expect(h.hosts[0]?.ran('checkout')[0]?.argv.at(-1)).toBe('fix-1');
+    expect(h.hosts[0]?.ran('write-env').map((c) => c.stdin)).toEqual(['TOKEN=canary-env-1\n']);
+    // no payload (a pool box): the env step is neither run nor recorded
+    const pool = await provision(h, await h.box());
+    expect(stepNames(pool.box)).toEqual([['repo', true], ['devcontainer', true]]);
+  });
+
+  it.each([
+    ['main; touch pwned', 'contains a space'],
+    ['main\ntouch pwned', 'control character'],
+    ['-rf', 'must not start with "-"'],
+  ])('a hostile branch %j on the record is refused before anything runs on the box', async (branch, why) => {
+    const h = provisionHarness();
+    const box = await h.box({ branch, claimant: 'eve' });
+    const r = await provision(h, box);
+    expect(r.outcome).toBe('failed');
+    expect(r.outcome === 'failed' && r.error).toContain(why);
+    expect(h.hosts.flatMap((x) => x.calls)).toEqual([]);
+    expect(h.source.bundles).toEqual([]);
+  });
+
+  it('branch names git allows but a shell would run ($(id), quotes, backticks) travel as single arguments, never in a script', async () => {
+    for (const branch of ['$(id)', "it's\"q", '`touch${IFS}pwned`']) {
+      const h = provisionHarness();
+      const r = await provision(h, await h.box({ branch, claimant: 'eve', repoUrl: '/srv/app' }));
+      expect(r.outcome).toBe('ready');
+      for (const c of h.hosts[0]!.calls) expect(c.argv[2] ?? '', c.what).not.toContain(branch);
+      expect(h.hosts[0]?.ran('checkout')[0]?.argv.at(-1)).toBe(branch);
+    }
+  });
+
+  it('a repo without a devcontainer config fails the devcontainer step with ERR_NO_DEVCONTAINER: the box is failed', async () => {
+    const h = provisionHarness();
+    const box = await h.box();
+    (await boxHost(h, box)).devcontainerJson = undefined;
+    const r = await provision(h, box);
+    expect(r.outcome).toBe('failed');
+    expect(r.box?.state).toBe('failed');
+    expect(r.outcome === 'failed' && r.error).toMatch(/^devcontainer: no devcontainer\.json for \/home\/cac\/cac\/box_\w+\/app/);
+    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', false]]);
+    expect(h.engine.calls).toEqual([]);
+  });
+
+  it('preloading is skipped when the box holds the same image id; a missing local image or a box without Node fail clearly', async () => {
+    const same = provisionHarness();
+    const box = await same.box();
+    (await boxHost(same, box)).images.set('cac-test/base:bookworm', 'sha256:base');
+    expect((await provision(same, box)).outcome).toBe('standby');
+    expect(same.images.saved).toEqual([]);
+
+    const missing = provisionHarness({ preloadImages: ['acme/private:1'] });
+    const r = await provision(missing, await missing.box());
+    expect(r.outcome === 'failed' && r.error).toBe('devcontainer: preload image acme/private:1 is not in the local engine');
+
+    const noNode = provisionHarness();
+    const b = await noNode.box();
+    (await boxHost(noNode, b)).answer = (c) => (c.what === 'ensure-cli' ? { exitCode: 3, stdout: '', stderr: 'no node or npm on PATH' } : undefined);
+    const nn = await provision(noNode, b);
+    expect(nn.outcome === 'failed' && nn.error).toBe('devcontainer: the box cannot run the devcontainer CLI: no node or npm on PATH');
+  });
+
+  it('agents are injected into the box container through the box connection when agents are on', async () => {
+    const seen: Host[] = [];
+    const docker = new FakeDocker();
+    const files = new MemFiles({ [`${HOME}/.codex/auth.json`]: '{"token":"t"}' });
+    const { deps: agentDeps, lines } = makeDeps({ agents: config({}, { codex: { enabled: true, install: false } }), files, docker });
+    const h = provisionHarness({ agentDeps: (host) => (seen.push(host), agentDeps) });
+    const r = await provision(h, await h.box());
+    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', true], ['agents', true]]);
+    expect(seen).toEqual([h.hosts[0]]);
+    expect(docker.of('inject')).toHaveLength(1);
+    expect(docker.containerFiles.has('/home/dev/.codex/auth.json')).toBe(true);
+    // a missing agent CLI is a warning, not a failed step
+    expect(lines().join('\n')).toContain('codex');
+  });
+});
+
+describe('after a warm claim', () => {
+  async function claimedAt(h: Harness, checkedOut: string, requested: string): Promise<Box> {
+    const r = await provision(h, await h.box());
+    const box = r.box!;
+    const claimed = await h.store.claimStandby(box.poolKey, { claimant: 'bob', leaseMs: 60_000, now: h.clock.now() });
+    const at = { ...box.workspace!, branch: checkedOut };
+    return (await h.store.update(claimed!.id, { patch: { branch: requested, workspace: at }, now: h.clock.now() }))!;
+  }
+
+  it('the same branch: nothing runs (switch and env skipped, no connection)', async () => {
+    const h = provisionHarness();
+    const box = await claimedAt(h, 'main', 'main');
+    const before = h.hosts.length;
+    const r = await runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+    expect('ok' in r && r.ok).toBe(true);
+    expect(h.store.box(box.id).steps.map((s) => s.name)).toEqual(['repo', 'devcontainer']);
+    expect(h.hosts.length).toBe(before);
+  });
+
+  it('another branch with the same devcontainer config: fetched and checked out, the container kept', async () => {
+    const h = provisionHarness();
+    const box = await claimedAt(h, 'main', 'feature');
+    h.engine.calls.length = 0;
+    const r = await runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+    expect('ok' in r && r.ok).toBe(true);
+    const after = h.store.box(box.id);
+    expect(after.steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch']);
+    expect(after.workspace).toEqual({ ...box.workspace, branch: 'feature' });
+    const host = h.hosts.at(-1)!;
+    expect(host.calls.map((c) => c.what)).toEqual(['clone-fetch', 'config-changed', 'checkout']);
+    expect(host.ran('clone-fetch')[0]?.argv.slice(4)).toEqual([box.workspace!.folder, box.repoUrl, 'feature']);
+    expect(h.engine.calls).toEqual([]);
+  });
+
+  it('another branch with a changed devcontainer config: the container is rebuilt', async () => {
+    const h = provisionHarness();
+    const box = await claimedAt(h, 'main', 'feature');
+    (await boxHost(h, box)).configChanged = true;
+    h.engine.calls.length = 0;
+    await runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+    expect(h.engine.calls.filter((c) => c !== 'find')).toEqual(['up:remove']);
+    expect(h.store.box(box.id).workspace?.branch).toBe('feature');
+  });
+});
+
+describe('repo delivery and the checkout folder', () => {
+  it.each([
+    ['/srv/git/app.git', undefined, 'push'],
+    ['file:///srv/git/app', undefined, 'push'],
+    ['FILE:///srv/git/app', undefined, 'push'],
+    ['https://example.test/acme/app.git', undefined, 'clone'],
+    ['git@example.test:acme/app.git', undefined, 'clone'],
+    ['ssh://git@example.test/acme/app.git', undefined, 'clone'],
+    ['https://example.test/acme/app.git', 'push', 'push'],
+    ['file:///srv/git/app', 'clone', 'clone'],
+  ] as const)('%s with repo_delivery %s → %s', (url, configured, expected) => {
+    expect(repoDelivery(url, configured)).toBe(expected);
+  });
+
+  it.each([
+    ['https://example.test/acme/app.git', 'app'],
+    ['git@example.test:acme/my-app.git', 'my-app'],
+    ['file:///srv/git/app/', 'app'],
+    ['/srv/x/.hidden.git', 'hidden'],
+    ['https://example.test/acme/we!rd%20name', 'we-rd-20name'],
+    ['file:///', 'repo'],
+  ])('repoName(%s) = %s', (url, name) => {
+    expect(repoName(url)).toBe(name);
+    expect(repoFolder({ id: 'box_000000000001', repoUrl: url })).toBe(`cac/box_000000000001/${name}`);
+  });
+});
