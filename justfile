@@ -49,3 +49,4 @@ bench: infra-up build
     node --import tsx bench/agents.ts
     node --import tsx bench/claims.ts
     node --import tsx bench/boxes.ts
+    node --import tsx bench/box-provision.ts
