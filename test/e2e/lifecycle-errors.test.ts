@@ -11,6 +11,7 @@ const { env: homeEnv } = tempHome();
 const env = { ...engineEnv(), ...homeEnv };
 const cac = (args: string[], extra: Record<string, string> = {}) => runBin(args, { env: { ...env, ...extra } });
 const BASE = infra.CAC_TEST_BASE_IMAGE ?? 'cac-test/base:bookworm';
+const containerExists = async (id: string) => (await execa('docker', ['inspect', '--type', 'container', id], { env: { ...process.env, ...engineEnv() }, reject: false })).exitCode === 0;
 
 describeWith(['docker'], 'lifecycle errors', () => {
   afterAll(cleanupRun);
@@ -48,6 +49,10 @@ describeWith(['docker'], 'lifecycle errors', () => {
     const j = await cac(['up', folder, '--json']);
     expect(JSON.parse(j.stdout).code).toBe('ERR_BUILD_FAILED');
     expect(containersOf(folder)).toEqual([]);
+    // nor the classic builder's container of the failed RUN step
+    const step = /---> Running in ([0-9a-f]{12})/.exec(r.stderr)?.[1];
+    expect(step).toBeDefined();
+    expect(await containerExists(step ?? '')).toBe(false);
   });
 
   it('image not found: exit 1, ERR_IMAGE_NOT_FOUND, no container', async () => {

@@ -65,6 +65,7 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     }
     mapper.failOpen();
     const failure = opts.signal?.aborted ? interrupted() : classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode });
+    if (failure instanceof CacError && failure.code === 'ERR_BUILD_FAILED') await this.removeBuildLeftover(mapper.buildTail);
     throw mapper.containerAction === 'created' ? markCreated(failure) : failure;
   }
 
@@ -93,6 +94,12 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
 
   ping(opts: { signal?: AbortSignal } = {}): Promise<string> {
     return this.docker.ping(opts.signal);
+  }
+
+  // The classic builder keeps the container of a failed RUN step: nothing half-made is left behind.
+  private async removeBuildLeftover(buildTail: readonly string[]): Promise<void> {
+    const id = [...buildTail].reverse().map((l) => /---> Running in ([0-9a-f]{12,64})/.exec(l)?.[1]).find(Boolean);
+    if (id) await this.docker.run(['rm', '-f', id]).catch(() => undefined);
   }
 
   private common(ws: WorkspaceRef): string[] {
