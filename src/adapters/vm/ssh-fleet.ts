@@ -56,7 +56,19 @@ export class SshFleetVmDriver implements VmDriver {
     this.now = opts.now ?? Date.now;
   }
 
+  private readonly creating = new Map<string, Promise<Vm>>();
+
   async create(spec: VmSpec, opts: { idempotencyKey: string; signal?: AbortSignal }): Promise<Vm> {
+    // Concurrent creates of one box share one attempt: a second attempt failing its login would release
+    // the lease the first one returned and lease the box a second host.
+    const running = this.creating.get(spec.boxId);
+    if (running) return running;
+    const attempt = this.createOnce(spec, opts).finally(() => this.creating.delete(spec.boxId));
+    this.creating.set(spec.boxId, attempt);
+    return attempt;
+  }
+
+  private async createOnce(spec: VmSpec, opts: { idempotencyKey: string; signal?: AbortSignal }): Promise<Vm> {
     if (!SAFE_BOX_ID.test(spec.boxId)) throw new CacError('ERR_INVALID_INPUT', `box id ${JSON.stringify(spec.boxId)} cannot name a folder on a fleet host`);
     const tried = new Set<string>();
     const skipped: string[] = [];
