@@ -3,7 +3,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { describeWith, engineEnv, infra } from '../helpers/infra.js';
-import { runBin, tempHome } from '../helpers/run-cli.js';
+import { REPO_ROOT, runBin, tempHome } from '../helpers/run-cli.js';
 
 describeWith(['docker', 'redis'], 'bin/cac', () => {
   it('--help lists the whole command tree on stdout', async () => {
@@ -12,6 +12,13 @@ describeWith(['docker', 'redis'], 'bin/cac', () => {
     for (const cmd of ['up', 'start', 'stop', 'rebuild', 'down', 'exec', 'list', 'agents', 'box', 'pool', 'config', 'doctor', 'completion']) {
       expect(r.stdout).toMatch(new RegExp(`^  ${cmd}\\b`, 'm'));
     }
+  });
+
+  it('--version prints the package version (the launcher answers it without loading the CLI)', async () => {
+    const { version } = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+    const r = await runBin(['--version']);
+    expect(r).toMatchObject({ exitCode: 0, stdout: `${version}\n`, stderr: '' });
+    expect((await runBin(['--json', '--version'])).stdout).toBe(`${version}\n`);
   });
 
   it('config init then config show --json round-trips the defaults', async () => {
