@@ -5,6 +5,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { boxHostKey, newRunId, removeRun, runContainers, sshPinned } from '../helpers/box-run.js';
+import type { BoxDoc } from '../helpers/box-cli.js';
 import { describeWith, engineEnv } from '../helpers/infra.js';
 import { runBin, tempHome } from '../helpers/run-cli.js';
 
@@ -15,17 +16,6 @@ const env = { ...engineEnv(), ...homeEnv, CAC_TEST_RUN_LABEL: RUN };
 const cac = (args: string[]) => runBin(args, { env });
 const stateDir = join(homeEnv.XDG_STATE_HOME, 'cac');
 const keyFile = join(stateDir, 'ssh', 'id_ed25519');
-
-interface BoxDoc {
-  id: string;
-  state: string;
-  warm: boolean | null;
-  vmRef: string | null;
-  claimant: string | null;
-  poolKey: string;
-  sshTarget: { host: string; port: number; user: string; hostKey: string } | null;
-  steps: Array<{ name: string; ok: boolean; durationMs: number }>;
-}
 
 async function json<T = Record<string, unknown>>(args: string[], exit = 0): Promise<T> {
   const r = await cac([...args, '--json']);

@@ -16,7 +16,7 @@ export interface BoxDoc {
   poolKey: string;
   error: string | null;
   sshTarget: SshTarget | null;
-  steps: Array<{ name: string; ok: boolean; error?: string }>;
+  steps: Array<{ name: string; ok: boolean; durationMs: number; error?: string }>;
 }
 
 export interface ErrorDoc {
