@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RedisAgentBoxStore } from '../src/adapters/store/redis.js';
 import { SqliteAgentBoxStore } from '../src/adapters/store/sqlite.js';
-import { newBoxRecord, poolKeyOf, type Box, type BoxState } from '../src/core/boxes/box.js';
+import { newBoxRecord, poolKeyOf, type Box, type BoxState } from '../src/domain/box.js';
 import { planPool, type PoolSpec } from '../src/core/boxes/plan-pool.js';
 import type { BoxStore } from '../src/ports/box-store.js';
 import { dropPrefix, uniquePrefix } from '../test/integration/store/redis-prefix.js';

@@ -3,7 +3,7 @@ export { CacError, EXIT, isCacError, type ErrorCode, type CacErrorOptions } from
 export { VERSION } from './version.js';
 export { loadConfig, parseConfig, type LoadedConfig, type ConfigWarning } from './config/load.js';
 export { configSchema, defaultConfig, type Config, type AgentConfig, type PoolConfig, type FleetHostConfig } from './config/schema.js';
-export { AGENT_KINDS, BOX_DRIVERS, type AgentKind, type BoxDriverName } from './config/kinds.js';
+export { AGENT_KINDS, BOX_DRIVERS, type AgentKind, type BoxDriverName } from './domain/kinds.js';
 export { configFilePath, stateDir } from './util/paths.js';
 export { quote, quoteArgv, sh } from './util/shell.js';
 export type { Host, ExecOptions, ExecResult } from './ports/host.js';
@@ -29,8 +29,8 @@ export { provisionBox, runSteps, type ProvisionStep, type StepContext, type Prov
 export { boxSteps, vmCreateStep, sshReadyStep, type SshLogin, type BoxStepOptions } from './core/boxes/box-steps.js';
 export { poolStatus, type PoolStatus } from './core/boxes/pool-status.js';
 export { prometheusText } from './core/boxes/metrics.js';
-export { validatePool, validateRepoUrl, validateBranch, type PoolDefinition } from './core/boxes/validate.js';
-export { BOX_STATES, canTransition, poolKeyOf, type Box, type BoxState, type BoxStep, type BoxPatch, type NewBox, type SshTarget } from './core/boxes/box.js';
+export { validatePool, validateRepoUrl, validateBranch, type PoolDefinition } from './domain/validate.js';
+export { BOX_STATES, canTransition, poolKeyOf, type Box, type BoxState, type BoxStep, type BoxPatch, type NewBox, type SshTarget } from './domain/box.js';
 export type { BoxStore, PoolCounts, PoolHealth, PoolStats, ClaimOptions, TransitionOptions, UpdateOptions, ListFilter } from './ports/box-store.js';
 export type { VmDriver, Vm, VmSpec } from './ports/vm-driver.js';
 export { SqliteAgentBoxStore } from './adapters/store/sqlite.js';
@@ -54,7 +54,7 @@ export { switchStep, type SwitchStepDeps } from './core/provision/switch.js';
 export { EnvInjector, envStep, type Decrypter } from './core/provision/env.js';
 export { repoDelivery, type RepoDelivery } from './core/provision/delivery.js';
 export { boxLabel, repoFolder, repoName, type ContainerWorkspace } from './core/provision/box-workspace.js';
-export type { BoxWorkspace } from './core/boxes/box.js';
+export type { BoxWorkspace } from './domain/box.js';
 export type { RepoSource, RepoBundle } from './ports/repo-source.js';
 export type { ImageSource, ImageExport } from './ports/image-source.js';
 export { LocalGitSource, type LocalGitSourceOptions } from './adapters/git/local-source.js';

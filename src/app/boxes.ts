@@ -13,13 +13,13 @@ import type { Config } from '../config/schema.js';
 import { CacError } from '../errors.js';
 import type { BoxStore } from '../ports/box-store.js';
 import type { VmDriver } from '../ports/vm-driver.js';
-import type { Box } from '../core/boxes/box.js';
+import type { Box } from '../domain/box.js';
 import { AllocatorService } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/boxes/provision.js';
 import type { EnvInjector } from '../core/provision/env.js';
-import { configPoolFields, validateDurationMs, validatePools, type PoolDefinition } from '../core/boxes/validate.js';
-import { parseDuration } from '../util/duration.js';
+import { configPoolFields, validateDurationMs, validatePools, type PoolDefinition } from '../domain/validate.js';
+import { parseDuration } from '../domain/duration.js';
 import type { AppContext } from './context.js';
 
 // Modules a warm claim does not need (driver, key pair, provisioning steps, reconciler) load on first

@@ -7,7 +7,7 @@ import type { Host } from '../ports/host.js';
 import type { VmDriver } from '../ports/vm-driver.js';
 import type { CommandDriverOptions } from '../adapters/vm/command.js';
 import type { FleetHostSpec } from '../adapters/vm/fleet-hosts.js';
-import { parseDuration } from '../util/duration.js';
+import { parseDuration } from '../domain/duration.js';
 import { hostHome } from '../util/paths.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';

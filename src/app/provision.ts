@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Host } from '../ports/host.js';
-import type { SshTarget } from '../core/boxes/box.js';
+import type { SshTarget } from '../domain/box.js';
 import { BoxConnections, type ClosableHost } from '../core/provision/connections.js';
 import { SshProvisioner } from '../core/provision/provisioner.js';
 import type { EnvInjector } from '../core/provision/env.js';

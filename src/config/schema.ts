@@ -3,10 +3,10 @@
 // classic zod at a fraction of the load time (this module loads on every command that reads config).
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { parseDuration } from '../util/duration.js';
-import { BOX_DRIVERS } from './kinds.js';
+import { parseDuration } from '../domain/duration.js';
+import { BOX_DRIVERS } from '../domain/kinds.js';
 
-export { AGENT_KINDS, BOX_DRIVERS, type AgentKind, type BoxDriverName } from './kinds.js';
+export { AGENT_KINDS, BOX_DRIVERS, type AgentKind, type BoxDriverName } from '../domain/kinds.js';
 
 // mini ships no messages; English ones make "expected number to be >=0" rather than "Invalid input"
 z.config(en());

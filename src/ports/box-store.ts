@@ -1,7 +1,7 @@
 // BoxStore: where boxes and pools are recorded, and the atomic operations the allocator and the
 // reconciler need (POOLS.md rules 1, 2, 4, 6). SQLite (transactions) and Redis (Lua) implement it and
 // pass one contract suite (test/integration/store/contract.ts).
-import type { Box, BoxPatch, BoxState, NewBox } from '../core/boxes/box.js';
+import type { Box, BoxPatch, BoxState, NewBox } from '../domain/box.js';
 
 /** Boxes of one pool by state. */
 export type PoolCounts = Record<BoxState, number>;

@@ -1,6 +1,6 @@
 // VmDriver: where boxes run. Drivers: docker (containers as boxes, for a laptop and CI), ssh-fleet
 // (a fixed set of machines), command (user executables around any cloud CLI). Chosen by one factory.
-import type { SshTarget } from '../core/boxes/box.js';
+import type { SshTarget } from '../domain/box.js';
 
 export interface VmSpec {
   /** The box this VM is for; drivers label the VM with it so orphans can be found. */

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { SshTarget } from '../../src/core/boxes/box.js';
+import type { SshTarget } from '../../src/domain/box.js';
 import { boxCli, poolToml, tomlString, vmDriverRow, writeConfig, type BoxDoc, type ErrorDoc } from '../helpers/box-cli.js';
 import { sshPinned } from '../helpers/box-run.js';
 import { describeWith } from '../helpers/infra.js';

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect } from 'vitest';
-import type { SshTarget } from '../../src/core/boxes/box.js';
+import type { SshTarget } from '../../src/domain/box.js';
 import { engineEnv } from './infra.js';
 import { runBin, tempHome, type CliResult } from './run-cli.js';
 

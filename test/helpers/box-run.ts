@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LocalHost } from '../../src/adapters/host/local.js';
 import { DockerVmDriver, type DockerDriverOptions } from '../../src/adapters/vm/docker.js';
-import type { SshTarget } from '../../src/core/boxes/box.js';
+import type { SshTarget } from '../../src/domain/box.js';
 import { engineEnv, infra } from './infra.js';
 
 export const newRunId = (what: string): string => `${what}-${randomBytes(4).toString('hex')}`;

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacError } from '../../errors.js';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import { quoteArgv } from '../../util/shell.js';
 
 /** The ssh(1) arguments for `target`; a `command` (argv) is quoted for the remote shell. */

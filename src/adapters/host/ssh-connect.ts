@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { Client, type ServerHostKeyAlgorithm } from 'ssh2';
 import { CacError } from '../../errors.js';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 
 export interface SshConnectOptions {
   /** Limit for TCP connect + SSH handshake + auth (ssh2 `readyTimeout`). */

@@ -7,7 +7,7 @@ import type { Readable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Client } from 'ssh2';
 import { CacError, interrupted, isAbortError } from '../../errors.js';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import type { ExecOptions, ExecResult, Host } from '../../ports/host.js';
 import { openChannel, runChannel } from './ssh-channel.js';
 import { envPreamble, killCommand, remoteCommand } from './ssh-command.js';

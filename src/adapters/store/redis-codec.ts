@@ -1,6 +1,6 @@
 // Key names and the box ⇄ Redis hash codec. A null field is absent from the hash; numbers are decimal
 // strings; `warm` is 1/0; sshTarget, steps and workspace are JSON (the Lua never reads them).
-import { BOX_STATES, type Box, type BoxPatch, type BoxState, type BoxStep, type BoxWorkspace, type SshTarget } from '../../core/boxes/box.js';
+import { BOX_STATES, type Box, type BoxPatch, type BoxState, type BoxStep, type BoxWorkspace, type SshTarget } from '../../domain/box.js';
 import { CacError } from '../../errors.js';
 
 /** Key builder for one prefix; redis-scripts.ts builds the same box and pool-index names in Lua. */

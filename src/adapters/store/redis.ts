@@ -1,7 +1,7 @@
 // The shared BoxStore for several hosts: Redis, with every multi-key change in one Lua script
 // (redis-scripts.ts), so a claim is atomic and ONE round trip (EVALSHA through defineCommand).
 import { Redis, type ChainableCommander } from 'ioredis';
-import { assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../core/boxes/box.js';
+import { assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../domain/box.js';
 import { CacError } from '../../errors.js';
 import type {
   BoxStore,

@@ -3,7 +3,7 @@
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { applyPatch, assertTransition, BOX_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../core/boxes/box.js';
+import { applyPatch, assertTransition, BOX_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
 import type {
   BoxStore,
   ClaimOptions,

@@ -1,6 +1,6 @@
 // The JSON contract between cac and a command plugin (README "Command plugins"): what each call gets
 // on stdin and must print on stdout. Pure: parsing returns the value or a one-line reason.
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import type { VmSpec } from '../../ports/vm-driver.js';
 import { BOX_LABEL, POOL_LABEL } from './docker.js';
 

@@ -2,7 +2,7 @@
 // VMs, speaking JSON on stdin/stdout (command-contract.ts). No shell: each configured command line is
 // split into an argv once, and every call runs in its own process group under a timeout.
 import ms from 'ms';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import { CacError } from '../../errors.js';
 import { quoteArgv } from '../../util/shell.js';
 import type { Vm, VmDriver, VmSpec } from '../../ports/vm-driver.js';

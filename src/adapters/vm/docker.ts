@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { Vm, VmDriver, VmSpec } from '../../ports/vm-driver.js';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import { DockerCli } from '../engine/docker-cli.js';
 
 export const BOX_LABEL = 'cac.box';

@@ -1,6 +1,6 @@
 // The pure half of the ssh-fleet driver: host ids, VM refs, the state file a box leaves on its host, and
 // how leases and what the hosts say become the driver's VM listing.
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import { CacError } from '../../errors.js';
 import type { FleetHost } from '../../ports/box-store.js';
 import type { Vm } from '../../ports/vm-driver.js';

@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import pLimit from 'p-limit';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import { CacError, isAbortError, isCacError } from '../../errors.js';
 import type { FleetHost, FleetLeases } from '../../ports/box-store.js';
 import type { ExecResult } from '../../ports/host.js';

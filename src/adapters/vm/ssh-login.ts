@@ -1,7 +1,7 @@
 // A tiny ssh2 client for the VM drivers: one login, one command, the host key checked against the
 // pinned OpenSSH public key line (anything else is refused before authentication).
 import type { ClientChannel } from 'ssh2';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import { CacError, interrupted } from '../../errors.js';
 import type { ExecResult } from '../../ports/host.js';
 

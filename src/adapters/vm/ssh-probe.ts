@@ -1,7 +1,7 @@
 // The ssh_ready probe: a real SSH login (SshHost over ssh2) with cac's key that accepts only the pinned
 // host key, running `true`. Retries while sshd is not up yet; a wrong host key or a refused key is final.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { SshTarget } from '../../core/boxes/box.js';
+import type { SshTarget } from '../../domain/box.js';
 import { CacError, isCacError } from '../../errors.js';
 import { SshHost } from '../host/ssh.js';
 

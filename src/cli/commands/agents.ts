@@ -1,7 +1,7 @@
 // Agent injection commands: doctor, sync, pull.
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { lazyAction, type Handler, type Runtime } from '../action.js';
-import { AGENT_KINDS } from '../../config/kinds.js';
+import { AGENT_KINDS } from '../../domain/kinds.js';
 
 const load = (name: 'doctor' | 'sync' | 'pull') => (): Promise<Handler> =>
   import('../handlers/agents.js').then((m) => m[name]);

@@ -1,7 +1,7 @@
 // agents doctor | sync | pull: flags → workspace → running container → core → render → exit code.
 import { posix } from 'node:path';
 import { CacError, EXIT, isAbortError } from '../../errors.js';
-import { AGENT_KINDS, type AgentKind } from '../../config/kinds.js';
+import { AGENT_KINDS, type AgentKind } from '../../domain/kinds.js';
 import type { Config } from '../../config/schema.js';
 import { localEngine } from '../../app/engine.js';
 import { agentDeps, remoteWorkspaceOf } from '../../app/agents.js';

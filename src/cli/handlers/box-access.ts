@@ -4,8 +4,8 @@
 import { CacError } from '../../errors.js';
 import type { AppContext } from '../../app/context.js';
 import { openStore } from '../../app/boxes.js';
-import type { Box } from '../../core/boxes/box.js';
-import { validateBoxId } from '../../core/boxes/validate.js';
+import type { Box } from '../../domain/box.js';
+import { validateBoxId } from '../../domain/validate.js';
 import type { CommandInput, Handler } from '../action.js';
 
 const GONE = new Set(['releasing', 'destroyed']);

@@ -1,5 +1,5 @@
 // One-line human summaries of a box (the request path: no table library).
-import type { Box } from '../../core/boxes/box.js';
+import type { Box } from '../../domain/box.js';
 
 /** `ssh -p PORT user@host`, or a dash before sshd answered. */
 export function sshLine(box: Box): string {

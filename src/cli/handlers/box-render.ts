@@ -2,7 +2,7 @@
 // durations (loaded only for human output: cli-table3 is not on the warm-claim path).
 import Table from 'cli-table3';
 import ms from 'ms';
-import type { Box } from '../../core/boxes/box.js';
+import type { Box } from '../../domain/box.js';
 import { sshLine } from './box-lines.js';
 
 const tableStyle = { head: [], border: [] };

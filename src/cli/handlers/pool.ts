@@ -4,10 +4,10 @@ import type { AppContext } from '../../app/context.js';
 import { configuredPools, openStore, poolManager } from '../../app/boxes.js';
 import type { Config } from '../../config/schema.js';
 import type { DefaultPoolManager, ReconcileResult } from '../../core/boxes/reconciler.js';
-import { poolKeyOf } from '../../core/boxes/box.js';
+import { poolKeyOf } from '../../domain/box.js';
 import { resolvePool } from '../../core/boxes/pools.js';
-import { validateBranch, validateDurationMs, validateRepoUrl } from '../../core/boxes/validate.js';
-import { parseDuration } from '../../util/duration.js';
+import { validateBranch, validateDurationMs, validateRepoUrl } from '../../domain/validate.js';
+import { parseDuration } from '../../domain/duration.js';
 import type { Handler } from '../action.js';
 import { renderReconcile, renderStatus } from './pool-render.js';
 

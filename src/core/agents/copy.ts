@@ -1,6 +1,6 @@
 // tar's complaints mapped back to the agents whose files they name (one agent's unwritable file is
 // that agent's warning only); anything unattributable fails the copy of every agent that had files.
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import type { CopyPlan } from './plan.js';
 
 export interface CopyOutcome {

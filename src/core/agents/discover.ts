@@ -1,7 +1,7 @@
 // Discovery, run as the remote user: its real home (from the passwd database, never assumed), its
 // uid/gid, every agent's binary (and, for doctor, its version), and node/npm/curl. The lines set `$h`
 // for the script parts that follow them (copy, finish).
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import type { Host } from '../../ports/host.js';
 import { quote, quoteArgv } from '../../util/shell.js';
 import type { EffectiveAgent } from './effective-config.js';

@@ -1,7 +1,7 @@
 // `cac agents doctor`: for each of the four agents, host checks (paths found, env names set — never
 // values), container checks when a container runs (binary, version) and the planned actions. The
 // plan is pure; gathering the facts reads no file contents and writes nothing.
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import type { Host } from '../../ports/host.js';
 import type { AgentDeps } from './deps.js';
 import { effectiveAgents, shownHost, type EffectiveAgent } from './effective-config.js';

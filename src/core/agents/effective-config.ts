@@ -1,8 +1,8 @@
 // Effective agent config = preset baked in code + the user's `[agents.<kind>]` overrides (+ the
 // agent's own root variable, e.g. CODEX_HOME, in cac's environment). Pure: unit-tested per precedence case.
 import { posix } from 'node:path';
-import type { AgentKind } from '../../config/kinds.js';
-import { AGENT_KINDS } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
+import { AGENT_KINDS } from '../../domain/kinds.js';
 import type { AgentConfig, Config } from '../../config/schema.js';
 import { PRESETS, type MaterialRole, type PresetFile } from './presets.js';
 

@@ -1,7 +1,7 @@
 // The host side of injection: find the agent's config material (files, dirs walked minus caches),
 // measure it against the size cap, read it. Files are reached through the HostFiles port.
 import { posix } from 'node:path';
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import { isUnder, joinContainer, type EffectiveAgent, type MaterialSpec } from './effective-config.js';
 import type { MaterialRole, PresetFile } from './presets.js';
 

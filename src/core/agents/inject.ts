@@ -4,7 +4,7 @@
 // installing, all agents take ONE container exec: discover + probe, the tar stream, finish.
 import { isAbortError } from '../../errors.js';
 import { redact } from '../../util/redact.js';
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import type { Host } from '../../ports/host.js';
 import type { AgentEvent, AgentResult, ContainerTarget } from './result.js';
 import type { AgentDeps } from './deps.js';

@@ -4,7 +4,7 @@
 // sync-back needs.
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import { isUnder, type EffectiveAgent } from './effective-config.js';
 import type { HostScan } from './host-material.js';
 import { rewriteWorkspace } from './rewrite.js';

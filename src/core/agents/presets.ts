@@ -1,7 +1,7 @@
 // Agent presets baked into code (facts from each agent's docs, see design/AGENTS.md); every field can
 // be overridden in `[agents.<kind>]`. Host paths are relative to the agent's config dir unless they
 // start with `~`; container paths use `~` for the container user's real home.
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 
 /** How a copied file is treated: credentials are 0600 in 0700 dirs, the rest is readable settings. */
 export type MaterialRole = 'credential' | 'settings';

@@ -1,7 +1,7 @@
 // What an injection leaves behind for sync-back: per workspace, the container and the hashes of each
 // credential file copied (state dir, 0600; hashes only, never contents).
 import { posix } from 'node:path';
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import type { HostFiles } from './host-material.js';
 import { sha256, type SyncedFile } from './plan.js';
 

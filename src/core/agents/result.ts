@@ -1,5 +1,5 @@
 // What agent injection reports per agent (the `agents` array of every lifecycle result).
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 
 export type AgentStatus = 'ok' | 'skipped' | 'warning';
 

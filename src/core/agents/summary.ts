@@ -1,5 +1,5 @@
 // The human lines of an injection (pure): a header, one line per agent, a closing line on warnings.
-import type { AgentKind } from '../../config/kinds.js';
+import type { AgentKind } from '../../domain/kinds.js';
 import type { AgentResult } from './result.js';
 
 export function headerLine(kinds: readonly AgentKind[]): string {

@@ -8,11 +8,11 @@ import { CacError, isCacError } from '../../errors.js';
 import type { BoxStore, ListFilter } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import { poolKeyOf, type Box } from './box.js';
+import { poolKeyOf, type Box } from '../../domain/box.js';
 import { runSteps, type ProvisionStep } from './provision.js';
 import { resolvePool } from './pools.js';
 import { teardownBox } from './teardown.js';
-import { validateBranch, validateRepoUrl, type PoolDefinition } from './validate.js';
+import { validateBranch, validateRepoUrl, type PoolDefinition } from '../../domain/validate.js';
 
 export interface AllocatorDeps {
   store: BoxStore;

@@ -3,7 +3,7 @@
 // provisioner issue appends repo, devcontainer, env and agents steps after these.
 import { CacError } from '../../errors.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import type { SshTarget } from './box.js';
+import type { SshTarget } from '../../domain/box.js';
 import type { ProvisionStep } from './provision.js';
 
 /** Logs in to `target` with cac's key, refusing any host key but the pinned one (ERR_HOST_KEY_MISMATCH). */

@@ -1,7 +1,7 @@
 // Reconcile = snapshot → pure plan → apply (POOLS.md rule 5). These planners only decide; the
 // reconciler applies destroys, fails and releases first, then creates.
 import type { PoolHealth } from '../../ports/box-store.js';
-import { byAge, type Box, type BoxState } from './box.js';
+import { byAge, type Box, type BoxState } from '../../domain/box.js';
 
 export interface PoolSpec {
   repoUrl: string;

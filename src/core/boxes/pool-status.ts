@@ -1,10 +1,10 @@
 // What `cac pool status` shows per pool: boxes by state, health (paused, backoff), claims warm vs cold
 // and the average claim and provisioning latencies. Read-only.
 import type { BoxStore } from '../../ports/box-store.js';
-import { poolKeyOf } from './box.js';
+import { poolKeyOf } from '../../domain/box.js';
 import { planPool, type PoolSpec } from './plan-pool.js';
 import { allPools, LIVE_STATES } from './pools.js';
-import type { PoolDefinition } from './validate.js';
+import type { PoolDefinition } from '../../domain/validate.js';
 
 export interface PoolStatus extends PoolDefinition {
   poolKey: string;

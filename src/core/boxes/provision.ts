@@ -5,7 +5,7 @@ import { isAbortError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { Vm, VmDriver } from '../../ports/vm-driver.js';
-import type { Box, BoxPatch, BoxState, BoxStep } from './box.js';
+import type { Box, BoxPatch, BoxState, BoxStep } from '../../domain/box.js';
 import { destroyBoxVms } from './teardown.js';
 
 /** What the steps share while one box is worked on. */

@@ -4,7 +4,7 @@ import { isAbortError, isCacError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import type { Box } from './box.js';
+import type { Box } from '../../domain/box.js';
 import type { OrphanPlan, PlannedAction, PoolPlan, PoolSpec } from './plan-pool.js';
 import { teardownBox } from './teardown.js';
 

@@ -8,14 +8,14 @@ import { isAbortError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import { poolKeyOf, type Box } from './box.js';
+import { poolKeyOf, type Box } from '../../domain/box.js';
 import { withLeaseLock } from './lease-lock.js';
 import { planOrphans, planPool, type OrphanPlan, type PoolPlan } from './plan-pool.js';
 import { poolStatus, type PlanTimers, type PoolStatus } from './pool-status.js';
 import { allPools, LIVE_STATES } from './pools.js';
 import { provisionBox, type ProvisionStep } from './provision.js';
 import { applyHygiene, applyPoolPlan, type HygieneApplied, type PoolApplied } from './reconcile-apply.js';
-import { validateBranch, validatePools, validateRepoUrl, type PoolDefinition } from './validate.js';
+import { validateBranch, validatePools, validateRepoUrl, type PoolDefinition } from '../../domain/validate.js';
 
 export interface PoolManagerOptions {
   /** Provisioning deadline of a new box; default 15 min. */

@@ -2,7 +2,7 @@
 // side effect, then the record; a crash in between leaves `releasing`, which the next reconcile finishes.
 import type { BoxStore } from '../../ports/box-store.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import type { Box } from './box.js';
+import type { Box } from '../../domain/box.js';
 
 export interface TeardownDeps {
   store: BoxStore;

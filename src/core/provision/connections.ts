@@ -2,7 +2,7 @@
 // over the same Host, opened on first use and closed when the box's run ends (ProvisionDeps.settle).
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
-import type { Box, SshTarget } from '../boxes/box.js';
+import type { Box, SshTarget } from '../../domain/box.js';
 
 /** A Host that holds a connection until closed. */
 export interface ClosableHost extends Host {

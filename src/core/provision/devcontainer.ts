@@ -8,7 +8,7 @@ import type { Reporter, ReporterEvent } from '../../ports/reporter.js';
 import type { ImageSource } from '../../ports/image-source.js';
 import { rebuild, up } from '../lifecycle/up.js';
 import { resolveWorkspace } from '../lifecycle/workspace.js';
-import type { Box, BoxWorkspace } from '../boxes/box.js';
+import type { Box, BoxWorkspace } from '../../domain/box.js';
 import type { ProvisionStep } from '../boxes/provision.js';
 import { boxLabel, hostFiles, requireCheckout, type ContainerWorkspace } from './box-workspace.js';
 import type { BoxConnections } from './connections.js';

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { DockerDriverOptions } from '../../../src/adapters/vm/docker.js';
 import { sshLogin } from '../../../src/adapters/vm/ssh-probe.js';
 import { ensureKeyPair, type SshKeyPair } from '../../../src/app/ssh-key.js';
-import type { SshTarget } from '../../../src/core/boxes/box.js';
+import type { SshTarget } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
 import { boxHostKey, newRunId, removeRun, runContainers, sshPinned, testDockerDriver } from '../../helpers/box-run.js';
 import { describeWith, infra } from '../../helpers/infra.js';

@@ -10,7 +10,7 @@ import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
 import { fleetHosts, type FleetHostEntry } from '../../../src/adapters/vm/fleet-hosts.js';
 import { SshFleetVmDriver } from '../../../src/adapters/vm/ssh-fleet.js';
 import { probeVmDriver } from '../../../src/app/driver-probe.js';
-import type { SshTarget } from '../../../src/core/boxes/box.js';
+import type { SshTarget } from '../../../src/domain/box.js';
 import { planOrphans } from '../../../src/core/boxes/plan-pool.js';
 import { defaultConfig } from '../../../src/config/schema.js';
 import { isCacError } from '../../../src/errors.js';

@@ -1,6 +1,6 @@
 // The ONE contract every BoxStore passes (ARCHITECTURE.md): run by sqlite.test.ts and redis.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { poolKeyOf, type Box } from '../../../src/core/boxes/box.js';
+import { poolKeyOf, type Box } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
 import type { BoxStore } from '../../../src/ports/box-store.js';
 import { fleetLeaseCases } from './fleet-contract.js';

@@ -1,6 +1,6 @@
 // Seeding helpers shared by the store contract, the stress test and the bench: boxes walked through the
 // real state machine (requested → provisioning → standby), never written behind the store's back.
-import type { Box } from '../../../src/core/boxes/box.js';
+import type { Box } from '../../../src/domain/box.js';
 import type { BoxStore } from '../../../src/ports/box-store.js';
 
 export const REPO = 'https://example.test/acme/app.git';

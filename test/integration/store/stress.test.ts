@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RedisAgentBoxStore } from '../../../src/adapters/store/redis.js';
 import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
-import { poolKeyOf } from '../../../src/core/boxes/box.js';
+import { poolKeyOf } from '../../../src/domain/box.js';
 import type { BoxStore } from '../../../src/ports/box-store.js';
 import { describeWith, infra } from '../../helpers/infra.js';
 import type { WorkerArgs, WorkerResult } from './claim-worker.js';

@@ -3,7 +3,7 @@
 // box when one turns up.
 import { describe, expect, it } from 'vitest';
 import { AllocatorService } from '../../../src/core/boxes/allocator.js';
-import type { Box } from '../../../src/core/boxes/box.js';
+import type { Box } from '../../../src/domain/box.js';
 import { CacError, isCacError } from '../../../src/errors.js';
 import type { VmSpec } from '../../../src/ports/vm-driver.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyPatch, assertTransition, BOX_STATES, byAge, canTransition, newBoxRecord, poolKeyOf, type BoxState } from '../../../src/core/boxes/box.js';
+import { applyPatch, assertTransition, BOX_STATES, byAge, canTransition, newBoxRecord, poolKeyOf, type BoxState } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
 import { newBoxId } from '../../../src/util/ids.js';
 import { makeBox, T0 } from './make-box.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Box } from '../../../src/core/boxes/box.js';
+import type { Box } from '../../../src/domain/box.js';
 import { planPool, type PoolSnapshot, type PoolSpec } from '../../../src/core/boxes/plan-pool.js';
 import type { PoolHealth } from '../../../src/ports/box-store.js';
 import { makeBox, REPO, T0 } from './make-box.js';

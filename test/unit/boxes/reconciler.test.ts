@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { boxSteps } from '../../../src/core/boxes/box-steps.js';
-import { poolKeyOf, type Box, type BoxState } from '../../../src/core/boxes/box.js';
+import { poolKeyOf, type Box, type BoxState } from '../../../src/domain/box.js';
 import type { ProvisionStep } from '../../../src/core/boxes/provision.js';
 import { DefaultPoolManager, type PoolManagerOptions } from '../../../src/core/boxes/reconciler.js';
 import { isCacError } from '../../../src/errors.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { poolKeyOf } from '../../../src/core/boxes/box.js';
+import { poolKeyOf } from '../../../src/domain/box.js';
 import { prometheusText } from '../../../src/core/boxes/metrics.js';
 import { poolStatus } from '../../../src/core/boxes/pool-status.js';
 import { MemoryBoxStore } from './fakes.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { branchProblem, configPoolFields, validateBoxId, validateBranch, validatePool, validatePools, validateRepoUrl } from '../../../src/core/boxes/validate.js';
+import { branchProblem, configPoolFields, validateBoxId, validateBranch, validatePool, validatePools, validateRepoUrl } from '../../../src/domain/validate.js';
 import { isCacError } from '../../../src/errors.js';
 
 /** The error `fn` throws, checked to be exit-2 ERR_INVALID_INPUT. */

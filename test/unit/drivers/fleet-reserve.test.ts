@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { fleetHosts } from '../../../src/adapters/vm/fleet-hosts.js';
 import { SshFleetVmDriver } from '../../../src/adapters/vm/ssh-fleet.js';
-import type { SshTarget } from '../../../src/core/boxes/box.js';
+import type { SshTarget } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
 import type { ExecResult } from '../../../src/ports/host.js';
 import { MemoryBoxStore } from '../boxes/fakes.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fleetHosts } from '../../../src/adapters/vm/fleet-hosts.js';
 import { SshFleetVmDriver } from '../../../src/adapters/vm/ssh-fleet.js';
-import type { SshTarget } from '../../../src/core/boxes/box.js';
+import type { SshTarget } from '../../../src/domain/box.js';
 import { CacError, isCacError } from '../../../src/errors.js';
 import type { ExecResult } from '../../../src/ports/host.js';
 import { MemoryBoxStore } from '../boxes/fakes.js';

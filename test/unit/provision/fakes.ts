@@ -10,7 +10,7 @@ import { BoxConnections, type ClosableHost } from '../../../src/core/provision/c
 import { SshProvisioner, type SshProvisionerDeps } from '../../../src/core/provision/provisioner.js';
 import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../../src/core/provision/devcontainer-cli.js';
-import type { SshTarget } from '../../../src/core/boxes/box.js';
+import type { SshTarget } from '../../../src/domain/box.js';
 import { FakeEngine } from '../../helpers/fake-engine.js';
 import { manualClock, MemoryBoxStore } from '../boxes/fakes.js';
 import { REPO, T0 } from '../boxes/make-box.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/adapters/host/local.js';
 import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
-import { newBoxRecord, type Box } from '../../../src/core/boxes/box.js';
+import { newBoxRecord, type Box } from '../../../src/domain/box.js';
 import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
 import { CONFIG_CHANGED } from '../../../src/core/provision/repo-scripts.js';
 import { ensureDevcontainerCli } from '../../../src/core/provision/devcontainer-cli.js';

@@ -5,7 +5,7 @@ import { provisionBox, runSteps } from '../../../src/core/boxes/provision.js';
 import { repoDelivery } from '../../../src/core/provision/delivery.js';
 import { EnvInjector } from '../../../src/core/provision/env.js';
 import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.js';
-import type { Box, BoxWorkspace } from '../../../src/core/boxes/box.js';
+import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
 import { FakeVmDriver } from '../boxes/fakes.js';
 import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../agents/fakes.js';

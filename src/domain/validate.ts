@@ -1,6 +1,6 @@
 // Input checks at the edge of the box API: repo URLs, branch names (git's check-ref-format rules),
 // pool counts, box ids. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
-import { CacError } from '../../errors.js';
+import { CacError } from '../errors.js';
 import { poolKeyOf } from './box.js';
 
 function invalid(field: string, problem: string, hint?: string): CacError {
