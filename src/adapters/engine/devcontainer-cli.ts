@@ -7,7 +7,7 @@ import type { Host } from '../../ports/host.js';
 import type { ContainerInfo, DevcontainerEngine, UpOptions, UpResult, WorkspaceRef } from '../../ports/engine.js';
 import { DockerCli, idLabels, MANAGED_LABEL } from './docker-cli.js';
 import { CliLogMapper } from './cli-log.js';
-import { classifyUpFailure } from './up-failure.js';
+import { classifyUpFailure, type CliOutcome } from './up-failure.js';
 import { lineSplitter } from '../../util/lines.js';
 import { redact } from '../../util/redact.js';
 
@@ -125,15 +125,6 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
 function markCreated(e: unknown): unknown {
   if (e instanceof CacError) return new CacError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), cause: e.cause, details: { ...e.details, createdContainer: true } });
   return new CacError('ERR_DEVCONTAINER_UP', e instanceof Error ? e.message : String(e), { cause: e, details: { createdContainer: true } });
-}
-
-export interface CliOutcome {
-  outcome?: string;
-  message?: string;
-  description?: string;
-  containerId?: string;
-  remoteUser?: string;
-  remoteWorkspaceFolder?: string;
 }
 
 function lastJson(stdout: string): CliOutcome | undefined {

@@ -2,7 +2,16 @@
 // with a code, a hint, and the tail of the relevant log.
 import { CacError } from '../../errors.js';
 import { isEngineDown, engineUnreachable } from './docker-cli.js';
-import type { CliOutcome } from './devcontainer-cli.js';
+
+/** The JSON line `devcontainer up` prints last. */
+export interface CliOutcome {
+  outcome?: string;
+  message?: string;
+  description?: string;
+  containerId?: string;
+  remoteUser?: string;
+  remoteWorkspaceFolder?: string;
+}
 
 export interface UpFailure {
   outcome: CliOutcome | undefined;
