@@ -28,7 +28,7 @@ export { planPool, planOrphans, type PoolSpec, type PoolSnapshot, type PoolPlan,
 export { provisionBox, runSteps, type ProvisionStep, type StepContext, type ProvisionDeps, type ProvisionOutcome } from './core/boxes/provision.js';
 export { boxSteps, vmCreateStep, sshReadyStep, type SshLogin, type BoxStepOptions } from './core/boxes/box-steps.js';
 export { poolStatus, type PoolStatus } from './core/boxes/pool-status.js';
-export { prometheusText } from './core/boxes/metrics.js';
+export { prometheusText } from './output/prometheus.js';
 export { validatePool, validateRepoUrl, validateBranch, type PoolDefinition } from './domain/validate.js';
 export { BOX_STATES, canTransition, poolKeyOf, type Box, type BoxState, type BoxStep, type BoxPatch, type NewBox, type SshTarget } from './domain/box.js';
 export type { BoxStore, PoolCounts, PoolHealth, PoolStats, ClaimOptions, TransitionOptions, UpdateOptions, ListFilter } from './ports/box-store.js';

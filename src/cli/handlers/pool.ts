@@ -51,7 +51,7 @@ export const status: Handler = async (ctx, input) => {
   return withManager(ctx, { withSteps: false }, async (manager, config) => {
     const rows = await manager.status(configuredPools(config));
     if (input.opts.prometheus === true) {
-      const { prometheusText } = await import('../../core/boxes/metrics.js');
+      const { prometheusText } = await import('../../output/prometheus.js');
       ctx.stdio.stdout.write(await prometheusText(rows));
       return EXIT.ok;
     }

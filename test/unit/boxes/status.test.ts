@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { poolKeyOf } from '../../../src/domain/box.js';
-import { prometheusText } from '../../../src/core/boxes/metrics.js';
+import { prometheusText } from '../../../src/output/prometheus.js';
 import { poolStatus } from '../../../src/core/boxes/pool-status.js';
 import { MemoryBoxStore } from './fakes.js';
 import { REPO, T0 } from './make-box.js';
