@@ -15,7 +15,8 @@ export type { DevcontainerEngine, WorkspaceRef, ContainerInfo, UpOptions, UpResu
 export { DevcontainerCliEngine, type DevcontainerCliEngineOptions } from './adapters/engine/devcontainer-cli.js';
 export { devcontainerCli } from './adapters/engine/cli-path.js';
 export { localFiles } from './adapters/engine/local-files.js';
-export { resolveWorkspace, checkJsonc, type WorkspaceFiles } from './core/lifecycle/workspace.js';
+export { resolveWorkspace, checkJsonc } from './core/lifecycle/workspace.js';
+export type { WorkspaceFiles } from './ports/workspace-files.js';
 export { up, start, rebuild } from './core/lifecycle/up.js';
 export { stop, down } from './core/lifecycle/stop.js';
 export { exec, list, type ListedContainer } from './core/lifecycle/exec.js';
@@ -27,9 +28,10 @@ export { DefaultPoolManager, type PoolManagerDeps, type PoolManagerOptions, type
 export { planPool, planOrphans, type PoolSpec, type PoolSnapshot, type PoolPlan, type PlannedAction, type OrphanPlan, type TaggedVm } from './core/boxes/plan-pool.js';
 export { provisionBox, runSteps, type ProvisionStep, type StepContext, type ProvisionDeps, type ProvisionOutcome } from './core/boxes/provision.js';
 export { boxSteps, vmCreateStep, sshReadyStep, type SshLogin, type BoxStepOptions } from './core/boxes/box-steps.js';
-export { poolStatus, type PoolStatus } from './core/boxes/pool-status.js';
+export { poolStatus } from './core/boxes/pool-status.js';
 export { prometheusText } from './output/prometheus.js';
-export { validatePool, validateRepoUrl, validateBranch, type PoolDefinition } from './domain/validate.js';
+export { validateRepoUrl, validateBranch } from './domain/validate.js';
+export { validatePool, type PoolDefinition, type PoolStatus } from './domain/pool.js';
 export { BOX_STATES, canTransition, poolKeyOf, type Box, type BoxState, type BoxStep, type BoxPatch, type NewBox, type SshTarget } from './domain/box.js';
 export type { BoxStore, PoolCounts, PoolHealth, PoolStats, ClaimOptions, TransitionOptions, UpdateOptions, ListFilter } from './ports/box-store.js';
 export type { VmDriver, Vm, VmSpec } from './ports/vm-driver.js';

@@ -18,7 +18,8 @@ import { AllocatorService } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/boxes/provision.js';
 import type { EnvInjector } from '../core/provision/env.js';
-import { configPoolFields, validateDurationMs, validatePools, type PoolDefinition } from '../domain/validate.js';
+import { validateDurationMs } from '../domain/validate.js';
+import { configPoolFields, validatePools, type PoolDefinition } from '../domain/pool.js';
 import { parseDuration } from '../domain/duration.js';
 import type { AppContext } from './context.js';
 

@@ -4,9 +4,17 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { configFilePath, stateDir } from '../util/paths.js';
 import { createReporter, writeResult, type OutputOptions, type Stdio } from '../output/index.js';
 import type { Reporter } from '../ports/reporter.js';
-import type { GlobalOptions } from '../cli/globals.js';
 import { LocalHost } from '../adapters/host/local.js';
 import type { Host } from '../ports/host.js';
+
+/** The global flags a command was given (`--json`, `--config`, `-v`, `-q`, `--no-color`). */
+export interface GlobalOptions {
+  json: boolean;
+  config: string | undefined;
+  verbose: boolean;
+  quiet: boolean;
+  color: boolean;
+}
 
 export interface AppContext {
   stdio: Stdio;

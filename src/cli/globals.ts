@@ -1,14 +1,7 @@
 // Global options, accepted before or after the command (commander recognises program options anywhere
 // unless positional options are enabled).
 import type { Command } from 'commander';
-
-export interface GlobalOptions {
-  json: boolean;
-  config: string | undefined;
-  verbose: boolean;
-  quiet: boolean;
-  color: boolean;
-}
+import type { GlobalOptions } from '../app/context.js';
 
 export function addGlobalOptions(program: Command): Command {
   return program

@@ -1,9 +1,9 @@
 // Input checks at the edge of the box API: repo URLs, branch names (git's check-ref-format rules),
-// pool counts, box ids. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
+// counts, box ids, durations. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
 import { CacError } from '../errors.js';
-import { poolKeyOf } from './box.js';
 
-function invalid(field: string, problem: string, hint?: string): CacError {
+/** ERR_INVALID_INPUT (exit 2) whose message starts with the field. */
+export function invalid(field: string, problem: string, hint?: string): CacError {
   return new CacError('ERR_INVALID_INPUT', `${field}: ${problem}`, { ...(hint ? { hint } : {}), details: { field } });
 }
 
@@ -70,51 +70,6 @@ export function validateBranch(name: string, field = 'branch'): string {
   const problem = branchProblem(name);
   if (problem) throw invalid(field, `${JSON.stringify(name)} ${problem}`, "branch names follow 'git check-ref-format --branch'");
   return name;
-}
-
-/** What a pool is: a repository and base branch with a standby target and a ceiling. */
-export interface PoolDefinition {
-  repoUrl: string;
-  baseBranch: string;
-  minStandby: number;
-  maxInstances: number;
-}
-
-/** Field names for a pool's values: `pools[2].min_standby` for config, `minStandby` for the library. */
-export type PoolFieldNames = Record<keyof PoolDefinition, string>;
-
-export const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances' };
-
-/** The config file's names for pool number `index`. */
-export function configPoolFields(index: number): PoolFieldNames {
-  const p = `pools[${index}]`;
-  return { repoUrl: `${p}.repo_url`, baseBranch: `${p}.base_branch`, minStandby: `${p}.min_standby`, maxInstances: `${p}.max_instances` };
-}
-
-/** Throws ERR_INVALID_INPUT for a bad URL or branch, a negative or fractional count, or min > max. */
-export function validatePool(pool: PoolDefinition, fields: PoolFieldNames = POOL_FIELDS): PoolDefinition {
-  validateRepoUrl(pool.repoUrl, fields.repoUrl);
-  validateBranch(pool.baseBranch, fields.baseBranch);
-  validateCount(pool.minStandby, fields.minStandby, 0);
-  validateCount(pool.maxInstances, fields.maxInstances, 1);
-  if (pool.minStandby > pool.maxInstances) {
-    throw invalid(fields.minStandby, `${pool.minStandby} exceeds ${fields.maxInstances} ${pool.maxInstances}`, 'a pool cannot keep more standby boxes than it may hold');
-  }
-  return pool;
-}
-
-/** Validates every pool (fields named by `fieldsOf(index)`) and refuses two entries for one pool. */
-export function validatePools(pools: readonly PoolDefinition[], fieldsOf: (index: number) => PoolFieldNames = () => POOL_FIELDS): PoolDefinition[] {
-  const seen = new Map<string, number>();
-  return pools.map((pool, i) => {
-    const fields = fieldsOf(i);
-    validatePool(pool, fields);
-    const key = poolKeyOf(pool.repoUrl, pool.baseBranch);
-    const first = seen.get(key);
-    if (first !== undefined) throw invalid(fields.repoUrl, `pool ${key} is defined twice (entries ${first} and ${i})`, 'merge the two [[pools]] entries');
-    seen.set(key, i);
-    return pool;
-  });
 }
 
 /** Throws ERR_INVALID_INPUT naming `field` unless `n` is an integer ≥ `min`. */

@@ -1,7 +1,7 @@
 // `cac pool status --prometheus`: the pool status in the Prometheus text format, for node_exporter's
 // textfile collector. A registry of our own (never prom-client's global one), filled from one status read.
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { PoolStatus } from '../core/boxes/pool-status.js';
+import type { PoolStatus } from '../domain/pool.js';
 
 const LABELS = ['pool', 'repo', 'base_branch'] as const;
 

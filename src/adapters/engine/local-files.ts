@@ -1,7 +1,7 @@
 // WorkspaceFiles on the machine cac runs on.
 import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { WorkspaceFiles } from '../../core/lifecycle/workspace.js';
+import type { WorkspaceFiles } from '../../ports/workspace-files.js';
 
 export const localFiles: WorkspaceFiles = {
   async readText(path) {

@@ -1,7 +1,7 @@
 // Human rendering of pools: the reconcile plan and what was applied, per pool; `pool status` as a table.
 import Table from 'cli-table3';
 import type { PoolReport, ReconcileResult } from '../../core/boxes/reconciler.js';
-import type { PoolStatus } from '../../core/boxes/pool-status.js';
+import type { PoolStatus } from '../../domain/pool.js';
 
 const count = (n: number, what: string) => `${n} ${what}`;
 

@@ -1,12 +1,12 @@
 // What injection, doctor and sync-back need from the outside world (wired by src/app/agents.ts).
-import type { Config } from '../../config/schema.js';
 import type { Host } from '../../ports/host.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { Env } from './effective-config.js';
 import type { HostFiles } from './host-material.js';
+import type { AgentsSettings } from './settings.js';
 
 export interface AgentDeps {
-  agents: Config['agents'];
+  agents: AgentsSettings;
   /** cac's environment: the source of forwarded values and of agents' root variables (CODEX_HOME). */
   env: Env;
   hostHome: string;

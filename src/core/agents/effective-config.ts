@@ -3,8 +3,8 @@
 import { posix } from 'node:path';
 import type { AgentKind } from '../../domain/kinds.js';
 import { AGENT_KINDS } from '../../domain/kinds.js';
-import type { AgentConfig, Config } from '../../config/schema.js';
 import { PRESETS, type MaterialRole, type PresetFile } from './presets.js';
+import type { AgentSettings, AgentsSettings } from './settings.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -52,9 +52,9 @@ export interface EffectiveAgent {
 // Forwarding these would break the container's shell or redirect the docker client itself.
 const RESERVED_ENV = /^(HOME|PATH|USER|LOGNAME|SHELL|PWD|OLDPWD|TERM|HOSTNAME|DOCKER_[A-Z_]*)$/;
 
-export function effectiveAgent(kind: AgentKind, agents: Config['agents'], env: Env, hostHome: string): EffectiveAgent {
+export function effectiveAgent(kind: AgentKind, agents: AgentsSettings, env: Env, hostHome: string): EffectiveAgent {
   const preset = PRESETS[kind];
-  const user: AgentConfig = agents[kind];
+  const user: AgentSettings = agents[kind];
   const envRoot = preset.rootEnv ? env[preset.rootEnv] : undefined;
   const rootFromEnv = envRoot !== undefined && envRoot.startsWith('/');
   const hostRoot = rootFromEnv ? posix.normalize(envRoot) : expandHost(preset.root, hostHome, hostHome);
@@ -85,7 +85,7 @@ export function effectiveAgent(kind: AgentKind, agents: Config['agents'], env: E
 }
 
 /** Every agent's effective config, in the canonical order codex, claude, cursor, gemini. */
-export function effectiveAgents(agents: Config['agents'], env: Env, hostHome: string): EffectiveAgent[] {
+export function effectiveAgents(agents: AgentsSettings, env: Env, hostHome: string): EffectiveAgent[] {
   return AGENT_KINDS.map((k) => effectiveAgent(k, agents, env, hostHome));
 }
 

@@ -12,7 +12,8 @@ import { poolKeyOf, type Box } from '../../domain/box.js';
 import { runSteps, type ProvisionStep } from './provision.js';
 import { resolvePool } from './pools.js';
 import { teardownBox } from './teardown.js';
-import { validateBranch, validateRepoUrl, type PoolDefinition } from '../../domain/validate.js';
+import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
+import type { PoolDefinition } from '../../domain/pool.js';
 
 export interface AllocatorDeps {
   store: BoxStore;

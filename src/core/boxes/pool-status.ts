@@ -4,33 +4,7 @@ import type { BoxStore } from '../../ports/box-store.js';
 import { poolKeyOf } from '../../domain/box.js';
 import { planPool, type PoolSpec } from './plan-pool.js';
 import { allPools, LIVE_STATES } from './pools.js';
-import type { PoolDefinition } from '../../domain/validate.js';
-
-export interface PoolStatus extends PoolDefinition {
-  poolKey: string;
-  configured: boolean;
-  standby: number;
-  /** requested + provisioning. */
-  provisioning: number;
-  /** claimed + ready (in use). */
-  claimed: number;
-  failed: number;
-  releasing: number;
-  paused: boolean;
-  consecutiveFailures: number;
-  lastFailureAt: number | null;
-  /** Why creates wait (paused, hard limit, backoff), or null. */
-  blocked: string | null;
-  warmClaims: number;
-  coldClaims: number;
-  claimCount: number;
-  claimLatencyMsTotal: number;
-  provisionCount: number;
-  provisionLatencyMsTotal: number;
-  /** Averages in ms, null before the first claim or provisioning. */
-  claimLatencyMsAvg: number | null;
-  provisionLatencyMsAvg: number | null;
-}
+import type { PoolDefinition, PoolStatus } from '../../domain/pool.js';
 
 /** The limits and timers the planner needs besides the pool itself. */
 export type PlanTimers = Omit<PoolSpec, keyof PoolDefinition>;

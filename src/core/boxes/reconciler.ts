@@ -11,11 +11,12 @@ import type { VmDriver } from '../../ports/vm-driver.js';
 import { poolKeyOf, type Box } from '../../domain/box.js';
 import { withLeaseLock } from './lease-lock.js';
 import { planOrphans, planPool, type OrphanPlan, type PoolPlan } from './plan-pool.js';
-import { poolStatus, type PlanTimers, type PoolStatus } from './pool-status.js';
+import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools, LIVE_STATES } from './pools.js';
 import { provisionBox, type ProvisionStep } from './provision.js';
 import { applyHygiene, applyPoolPlan, type HygieneApplied, type PoolApplied } from './reconcile-apply.js';
-import { validateBranch, validatePools, validateRepoUrl, type PoolDefinition } from '../../domain/validate.js';
+import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
+import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';
 
 export interface PoolManagerOptions {
   /** Provisioning deadline of a new box; default 15 min. */

@@ -3,13 +3,7 @@
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { CacError } from '../../errors.js';
 import type { WorkspaceRef } from '../../ports/engine.js';
-
-/** Reads files where the workspace lives; undefined when the path does not exist. */
-export interface WorkspaceFiles {
-  readText(path: string): Promise<string | undefined>;
-  isDirectory(path: string): Promise<boolean>;
-  resolve(...parts: string[]): string;
-}
+import type { WorkspaceFiles } from '../../ports/workspace-files.js';
 
 export async function resolveWorkspace(files: WorkspaceFiles, folder: string, configFile?: string): Promise<WorkspaceRef> {
   const abs = files.resolve(folder);

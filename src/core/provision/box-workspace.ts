@@ -3,7 +3,7 @@
 import { posix } from 'node:path';
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
-import type { WorkspaceFiles } from '../lifecycle/workspace.js';
+import type { WorkspaceFiles } from '../../ports/workspace-files.js';
 import type { Box, BoxWorkspace } from '../../domain/box.js';
 
 /** The label every dev container of a box carries (as the box VMs do): `cac.box=<id>`. */

@@ -1,0 +1,76 @@
+// What a pool is (a repository and base branch with a standby target and a ceiling), how its definition
+// is validated (field names of the config file or of the library), and what `cac pool status` reports.
+import { poolKeyOf } from './box.js';
+import { invalid, validateBranch, validateCount, validateRepoUrl } from './validate.js';
+
+/** What a pool is: a repository and base branch with a standby target and a ceiling. */
+export interface PoolDefinition {
+  repoUrl: string;
+  baseBranch: string;
+  minStandby: number;
+  maxInstances: number;
+}
+
+/** Field names for a pool's values: `pools[2].min_standby` for config, `minStandby` for the library. */
+export type PoolFieldNames = Record<keyof PoolDefinition, string>;
+
+export const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances' };
+
+/** The config file's names for pool number `index`. */
+export function configPoolFields(index: number): PoolFieldNames {
+  const p = `pools[${index}]`;
+  return { repoUrl: `${p}.repo_url`, baseBranch: `${p}.base_branch`, minStandby: `${p}.min_standby`, maxInstances: `${p}.max_instances` };
+}
+
+/** Throws ERR_INVALID_INPUT for a bad URL or branch, a negative or fractional count, or min > max. */
+export function validatePool(pool: PoolDefinition, fields: PoolFieldNames = POOL_FIELDS): PoolDefinition {
+  validateRepoUrl(pool.repoUrl, fields.repoUrl);
+  validateBranch(pool.baseBranch, fields.baseBranch);
+  validateCount(pool.minStandby, fields.minStandby, 0);
+  validateCount(pool.maxInstances, fields.maxInstances, 1);
+  if (pool.minStandby > pool.maxInstances) {
+    throw invalid(fields.minStandby, `${pool.minStandby} exceeds ${fields.maxInstances} ${pool.maxInstances}`, 'a pool cannot keep more standby boxes than it may hold');
+  }
+  return pool;
+}
+
+/** Validates every pool (fields named by `fieldsOf(index)`) and refuses two entries for one pool. */
+export function validatePools(pools: readonly PoolDefinition[], fieldsOf: (index: number) => PoolFieldNames = () => POOL_FIELDS): PoolDefinition[] {
+  const seen = new Map<string, number>();
+  return pools.map((pool, i) => {
+    const fields = fieldsOf(i);
+    validatePool(pool, fields);
+    const key = poolKeyOf(pool.repoUrl, pool.baseBranch);
+    const first = seen.get(key);
+    if (first !== undefined) throw invalid(fields.repoUrl, `pool ${key} is defined twice (entries ${first} and ${i})`, 'merge the two [[pools]] entries');
+    seen.set(key, i);
+    return pool;
+  });
+}
+
+/** What `cac pool status` shows per pool. */
+export interface PoolStatus extends PoolDefinition {
+  poolKey: string;
+  configured: boolean;
+  standby: number;
+  /** requested + provisioning. */
+  provisioning: number;
+  /** claimed + ready (in use). */
+  claimed: number;
+  failed: number;
+  releasing: number;
+  paused: boolean;
+  consecutiveFailures: number;
+  lastFailureAt: number | null;
+  /** Why creates wait (paused, hard limit, backoff), or null. */
+  blocked: string | null;
+  warmClaims: number;
+  coldClaims: number;
+  claimCount: number;
+  claimLatencyMsTotal: number;
+  provisionCount: number;
+  provisionLatencyMsTotal: number;
+  /** Averages in ms, null before the first claim or provisioning. */
+  claimLatencyMsAvg: number | null;
+  provisionLatencyMsAvg: number | null;
+}
