@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { branchProblem, configPoolFields, validateBoxId, validateBranch, validatePool, validatePools, validateRepoUrl } from '../../../src/domain/validate.js';
+import { branchProblem, validateBoxId, validateBranch, validateRepoUrl } from '../../../src/domain/validate.js';
+import { configPoolFields, validatePool, validatePools } from '../../../src/domain/pool.js';
 import { isCacError } from '../../../src/errors.js';
 
 /** The error `fn` throws, checked to be exit-2 ERR_INVALID_INPUT. */
