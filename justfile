@@ -26,6 +26,16 @@ build:
 typecheck:
     npx tsc --noEmit -p .
 
+# format and lint check (biome), then unused files, exports and dependencies (knip); the layering rules
+# (.dependency-cruiser.cjs) run in the unit lane
+lint:
+    npx biome ci .
+    npx knip
+
+# rewrite the code in the project's format (biome.json), and apply biome's safe lint fixes
+fmt:
+    npx biome check --write .
+
 # start dockerd, Redis and sshd on loopback and build the test images (idempotent)
 infra-up:
     scripts/infra up

@@ -17,6 +17,6 @@ console.log(`\nstart-up, median of ${runs} interleaved runs (target: --version �
 console.log(
   table(
     ['command', 'median ms', 'ratio to node'],
-    cases.map((c) => [c.name, median(times[c.name]).toFixed(1), (median(times[c.name]) / base).toFixed(2) + '×']),
+    cases.map((c) => [c.name, median(times[c.name]).toFixed(1), `${(median(times[c.name]) / base).toFixed(2)}×`]),
   ),
 );

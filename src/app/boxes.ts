@@ -27,7 +27,7 @@ import type { AppContext } from './context.js';
 // use: `cac box request` answers from the store alone.
 
 /** Where the store lives: `[store] url`, else `$XDG_STATE_HOME/cac/boxes.db`. */
-export function storeLocation(config: Config, stateDir: string): { kind: 'redis' | 'sqlite'; location: string } {
+function storeLocation(config: Config, stateDir: string): { kind: 'redis' | 'sqlite'; location: string } {
   const url = config.store.url;
   if (url?.startsWith('redis')) return { kind: 'redis', location: url };
   return { kind: 'sqlite', location: resolve(url?.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(stateDir, 'boxes.db')) };

@@ -1,6 +1,7 @@
 // The ONE VM driver factory: `[boxes] driver` → docker | ssh-fleet | command. Each driver module is
 // loaded only when chosen, so commands that never touch boxes start fast.
-import { BOX_DRIVERS, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { BOX_DRIVERS } from '../domain/kinds.js';
 import { CacError } from '../errors.js';
 import type { FleetLeases } from '../ports/box-store.js';
 import type { Host } from '../ports/host.js';

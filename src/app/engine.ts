@@ -1,6 +1,7 @@
 // Builds the local DevcontainerEngine from [engine] config and the environment.
 import { join } from 'node:path';
-import { AGENT_KINDS, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
+import { AGENT_KINDS } from '../domain/kinds.js';
 import { DevcontainerCliEngine } from '../adapters/engine/devcontainer-cli.js';
 import { devcontainerCli } from '../adapters/engine/cli-path.js';
 import type { Host } from '../ports/host.js';
@@ -11,7 +12,7 @@ export function engineEnv(config: Config, env: Record<string, string | undefined
 }
 
 /** Values cac forwards into containers (agents' env_forward): scrubbed from every devcontainer log. */
-export function forwardedSecrets(config: Config, env: Record<string, string | undefined>): string[] {
+function forwardedSecrets(config: Config, env: Record<string, string | undefined>): string[] {
   const names = AGENT_KINDS.flatMap((k) => config.agents[k].env_forward);
   return [...new Set(names.map((n) => env[n]).filter((v): v is string => typeof v === 'string' && v !== ''))];
 }

@@ -6,8 +6,6 @@ import en from 'zod/v4/locales/en.js';
 import { parseDuration } from '../domain/duration.js';
 import { BOX_DRIVERS } from '../domain/kinds.js';
 
-export { AGENT_KINDS, BOX_DRIVERS, type AgentKind, type BoxDriverName } from '../domain/kinds.js';
-
 // mini ships no messages; English ones make "expected number to be >=0" rather than "Invalid input"
 z.config(en());
 

@@ -46,7 +46,7 @@ export function findUnknownKeys(raw: unknown, schema: AnySchema, path: Array<str
 }
 
 /** The known key nearest by edit distance, when it is near enough to be a likely typo. */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
+function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

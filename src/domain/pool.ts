@@ -14,7 +14,7 @@ export interface PoolDefinition {
 /** Field names for a pool's values: `pools[2].min_standby` for config, `minStandby` for the library. */
 export type PoolFieldNames = Record<keyof PoolDefinition, string>;
 
-export const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances' };
+const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances' };
 
 /** The config file's names for pool number `index`. */
 export function configPoolFields(index: number): PoolFieldNames {

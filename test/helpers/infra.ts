@@ -9,7 +9,7 @@ import { REPO_ROOT } from './run-cli.js';
 
 export type Engine = 'docker' | 'redis' | 'ssh';
 
-export const INFRA_ENV_FILE = join(REPO_ROOT, '.infra/env');
+const INFRA_ENV_FILE = join(REPO_ROOT, '.infra/env');
 
 export function readInfraEnv(): Record<string, string> {
   if (!existsSync(INFRA_ENV_FILE)) return {};

@@ -31,7 +31,7 @@ export function parsePinnedKey(line: string): PinnedKey {
 }
 
 /** OpenSSH-style fingerprint: SHA256:<base64 without padding>. */
-export function fingerprint(blob: Buffer): string {
+function fingerprint(blob: Buffer): string {
   return `SHA256:${createHash('sha256').update(blob).digest('base64').replace(/=+$/, '')}`;
 }
 
@@ -101,7 +101,7 @@ function mismatch(target: SshTarget, pinned: PinnedKey, presented: Buffer | unde
 }
 
 /** Maps ssh2's errors to cac's: what failed, where, and what to check. */
-export function connectError(target: SshTarget, e: Error & { level?: string; code?: string }, opts: SshConnectOptions): CacError {
+function connectError(target: SshTarget, e: Error & { level?: string; code?: string }, opts: SshConnectOptions): CacError {
   const where = describeTarget(target);
   if (e.level === 'client-authentication') {
     return new CacError('ERR_SSH_AUTH', `ssh to ${where}: the server refused the key`, { hint: "check the box's authorized_keys and the private key cac uses", cause: e });

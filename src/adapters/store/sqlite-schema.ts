@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
 
-export const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 2;
 
 // MIGRATIONS[v] takes a file from schema v to v + 1.
 const V1 = `

@@ -10,7 +10,7 @@ export const PLUGIN_CALLS = ['create', 'destroy', 'list', 'status'] as const;
 export type PluginCall = (typeof PLUGIN_CALLS)[number];
 
 /** cac adds this label (with cac.box and cac.pool) to every VM it asks a plugin for; list must give them back. */
-export const CREATED_LABEL = 'cac.created-at';
+const CREATED_LABEL = 'cac.created-at';
 
 export interface CreateInput {
   boxId: string;
@@ -24,7 +24,7 @@ export interface CreateOutput extends SshTarget {
   vmRef: string;
 }
 
-export type VmStatus = 'running' | 'stopped' | 'gone';
+type VmStatus = 'running' | 'stopped' | 'gone';
 
 export interface StatusOutput {
   vmRef: string;

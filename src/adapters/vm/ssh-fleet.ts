@@ -173,14 +173,14 @@ export class SshFleetVmDriver implements VmDriver {
   }
 }
 
-export interface RunOptions {
+interface RunOptions {
   privateKey: string;
   timeoutMs: number;
   signal?: AbortSignal;
 }
 
 /** One login, one `sh -c script`; rejects with the SshHost's errors (ERR_HOST_KEY_MISMATCH, ERR_SSH_AUTH, ERR_SSH_CONNECT…). */
-export async function runOverSsh(target: SshTarget, script: string, opts: RunOptions): Promise<ExecResult> {
+async function runOverSsh(target: SshTarget, script: string, opts: RunOptions): Promise<ExecResult> {
   const { SshHost } = await import('../host/ssh.js');
   const host = new SshHost({ ...target, privateKey: Buffer.from(opts.privateKey) }, { connectTimeoutMs: Math.min(opts.timeoutMs, 20_000) });
   try {

@@ -1,7 +1,7 @@
 // A plain description of the commander tree, read by the three shell generators.
 import type { Command, Option } from 'commander';
 
-export interface OptionSpec {
+interface OptionSpec {
   long: string;
   short: string | undefined;
   description: string;

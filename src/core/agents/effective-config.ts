@@ -19,7 +19,7 @@ export interface MaterialSpec {
 }
 
 /** What the preset knows about a particular host file (matched after walking dirs). */
-export interface KnownFile {
+interface KnownFile {
   host: string;
   container?: string;
   role: MaterialRole;
@@ -56,7 +56,7 @@ export function effectiveAgent(kind: AgentKind, agents: AgentsSettings, env: Env
   const preset = PRESETS[kind];
   const user: AgentSettings = agents[kind];
   const envRoot = preset.rootEnv ? env[preset.rootEnv] : undefined;
-  const rootFromEnv = envRoot !== undefined && envRoot.startsWith('/');
+  const rootFromEnv = envRoot?.startsWith('/') === true;
   const hostRoot = rootFromEnv ? posix.normalize(envRoot) : expandHost(preset.root, hostHome, hostHome);
   const containerRoot = user.container_config_path ? containerPath(user.container_config_path) : preset.root;
   const known = preset.files.map((f) => knownFile(f, hostRoot, hostHome, rootFromEnv));

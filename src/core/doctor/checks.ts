@@ -1,7 +1,7 @@
 // `cac doctor`: each check is a command run on a Host, turned into a row with a status and a hint.
 import type { Host } from '../../ports/host.js';
 
-export type CheckStatus = 'ok' | 'warning' | 'error';
+type CheckStatus = 'ok' | 'warning' | 'error';
 
 export interface DoctorCheck {
   name: string;
@@ -40,7 +40,7 @@ export function doctorExitCode(checks: readonly DoctorCheck[]): number {
   return checks.some((c) => c.status === 'warning') ? 3 : 0;
 }
 
-export function checkNode(version: string): DoctorCheck {
+function checkNode(version: string): DoctorCheck {
   const major = Number(/^v?(\d+)/.exec(version)?.[1] ?? 0);
   return major >= 20
     ? { name: 'node', status: 'ok', detail: version }

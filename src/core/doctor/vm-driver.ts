@@ -20,7 +20,7 @@ export interface DriverProbeReport {
   partialIsWarning?: boolean;
 }
 
-export const VM_DRIVER_ROW = 'vm driver';
+const VM_DRIVER_ROW = 'vm driver';
 
 export function vmDriverCheck(report: DriverProbeReport): DoctorCheck {
   const { driver, probes, problem } = report;

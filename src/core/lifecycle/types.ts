@@ -36,5 +36,3 @@ export interface LifecycleOptions {
   /** --no-agents: skip injection this once. */
   noAgents?: boolean;
 }
-
-export type { WorkspaceRef };

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { CacError } from '../../errors.js';
 
 /** AES-256 keys are 32 bytes. */
-export const KEY_BYTES = 32;
+const KEY_BYTES = 32;
 
 export interface MasterKey {
   /** First 8 hex chars of sha256(key): names the key in an envelope without revealing it. */

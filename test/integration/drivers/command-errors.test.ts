@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CommandVmDriver } from '../../../src/adapters/vm/command.js';
-import { CacError, isCacError } from '../../../src/errors.js';
+import { type CacError, isCacError } from '../../../src/errors.js';
 import { keyPair } from './test-run.js';
 
 const FIXTURES = resolve(import.meta.dirname, '../../fixtures/plugins');
@@ -86,7 +86,7 @@ describe('command plugin errors', () => {
   it('gives the plugin nothing secret: exactly the documented create input, with only the public key', async () => {
     const { driver } = plugin('echo-input');
     const e = await failure(driver.create(spec, { idempotencyKey: 'idem-7' }));
-    const input = JSON.parse((e.details?.stderrTail as string[]).join('\n')) as Record<string, unknown>;
+    const input = JSON.parse(((e.details?.stderrTail ?? []) as string[]).join('\n')) as Record<string, unknown>;
     expect(Object.keys(input).sort()).toEqual(['boxId', 'idempotencyKey', 'labels', 'pool', 'sshPublicKey']);
     expect(input).toMatchObject({ boxId: spec.boxId, pool: spec.poolKey, idempotencyKey: 'idem-7', sshPublicKey: publicKey });
     expect(JSON.stringify(input)).not.toMatch(/PRIVATE KEY/);

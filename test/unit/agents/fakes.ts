@@ -1,6 +1,6 @@
 // Fakes of OUR ports for agent unit tests: in-memory host files, and a recording Host that plays the
 // docker client (it receives the real `docker exec …` argv a ContainerHost builds).
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { defaultConfig, type Config } from '../../../src/config/schema.js';
 import type { ExecOptions, ExecResult, Host } from '../../../src/ports/host.js';
@@ -168,7 +168,7 @@ export class FakeDocker implements Host {
   }
 }
 
-export function ok(stdout: string): ExecResult {
+function ok(stdout: string): ExecResult {
   return { exitCode: 0, stdout, stderr: '' };
 }
 

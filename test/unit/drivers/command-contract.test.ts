@@ -38,11 +38,11 @@ describe('parseCreateOutput', () => {
     ['', 'printed nothing on stdout (expected JSON)'],
     ['Creating instance…\n{"vmRef":"i"}', 'printed something that is not JSON: "Creating instance…\\n{\\"vmRef\\":\\"i\\"}"'],
     ['[]', 'printed JSON that is not an object {vmRef, host, port, user, hostKey}'],
-    ['{"host":"h","port":22,"user":"u","hostKey":"' + KEY + '"}', 'missing or invalid vmRef'],
+    [`{"host":"h","port":22,"user":"u","hostKey":"${KEY}"}`, 'missing or invalid vmRef'],
     ['{"vmRef":"i"}', 'missing or invalid host, port (1-65535), user, hostKey (an OpenSSH public key line)'],
-    ['{"vmRef":"i","host":"h","port":0,"user":"u","hostKey":"' + KEY + '"}', 'missing or invalid port (1-65535)'],
+    [`{"vmRef":"i","host":"h","port":0,"user":"u","hostKey":"${KEY}"}`, 'missing or invalid port (1-65535)'],
     ['{"vmRef":"i","host":"h","port":22,"user":"u","hostKey":"AAAA"}', 'missing or invalid hostKey (an OpenSSH public key line)'],
-    ['{"vmRef":"","host":"h","port":22.5,"user":"u","hostKey":"' + KEY + '"}', 'missing or invalid vmRef; missing or invalid port (1-65535)'],
+    [`{"vmRef":"","host":"h","port":22.5,"user":"u","hostKey":"${KEY}"}`, 'missing or invalid vmRef; missing or invalid port (1-65535)'],
   ])('refuses %s', (stdout, why) => {
     expect(reason(parseCreateOutput(stdout))).toBe(why);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { resolveWorkspace, checkJsonc } from '../../../src/core/lifecycle/workspace.js';
 import { localFiles } from '../../../src/adapters/engine/local-files.js';
-import { CacError } from '../../../src/errors.js';
+import type { CacError } from '../../../src/errors.js';
 
 function ws(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'cac-ws-'));

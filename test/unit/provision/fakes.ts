@@ -33,7 +33,7 @@ const SCRIPTS = new Map([
   [ENSURE_CLI, 'ensure-cli'],
 ]);
 
-export const DEVCONTAINER_JSON = '{ "image": "cac-test/base:bookworm", "remoteUser": "dev" }';
+const DEVCONTAINER_JSON = '{ "image": "cac-test/base:bookworm", "remoteUser": "dev" }';
 
 const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
 
@@ -107,7 +107,7 @@ async function bytesOf(stdin: ExecOptions['stdin']): Promise<string> {
 }
 
 /** A RepoSource whose bundles are the text `bundle:<url>:<branches>`. */
-export class FakeRepoSource implements RepoSource {
+class FakeRepoSource implements RepoSource {
   bundles: string[] = [];
   disposed = 0;
   async bundle(repoUrl: string, branches: readonly string[]) {
@@ -117,7 +117,7 @@ export class FakeRepoSource implements RepoSource {
   }
 }
 
-export class FakeImageSource implements ImageSource {
+class FakeImageSource implements ImageSource {
   ids = new Map<string, string>([['cac-test/base:bookworm', 'sha256:base']]);
   saved: string[] = [];
   async imageId(image: string) {

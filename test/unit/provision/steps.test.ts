@@ -9,7 +9,7 @@ import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
 import { FakeVmDriver } from '../boxes/fakes.js';
 import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../agents/fakes.js';
-import { FakeBoxHost, provisionHarness } from './fakes.js';
+import { type FakeBoxHost, provisionHarness } from './fakes.js';
 
 type Harness = ReturnType<typeof provisionHarness>;
 
