@@ -84,7 +84,7 @@ module.exports = {
     {
       name: 'cli-calls-app-only',
       comment: 'CLI handlers parse, call app, render and return an exit code: no core, no adapters, no config.',
-      severity: 'warn',
+      severity: 'error',
       from: { path: '^src/cli/' },
       to: { path: '^src/(core|adapters|config)/' },
     },

@@ -1,9 +1,9 @@
 // Global options, accepted before or after the command (commander recognises program options anywhere
 // unless positional options are enabled).
-import type { Command } from 'commander';
+import type { Command, CommandUnknownOpts } from '@commander-js/extra-typings';
 import type { GlobalOptions } from '../app/context.js';
 
-export function addGlobalOptions(program: Command): Command {
+export function addGlobalOptions(program: Command) {
   return program
     .option('--json', 'print the result as one JSON document on stdout')
     .option('--config <file>', 'config file (default: $CAC_CONFIG, else $XDG_CONFIG_HOME/cac/config.toml)')
@@ -12,13 +12,10 @@ export function addGlobalOptions(program: Command): Command {
     .option('--no-color', 'disable colors (also NO_COLOR=1)');
 }
 
-export function globalsOf(cmd: Command): GlobalOptions {
-  const o = cmd.optsWithGlobals() as Record<string, unknown>;
-  return {
-    json: o.json === true,
-    config: typeof o.config === 'string' ? o.config : undefined,
-    verbose: o.verbose === true,
-    quiet: o.quiet === true,
-    color: o.color !== false,
-  };
+/** The globals as parsed by the program that `addGlobalOptions` declared them on. */
+type Globals = ReturnType<ReturnType<typeof addGlobalOptions>['opts']>;
+
+export function globalsOf(cmd: CommandUnknownOpts): GlobalOptions {
+  const o = cmd.optsWithGlobals() as Partial<Globals>;
+  return { json: o.json === true, config: o.config, verbose: o.verbose === true, quiet: o.quiet === true, color: o.color !== false };
 }

@@ -1,6 +1,6 @@
 // The whole command tree. Building it is cheap (no handler modules load), so completions are generated
 // from the same program users run.
-import { Command } from 'commander';
+import { Command, type CommandUnknownOpts } from '@commander-js/extra-typings';
 import { VERSION } from '../version.js';
 import type { Runtime } from './action.js';
 import { addGlobalOptions } from './globals.js';
@@ -28,7 +28,7 @@ export function buildProgram(rt: Runtime): Command {
   registerBoxes(program, rt);
   registerConfig(program, rt);
   // every subcommand inherits the error handling and output settings
-  program.commands.forEach(function inherit(c: Command): void {
+  program.commands.forEach(function inherit(c: CommandUnknownOpts): void {
     c.exitOverride().showSuggestionAfterError(true);
     c.configureOutput(program.configureOutput());
     c.commands.forEach(inherit);

@@ -1,6 +1,6 @@
 // The top-level handler: parse, run one command, map any error to `error:`/`hint:` (or a JSON error
 // document) and an exit status. The only place that knows the exit-code table.
-import { CommanderError } from 'commander';
+import { CommanderError } from '@commander-js/extra-typings';
 import { CacError, EXIT, isAbortError, isCacError } from '../errors.js';
 import type { Stdio } from '../output/streams.js';
 import type { Runtime } from './action.js';

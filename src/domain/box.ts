@@ -5,6 +5,15 @@ export const BOX_STATES = ['requested', 'provisioning', 'standby', 'claimed', 'r
 
 export type BoxState = (typeof BOX_STATES)[number];
 
+/** Every state but destroyed: the boxes a pool still counts. */
+export const LIVE_STATES: readonly BoxState[] = BOX_STATES.filter((s) => s !== 'destroyed');
+
+/** Released: the box's VM is being removed or gone; nothing reaches the box any more. */
+export const RELEASED_STATES: readonly BoxState[] = ['releasing', 'destroyed'];
+
+/** States a box never leaves for ready: failed (kept as evidence) or released. */
+export const DEAD_STATES: readonly BoxState[] = ['failed', ...RELEASED_STATES];
+
 /** Where to reach a box over SSH; `hostKey` is the pinned OpenSSH public key line. */
 export interface SshTarget {
   host: string;

@@ -1,6 +1,7 @@
 // Input checks at the edge of the box API: repo URLs, branch names (git's check-ref-format rules),
 // counts, box ids, durations. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
 import { CacError } from '../errors.js';
+import { parseDuration } from './duration.js';
 
 /** ERR_INVALID_INPUT (exit 2) whose message starts with the field. */
 export function invalid(field: string, problem: string, hint?: string): CacError {
@@ -88,4 +89,9 @@ export function validateBoxId(id: string, field = 'id'): string {
 export function validateDurationMs(ms: number | undefined, text: string, field: string): number {
   if (ms === undefined) throw invalid(field, `${JSON.stringify(text)} is not a duration`, 'use a duration like "90s", "10m" or "8h"');
   return ms;
+}
+
+/** Milliseconds of a duration text ("90s", "10m", "8h"); ERR_INVALID_INPUT naming `field` otherwise. */
+export function validateDuration(text: string, field: string): number {
+  return validateDurationMs(parseDuration(text), text, field);
 }

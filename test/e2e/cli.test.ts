@@ -32,7 +32,7 @@ describeWith(['docker', 'redis'], 'bin/cac', () => {
     const show = await runBin(['config', 'show', '--json'], { env: { ...engineEnv(), ...env } });
     expect(show.exitCode).toBe(0);
     const doc = JSON.parse(show.stdout);
-    expect(doc).toMatchObject({ outcome: 'ok', file, exists: true });
+    expect(doc).toMatchObject({ outcome: 'success', file, exists: true });
     expect(doc.config.agents.enabled).toBe(false);
     expect(doc.config.store).toEqual({});
   });
@@ -57,7 +57,7 @@ describeWith(['docker', 'redis'], 'bin/cac', () => {
     expect(byName.git.status).toBe('ok');
     expect(byName.store).toMatchObject({ status: 'ok' });
     expect(byName.store.detail).toContain(join(env.XDG_STATE_HOME, 'cac/boxes.db'));
-    expect(r.exitCode).toBe(doc.outcome === 'ok' ? 0 : doc.outcome === 'warnings' ? 3 : 1);
+    expect(r.exitCode).toBe(doc.outcome === 'success' ? 0 : doc.outcome === 'warnings' ? 3 : 1);
   });
 
   it('doctor with a Redis store PINGs it; an unreachable engine is an error with a hint (exit 1)', async () => {

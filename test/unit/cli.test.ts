@@ -92,7 +92,7 @@ describe('config commands', () => {
     const r = await runInProcess(['config', 'show', '--json'], env);
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ outcome: 'ok', file, exists: true });
+    expect(doc).toMatchObject({ outcome: 'success', file, exists: true });
     expect(doc.config.agents).toMatchObject({ enabled: true, on_start: true, codex: { enabled: true, install: true } });
     expect(doc.config.boxes.lease_ttl).toBe('8h');
   });

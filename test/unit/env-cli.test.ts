@@ -28,7 +28,7 @@ describe('cac env', () => {
     expect(a.stdout).toMatch(/^[A-Za-z0-9+/]{43}=\n$/);
     expect(a.stderr).toContain('0600');
     const doc = JSON.parse(b.stdout);
-    expect(doc).toEqual({ outcome: 'ok', key: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) });
+    expect(doc).toEqual({ outcome: 'success', key: expect.stringMatching(/^[A-Za-z0-9+/]{43}=$/) });
     expect(doc.key).not.toBe(a.stdout.trim());
   });
 
@@ -42,7 +42,7 @@ describe('cac env', () => {
     const check = await runInProcess(['env', 'check', file], env);
     expect(check).toMatchObject({ exitCode: 0, stdout: 'API_TOKEN\nDB_URL\nMULTI\n' });
     const json = await runInProcess(['--json', 'env', 'check', file], env);
-    expect(JSON.parse(json.stdout)).toEqual({ outcome: 'ok', file, names: ['API_TOKEN', 'DB_URL', 'MULTI'] });
+    expect(JSON.parse(json.stdout)).toEqual({ outcome: 'success', file, names: ['API_TOKEN', 'DB_URL', 'MULTI'] });
     expectNoLeak([CANARY], { outputs: outputs(enc, check, json), dirs: [join(home, '.local'), join(home, '.config')] });
   });
 
@@ -55,7 +55,7 @@ describe('cac env', () => {
     expect(statSync(out).mode & 0o777).toBe(0o600);
     expect(readFileSync(out, 'utf8')).toMatch(/^cac:v1:/);
     const json = await runInProcess(['--json', 'env', 'encrypt', '--in', plain, '--out', out], env);
-    expect(JSON.parse(json.stdout)).toEqual({ outcome: 'ok', keyId: expect.stringMatching(/^[0-9a-f]{8}$/), keys: 3, out });
+    expect(JSON.parse(json.stdout)).toEqual({ outcome: 'success', keyId: expect.stringMatching(/^[0-9a-f]{8}$/), keys: 3, out });
     const check = await runInProcess(['env', 'check', out], env);
     expect(check.stdout).toBe('API_TOKEN\nDB_URL\nMULTI\n');
     expectNoLeak([CANARY], { outputs: outputs(r, json, check), dirs: [join(home, 'secrets'), join(home, '.local')] });

@@ -1,19 +1,18 @@
 // Agent injection commands: doctor, sync, pull.
-import { InvalidArgumentError, Option, type Command } from 'commander';
-import { lazyAction, type Handler, type Runtime } from '../action.js';
-import { AGENT_KINDS } from '../../domain/kinds.js';
+import { type Command, InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { AGENT_KINDS, type AgentKind } from '../../domain/kinds.js';
+import { lazyAction, type Runtime } from '../action.js';
 
-const load = (name: 'doctor' | 'sync' | 'pull') => (): Promise<Handler> =>
-  import('../handlers/agents.js').then((m) => m[name]);
+const handlers = () => import('../handlers/agents.js');
+
+const isAgentKind = (value: string): value is AgentKind => (AGENT_KINDS as readonly string[]).includes(value);
 
 // Repeatable rather than variadic, so a workspace after `--agent codex` stays the workspace.
-function agentOption(): Option {
-  const option = new Option('--agent <kind>', `only this agent; repeat for more (${AGENT_KINDS.join(', ')})`).argParser(
-    (value: string, previous: string[] | undefined) => {
-      if (!(AGENT_KINDS as readonly string[]).includes(value)) throw new InvalidArgumentError(`Allowed choices are ${AGENT_KINDS.join(', ')}.`);
-      return [...(previous ?? []), value];
-    },
-  );
+function agentOption() {
+  const option = new Option('--agent <kind>', `only this agent; repeat for more (${AGENT_KINDS.join(', ')})`).argParser((value: string, previous: AgentKind[] | undefined) => {
+    if (!isAgentKind(value)) throw new InvalidArgumentError(`Allowed choices are ${AGENT_KINDS.join(', ')}.`);
+    return [...(previous ?? []), value];
+  });
   option.argChoices = [...AGENT_KINDS];
   return option;
 }
@@ -24,16 +23,16 @@ export function registerAgents(program: Command, rt: Runtime): void {
     .command('doctor')
     .description('show, for each agent, host checks, container checks and the planned actions')
     .argument('[workspace]', 'workspace folder (default: the current directory)')
-    .action(lazyAction(rt, load('doctor')));
+    .action(lazyAction(rt, () => handlers().then((m) => m.doctor)));
   agents
     .command('sync')
     .description('inject the enabled agents into the running dev container now')
     .argument('[workspace]', 'workspace folder (default: the current directory)')
     .addOption(agentOption())
-    .action(lazyAction(rt, load('sync')));
+    .action(lazyAction(rt, () => handlers().then((m) => m.sync)));
   agents
     .command('pull')
     .description('copy credentials the agents refreshed inside the container back to the host')
     .argument('[workspace]', 'workspace folder (default: the current directory)')
-    .action(lazyAction(rt, load('pull')));
+    .action(lazyAction(rt, () => handlers().then((m) => m.pull)));
 }

@@ -1,16 +1,15 @@
 // Remote boxes and warm pools: box request|list|show|release|exec|ssh, pool reconcile|status|pause|resume,
 // env keygen|encrypt|check.
-import type { Command } from 'commander';
-import { lazyAction, type Handler, type Runtime } from '../action.js';
+import type { Command } from '@commander-js/extra-typings';
+import { lazyAction, type Runtime } from '../action.js';
 
-const accessCmd = (name: 'exec' | 'ssh') => (): Promise<Handler> => import('../handlers/box-access.js').then((m) => m[name]);
-const envHandler = (name: 'keygen' | 'encrypt' | 'check') => (): Promise<Handler> => import('../handlers/env.js').then((m) => m[name]);
-const boxCmd = (name: 'request' | 'list' | 'show' | 'release' | 'provisionWorker') => (): Promise<Handler> => import('../handlers/box.js').then((m) => m[name]);
-const poolCmd = (name: 'reconcile' | 'status' | 'pause' | 'resume') => (): Promise<Handler> => import('../handlers/pool.js').then((m) => m[name]);
+const box = () => import('../handlers/box.js');
+const pool = () => import('../handlers/pool.js');
+const env = () => import('../handlers/env.js');
 
 export function registerBoxes(program: Command, rt: Runtime): void {
-  const box = program.command('box').description('remote boxes: a repo checked out, its devcontainer up, agents inside');
-  box
+  const boxes = program.command('box').description('remote boxes: a repo checked out, its devcontainer up, agents inside');
+  boxes
     .command('request')
     .description('get a box for a repo and branch: warm from a pool at once, else provisioned')
     .requiredOption('--repo <url>', 'repository URL (https://, ssh://, git@host:path, file:// or a local path)')
@@ -19,64 +18,79 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .option('--env-file <file>', 'encrypted .env payload (cac env encrypt) to write into the box')
     .option('--wait', 'wait until the box is ready')
     .option('--timeout <duration>', 'with --wait: how long to wait', '10m')
-    .action(lazyAction(rt, boxCmd('request')));
-  box.command('list').description('list boxes with state, pool and age').option('--all', 'include destroyed and failed boxes').action(lazyAction(rt, boxCmd('list')));
-  box
+    .action(lazyAction(rt, () => box().then((m) => m.request)));
+  boxes
+    .command('list')
+    .description('list boxes with state, pool and age')
+    .option('--all', 'include destroyed and failed boxes')
+    .action(lazyAction(rt, () => box().then((m) => m.list)));
+  boxes
     .command('show')
     .description('show one box: state, steps with durations, SSH target')
     .argument('<id>', 'box id')
     .option('--wait', 'wait until the box is ready')
     .option('--timeout <duration>', 'with --wait: how long to wait', '10m')
-    .action(lazyAction(rt, boxCmd('show')));
-  box.command('release').description('release a box: it is destroyed').argument('<id>', 'box id').action(lazyAction(rt, boxCmd('release')));
-  // the detached worker `box request` starts for a cold box; not for people, so hidden from help and completions
-  box
+    .action(lazyAction(rt, () => box().then((m) => m.show)));
+  boxes
+    .command('release')
+    .description('release a box: it is destroyed')
+    .argument('<id>', 'box id')
+    .action(lazyAction(rt, () => box().then((m) => m.release)));
+  // the background box worker `box request` starts for a cold box; not for people, so hidden from help and completions
+  boxes
     .command('_provision', { hidden: true })
     .argument('<id>', 'box id')
     .option('--env-stdin', "the requester's encrypted .env is on stdin")
-    .action(lazyAction(rt, boxCmd('provisionWorker')));
-  box
+    .action(lazyAction(rt, () => box().then((m) => m.provisionWorker)));
+  boxes
     .command('exec')
     .description("run a command in the box's dev container: cac box exec <id> -- <cmd> [args...]")
     .argument('<id>', 'box id')
     .argument('[command...]', 'the command and its arguments, after --')
-    .action(lazyAction(rt, accessCmd('exec')));
-  box
+    .action(lazyAction(rt, () => box().then((m) => m.exec)));
+  boxes
     .command('ssh')
     .description('open a shell on the box (system ssh, only its pinned host key): cac box ssh <id> [-- <cmd>]')
     .argument('<id>', 'box id')
     .argument('[command...]', 'a command to run instead of a shell, after --')
-    .action(lazyAction(rt, accessCmd('ssh')));
+    .action(lazyAction(rt, () => box().then((m) => m.ssh)));
 
-  const pool = program.command('pool').description('warm pools of standby boxes per repo and base branch');
-  pool
+  const pools = program.command('pool').description('warm pools of standby boxes per repo and base branch');
+  pools
     .command('reconcile')
     .description('bring every [[pools]] entry to min_standby warm boxes, within max_instances')
     .option('--dry-run', 'print the plan and change nothing')
     .option('--watch', 'keep reconciling')
     .option('--interval <duration>', 'with --watch: time between runs (also the failure backoff unit)', '60s')
-    .action(lazyAction(rt, poolCmd('reconcile')));
-  pool
+    .action(lazyAction(rt, () => pool().then((m) => m.reconcile)));
+  pools
     .command('status')
     .description('per pool: standby, provisioning, claimed, failed, paused, latencies')
     .option('--prometheus', 'print the Prometheus text format (node_exporter textfile collector)')
-    .action(lazyAction(rt, poolCmd('status')));
+    .action(lazyAction(rt, () => pool().then((m) => m.status)));
   for (const verb of ['pause', 'resume'] as const) {
-    pool
+    pools
       .command(verb)
       .description(verb === 'pause' ? 'stop creating boxes for a pool' : 'resume a paused pool and clear its failure count')
       .argument('<repo>', 'repository URL of the pool')
       .option('--branch <name>', "base branch of the pool (default: the repo's pool in [[pools]], else main)")
-      .action(lazyAction(rt, poolCmd(verb)));
+      .action(lazyAction(rt, () => pool().then((m) => m[verb])));
   }
 
-  const env = program.command('env').description('encrypted .env payloads for boxes');
-  env.command('keygen').description('print a new master key (base64, 32 bytes)').action(lazyAction(rt, envHandler('keygen')));
-  env
+  const envs = program.command('env').description('encrypted .env payloads for boxes');
+  envs
+    .command('keygen')
+    .description('print a new master key (base64, 32 bytes)')
+    .action(lazyAction(rt, () => env().then((m) => m.keygen)));
+  envs
     .command('encrypt')
     .description('encrypt a .env payload with the newest master key')
     .option('--in <file>', 'plain .env file (default: stdin)')
     .option('--out <file>', 'write the envelope here (default: stdout)')
-    .action(lazyAction(rt, envHandler('encrypt')));
-  env.command('check').description('decrypt in memory and print only the key names').argument('<file>', 'encrypted payload').action(lazyAction(rt, envHandler('check')));
+    .action(lazyAction(rt, () => env().then((m) => m.encrypt)));
+  envs
+    .command('check')
+    .description('decrypt in memory and print only the key names')
+    .argument('<file>', 'encrypted payload')
+    .action(lazyAction(rt, () => env().then((m) => m.check)));
 }

@@ -1,24 +1,29 @@
 // config path|show|init|validate, doctor and completion.
-import { Argument, type Command } from 'commander';
-import { lazyAction, type Handler, type Runtime } from '../action.js';
+import { Argument, type Command } from '@commander-js/extra-typings';
+import { lazyAction, type Runtime } from '../action.js';
 
-const cfg = (name: 'path' | 'show' | 'init' | 'validate') => (): Promise<Handler> =>
-  import('../handlers/config.js').then((m) => m[name]);
+const config = () => import('../handlers/config.js');
 
 export function registerConfig(program: Command, rt: Runtime): void {
-  const config = program.command('config').description('the global config file (TOML)');
-  config.command('path').description('print the config file path cac uses').action(lazyAction(rt, cfg('path')));
-  config.command('show').description('print the effective config, defaults included').action(lazyAction(rt, cfg('show')));
-  config
+  const cfg = program.command('config').description('the global config file (TOML)');
+  cfg
+    .command('path')
+    .description('print the config file path cac uses')
+    .action(lazyAction(rt, () => config().then((m) => m.path)));
+  cfg
+    .command('show')
+    .description('print the effective config, defaults included')
+    .action(lazyAction(rt, () => config().then((m) => m.show)));
+  cfg
     .command('init')
     .description('write a commented starter config (creates directories)')
     .option('--force', 'overwrite an existing file')
-    .action(lazyAction(rt, cfg('init')));
-  config
+    .action(lazyAction(rt, () => config().then((m) => m.init)));
+  cfg
     .command('validate')
     .description('check a config file: exit 0 valid, 2 invalid, 3 unknown keys')
     .argument('[file]', 'file to check (default: the config file cac uses)')
-    .action(lazyAction(rt, cfg('validate')));
+    .action(lazyAction(rt, () => config().then((m) => m.validate)));
 
   program
     .command('doctor')
@@ -27,6 +32,6 @@ export function registerConfig(program: Command, rt: Runtime): void {
   program
     .command('completion')
     .description('print a shell completion script')
-    .addArgument(new Argument('<shell>', 'shell').choices(['bash', 'zsh', 'fish']))
+    .addArgument(new Argument('<shell>', 'shell').choices(['bash', 'zsh', 'fish'] as const))
     .action(lazyAction(rt, () => import('../handlers/completion.js').then((m) => m.completion)));
 }

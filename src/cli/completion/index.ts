@@ -1,5 +1,5 @@
 // Completion scripts generated from the same commander program users run.
-import type { Command } from 'commander';
+import type { CommandUnknownOpts as Command } from '@commander-js/extra-typings';
 import { specOf } from './spec.js';
 import { bashScript } from './bash.js';
 import { zshScript } from './zsh.js';

@@ -1,5 +1,5 @@
 // A plain description of the commander tree, read by the three shell generators.
-import type { Command, Option } from 'commander';
+import type { CommandUnknownOpts as Command, Option } from '@commander-js/extra-typings';
 
 interface OptionSpec {
   long: string;

@@ -1,5 +1,5 @@
 // Human rendering of `cac agents doctor`: one block per agent (names of env variables, never values).
-import type { AgentDoctor } from '../../core/agents/doctor.js';
+import type { AgentDoctor } from '../../app/use-cases/agents.js';
 
 export function renderDoctor(rows: readonly AgentDoctor[], container: { id: string; remoteUser: string | null; home: string | null } | null, note?: string): string {
   const head = container

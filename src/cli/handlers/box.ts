@@ -1,129 +1,67 @@
-// box request | list | show | release, and the hidden worker `box _provision <id>` that provisions a
-// cold box in the background: flags → validated input → store + allocator → render → exit code.
+// box request | list | show | release | exec | ssh, and the hidden worker `box _provision <id>`: flags
+// (validated here, the edge) → app → render → exit code.
 import { EXIT } from '../../errors.js';
-import type { AppContext } from '../../app/context.js';
-import { allocator, createDriver, openStore, provisionDeps, workerLog } from '../../app/boxes.js';
-import type { ProvisionStep } from '../../core/boxes/provision.js';
-import type { AllocatorService } from '../../core/boxes/allocator.js';
-import { provisionBox } from '../../core/boxes/provision.js';
-import { LIVE_STATES } from '../../core/boxes/pools.js';
-import { validateBoxId, validateBranch, validateDurationMs, validateRepoUrl } from '../../domain/validate.js';
-import type { BoxStore } from '../../ports/box-store.js';
-import { parseDuration } from '../../domain/duration.js';
-import { readAll } from '../../util/read-all.js';
+import { validateBoxId, validateBranch, validateDuration, validateRepoUrl } from '../../domain/validate.js';
+import { boxLog, execInBox, listBoxes, releaseBox, requestBox, showBox, sshToBox } from '../../app/use-cases/boxes.js';
+import { runBoxWorker } from '../../app/use-cases/box-worker.js';
+import { CacError } from '../../errors.js';
 import type { CommandInput, Handler } from '../action.js';
 import { grantLine } from './box-lines.js';
-import { requestEnv } from './box-env.js';
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+type Id = [id: string];
 
-/** Opens the store, runs `fn`, always closes the store. */
-async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService, store: BoxStore) => Promise<T>, afterClaim?: readonly ProvisionStep[]): Promise<T> {
-  const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
-  try {
-    return await fn(await allocator(ctx, config, store, afterClaim ? { afterClaim } : {}), store);
-  } finally {
-    await store.close();
-  }
-}
-
-const timeoutOf = (input: CommandInput) => {
-  const text = str(input.opts.timeout) ?? '10m';
-  return validateDurationMs(parseDuration(text), text, '--timeout');
+export const request: Handler<[], { repo: string; branch?: string | undefined; for?: string | undefined; envFile?: string | undefined; wait?: true | undefined; timeout: string }> = async (
+  ctx,
+  { opts },
+) => {
+  const repoUrl = validateRepoUrl(opts.repo, '--repo');
+  if (opts.branch !== undefined) validateBranch(opts.branch, '--branch');
+  const timeoutMs = validateDuration(opts.timeout, '--timeout');
+  const doc = await requestBox(ctx, { repoUrl, branch: opts.branch, requestedBy: opts.for, envFile: opts.envFile, wait: opts.wait === true, timeoutMs });
+  ctx.reporter.emit({ type: 'info', message: grantLine(doc.box, doc.warm, boxLog(ctx, doc.box.id)) });
+  ctx.result(doc, doc.box.id);
+  return EXIT.ok;
 };
 
-const idOf = (input: CommandInput) => validateBoxId(str(input.args[0]) ?? '', '<id>');
-
-export const request: Handler = async (ctx, input) => {
-  const repoUrl = validateRepoUrl(str(input.opts.repo) ?? '', '--repo');
-  const branch = str(input.opts.branch);
-  if (branch !== undefined) validateBranch(branch, '--branch');
-  const timeoutMs = timeoutOf(input);
-  const requestedBy = str(input.opts.for) ?? ctx.env.USER ?? 'cac';
-  const env = await requestEnv(ctx, (await ctx.config()).config, str(input.opts.envFile));
-  const envPayload = env.envPayload !== undefined ? { envPayload: env.envPayload } : {};
-  try {
-    return await withAllocator(
-      ctx,
-      async (alloc) => {
-        const wait = input.opts.wait === true ? { waitForCapacity: { timeoutMs, signal: ctx.signal } } : {};
-        const until = Date.now() + timeoutMs;
-        const grant = await alloc.requestBox({ repoUrl, ...(branch !== undefined ? { branch } : {}), requestedBy, ...envPayload, ...wait });
-        const box = input.opts.wait === true && !grant.warm ? await alloc.waitForBox(grant.box.id, { timeoutMs: Math.max(1, until - Date.now()), signal: ctx.signal }) : grant.box;
-        ctx.reporter.emit({ type: 'info', message: grantLine(box, grant.warm, workerLog(ctx.stateDir, box.id)) });
-        ctx.result({ outcome: 'success', warm: grant.warm, box }, box.id);
-        return EXIT.ok;
-      },
-      env.afterClaim,
-    );
-  } finally {
-    await env.close();
-  }
+export const list: Handler<[], { all?: true | undefined }> = async (ctx, { opts }) => {
+  const doc = await listBoxes(ctx, { all: opts.all === true });
+  const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBoxList(doc.boxes, Date.now());
+  ctx.result(doc, human);
+  return EXIT.ok;
 };
 
-export const list: Handler = async (ctx, input) => {
-  const all = input.opts.all === true;
-  return withAllocator(ctx, async (alloc) => {
-    const boxes = await alloc.listBoxes(all ? {} : { states: LIVE_STATES.filter((s) => s !== 'failed') });
-    const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBoxList(boxes, Date.now());
-    ctx.result({ outcome: 'success', boxes }, human);
-    return EXIT.ok;
-  });
+export const show: Handler<Id, { wait?: true | undefined; timeout: string }> = async (ctx, { args: [id], opts }) => {
+  const input = { id: validateBoxId(id, '<id>'), timeoutMs: validateDuration(opts.timeout, '--timeout'), wait: opts.wait === true };
+  const doc = await showBox(ctx, input);
+  const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBox(doc.box);
+  ctx.result(doc, human);
+  return EXIT.ok;
 };
 
-export const show: Handler = async (ctx, input) => {
-  const id = idOf(input);
-  const timeoutMs = timeoutOf(input);
-  return withAllocator(ctx, async (alloc) => {
-    const box = input.opts.wait === true ? await alloc.waitForBox(id, { timeoutMs, signal: ctx.signal }) : await alloc.getBox(id);
-    const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBox(box);
-    ctx.result({ outcome: 'success', box }, human);
-    return EXIT.ok;
-  });
+export const release: Handler<Id> = async (ctx, { args: [id] }) => {
+  ctx.result(await releaseBox(ctx, { id: validateBoxId(id, '<id>') }));
+  return EXIT.ok;
 };
 
-export const release: Handler = async (ctx, input) => {
-  const id = idOf(input);
-  return withAllocator(ctx, async (alloc) => {
-    const box = await alloc.releaseBox(id, { signal: ctx.signal });
-    ctx.reporter.emit({ type: 'info', message: `released ${box.id}: ${box.state}` });
-    ctx.result({ outcome: 'success', box });
-    return EXIT.ok;
-  });
+// `cac box exec <id> -- cmd args`: the words after `--`, else the operands after the id
+const commandOf = (input: CommandInput<[string, string[]], object>): string[] => (input.rest.length ? input.rest : input.args[1]);
+
+export const exec: Handler<[id: string, command: string[]]> = async (ctx, input) => {
+  const id = validateBoxId(input.args[0], '<id>');
+  const argv = commandOf(input);
+  if (argv.length === 0) throw new CacError('ERR_USAGE', 'no command given', { hint: 'usage: cac box exec <id> -- <cmd> [args...]' });
+  return execInBox(ctx, { id, argv });
 };
 
-/**
- * Hidden: the detached worker started by `box request` for a cold box (its output goes to the box's log).
- * With --env-stdin its stdin holds the requester's ENCRYPTED .env, written by a final `env` step.
- */
-export const provisionWorker: Handler = async (ctx, input) => {
-  const id = idOf(input);
-  const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
-  let deps: Awaited<ReturnType<typeof provisionDeps>> | undefined;
-  try {
-    const env = input.opts.envStdin === true ? await workerEnv(ctx, store, id) : undefined;
-    deps = await provisionDeps(ctx, config, store, await createDriver(ctx, config, store), env ? { env: env.injector } : {});
-    const r = await provisionBox(deps, id, { signal: ctx.signal, ...(env ? { envPayload: env.envelope } : {}) });
-    const human = `${id} ${r.outcome}${r.outcome === 'failed' ? `: ${r.error}` : ''}`;
-    ctx.result({ outcome: r.outcome === 'failed' ? 'error' : 'success', provision: r.outcome, box: r.box }, human);
-    return r.outcome === 'failed' ? EXIT.failed : EXIT.ok;
-  } finally {
-    await deps?.close();
-    await store.close();
-  }
+export const ssh: Handler<[id: string, command: string[]]> = async (ctx, input) => {
+  const id = validateBoxId(input.args[0], '<id>');
+  return sshToBox(ctx, { id, argv: commandOf(input) });
 };
 
-// A payload the worker cannot use fails the box at once (its requester may be waiting on it).
-async function workerEnv(ctx: AppContext, store: BoxStore, id: string) {
-  try {
-    return await (await import('../../app/secrets.js')).boxEnv(ctx, await readAll(ctx.stdio.stdin), 'the .env payload on stdin');
-  } catch (e) {
-    const box = await store.get(id);
-    const error = `env: ${e instanceof Error ? e.message : String(e)}`;
-    if (box?.state === 'requested') await store.transition(id, { from: 'requested', fence: box.fence, to: 'failed', patch: { error }, now: Date.now() });
-    throw e;
-  }
-}
-
+/** Hidden: the detached worker started by `box request` for a cold box (its output goes to the box's log). */
+export const provisionWorker: Handler<Id, { envStdin?: true | undefined }> = async (ctx, { args: [id], opts }) => {
+  const doc = await runBoxWorker(ctx, { id: validateBoxId(id, '<id>'), envStdin: opts.envStdin === true });
+  const failed = doc.provision === 'failed';
+  ctx.result(doc, `${id} ${doc.provision}${failed ? `: ${doc.box?.error ?? ''}` : ''}`);
+  return failed ? EXIT.failed : EXIT.ok;
+};

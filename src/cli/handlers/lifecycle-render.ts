@@ -1,8 +1,7 @@
 // Human rendering of lifecycle results: one final line on stderr; `list` as a table on stdout.
 import Table from 'cli-table3';
 import type { Reporter } from '../../ports/reporter.js';
-import type { LifecycleResult } from '../../core/lifecycle/types.js';
-import type { ListedContainer } from '../../core/lifecycle/exec.js';
+import type { LifecycleResult, ListedContainer } from '../../app/use-cases/lifecycle.js';
 
 export function renderLifecycle(reporter: Reporter, r: LifecycleResult): void {
   if (r.action === 'none') return;

@@ -1,27 +1,12 @@
-// up start stop rebuild down exec list: flags → workspace → core → render.
+// up start stop rebuild down exec list: flags → app → render → exit code.
 import { EXIT } from '../../errors.js';
-import { localEngine } from '../../app/engine.js';
-import { agentHooks } from '../../app/agents.js';
-import { localFiles } from '../../adapters/engine/local-files.js';
-import { resolveWorkspace } from '../../core/lifecycle/workspace.js';
-import * as core from '../../core/lifecycle/up.js';
-import { stop as coreStop, down as coreDown } from '../../core/lifecycle/stop.js';
-import { exec as coreExec, list as coreList } from '../../core/lifecycle/exec.js';
-import type { LifecycleDeps, LifecycleResult } from '../../core/lifecycle/types.js';
 import type { AppContext } from '../../app/context.js';
-import type { CommandInput, Handler } from '../action.js';
+import { execInWorkspace, listContainers, runLifecycle, type LifecycleCommand, type LifecycleInput, type LifecycleResult } from '../../app/use-cases/lifecycle.js';
+import type { Handler } from '../action.js';
 import { renderLifecycle, renderList } from './lifecycle-render.js';
 
-async function prepare(ctx: AppContext, input: CommandInput, withAgents: boolean) {
-  const { config } = await ctx.config();
-  const folder = typeof input.args[0] === 'string' ? input.args[0] : process.cwd();
-  const configFile = typeof input.opts.configFile === 'string' ? input.opts.configFile : undefined;
-  const ws = await resolveWorkspace(localFiles, folder, configFile);
-  const engine = localEngine(config, ctx.host, ctx.env, ctx.stateDir);
-  const hooks = withAgents ? await agentHooks(ctx, config, engine) : {};
-  const deps: LifecycleDeps = { engine, reporter: ctx.reporter, now: Date.now, ...hooks };
-  return { ws, deps, engine, config };
-}
+type Workspace = [workspace: string | undefined];
+type Flags = { configFile?: string | undefined };
 
 function done(ctx: AppContext, r: LifecycleResult): number {
   renderLifecycle(ctx.reporter, r);
@@ -29,48 +14,25 @@ function done(ctx: AppContext, r: LifecycleResult): number {
   return EXIT.ok;
 }
 
-const noAgents = (input: CommandInput) => input.opts.agents === false;
-
-export const up: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
-  return done(ctx, await core.up(deps, ws, { signal: ctx.signal, noAgents: noAgents(input) }));
-};
-
-export const start: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
-  return done(ctx, await core.start(deps, ws, { signal: ctx.signal, noAgents: noAgents(input) }));
-};
-
-export const rebuild: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
-  return done(ctx, await core.rebuild(deps, ws, { signal: ctx.signal, noAgents: noAgents(input), noCache: input.opts.cache === false }));
-};
-
-export const stop: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
-  return done(ctx, await coreStop(deps, ws, { signal: ctx.signal }));
-};
-
-export const down: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
-  return done(ctx, await coreDown(deps, ws, { signal: ctx.signal, volumes: input.opts.volumes === true }));
-};
-
-export const exec: Handler = async (ctx, input) => {
-  // `cac exec [workspace] -- cmd...`: operands before `--` name the workspace
-  const before = input.args.flat().filter((a): a is string => typeof a === 'string').slice(0, Math.max(0, countOperands(input) - input.rest.length));
-  const { ws, engine } = await prepare(ctx, { ...input, args: before }, false);
-  return coreExec(engine, ws, input.rest, { signal: ctx.signal });
-};
-
-function countOperands(input: CommandInput): number {
-  return input.args.flat().filter((a) => typeof a === 'string').length;
+function lifecycle<O extends Flags>(command: LifecycleCommand, extra: (opts: O) => Omit<LifecycleInput, 'folder' | 'configFile'>): Handler<Workspace, O> {
+  return async (ctx, { args: [folder], opts }) => done(ctx, await runLifecycle(ctx, command, { folder, configFile: opts.configFile, ...extra(opts) }));
 }
 
-export const list: Handler = async (ctx, input) => {
-  const { config } = await ctx.config();
-  const engine = localEngine(config, ctx.host, ctx.env, ctx.stateDir);
-  const rows = await coreList(engine, Date.now(), { all: input.opts.all === true, signal: ctx.signal });
-  ctx.result({ outcome: 'success', containers: rows }, renderList(rows));
+export const up = lifecycle<Flags & { agents: boolean }>('up', (o) => ({ noAgents: !o.agents }));
+export const start = lifecycle<Flags & { agents: boolean }>('start', (o) => ({ noAgents: !o.agents }));
+export const rebuild = lifecycle<Flags & { agents: boolean; cache: boolean }>('rebuild', (o) => ({ noAgents: !o.agents, noCache: !o.cache }));
+export const stop = lifecycle<Flags>('stop', () => ({}));
+export const down = lifecycle<Flags & { volumes?: true | undefined }>('down', (o) => ({ volumes: o.volumes === true }));
+
+// `cac exec [workspace] -- cmd...`: operands before `--` name the workspace, the words after it are the command
+export const exec: Handler<[workspace: string | undefined, command: string[]], Flags> = async (ctx, { args: [workspace, words], opts, rest }) => {
+  const operands = [workspace, ...words].filter((a): a is string => typeof a === 'string');
+  const [folder] = operands.slice(0, Math.max(0, operands.length - rest.length));
+  return execInWorkspace(ctx, { folder, configFile: opts.configFile }, rest);
+};
+
+export const list: Handler<[], { all?: true | undefined }> = async (ctx, { opts }) => {
+  const doc = await listContainers(ctx, { all: opts.all === true });
+  ctx.result(doc, renderList(doc.containers));
   return EXIT.ok;
 };

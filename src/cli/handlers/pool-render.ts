@@ -1,7 +1,6 @@
 // Human rendering of pools: the reconcile plan and what was applied, per pool; `pool status` as a table.
 import Table from 'cli-table3';
-import type { PoolReport, ReconcileResult } from '../../core/boxes/reconciler.js';
-import type { PoolStatus } from '../../domain/pool.js';
+import type { PoolReport, PoolStatus, ReconcileResult } from '../../app/use-cases/pools.js';
 
 const count = (n: number, what: string) => `${n} ${what}`;
 

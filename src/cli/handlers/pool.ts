@@ -1,77 +1,46 @@
-// pool reconcile | status | pause | resume: [[pools]] from config → pool manager → render → exit code.
+// pool reconcile | status | pause | resume: flags (validated here, the edge) → app → render → exit code.
 import { EXIT } from '../../errors.js';
-import type { AppContext } from '../../app/context.js';
-import { configuredPools, openStore, poolManager } from '../../app/boxes.js';
-import type { Config } from '../../config/schema.js';
-import type { DefaultPoolManager, ReconcileResult } from '../../core/boxes/reconciler.js';
-import { poolKeyOf } from '../../domain/box.js';
-import { resolvePool } from '../../core/boxes/pools.js';
-import { validateBranch, validateDurationMs, validateRepoUrl } from '../../domain/validate.js';
-import { parseDuration } from '../../domain/duration.js';
+import { validateBranch, validateDuration, validateRepoUrl } from '../../domain/validate.js';
+import { poolsStatus, reconcilePools, setPoolPaused, watchPools, type ReconcileResult } from '../../app/use-cases/pools.js';
 import type { Handler } from '../action.js';
 import { renderReconcile, renderStatus } from './pool-render.js';
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
-async function withManager<T>(ctx: AppContext, opts: { intervalMs?: number; withSteps: boolean }, fn: (m: DefaultPoolManager, config: Config) => Promise<T>): Promise<T> {
-  const { config } = await ctx.config();
-  configuredPools(config); // bad [[pools]] entries fail before anything opens
-  const store = await openStore(config, ctx.stateDir);
-  try {
-    return await fn(await poolManager(ctx, config, store, opts), config);
-  } finally {
-    await store.close();
-  }
-}
-
 const exitOf = (r: ReconcileResult) => (r.outcome === 'warnings' ? EXIT.warnings : EXIT.ok);
 
-export const reconcile: Handler = async (ctx, input) => {
-  const text = str(input.opts.interval) ?? '60s';
-  const intervalMs = validateDurationMs(parseDuration(text), text, '--interval');
-  const dryRun = input.opts.dryRun === true;
-  return withManager(ctx, { intervalMs, withSteps: !dryRun }, async (manager, config) => {
-    const pools = configuredPools(config);
-    if (input.opts.watch !== true || dryRun) {
-      const r = await manager.reconcilePools(pools, { dryRun, signal: ctx.signal });
-      ctx.result(r, renderReconcile(r));
-      return exitOf(r);
-    }
-    // --watch: one line of JSON per round under --json, the human summary otherwise; ends on Ctrl-C
-    await manager.watch(pools, {
-      intervalMs,
-      signal: ctx.signal,
-      onRound: (r) => (ctx.output.json ? ctx.stdio.stdout.write(`${JSON.stringify(r)}\n`) : ctx.result(r, renderReconcile(r))),
-    });
-    return EXIT.ok;
+export const reconcile: Handler<[], { dryRun?: true | undefined; watch?: true | undefined; interval: string }> = async (ctx, { opts }) => {
+  const intervalMs = validateDuration(opts.interval, '--interval');
+  const dryRun = opts.dryRun === true;
+  if (opts.watch !== true || dryRun) {
+    const r = await reconcilePools(ctx, { dryRun, intervalMs });
+    ctx.result(r, renderReconcile(r));
+    return exitOf(r);
+  }
+  // --watch: one line of JSON per round under --json, the human summary otherwise; ends on Ctrl-C
+  await watchPools(ctx, {
+    intervalMs,
+    onRound: (r) => (ctx.output.json ? ctx.stdio.stdout.write(`${JSON.stringify(r)}\n`) : ctx.result(r, renderReconcile(r))),
   });
+  return EXIT.ok;
 };
 
-export const status: Handler = async (ctx, input) => {
-  return withManager(ctx, { withSteps: false }, async (manager, config) => {
-    const rows = await manager.status(configuredPools(config));
-    if (input.opts.prometheus === true) {
-      const { prometheusText } = await import('../../output/prometheus.js');
-      ctx.stdio.stdout.write(await prometheusText(rows));
-      return EXIT.ok;
-    }
-    ctx.result({ outcome: 'success', pools: rows }, renderStatus(rows));
+export const status: Handler<[], { prometheus?: true | undefined }> = async (ctx, { opts }) => {
+  const doc = await poolsStatus(ctx);
+  if (opts.prometheus === true) {
+    const { prometheusText } = await import('../../output/prometheus.js');
+    ctx.stdio.stdout.write(await prometheusText(doc.pools));
     return EXIT.ok;
-  });
+  }
+  ctx.result(doc, renderStatus(doc.pools));
+  return EXIT.ok;
 };
 
-function pauseHandler(paused: boolean): Handler {
-  return async (ctx, input) => {
-    const repoUrl = validateRepoUrl(str(input.args[0]) ?? '', '<repo>');
-    const given = str(input.opts.branch);
-    if (given !== undefined) validateBranch(given, '--branch');
-    return withManager(ctx, { withSteps: false }, async (manager, config) => {
-      const baseBranch = given ?? resolvePool(configuredPools(config), repoUrl, undefined).baseBranch;
-      await (paused ? manager.pausePool(repoUrl, baseBranch) : manager.resumePool(repoUrl, baseBranch));
-      const poolKey = poolKeyOf(repoUrl, baseBranch);
-      ctx.result({ outcome: 'success', poolKey, repoUrl, baseBranch, paused }, `${paused ? 'paused' : 'resumed'} ${poolKey}`);
-      return EXIT.ok;
-    });
+function pauseHandler(paused: boolean): Handler<[repo: string], { branch?: string | undefined }> {
+  return async (ctx, { args: [repo], opts }) => {
+    const repoUrl = validateRepoUrl(repo, '<repo>');
+    if (opts.branch !== undefined) validateBranch(opts.branch, '--branch');
+    const doc = await setPoolPaused(ctx, { repoUrl, baseBranch: opts.branch, paused });
+    ctx.result(doc, `${paused ? 'paused' : 'resumed'} ${doc.poolKey}`);
+    return EXIT.ok;
   };
 }
 

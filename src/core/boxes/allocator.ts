@@ -8,7 +8,7 @@ import { CacError, isCacError } from '../../errors.js';
 import type { BoxStore, ListFilter } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import { poolKeyOf, type Box } from '../../domain/box.js';
+import { DEAD_STATES, poolKeyOf, type Box } from '../../domain/box.js';
 import { runSteps, type ProvisionStep } from './provision.js';
 import { resolvePool } from './pools.js';
 import { teardownBox } from './teardown.js';
@@ -61,7 +61,6 @@ export interface BoxGrant {
 }
 
 const SETTLED = new Set(['ready', 'standby']);
-const GONE = new Set(['failed', 'releasing', 'destroyed']);
 
 export class AllocatorService {
   private readonly now: () => number;
@@ -192,7 +191,7 @@ export class AllocatorService {
     for (;;) {
       const box = await this.getBox(id);
       if (SETTLED.has(box.state)) return box;
-      if (GONE.has(box.state)) {
+      if (DEAD_STATES.includes(box.state)) {
         throw new CacError('ERR_BOX_FAILED', `box ${id} is ${box.state}${box.error ? `: ${box.error}` : ''}`, { hint: `see 'cac box show ${id}'`, details: { box } });
       }
       if (this.now() >= until) {

@@ -1,9 +1,9 @@
 // What `cac pool status` shows per pool: boxes by state, health (paused, backoff), claims warm vs cold
 // and the average claim and provisioning latencies. Read-only.
 import type { BoxStore } from '../../ports/box-store.js';
-import { poolKeyOf } from '../../domain/box.js';
+import { LIVE_STATES, poolKeyOf } from '../../domain/box.js';
 import { planPool, type PoolSpec } from './plan-pool.js';
-import { allPools, LIVE_STATES } from './pools.js';
+import { allPools } from './pools.js';
 import type { PoolDefinition, PoolStatus } from '../../domain/pool.js';
 
 /** The limits and timers the planner needs besides the pool itself. */

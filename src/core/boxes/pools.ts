@@ -1,10 +1,7 @@
 // Which pools there are: the configured ones plus any other pool that has live boxes (cold boxes of
 // an unconfigured repo), and which pool serves a request.
-import { BOX_STATES, poolKeyOf, type Box } from '../../domain/box.js';
+import { poolKeyOf, type Box } from '../../domain/box.js';
 import type { PoolDefinition } from '../../domain/pool.js';
-
-/** Every state but destroyed. */
-export const LIVE_STATES = BOX_STATES.filter((s) => s !== 'destroyed');
 
 /** The configured pools first, then one entry (min 0, max 0) per other pool some record belongs to. */
 export function allPools(pools: readonly PoolDefinition[], records: readonly Box[]): Array<{ pool: PoolDefinition; configured: boolean }> {

@@ -1,5 +1,6 @@
 // Finds a workspace's devcontainer.json (where the reference CLI looks) and checks it is valid JSONC,
 // so a typo is reported as file:line:col instead of being silently half-parsed.
+import { posix } from 'node:path';
 import { parse, printParseErrorCode, type ParseError } from 'jsonc-parser';
 import { CacError } from '../../errors.js';
 import type { WorkspaceRef } from '../../ports/engine.js';
@@ -51,4 +52,9 @@ function position(text: string, offset: number): { line: number; column: number 
 
 function describe(code: string): string {
   return code.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+}
+
+/** The devcontainer spec's default workspaceFolder: `/workspaces/<folder name>` (when the mount cannot be read). */
+export function defaultRemoteWorkspace(folder: string): string {
+  return `/workspaces/${posix.basename(folder)}`;
 }

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, expect, it } from 'vitest';
 import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
 import { poolKeyOf } from '../../../src/domain/box.js';
-import { LIVE_STATES } from '../../../src/core/boxes/pools.js';
+import { LIVE_STATES } from '../../../src/domain/box.js';
 import { newRunId, removeRun, runContainers } from '../../helpers/box-run.js';
 import { describeWith, engineEnv } from '../../helpers/infra.js';
 import { BIN, runBin, tempHome } from '../../helpers/run-cli.js';

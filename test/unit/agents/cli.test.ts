@@ -14,7 +14,7 @@ describe('cac agents doctor without a container', () => {
     const r = await runInProcess(['agents', 'doctor', join(home, 'no-such-workspace'), '--json'], { ...env, OPENAI_API_KEY: 'sk-SECRET-ENV' });
     expect(r.exitCode).toBe(0);
     const doc = JSON.parse(r.stdout);
-    expect(doc).toMatchObject({ outcome: 'ok', container: null });
+    expect(doc).toMatchObject({ outcome: 'success', container: null });
     expect(doc.note).toMatch(/^host checks only: workspace folder .* does not exist$/);
     expect(doc.agents[0]).toMatchObject({
       agent: 'codex',

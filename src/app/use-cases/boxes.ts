@@ -1,0 +1,163 @@
+// box request | list | show | release | exec | ssh: the store, the allocator and the box's SSH endpoint
+// wired from config. Inputs arrive validated by the CLI (or are validated by the allocator for the library).
+import { readFile } from 'node:fs/promises';
+import { CacError } from '../../errors.js';
+import type { Config } from '../../config/schema.js';
+import { LIVE_STATES, RELEASED_STATES, type Box } from '../../domain/box.js';
+import type { BoxStore } from '../../ports/box-store.js';
+import type { AllocatorService } from '../../core/boxes/allocator.js';
+import type { ProvisionStep } from '../../core/boxes/provision.js';
+import { afterClaimSteps, allocator, openStore, workerLog } from '../boxes.js';
+import type { AppContext } from '../context.js';
+
+export type { Box } from '../../domain/box.js';
+
+/** Opens the store, runs `fn` with an allocator over it, always closes the store. */
+async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService) => Promise<T>, afterClaim?: readonly ProvisionStep[]): Promise<T> {
+  const { config } = await ctx.config();
+  const store = await openStore(config, ctx.stateDir);
+  try {
+    return await fn(await allocator(ctx, config, store, afterClaim ? { afterClaim } : {}));
+  } finally {
+    await store.close();
+  }
+}
+
+export interface BoxRequestInput {
+  repoUrl: string;
+  branch?: string | undefined;
+  /** Who the box is for; default $USER, else cac. */
+  requestedBy?: string | undefined;
+  /** An encrypted .env payload (cac env encrypt) to write into the box. */
+  envFile?: string | undefined;
+  /** Wait until the box is ready (a cold one provisions in the background otherwise). */
+  wait: boolean;
+  timeoutMs: number;
+}
+
+export interface BoxRequestResult {
+  outcome: 'success';
+  warm: boolean;
+  box: Box;
+}
+
+/** A box for a repo and branch: warm from a pool at once, else a cold box provisioned by a background worker. */
+export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promise<BoxRequestResult> {
+  const requestedBy = input.requestedBy ?? ctx.env.USER ?? 'cac';
+  const { config } = await ctx.config();
+  const env = await requestEnv(ctx, config, input.envFile);
+  try {
+    return await withAllocator(
+      ctx,
+      async (alloc) => {
+        const wait = input.wait ? { waitForCapacity: { timeoutMs: input.timeoutMs, signal: ctx.signal } } : {};
+        const until = Date.now() + input.timeoutMs;
+        const grant = await alloc.requestBox({
+          repoUrl: input.repoUrl,
+          ...(input.branch !== undefined ? { branch: input.branch } : {}),
+          requestedBy,
+          ...(env.envPayload !== undefined ? { envPayload: env.envPayload } : {}),
+          ...wait,
+        });
+        const box = input.wait && !grant.warm ? await alloc.waitForBox(grant.box.id, { timeoutMs: Math.max(1, until - Date.now()), signal: ctx.signal }) : grant.box;
+        return { outcome: 'success', warm: grant.warm, box };
+      },
+      env.afterClaim,
+    );
+  } finally {
+    await env.close();
+  }
+}
+
+interface RequestEnv {
+  /** The encrypted payload for the allocator (a cold box's worker gets it on stdin). */
+  envPayload?: string;
+  /** After a warm claim: switch to the requested branch, write the .env. */
+  afterClaim: ProvisionStep[];
+  /** Closes the SSH connections the after-claim steps opened. */
+  close(): Promise<void>;
+}
+
+// The requester's encrypted .env, checked before any claim (an envelope that decrypts with the loaded
+// keys), and the after-claim steps that write it.
+async function requestEnv(ctx: AppContext, config: Config, file: string | undefined): Promise<RequestEnv> {
+  const env = file === undefined ? undefined : await envFile(ctx, config, file);
+  const after = await afterClaimSteps(ctx, config, env ? { env: env.injector } : {});
+  return { ...(env ? { envPayload: env.envelope } : {}), afterClaim: after.steps, close: after.close };
+}
+
+async function envFile(ctx: AppContext, config: Config, file: string) {
+  if (config.boxes.provision === 'vm') {
+    throw new CacError('ERR_INVALID_INPUT', '--env-file: boxes get no .env with [boxes] provision = "vm" (there is no checkout to write it into)', {
+      hint: 'set [boxes] provision = "full", or drop --env-file',
+    });
+  }
+  const raw = await readFile(file).catch((e: NodeJS.ErrnoException) => {
+    throw new CacError('ERR_INVALID_INPUT', `--env-file: cannot read ${file} (${e.code ?? e.message})`, { hint: 'check the path' });
+  });
+  const { boxEnv } = await import('../secrets.js');
+  return boxEnv(ctx, raw, `--env-file: ${file}`);
+}
+
+/** The background worker's log of a cold box. */
+export function boxLog(ctx: AppContext, id: string): string {
+  return workerLog(ctx.stateDir, id);
+}
+
+/** Boxes oldest first: the live ones but failed, or every box with `all`. */
+export async function listBoxes(ctx: AppContext, input: { all: boolean }): Promise<{ outcome: 'success'; boxes: Box[] }> {
+  const boxes = await withAllocator(ctx, (alloc) => alloc.listBoxes(input.all ? {} : { states: LIVE_STATES.filter((s) => s !== 'failed') }));
+  return { outcome: 'success', boxes };
+}
+
+/** One box; with `wait`, once it is ready. */
+export async function showBox(ctx: AppContext, input: { id: string; wait: boolean; timeoutMs: number }): Promise<{ outcome: 'success'; box: Box }> {
+  const box = await withAllocator(ctx, (alloc) => (input.wait ? alloc.waitForBox(input.id, { timeoutMs: input.timeoutMs, signal: ctx.signal }) : alloc.getBox(input.id)));
+  return { outcome: 'success', box };
+}
+
+/** Releases the box: its VM is removed and the record ends destroyed. */
+export async function releaseBox(ctx: AppContext, input: { id: string }): Promise<{ outcome: 'success'; box: Box }> {
+  const box = await withAllocator(ctx, (alloc) => alloc.releaseBox(input.id, { signal: ctx.signal }));
+  ctx.reporter.emit({ type: 'info', message: `released ${box.id}: ${box.state}` });
+  return { outcome: 'success', box };
+}
+
+/** The box, reachable: not released, SSH target known. */
+async function liveBox(ctx: AppContext, id: string): Promise<Box & { sshTarget: NonNullable<Box['sshTarget']> }> {
+  const { config } = await ctx.config();
+  const store: BoxStore = await openStore(config, ctx.stateDir);
+  const box = await store.get(id).finally(() => store.close());
+  if (!box) throw new CacError('ERR_BOX_NOT_FOUND', `no box ${id}`, { hint: "see 'cac box list'" });
+  if (RELEASED_STATES.includes(box.state)) throw new CacError('ERR_BOX_GONE', `box ${id} is ${box.state}`, { hint: "request a new one with 'cac box request'" });
+  if (!box.sshTarget) throw new CacError('ERR_BOX_NOT_PROVISIONED', `box ${id} has no SSH endpoint yet (state ${box.state})`, { hint: `wait for it: 'cac box show ${id} --wait'` });
+  return { ...box, sshTarget: box.sshTarget };
+}
+
+/**
+ * Runs `argv` in the box's dev container (as its remote user, in its workspace folder) with
+ * `devcontainer exec` on the box over SSH, stdio passed through; resolves with the command's status.
+ */
+export async function execInBox(ctx: AppContext, input: { id: string; argv: readonly string[] }): Promise<number> {
+  const box = await liveBox(ctx, input.id);
+  const [{ requireContainer, boxLabel }, { boxHost, boxEngine }, { exec }] = await Promise.all([
+    import('../../core/provision/box-workspace.js'),
+    import('../provision.js'),
+    import('../../core/lifecycle/exec.js'),
+  ]);
+  const ws = requireContainer(box);
+  const host = await boxHost(ctx, box.sshTarget);
+  try {
+    return await exec(boxEngine(ctx, host, ws.cli), { folder: ws.folder, configFile: ws.configFile, labels: [boxLabel(box.id)] }, input.argv, { signal: ctx.signal });
+  } finally {
+    await host.close();
+  }
+}
+
+/** Opens the system ssh client on the box, trusting only its pinned host key; resolves with its exit status. */
+export async function sshToBox(ctx: AppContext, input: { id: string; argv: readonly string[] }): Promise<number> {
+  const box = await liveBox(ctx, input.id);
+  const [{ ensureKeyPair }, { interactiveSsh }] = await Promise.all([import('../ssh-key.js'), import('../../adapters/host/ssh-client.js')]);
+  const keys = await ensureKeyPair(ctx.stateDir);
+  return interactiveSsh(box.sshTarget, keys.path, input.argv, { env: ctx.env });
+}
