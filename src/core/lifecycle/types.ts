@@ -1,5 +1,5 @@
 // Inputs and results of the lifecycle use cases (the `--json` documents of up/start/stop/...).
-import type { DevcontainerEngine, WorkspaceRef } from '../../ports/engine.js';
+import type { DevcontainerEngine } from '../../ports/engine.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { AgentInjector, AgentResult, AgentSyncBack } from '../agents/result.js';
 
