@@ -7,9 +7,9 @@ import type { ProvisionStep } from '../../core/boxes/provision.js';
 import type { AllocatorService } from '../../core/boxes/allocator.js';
 import { provisionBox } from '../../core/boxes/provision.js';
 import { LIVE_STATES } from '../../core/boxes/pools.js';
-import { validateBoxId, validateBranch, validateDurationMs, validateRepoUrl } from '../../core/boxes/validate.js';
+import { validateBoxId, validateBranch, validateRepoUrl } from '../../core/boxes/validate.js';
 import type { BoxStore } from '../../ports/box-store.js';
-import { parseDuration } from '../../util/duration.js';
+import { durationMs } from '../../util/duration.js';
 import { readAll } from '../../util/read-all.js';
 import type { CommandInput, Handler } from '../action.js';
 import { grantLine } from './box-lines.js';
@@ -28,10 +28,7 @@ async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService, s
   }
 }
 
-const timeoutOf = (input: CommandInput) => {
-  const text = str(input.opts.timeout) ?? '10m';
-  return validateDurationMs(parseDuration(text), text, '--timeout');
-};
+const timeoutOf = (input: CommandInput) => durationMs(str(input.opts.timeout) ?? '10m', '--timeout');
 
 const idOf = (input: CommandInput) => validateBoxId(str(input.args[0]) ?? '', '<id>');
 

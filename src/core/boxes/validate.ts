@@ -128,9 +128,3 @@ export function validateBoxId(id: string, field = 'id'): string {
   if (!/^box_[0-9a-z]{12}$/.test(id)) throw invalid(field, `${JSON.stringify(id)} is not a box id (box_ followed by 12 lowercase letters or digits)`, "see 'cac box list'");
   return id;
 }
-
-/** Throws ERR_INVALID_INPUT naming `field` unless `ms` is a positive duration. */
-export function validateDurationMs(ms: number | undefined, text: string, field: string): number {
-  if (ms === undefined) throw invalid(field, `${JSON.stringify(text)} is not a duration`, 'use a duration like "90s", "10m" or "8h"');
-  return ms;
-}

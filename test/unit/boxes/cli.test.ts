@@ -28,6 +28,10 @@ describe('box and pool commands: bad input exits 2 naming the field', () => {
     [['box', 'show', 'box_../../etc'], '<id>: "box_../../etc" is not a box id'],
     [['box', 'release', 'BOX_1'], '<id>: "BOX_1" is not a box id'],
     [['pool', 'reconcile', '--interval', '0s'], '--interval: "0s" is not a duration'],
+    // past 2^31-1 ms a Node timer fires after 1 ms
+    [['box', 'request', '--repo', 'https://example.test/a.git', '--wait', '--timeout', '30d'], '--timeout: "30d" is longer than 24.8 days'],
+    [['box', 'show', 'box_000000000001', '--wait', '--timeout', '25d'], '--timeout: "25d" is longer than 24.8 days'],
+    [['pool', 'reconcile', '--watch', '--interval', '30d'], '--interval: "30d" is longer than 24.8 days'],
     [['pool', 'pause', 'not a url'], '<repo>: "not a url" contains whitespace'],
     [['pool', 'resume', 'https://example.test/a.git', '--branch', 'a b'], '--branch: "a b" contains a space'],
   ])('%j', async (argv, message) => {
@@ -52,6 +56,14 @@ describe('box and pool commands: bad input exits 2 naming the field', () => {
     const json = await runInProcess(['pool', 'status', '--json'], env);
     expect(json.exitCode).toBe(2);
     expect((JSON.parse(json.stdout) as { message: string }).message).toContain(message);
+    expect(existsSync(join(env.XDG_STATE_HOME, 'cac', 'boxes.db'))).toBe(false);
+  });
+
+  it('CAC_RECONCILE_LOCK_TTL past what a timer keeps exits 2 naming the variable', async () => {
+    const env = { ...home(pools('repo_url = "https://example.test/app.git"')), CAC_RECONCILE_LOCK_TTL: '30d' };
+    const r = await runInProcess(['pool', 'reconcile', '--dry-run'], env);
+    expect(r.exitCode, r.stderr).toBe(2);
+    expect(r.stderr).toContain('error: CAC_RECONCILE_LOCK_TTL: "30d" is longer than 24.8 days');
     expect(existsSync(join(env.XDG_STATE_HOME, 'cac', 'boxes.db'))).toBe(false);
   });
 
