@@ -21,7 +21,9 @@ const pools = (body: string) => `[[pools]]\n${body}\n`;
 describe('box and pool commands: bad input exits 2 naming the field', () => {
   it.each([
     [['box', 'request', '--repo', 'ftp://example.test/a.git'], '--repo: "ftp://example.test/a.git" scheme ftp:// is not supported'],
-    [['box', 'request', '--repo', 'https://user:pw@example.test/a.git'], '--repo: '],
+    [['box', 'request', '--repo', 'https://user:pw@example.test/a.git'], '--repo: "https://***@example.test/a.git" must not carry a password'],
+    [['box', 'request', '--repo', 'https://ghp_TOKEN@example.test/a.git'], '--repo: "https://***@example.test/a.git" must not carry a user name or token'],
+    [['box', 'request', '--repo', 'ssh://-oProxyCommand=id/a.git'], '--repo: "ssh://-oProxyCommand=id/a.git" has a host or user starting with "-"'],
     [['box', 'request', '--repo', 'https://example.test/a.git', '--branch', 'feat..x'], '--branch: "feat..x" contains ".."'],
     [['box', 'request', '--repo', 'https://example.test/a.git', '--branch', '-rf'], '--branch: "-rf" must not start with "-"'],
     [['box', 'request', '--repo', 'https://example.test/a.git', '--wait', '--timeout', 'soon'], '--timeout: "soon" is not a duration'],
@@ -44,6 +46,8 @@ describe('box and pool commands: bad input exits 2 naming the field', () => {
 
   it.each([
     [pools('repo_url = "svn://example.test/app"'), 'pools[0].repo_url: "svn://example.test/app" scheme svn:// is not supported'],
+    [pools('repo_url = "https://ghp_TOKEN@example.test/app.git"'), 'pools[0].repo_url: "https://***@example.test/app.git" must not carry a user name or token'],
+    [pools('repo_url = "ext::sh%-c%id"'), 'pools[0].repo_url: "ext::sh%-c%id" names a git transport'],
     [pools('repo_url = "https://example.test/app.git"\nbase_branch = "a..b"'), 'pools[0].base_branch: "a..b" contains ".."'],
     [pools('repo_url = "https://example.test/app.git"') + pools('repo_url = "https://example.test/app.git"'), 'pools[1].repo_url: pool https://example.test/app.git#main is defined twice'],
     [pools('repo_url = "https://example.test/app.git"\nmin_standby = -1'), 'pools.0.min_standby'],

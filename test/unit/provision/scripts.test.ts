@@ -10,7 +10,7 @@ import { LocalHost } from '../../../src/adapters/host/local.js';
 import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
 import { newBoxRecord, type Box } from '../../../src/core/boxes/box.js';
 import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
-import { CONFIG_CHANGED } from '../../../src/core/provision/repo-scripts.js';
+import { CLONE_FETCH, CONFIG_CHANGED } from '../../../src/core/provision/repo-scripts.js';
 import { ensureDevcontainerCli } from '../../../src/core/provision/devcontainer-cli.js';
 import { EnvInjector } from '../../../src/core/provision/env.js';
 import type { ExecOptions, Host } from '../../../src/ports/host.js';
@@ -76,6 +76,34 @@ describe.each(['push', 'clone'] as const)('repo delivery by %s through a real sh
     await checkout(host, folder, 'main', signal);
     expect(readFileSync(join(folder, 'README'), 'utf8')).toBe('main\n');
     expect(bundles(), 'the local bundle files are removed').toEqual(before);
+  });
+});
+
+describe('git speaks only https, ssh, git and file, whatever a git config allows', () => {
+  // a home whose git config lets ext:: run commands, and an ext:: URL that would leave a marker file
+  function hostileGitHome(): { home: string; url: string; marker: string } {
+    const home = mkdtempSync(join(tmpdir(), 'cac-githome-'));
+    writeFileSync(join(home, '.gitconfig'), '[protocol "ext"]\n\tallow = always\n[protocol]\n\tallow = always\n');
+    const marker = join(home, 'ext-ran');
+    return { home, url: `ext::sh -c touch% ${marker}% >&2`, marker };
+  }
+
+  it('the local mirror (push delivery) refuses an ext:: remote: the command never runs', async () => {
+    const { home, url, marker } = hostileGitHome();
+    const source = new LocalGitSource({ host: new LocalHost({ env: { ...process.env, HOME: home, GIT_CONFIG_GLOBAL: join(home, '.gitconfig') } }), mirrorsDir: join(home, 'mirrors') });
+    const e = await source.bundle(url, ['main'], { signal }).catch((x: unknown) => x);
+    expect(isCacError(e) && e.code).toBe('ERR_REPO');
+    expect(isCacError(e) && e.message).toContain("transport 'ext' not allowed");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('the box (clone delivery and the switch step) refuses an ext:: remote: the command never runs', async () => {
+    const { home, url, marker } = hostileGitHome();
+    const host = localBox(home, { GIT_CONFIG_GLOBAL: join(home, '.gitconfig') });
+    const r = await host.exec(['sh', '-c', CLONE_FETCH, 'sh', 'cac/b/app', url, 'main']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain("transport 'ext' not allowed");
+    expect(existsSync(marker)).toBe(false);
   });
 });
 
