@@ -57,17 +57,27 @@ ${GIT_GUARD}
 cd -- "$1"
 if git diff --quiet HEAD "refs/remotes/origin/$2" -- .devcontainer .devcontainer.json; then echo same; else echo changed; fi`;
 
+/** WRITE_ENV's exit status when the checkout's .env is a link or not a regular file. */
+export const ENV_NOT_REGULAR_EXIT = 3;
+
 /**
  * stdin is the plaintext .env. Args: folder. Written with umask 077 to a temp file next to the target,
- * then renamed to .env (0600, owned by the login user); the temp file never outlives the script. The
- * checkout's .git/info/exclude lists /.env so it is never committed by accident.
+ * then renamed to .env (0600, owned by the login user); the temp file never outlives the script. A .env
+ * the repository committed as a symbolic link or a directory would carry the payload out of the checkout:
+ * the script refuses it (exit ${ENV_NOT_REGULAR_EXIT}) before reading stdin, and the rename never enters a
+ * directory (mv -T replaces a link made since the check). The checkout's .git/info/exclude lists /.env so
+ * it is never committed by accident.
  */
 export const WRITE_ENV = `set -eu
 umask 077
 cd -- "$1"
+if [ -L .env ] || { [ -e .env ] && [ ! -f .env ]; }; then
+  echo ".env in the checkout is a symbolic link or not a regular file: not writing the payload through it" >&2
+  exit ${ENV_NOT_REGULAR_EXIT}
+fi
 tmp=$(mktemp .env.cac.XXXXXX)
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp"
 chmod 600 -- "$tmp"
-mv -f -- "$tmp" .env
+mv -fT -- "$tmp" .env
 if [ -d .git ] && ! grep -qxF /.env .git/info/exclude 2>/dev/null; then mkdir -p .git/info && echo /.env >> .git/info/exclude; fi`;

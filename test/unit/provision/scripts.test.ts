@@ -2,7 +2,7 @@
 // box (its home a temp dir): hostile-but-legal branch names are checked out and nothing they spell runs;
 // the .env lands 0600 byte for byte with no temp file left behind.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -154,6 +154,33 @@ describe('the box scripts', () => {
     expect(readFileSync(join(folder, '.git/info/exclude'), 'utf8').split('\n').filter((l) => l === '/.env')).toHaveLength(1);
     expect(filesNamed(home, ['pwned'])).toEqual([]);
     expect(held?.every((b) => b === 0)).toBe(true);
+  });
+
+  it.each([
+    ['a link to a file elsewhere', (dir: string, away: string) => (writeFileSync(join(away, 'target'), 'KEEP\n'), symlinkSync(join(away, 'target'), join(dir, '.env')))],
+    ['a link to a directory elsewhere', (dir: string, away: string) => symlinkSync(away, join(dir, '.env'))],
+    ['a dangling link', (dir: string, away: string) => symlinkSync(join(away, 'nothing-yet'), join(dir, '.env'))],
+    ['a directory', (dir: string) => mkdirSync(join(dir, '.env'))],
+  ])('WRITE_ENV refuses a .env that is %s: ERR_ENV_WRITE, nothing written anywhere', async (_what, plant) => {
+    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
+    const folder = join(home, 'app');
+    const away = join(home, 'elsewhere');
+    mkdirSync(folder);
+    mkdirSync(away);
+    git(folder, 'init', '-q');
+    plant(folder, away);
+    const awayBefore = readdirSync(away).map((f) => [f, readFileSync(join(away, f), 'utf8')]);
+    const injector = new EnvInjector({ withDecrypted: async (_e, fn) => fn(Buffer.from('SECRET_CANARY=1\n')) });
+    const e = await injector.write(localBox(home), folder, 'cac:v1:00000000:AAAA').catch((x: unknown) => x);
+    expect(isCacError(e) && [e.code, e.message, e.hint]).toEqual([
+      'ERR_ENV_WRITE',
+      `writing .env into ${folder} on the box failed (exit 3): .env in the checkout is a symbolic link or not a regular file: not writing the payload through it`,
+      'the repository commits .env as a link or a directory: remove it from the repository (cac writes .env itself)',
+    ]);
+    expect(readdirSync(away).map((f) => [f, readFileSync(join(away, f), 'utf8')])).toEqual(awayBefore);
+    expect(readdirSync(folder).filter((f) => f.startsWith('.env'))).toEqual(['.env']);
+    const files = readdirSync(home, { recursive: true, encoding: 'utf8' }).map((f) => join(home, f)).filter((f) => lstatSync(f).isFile());
+    expect(files.filter((f) => readFileSync(f, 'utf8').includes('SECRET_CANARY'))).toEqual([]);
   });
 
   it('ENSURE_CLI: the pinned CLI found, installed with sudo npm when missing, and a clear error without Node', async () => {
