@@ -1,5 +1,6 @@
 // Input checks at the edge of the box API: repo URLs, branch names (git's check-ref-format rules),
 // pool counts, box ids. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
+import { isIP } from 'node:net';
 import { CacError } from '../../errors.js';
 import { poolKeyOf } from './box.js';
 
@@ -141,6 +142,33 @@ export function validatePools(pools: readonly PoolDefinition[], fieldsOf: (index
 export function validateCount(n: number, field: string, min: number): number {
   if (!Number.isSafeInteger(n) || n < min) throw invalid(field, `${String(n)} must be a whole number ≥ ${min}`);
   return n;
+}
+
+// a claimant names who holds a box in listings and metrics: a name, an e-mail, a ticket (ci/job#12)
+const CLAIMANT = /^[A-Za-z0-9][A-Za-z0-9._@+:#/-]*$/;
+const CLAIMANT_MAX = 128;
+
+/** Throws ERR_INVALID_INPUT naming `field` unless `name` is a claimant name: letters, digits and . _ @ + : # / -, at most 128. */
+export function validateClaimant(name: string, field = 'claimant'): string {
+  if (name.length > CLAIMANT_MAX) throw invalid(field, `is longer than ${CLAIMANT_MAX} characters`);
+  if (!CLAIMANT.test(name)) {
+    throw invalid(field, `${JSON.stringify(name)} is not a claimant name`, 'use letters, digits and . _ @ + : # / - (starting with a letter or digit), e.g. --for ticket-42');
+  }
+  return name;
+}
+
+const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/** True for a DNS host name or an IP address: what an SSH endpoint's host may be (never an ssh option or a control character). */
+export function isHostName(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+/** True for a login name as useradd allows it (letters, digits, . _ -, not starting with - or .; at most 32). */
+export function isLoginName(user: string): boolean {
+  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}\$?$/.test(user);
 }
 
 /** Throws ERR_INVALID_INPUT unless `id` looks like a box id (`box_` + 12 lowercase alphanumerics). */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { branchProblem, configPoolFields, validateBoxId, validateBranch, validatePool, validatePools, validateRepoUrl } from '../../../src/core/boxes/validate.js';
+import { branchProblem, configPoolFields, isHostName, isLoginName, validateBoxId, validateBranch, validateClaimant, validatePool, validatePools, validateRepoUrl } from '../../../src/core/boxes/validate.js';
 import { isCacError } from '../../../src/errors.js';
 
 /** The error `fn` throws, checked to be exit-2 ERR_INVALID_INPUT. */
@@ -93,6 +93,38 @@ describe('validateRepoUrl: credentials in URLs', () => {
       return;
     }
     throw new Error('expected a refusal');
+  });
+});
+
+describe('validateClaimant', () => {
+  it.each(['bob', 'ticket-42', 'ci/job#123', 'alice@example.test', 'github:acme/app#7', 'a_b.c+d', 'x'.repeat(128)])('accepts %s', (name) => {
+    expect(validateClaimant(name, '--for')).toBe(name);
+  });
+
+  it.each([
+    ['', 'is not a claimant name'],
+    ['-rf', 'is not a claimant name'],
+    ['a b', 'is not a claimant name'],
+    ['\u001b[31mred', 'is not a claimant name'],
+    ['boss\u202e', 'is not a claimant name'],
+    ['line\nbreak', 'is not a claimant name'],
+    ['x'.repeat(129), 'is longer than 128 characters'],
+  ])('refuses %j', (name, problem) => {
+    const e = invalid(() => validateClaimant(name, '--for'));
+    expect(e.message).toMatch(/^--for: /);
+    expect(e.message).toContain(problem);
+  });
+});
+
+describe('SSH endpoint names', () => {
+  it('hosts: DNS names and IP addresses only', () => {
+    expect(['h', 'vm-1.example.test', '10.0.0.5', '::1', 'example.test.', 'a_b.internal'].every(isHostName)).toBe(true);
+    expect(['', '-oProxyCommand=x', 'a b', 'a..b', '.a', 'u@h', 'h\u001b', 'x'.repeat(64), 'a-.b'].some(isHostName)).toBe(false);
+  });
+
+  it('users: login names only', () => {
+    expect(['cac', 'ec2-user', 'first.last', '_svc', 'machine$'].every(isLoginName)).toBe(true);
+    expect(['', '-o', '.x', 'a b', 'u@h', 'x'.repeat(33), 'r\u001b'].some(isLoginName)).toBe(false);
   });
 });
 
