@@ -166,9 +166,9 @@ export function isHostName(host: string): boolean {
   return name.length > 0 && name.length <= 253 && name.split('.').every((label) => HOST_LABEL.test(label));
 }
 
-/** True for a login name as useradd allows it (letters, digits, . _ -, not starting with - or .; at most 32). */
+/** True for a login name as useradd allows it (letters, digits, . _ -, not starting with - or .; a trailing $; at most 32). */
 export function isLoginName(user: string): boolean {
-  return /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,30}\$?$/.test(user);
+  return user.length <= 32 && /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(user);
 }
 
 /** Throws ERR_INVALID_INPUT unless `id` looks like a box id (`box_` + 12 lowercase alphanumerics). */

@@ -125,6 +125,7 @@ describe('SSH endpoint names', () => {
   it('users: login names only', () => {
     expect(['cac', 'ec2-user', 'first.last', '_svc', 'machine$'].every(isLoginName)).toBe(true);
     expect(['', '-o', '.x', 'a b', 'u@h', 'x'.repeat(33), 'r\u001b'].some(isLoginName)).toBe(false);
+    expect(isLoginName('x'.repeat(32))).toBe(true);
   });
 });
 
