@@ -13,10 +13,10 @@ module.exports = {
   forbidden: [
     {
       name: 'domain-is-a-leaf',
-      comment: 'src/domain holds plain types and pure rules: it imports only domain/ and errors.ts (and ms for durations).',
+      comment: 'src/domain holds plain types and pure rules: it imports only domain/ and errors.ts (and ms for durations, node:net for isIP).',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { pathNot: ['^src/domain/', '^src/errors\\.ts$', '^node_modules/ms/'] },
+      to: { pathNot: ['^src/domain/', '^src/errors\\.ts$', '^node_modules/ms/', '^net$'] },
     },
     {
       name: 'errors-is-a-leaf',

@@ -1,6 +1,7 @@
 // Agent injection through the built bin/cac on the real dockerd, with a non-root remoteUser (dev):
-// a temp host home holding codex and claude material with canary secrets; a real `npm i -g
-// @openai/codex` (the container reaches the npm registry through the image's CA fix).
+// a temp host home holding claude material and a custom host dir (`host_config_path`, outside the
+// home) holding codex material, with canary secrets; a real `npm i -g @openai/codex` (the container
+// reaches the npm registry through the image's CA fix).
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -13,6 +14,8 @@ import { runBin, type CliResult } from '../helpers/run-cli.js';
 const CANARY = `CANARY-${randomBytes(8).toString('hex')}`;
 const root = mkdtempSync(join(tmpdir(), 'cac-e2e-agents-'));
 const home = join(root, 'home');
+// codex's material comes from a custom host dir: its modes in the container must not depend on that
+const codexDir = join(root, 'codex-custom');
 const ws = join(root, 'ws');
 const remoteWs = `/workspaces/${basename(ws)}`;
 const stateDir = join(root, 'state');
@@ -51,9 +54,9 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
     const stub = "mkdir -p ~/.local/bin && printf '#!/bin/sh\\necho 2.0.0 (Claude Code stub)\\n' > ~/.local/bin/claude && chmod +x ~/.local/bin/claude";
     put(join(ws, '.devcontainer/devcontainer.json'), JSON.stringify({ image: infra.CAC_TEST_BASE_IMAGE ?? 'cac-test/base:bookworm', remoteUser: 'dev', postCreateCommand: stub }));
     execFileSync('chown', ['-R', '1000:1000', ws]);
-    put(join(home, '.codex/auth.json'), JSON.stringify({ tokens: { refresh_token: `${CANARY}-codex` } }), 0o600);
-    put(join(home, '.codex/config.toml'), `model = "o3"\n\n[projects."${ws}"]\ntrust_level = "trusted"\n`);
-    put(join(home, '.codex/sessions/2026/rollout.jsonl'), 'a cache that must not be copied');
+    put(join(codexDir, 'auth.json'), JSON.stringify({ tokens: { refresh_token: `${CANARY}-codex` } }), 0o644);
+    put(join(codexDir, 'config.toml'), `model = "o3"\n\n[projects."${ws}"]\ntrust_level = "trusted"\n`);
+    put(join(codexDir, 'sessions/2026/rollout.jsonl'), 'a cache that must not be copied');
     put(join(home, '.claude/.credentials.json'), JSON.stringify({ claudeAiOauth: { refreshToken: `${CANARY}-claude` } }), 0o600);
     put(join(home, '.claude/settings.json'), '{"theme":"dark"}\n');
     put(join(home, '.claude/projects/p/session.jsonl'), 'cache');
@@ -66,6 +69,7 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
         '[agents.codex]',
         'enabled = true',
         'env_forward = ["OPENAI_API_KEY"]',
+        `host_config_path = [${JSON.stringify(codexDir)}]`,
         '[agents.claude]',
         'enabled = true',
         'install = false',
@@ -83,7 +87,7 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
     rmSync(root, { recursive: true, force: true });
   });
 
-  it('up injects: files owned by dev with the right modes, paths rewritten, codex really installed, cursor a warning, exit 0', async () => {
+  it('up injects: files owned by dev with the right modes (a custom host dir too), paths rewritten, codex really installed, cursor a warning, exit 0', async () => {
     const r = await cac('up', ws);
     expect(r.exitCode, r.stderr).toBe(0);
     const lines = r.stderr.split('\n');
@@ -141,7 +145,7 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
     expect(r.exitCode).toBe(0);
     expect(r.stderr.split('\n')).toContain('codex: ok (copied 1 file)');
     expect(inContainer('cat ~/.codex/auth.json')).toBe(`{"tokens":{"refresh_token":"${CANARY}-refreshed"}}`);
-    expect(readFileSync(join(home, '.codex/auth.json'), 'utf8')).toBe(`{"tokens":{"refresh_token":"${CANARY}-refreshed"}}`);
+    expect(readFileSync(join(codexDir, 'auth.json'), 'utf8')).toBe(`{"tokens":{"refresh_token":"${CANARY}-refreshed"}}`);
   });
 
   it('sync-back: both sides changed → warning, host kept; a container-only refresh flows back on stop', async () => {
@@ -156,7 +160,7 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
     inContainer(`printf %s '{"tokens":{"refresh_token":"${CANARY}-rotated"}}' > ~/.codex/auth.json`);
     const stop = await cac('stop', ws);
     expect(stop.exitCode).toBe(0);
-    const auth = join(home, '.codex/auth.json');
+    const auth = join(codexDir, 'auth.json');
     expect(readFileSync(auth, 'utf8')).toBe(`{"tokens":{"refresh_token":"${CANARY}-rotated"}}`);
     expect(statSync(auth).mode & 0o777).toBe(0o600);
   });
@@ -169,6 +173,33 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
     expect(inContainer('cat ~/.claude/settings.json')).toBe('{"theme":"light"}');
     expect(inContainer('cat ~/.codex/auth.json')).toBe(`{"tokens":{"refresh_token":"${CANARY}-rotated"}}`);
     expect(inContainer('codex --version')).toMatch(/^codex-cli \d/);
+  });
+
+  it('links planted in the home (~/.cac, ~/.codex, ~/.profile -> outside) are refused: warnings, nothing written through them', async () => {
+    inContainer(
+      [
+        'rm -rf ~/.cac ~/.codex ~/.profile /tmp/elsewhere /tmp/codex-elsewhere',
+        'mkdir /tmp/elsewhere /tmp/codex-elsewhere',
+        "printf '# not ours\\n' > /tmp/profile-elsewhere",
+        'ln -s /tmp/elsewhere ~/.cac && ln -s /tmp/codex-elsewhere ~/.codex && ln -s /tmp/profile-elsewhere ~/.profile',
+      ].join(' && '),
+    );
+    const r = await cac('agents', 'sync', ws, '--agent', 'codex', '--agent', 'claude', '--json');
+    expect(r.exitCode, r.stderr).toBe(3);
+    const [codex, claude] = JSON.parse(r.stdout).agents;
+    const why = 'not written (a symbolic link in the container leads outside the home)';
+    expect(codex).toMatchObject({ status: 'warning', copied: [] });
+    expect(codex.warnings).toEqual([`${why}: ~/.cac/agents.env`, `${why}: ~/.codex/auth.json, ~/.codex/config.toml`]);
+    expect(claude).toMatchObject({ status: 'ok' });
+    expect(inContainer('ls -A /tmp/elsewhere /tmp/codex-elsewhere; cat /tmp/profile-elsewhere')).toBe('/tmp/codex-elsewhere:\n\n/tmp/elsewhere:\n# not ours');
+    expect(inContainer('cd ~ && stat -c "%F %n" .cac .codex .profile')).toBe(['symbolic link .cac', 'symbolic link .codex', 'symbolic link .profile'].join('\n'));
+
+    // a credential the container turned into a link is never read back
+    inContainer('ln -sf /etc/hostname ~/.claude/.credentials.json');
+    const pull = await cac('agents', 'pull', ws);
+    expect(pull.exitCode).toBe(3);
+    expect(pull.stderr).toContain('warning: claude: ~/.claude/.credentials.json not taken from the container (its copy is a symbolic link); kept the host file');
+    expect(readFileSync(join(home, '.claude/.credentials.json'), 'utf8')).toBe('{"claudeAiOauth":{"refreshToken":"host-refreshed"}}');
   });
 
   it('--no-agents skips injection; down still succeeds', async () => {

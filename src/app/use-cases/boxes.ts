@@ -26,8 +26,8 @@ async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService) =
 export interface BoxRequestInput {
   repoUrl: string;
   branch?: string | undefined;
-  /** Who the box is for; default $USER, else cac. */
-  requestedBy?: string | undefined;
+  /** Who the box is for (a ticket, a CI job, a user). */
+  requestedBy: string;
   /** An encrypted .env payload (cac env encrypt) to write into the box. */
   envFile?: string | undefined;
   /** Wait until the box is ready (a cold one provisions in the background otherwise). */
@@ -43,7 +43,6 @@ export interface BoxRequestResult {
 
 /** A box for a repo and branch: warm from a pool at once, else a cold box provisioned by a background worker. */
 export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promise<BoxRequestResult> {
-  const requestedBy = input.requestedBy ?? ctx.env.USER ?? 'cac';
   const { config } = await ctx.config();
   const env = await requestEnv(ctx, config, input.envFile);
   try {
@@ -55,7 +54,7 @@ export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promi
         const grant = await alloc.requestBox({
           repoUrl: input.repoUrl,
           ...(input.branch !== undefined ? { branch: input.branch } : {}),
-          requestedBy,
+          requestedBy: input.requestedBy,
           ...(env.envPayload !== undefined ? { envPayload: env.envPayload } : {}),
           ...wait,
         });

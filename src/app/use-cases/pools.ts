@@ -4,7 +4,7 @@ import { poolKeyOf } from '../../domain/box.js';
 import type { PoolStatus } from '../../domain/pool.js';
 import type { DefaultPoolManager, ReconcileResult } from '../../core/boxes/reconciler.js';
 import { resolvePool } from '../../core/boxes/pools.js';
-import { configuredPools, openStore, poolManager } from '../boxes.js';
+import { configuredPools, openStore, poolManager, reconcileLockTtlMs } from '../boxes.js';
 import type { AppContext } from '../context.js';
 
 export type { PoolStatus } from '../../domain/pool.js';
@@ -12,7 +12,9 @@ export type { PoolReport, ReconcileResult } from '../../core/boxes/reconciler.js
 
 async function withManager<T>(ctx: AppContext, opts: { intervalMs?: number; withSteps: boolean }, fn: (m: DefaultPoolManager, config: Config) => Promise<T>): Promise<T> {
   const { config } = await ctx.config();
-  configuredPools(config); // bad [[pools]] entries fail before anything opens
+  // bad [[pools]] entries and a bad lock TTL fail before anything opens
+  configuredPools(config);
+  reconcileLockTtlMs(ctx.env);
   const store = await openStore(config, ctx.stateDir);
   try {
     return await fn(await poolManager(ctx, config, store, opts), config);

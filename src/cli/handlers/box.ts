@@ -1,7 +1,8 @@
 // box request | list | show | release | exec | ssh, and the hidden worker `box _provision <id>`: flags
 // (validated here, the edge) → app → render → exit code.
 import { EXIT } from '../../errors.js';
-import { validateBoxId, validateBranch, validateDuration, validateRepoUrl } from '../../domain/validate.js';
+import { durationMs } from '../../domain/duration.js';
+import { validateBoxId, validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
 import { boxLog, execInBox, listBoxes, releaseBox, requestBox, showBox, sshToBox } from '../../app/use-cases/boxes.js';
 import { runBoxWorker } from '../../app/use-cases/box-worker.js';
 import { CacError } from '../../errors.js';
@@ -16,8 +17,9 @@ export const request: Handler<[], { repo: string; branch?: string | undefined; f
 ) => {
   const repoUrl = validateRepoUrl(opts.repo, '--repo');
   if (opts.branch !== undefined) validateBranch(opts.branch, '--branch');
-  const timeoutMs = validateDuration(opts.timeout, '--timeout');
-  const doc = await requestBox(ctx, { repoUrl, branch: opts.branch, requestedBy: opts.for, envFile: opts.envFile, wait: opts.wait === true, timeoutMs });
+  const timeoutMs = durationMs(opts.timeout, '--timeout');
+  const requestedBy = opts.for !== undefined ? validateClaimant(opts.for, '--for') : validateClaimant(ctx.env.USER ?? 'cac', '--for (from $USER)');
+  const doc = await requestBox(ctx, { repoUrl, branch: opts.branch, requestedBy, envFile: opts.envFile, wait: opts.wait === true, timeoutMs });
   ctx.reporter.emit({ type: 'info', message: grantLine(doc.box, doc.warm, boxLog(ctx, doc.box.id)) });
   ctx.result(doc, doc.box.id);
   return EXIT.ok;
@@ -31,7 +33,7 @@ export const list: Handler<[], { all?: true | undefined }> = async (ctx, { opts 
 };
 
 export const show: Handler<Id, { wait?: true | undefined; timeout: string }> = async (ctx, { args: [id], opts }) => {
-  const input = { id: validateBoxId(id, '<id>'), timeoutMs: validateDuration(opts.timeout, '--timeout'), wait: opts.wait === true };
+  const input = { id: validateBoxId(id, '<id>'), timeoutMs: durationMs(opts.timeout, '--timeout'), wait: opts.wait === true };
   const doc = await showBox(ctx, input);
   const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBox(doc.box);
   ctx.result(doc, human);

@@ -1,6 +1,7 @@
 // pool reconcile | status | pause | resume: flags (validated here, the edge) → app → render → exit code.
 import { EXIT } from '../../errors.js';
-import { validateBranch, validateDuration, validateRepoUrl } from '../../domain/validate.js';
+import { durationMs } from '../../domain/duration.js';
+import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { poolsStatus, reconcilePools, setPoolPaused, watchPools, type ReconcileResult } from '../../app/use-cases/pools.js';
 import type { Handler } from '../action.js';
 import { renderReconcile, renderStatus } from './pool-render.js';
@@ -8,7 +9,7 @@ import { renderReconcile, renderStatus } from './pool-render.js';
 const exitOf = (r: ReconcileResult) => (r.outcome === 'warnings' ? EXIT.warnings : EXIT.ok);
 
 export const reconcile: Handler<[], { dryRun?: true | undefined; watch?: true | undefined; interval: string }> = async (ctx, { opts }) => {
-  const intervalMs = validateDuration(opts.interval, '--interval');
+  const intervalMs = durationMs(opts.interval, '--interval');
   const dryRun = opts.dryRun === true;
   if (opts.watch !== true || dryRun) {
     const r = await reconcilePools(ctx, { dryRun, intervalMs });

@@ -18,10 +18,14 @@ export interface MaterialSpec {
   ontoRoot?: boolean;
 }
 
-/** What the preset knows about a particular host file (matched after walking dirs). */
+/** What the preset knows about one of its files. */
 interface KnownFile {
+  /** Where the preset finds it on the host. */
   host: string;
+  /** An explicit container place (`~/…`), kept whatever dir it was found in. */
   container?: string;
+  /** Where the agent reads it in the container (`~/…` or absolute): what a copied file is follows from this. */
+  at: string;
   role: MaterialRole;
   syncBack: boolean;
   rewrite?: PresetFile['rewrite'];
@@ -39,6 +43,8 @@ export interface EffectiveAgent {
   known: KnownFile[];
   /** Absolute host paths never copied. */
   exclude: string[];
+  /** Container paths never copied, whichever host dir would fill them (caches of a custom host dir too). */
+  excludeInContainer: string[];
   /** Names forwarded from cac's environment (allow-list). */
   envForward: string[];
   authEnv: string[];
@@ -59,7 +65,7 @@ export function effectiveAgent(kind: AgentKind, agents: AgentsSettings, env: Env
   const rootFromEnv = envRoot?.startsWith('/') === true;
   const hostRoot = rootFromEnv ? posix.normalize(envRoot) : expandHost(preset.root, hostHome, hostHome);
   const containerRoot = user.container_config_path ? containerPath(user.container_config_path) : preset.root;
-  const known = preset.files.map((f) => knownFile(f, hostRoot, hostHome, rootFromEnv));
+  const known = preset.files.map((f) => knownFile(f, hostRoot, containerRoot, hostHome, rootFromEnv));
   const map = (host: string): MaterialSpec => {
     const container = mapToContainer(host, known, hostRoot, containerRoot, hostHome);
     return container === undefined ? { host, container: containerRoot, ontoRoot: true } : { host, container };
@@ -76,6 +82,7 @@ export function effectiveAgent(kind: AgentKind, agents: AgentsSettings, env: Env
     material: unique(listed).map(map),
     known,
     exclude: preset.exclude.map((e) => posix.join(hostRoot, e)),
+    excludeInContainer: preset.exclude.map((e) => joinContainer(containerRoot, e)),
     envForward: unique(user.env_forward.filter((n) => !RESERVED_ENV.test(n))),
     authEnv: preset.authEnv,
     probe: preset.probe,
@@ -118,9 +125,20 @@ export function isUnder(path: string, dir: string): boolean {
   return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
-function knownFile(f: PresetFile, hostRoot: string, hostHome: string, rootFromEnv: boolean): KnownFile {
+function knownFile(f: PresetFile, hostRoot: string, containerRoot: string, hostHome: string, rootFromEnv: boolean): KnownFile {
   const host = rootFromEnv && f.underRootEnv ? posix.join(hostRoot, f.underRootEnv) : expandHost(f.host, hostRoot, hostHome);
-  return { host, ...(f.container ? { container: f.container } : {}), role: f.role, syncBack: f.syncBack === true, ...(f.rewrite ? { rewrite: f.rewrite } : {}) };
+  const at = f.container ?? (f.host.startsWith('~') ? containerPath(f.host) : joinContainer(containerRoot, f.host));
+  return { host, ...(f.container ? { container: f.container } : {}), at, role: f.role, syncBack: f.syncBack === true, ...(f.rewrite ? { rewrite: f.rewrite } : {}) };
+}
+
+/** What a file landing at `container` is to the agent. Decided in the container, never by the host
+ * path it came from: a custom host dir must not turn a credential into readable settings. A file
+ * bearing one of the agent's credential names is a credential wherever it lands (the same bytes). */
+export function landing(agent: Pick<EffectiveAgent, 'known'>, container: string): Pick<KnownFile, 'role' | 'syncBack' | 'rewrite'> {
+  const k = agent.known.find((f) => f.at === container);
+  const name = posix.basename(container);
+  const credential = agent.known.some((f) => f.role === 'credential' && (f.at === container || posix.basename(f.at) === name));
+  return { role: credential ? 'credential' : 'settings', syncBack: k?.syncBack ?? false, ...(k?.rewrite ? { rewrite: k.rewrite } : {}) };
 }
 
 // A file the preset places explicitly keeps its place; under the config dir → under the container

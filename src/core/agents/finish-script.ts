@@ -1,8 +1,10 @@
 // Finishing: forwarded env values (present only in the exec's environment, passed by name) go to a
-// 0600 file in the remote user's home; login shells source it through ONE guarded line added once;
-// ~/.local/bin goes on PATH there; Claude gets its onboarding marker when it has none. Uses `$h`.
+// 0600 file in a 0700 dir in the remote user's home; login shells source it through ONE guarded line
+// added once; ~/.local/bin goes on PATH there; Claude gets its onboarding marker when it has none.
+// Uses `$h` and `cac_inside` (home-guard): a file a link leads out of the home is reported, not written.
 import { CacError } from '../../errors.js';
 import { quote } from '../../util/shell.js';
+import { homeGuardLines } from './home-guard.js';
 
 export const FINISH_MARK = '# cac agents: finish';
 /** Relative to the container home. */
@@ -24,16 +26,34 @@ export interface FinishPlan {
 export function finishLines(plan: FinishPlan): string[] {
   const bad = plan.names.find((n) => !NAME.test(n));
   if (bad !== undefined) throw new CacError('ERR_INVALID_INPUT', `not an environment variable name: ${JSON.stringify(bad)}`);
-  const env = plan.env === 'skip' ? [] : plan.env === 'write' ? envLines(plan.names) : [`  if [ -f "$h"/${ENV_FILE} ]; then`, ...envLines(plan.names), '  fi'];
+  const env =
+    plan.env === 'skip' ? [] : plan.env === 'write' ? envLines(plan.names) : [`  if cac_inside "$h"/${ENV_FILE} && [ -f "$h"/${ENV_FILE} ]; then`, ...envLines(plan.names), '  fi'];
   const onboarding = plan.claudeOnboarding
-    ? [`  if [ ! -e "$h/.claude.json" ]; then (umask 077; printf '%s\\n' '{"hasCompletedOnboarding":true}' > "$h/.claude.json") || return 1; fi`]
+    ? [
+        '  if ! cac_inside "$h/.claude.json"; then cac_refuse .claude.json',
+        `  elif [ ! -e "$h/.claude.json" ]; then (umask 077; printf '%s\\n' '{"hasCompletedOnboarding":true}' > "$h/.claude.json") || return 1; fi`,
+      ]
     : [];
-  return ['cac_finish() {', ...env, ...onboarding, '  return 0', '}', 'cac_finish', `printf 'finish\\t%s\\n' "$?"`];
+  return [
+    `cac_refuse() { printf 'refusedfile\\t%s\\n' "~/$1"; }`,
+    'cac_finish() {',
+    ...env,
+    ...onboarding,
+    '  return 0',
+    '}',
+    'cac_finish',
+    `printf 'finish\\t%s\\n' "$?"`,
+  ];
 }
 
 /** Finishing alone (after an install moved an agent into ~/.local). */
 export function finishScript(home: string, plan: FinishPlan): string {
-  return [FINISH_MARK, `h=${quote(home)}`, ...finishLines(plan)].join('\n');
+  return [FINISH_MARK, `h=${quote(home)}`, ...homeGuardLines(), ...finishLines(plan)].join('\n');
+}
+
+/** The home files finishing refused to write (`~/.cac/agents.env`, …), from the script's output. */
+export function parseRefusedFiles(stdout: string): string[] {
+  return stdout.split('\n').flatMap((l) => (l.startsWith('refusedfile\t') ? [l.slice('refusedfile\t'.length)] : []));
 }
 
 // Few forks on purpose (this runs on every injection): quoting and the profile check are sh only.
@@ -48,14 +68,21 @@ function envLines(names: readonly string[]): string[] {
     '  }',
     // set before any file is created: the env file is never readable by others, not even briefly
     '  umask 077',
-    '  if [ ! -d "$h/.cac" ]; then mkdir -m 700 "$h/.cac" || return 1; fi',
+    `  if ! cac_inside "$h/.cac" || ! cac_inside ${file} || ! cac_inside ${file}.tmp; then cac_refuse ${ENV_FILE}`,
+    '  else',
+    // an existing dir is made 0700 too: it holds the values
+    '  if [ -d "$h/.cac" ]; then chmod 700 "$h/.cac" || return 1; else mkdir -m 700 "$h/.cac" || return 1; fi',
+    // a stale temp file (or a link left there) is removed, never written through
+    `  if [ -e ${file}.tmp ] || [ -L ${file}.tmp ]; then rm -f ${file}.tmp || return 1; fi`,
     '  {',
     `    printf '%s\\n' '# written by cac on agent injection: forwarded variables for login shells'`,
     ...names.flatMap((n) => [`    cac_q "\${${n}-}"`, `    printf 'export %s=%s\\n' ${quote(n)} "$r"`]),
     `    printf '%s\\n' 'case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) PATH="$HOME/.local/bin:$PATH"; export PATH ;; esac'`,
     `  } > ${file}.tmp && mv -f ${file}.tmp ${file} || return 1`,
+    // no profile line for an env file cac did not write (it would source a file outside the home)
     `  for f in ${PROFILES.map((p) => `"$h"/${p}`).join(' ')}; do`,
     `    if [ "$f" != "$h/.profile" ] && [ ! -f "$f" ]; then continue; fi`,
+    '    if ! cac_inside "$f"; then cac_refuse "${f#"$h"/}"; continue; fi',
     // read leaves an unterminated last line in l: it is checked too, and gets its newline
     '    cac_has= l=',
     `    if [ -f "$f" ]; then while IFS= read -r l; do case $l in *${quote(GUARD)}*) cac_has=1 ;; esac; done < "$f"; fi`,
@@ -64,5 +91,6 @@ function envLines(names: readonly string[]): string[] {
     `    if [ -n "$l" ]; then printf '\\n' >> "$f"; fi`,
     `    printf '%s\\n' ${quote(line)} >> "$f" || return 1`,
     '  done',
+    '  fi',
   ];
 }

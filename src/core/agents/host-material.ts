@@ -2,7 +2,7 @@
 // measure it against the size cap, read it. Files are reached through the HostFiles port.
 import { posix } from 'node:path';
 import type { AgentKind } from '../../domain/kinds.js';
-import { isUnder, joinContainer, type EffectiveAgent, type MaterialSpec } from './effective-config.js';
+import { isUnder, joinContainer, landing, type EffectiveAgent, type MaterialSpec } from './effective-config.js';
 import type { MaterialRole, PresetFile } from './presets.js';
 
 /** Files on the machine cac runs on (where agent material lives and sync-back writes). */
@@ -82,8 +82,12 @@ function fileTarget(spec: MaterialSpec): string {
   return spec.ontoRoot ? joinContainer(spec.container, posix.basename(spec.host)) : spec.container;
 }
 
+function excluded(agent: EffectiveAgent, host: string, container: string): boolean {
+  return agent.exclude.some((e) => isUnder(host, e)) || agent.excludeInContainer.some((e) => isUnder(container, e));
+}
+
 async function walk(scan: HostScan, agent: EffectiveAgent, files: HostFiles, dir: string, container: string): Promise<void> {
-  if (agent.exclude.some((e) => isUnder(dir, e))) return;
+  if (excluded(agent, dir, container)) return;
   scan.dirs.push(container);
   const names = await files.list(dir).catch(() => undefined);
   if (!names) {
@@ -96,7 +100,7 @@ async function walk(scan: HostScan, agent: EffectiveAgent, files: HostFiles, dir
       return;
     }
     const host = posix.join(dir, name);
-    if (agent.exclude.some((e) => isUnder(host, e))) continue;
+    if (excluded(agent, host, joinContainer(container, name))) continue;
     const st = await files.stat(host);
     if (st?.type === 'file') addFile(scan, agent, host, joinContainer(container, name), st);
     else if (st?.type === 'dir') await walk(scan, agent, files, host, joinContainer(container, name));
@@ -104,15 +108,8 @@ async function walk(scan: HostScan, agent: EffectiveAgent, files: HostFiles, dir
 }
 
 function addFile(scan: HostScan, agent: EffectiveAgent, host: string, container: string, st: { size: number; mode: number }): void {
-  const known = agent.known.find((k) => k.host === host);
+  // where it lands may follow the host file (a preset file with an explicit place); what it is there never does
+  const placed = agent.known.find((k) => k.host === host && k.container)?.container ?? container;
   scan.totalBytes += st.size;
-  scan.files.push({
-    host,
-    container: known?.container ?? container,
-    size: st.size,
-    role: known?.role ?? 'settings',
-    executable: (st.mode & 0o111) !== 0,
-    syncBack: known?.syncBack ?? false,
-    ...(known?.rewrite ? { rewrite: known.rewrite } : {}),
-  });
+  scan.files.push({ host, container: placed, size: st.size, executable: (st.mode & 0o111) !== 0, ...landing(agent, placed) });
 }

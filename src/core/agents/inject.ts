@@ -15,9 +15,10 @@ import { probesOf, type Discovery } from './discover.js';
 import { planCopy, type SyncedFile } from './plan.js';
 import { copyOutcome } from './copy.js';
 import { install } from './install.js';
-import { finishScript, type FinishPlan } from './finish-script.js';
-import { injectScript, parseInjectOutput, type InjectOutput } from './inject-script.js';
-import { packEntries } from './tar.js';
+import { finishScript, parseRefusedFiles, type FinishPlan } from './finish-script.js';
+import { injectScript, parseInjectOutput, type InjectOutput, type RefusedMember } from './inject-script.js';
+import { LEAVES_HOME } from './home-guard.js';
+import { memberName, memberRoots, packEntries } from './tar.js';
 import { guardsFor, mergeRecord, readRecord, recordPath, writeRecord } from './record.js';
 import { reconcile } from './sync-back.js';
 import { agentLine, closingLine, headerLine } from './summary.js';
@@ -92,6 +93,7 @@ async function containerSide(deps: AgentDeps, host: Host, target: ContainerTarge
     return;
   }
   if (out.finishExit !== 0) live.forEach((s) => s.warnings.push(`finishing in the container failed${stderr ? `: ${stderr}` : ''}`));
+  warnRefusedFiles(live, out.refusedFiles);
   await settleCopy(deps, target, live, p, out, d);
   let localPrefix = false;
   for (const s of live) localPrefix = (await installStep(deps, host, s, d, signal)) || localPrefix;
@@ -112,7 +114,8 @@ async function prepare(deps: AgentDeps, target: ContainerTarget, live: AgentStat
   const claude = live.some((s) => s.agent.kind === 'claude') && !(plan.copied.claude ?? []).includes('~/.claude.json');
   const finish: FinishPlan = { env: names.length ? 'write' : 'if-present', names, claudeOnboarding: claude };
   const absolute = plan.entries.some((e) => e.path.startsWith('/'));
-  const copy = plan.entries.length ? { absolute, guards: guards.map((g) => ({ name: g.name, sentHash: g.file.sentHash })) } : undefined;
+  const roots = memberRoots(plan.entries.map((e) => memberName(e.path)));
+  const copy = plan.entries.length ? { absolute, roots, guards: guards.map((g) => ({ name: g.name, sentHash: g.file.sentHash })) } : undefined;
   const script = injectScript({ probes: probesOf(live.map((s) => s.agent)), ...(copy ? { copy } : {}), finish });
   return { plan, recordFile, old, guards, names, env: pick(deps.env, names), copy, script };
 }
@@ -120,9 +123,13 @@ async function prepare(deps: AgentDeps, target: ContainerTarget, live: AgentStat
 // What was written (tar failures and refreshed credentials left alone are not), and the record.
 async function settleCopy(deps: AgentDeps, target: ContainerTarget, live: AgentState[], p: Prepared, out: InjectOutput, d: Discovery): Promise<void> {
   const failed = copyOutcome(p.plan, out.tarExit, out.tarErrors);
-  const skipped = new Set([...failed.failed, ...p.guards.filter((_, i) => out.kept.has(i)).map((g) => g.path)]);
+  const refused = refusedPaths(p.plan.entries.map((e) => e.path), p.copy?.roots ?? [], out.refused);
+  const skipped = new Set([...failed.failed, ...refused, ...p.guards.filter((_, i) => out.kept.has(i)).map((g) => g.path)]);
   for (const s of live) {
-    s.copied = (p.plan.copied[s.agent.kind] ?? []).filter((f) => !skipped.has(f)).map((f) => expandContainer(f, d.home));
+    const mine = p.plan.copied[s.agent.kind] ?? [];
+    s.copied = mine.filter((f) => !skipped.has(f)).map((f) => expandContainer(f, d.home));
+    const notWritten = mine.filter((f) => refused.has(f));
+    if (notWritten.length) s.warnings.push(`not written (${LEAVES_HOME}): ${notWritten.join(', ')}`);
     s.warnings.push(...(p.plan.notes[s.agent.kind] ?? []), ...(failed.warnings[s.agent.kind] ?? []));
   }
   const synced = p.plan.synced.filter((f) => !skipped.has(f.container)).map((f) => ({ ...f, container: expandContainer(f.container, d.home) }));
@@ -137,9 +144,10 @@ async function settleCopy(deps: AgentDeps, target: ContainerTarget, live: AgentS
 async function keepRefreshed(deps: AgentDeps, guards: ReturnType<typeof guardsFor>, kept: Map<number, Buffer>, live: AgentState[]): Promise<SyncedFile[]> {
   const files: SyncedFile[] = [];
   for (const [i, g] of guards.entries()) {
-    if (!kept.has(i)) continue;
-    const r = await reconcile(deps, g.file, kept.get(i), "kept both (the container's copy was not overwritten)");
-    if (r.conflict) live.find((s) => s.agent.kind === g.file.agent)?.warnings.push(r.conflict);
+    const data = kept.get(i);
+    if (!data) continue;
+    const r = await reconcile(deps, g.file, { data }, "kept both (the container's copy was not overwritten)");
+    if (r.warning) live.find((s) => s.agent.kind === g.file.agent)?.warnings.push(r.warning);
     files.push(r.entry);
   }
   return files;
@@ -148,7 +156,25 @@ async function keepRefreshed(deps: AgentDeps, guards: ReturnType<typeof guardsFo
 async function refinish(host: Host, d: Discovery, names: string[], env: Record<string, string>, live: AgentState[], signal?: AbortSignal): Promise<void> {
   const script = finishScript(d.home, { env: 'write', names, claudeOnboarding: false });
   const r = await step(() => host.exec(['sh', '-c', script], { env, timeoutMs: 60_000, ...(signal ? { signal } : {}) }));
+  if (r.ok) warnRefusedFiles(live, parseRefusedFiles(r.value.stdout));
   if (!r.ok || !/^finish\t0$/m.test(r.value.stdout)) live.forEach((s) => s.warnings.push('could not put ~/.local/bin on PATH for login shells'));
+}
+
+// The plan paths (`~/…` or absolute) the script left out: each refused root, or link under a root,
+// with everything under it.
+function refusedPaths(paths: readonly string[], roots: readonly string[], refused: readonly RefusedMember[]): Set<string> {
+  const prefixes = refused.flatMap((r) => (roots[r.root] === undefined ? [] : [`${roots[r.root]}${r.under ?? ''}`]));
+  return new Set(paths.filter((p) => prefixes.some((x) => memberName(p) === x || memberName(p).startsWith(`${x}/`))));
+}
+
+// ~/.claude.json is Claude's; the env file and the profile lines serve the agents forwarding values
+// (all of them when none does: the profile line also puts ~/.local/bin on PATH).
+function warnRefusedFiles(live: AgentState[], files: readonly string[]): void {
+  for (const f of files) {
+    const forwarding = live.filter((s) => s.names.length > 0);
+    const owners = f === '~/.claude.json' ? live.filter((s) => s.agent.kind === 'claude') : forwarding.length ? forwarding : live;
+    owners.forEach((s) => s.warnings.push(`not written (${LEAVES_HOME}): ${f}`));
+  }
 }
 
 /** Resolves true when the agent was installed under ~/.local (its bin must go on PATH). */

@@ -5,6 +5,7 @@ import { redact } from '../../util/redact.js';
 import type { Host } from '../../ports/host.js';
 import type { EffectiveAgent } from './effective-config.js';
 import type { Discovery } from './discover.js';
+import { homeGuardLines } from './home-guard.js';
 
 export const INSTALL_MARK = '# cac agents: install';
 const TIMEOUT_MS = 15 * 60_000;
@@ -33,10 +34,18 @@ export function installBlocker(command: string, d: Discovery): string | undefine
   return undefined;
 }
 
-function installScript(kind: string, command: string, home: string, probe: readonly string[]): string {
+// The ~/.local fallback is cac's choice of place: npm must not write through a link leaving the home.
+const LOCAL_GUARD = [
+  `for cac_d in "$h/.local" "$h/.local/bin" "$h/.local/lib" "$h/.local/share"; do`,
+  `  cac_inside "$cac_d" || { echo ${quote('cac: not installing into ~/.local: a symbolic link there leads outside the home')}; exit 126; }`,
+  'done',
+];
+
+function installScript(kind: string, command: string, home: string, probe: readonly string[], intoLocal = false): string {
   return [
     `${INSTALL_MARK} ${kind}`,
     'exec 2>&1 </dev/null',
+    ...(intoLocal ? [`h=${quote(home)}`, ...homeGuardLines(), ...LOCAL_GUARD] : []),
     `cd ${quote(home)} || cd /`,
     '(',
     command,
@@ -59,13 +68,13 @@ export async function install(
 ): Promise<InstallOutcome> {
   const blocked = installBlocker(agent.installCommand, d);
   if (blocked) return { installed: false, localPrefix: false, warning: blocked };
-  const run = (cmd: string) =>
-    host.exec(['sh', '-c', installScript(agent.kind, cmd, d.home, agent.probe)], { env, timeoutMs: TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  const run = (cmd: string, intoLocal = false) =>
+    host.exec(['sh', '-c', installScript(agent.kind, cmd, d.home, agent.probe, intoLocal)], { env, timeoutMs: TIMEOUT_MS, ...(signal ? { signal } : {}) });
   const first = await run(agent.installCommand);
   if (first.exitCode === 0) return { installed: true, localPrefix: false };
   const output = `${first.stdout}${first.stderr}`;
   if (isNpmGlobal(agent.installCommand) && PERMISSION.test(output)) {
-    const retry = await run(`${agent.installCommand} --prefix ${quote(`${d.home}/.local`)}`);
+    const retry = await run(`${agent.installCommand} --prefix ${quote(`${d.home}/.local`)}`, true);
     if (retry.exitCode === 0) return { installed: true, localPrefix: true };
     return { installed: false, localPrefix: false, warning: failed(retry.exitCode, `${retry.stdout}${retry.stderr}`, env, ' (also with --prefix ~/.local)') };
   }

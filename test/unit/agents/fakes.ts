@@ -70,6 +70,8 @@ export class FakeDocker implements Host {
   readonly kind = 'local' as const;
   calls: Call[] = [];
   containerFiles = new Map<string, { mode: number; data?: Buffer }>();
+  /** Container paths that are symbolic links (the read script reports them instead of reading). */
+  containerLinks = new Set<string>();
   home = '/home/dev';
   bins: Record<string, string> = {};
   tools: Record<string, string> = { node: '/usr/bin/node', npm: '/usr/bin/npm' };
@@ -161,6 +163,7 @@ export class FakeDocker implements Host {
     const paths = list.split(' ').map((p) => p.replace(/^'|'$/g, ''));
     return paths
       .map((p, i) => {
+        if (this.containerLinks.has(p)) return `refused\t${i}\tlink\n`;
         const f = this.containerFiles.get(p);
         return f?.data ? `file\t${i}\t${f.data.toString('base64')}\n` : '';
       })

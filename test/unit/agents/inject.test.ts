@@ -191,7 +191,7 @@ describe('inject', () => {
     await inject(deps, target, { event: 'start' });
     expect(docker.calls.map((c) => c.what)).toEqual(['inject']);
     expect(docker.calls[0]?.argv).not.toContain('-e');
-    expect(docker.calls[0]?.argv.at(-1)).toContain('if [ -f "$h"/.cac/agents.env ]; then');
+    expect(docker.calls[0]?.argv.at(-1)).toContain('if cac_inside "$h"/.cac/agents.env && [ -f "$h"/.cac/agents.env ]; then');
   });
 
   it('an install that fell back to ~/.local gets the PATH line written after it (one more exec)', async () => {

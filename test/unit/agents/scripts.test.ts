@@ -14,7 +14,7 @@ import { effectiveAgent } from '../../../src/core/agents/effective-config.js';
 import { parseRead, readScript } from '../../../src/core/agents/sync-back.js';
 import { injectScript, parseInjectOutput, type Guard } from '../../../src/core/agents/inject-script.js';
 import { planCopy, sha256, type TarEntry } from '../../../src/core/agents/plan.js';
-import { packEntries } from '../../../src/core/agents/tar.js';
+import { memberName, memberRoots, packEntries } from '../../../src/core/agents/tar.js';
 import { copyOutcome } from '../../../src/core/agents/copy.js';
 import { readScanned, scanHost } from '../../../src/core/agents/host-material.js';
 import { config, HOME, MemFiles } from './fakes.js';
@@ -203,7 +203,8 @@ describe('the injection script: discover, extract the tar from stdin into the re
     exe(join(bin, 'id'), 'echo "uid=0(dev) gid=0(dev)"');
     exe(join(bin, 'getent'), `printf '%s\\n' ${quote(`dev:x:0:0::${home}:/bin/sh`)}`);
     const tar = Buffer.concat(await packEntries(entries).toArray());
-    const script = injectScript({ probes: [], copy: { absolute: false, guards }, finish: { env: 'write', names: ['TOKEN'], claudeOnboarding: false } });
+    const roots = memberRoots(entries.map((e) => memberName(e.path)));
+    const script = injectScript({ probes: [], copy: { absolute: false, roots, guards }, finish: { env: 'write', names: ['TOKEN'], claudeOnboarding: false } });
     const stdout = execFileSync('sh', ['-c', script], { input: tar, env: { PATH: `${bin}:/usr/bin:/bin`, TOKEN: "t'k" }, cwd: root, encoding: 'utf8' });
     return parseInjectOutput(stdout);
   }
@@ -254,7 +255,7 @@ describe('guarded credentials (refreshed in the container since injection)', () 
       { name: 'b.json', sentHash: sha256('as injected') },
     ];
     const tar = Buffer.concat(await packEntries(entries).toArray());
-    const script = injectScript({ probes: [], copy: { absolute: false, guards }, finish: { env: 'skip', names: [], claudeOnboarding: false } });
+    const script = injectScript({ probes: [], copy: { absolute: false, roots: ['weird $(x) dir', 'b.json'], guards }, finish: { env: 'skip', names: [], claudeOnboarding: false } });
     const out = parseInjectOutput(execFileSync('sh', ['-c', script], { input: tar, env: { PATH: `${bin}:/usr/bin:/bin` }, cwd: root, encoding: 'utf8' }));
     expect(out.tarExit).toBe(0);
     expect([...out.kept.keys()]).toEqual([0]);
@@ -272,10 +273,10 @@ describe('read script (sync-back)', () => {
     mkdirSync(join(home, 'sub dir'));
     writeFileSync(a, '{"t":"one"}\n');
     writeFileSync(b, Buffer.from([0, 1, 2, 255]));
-    const out = sh(readScript([a, join(home, 'missing'), b]), { PATH: '/usr/bin:/bin' }, root);
+    const out = sh(readScript(home, [a, join(home, 'missing'), b]), { PATH: '/usr/bin:/bin' }, root);
     const got = parseRead(out);
     expect([...got.keys()]).toEqual([0, 2]);
-    expect(got.get(0)?.toString()).toBe('{"t":"one"}\n');
-    expect([...(got.get(2) ?? [])]).toEqual([0, 1, 2, 255]);
+    expect(got.get(0)).toEqual({ data: Buffer.from('{"t":"one"}\n') });
+    expect(got.get(2)).toEqual({ data: Buffer.from([0, 1, 2, 255]) });
   });
 });

@@ -94,3 +94,56 @@ describe('credential sync-back', () => {
     expect(files.text(AUTH)).toBe('{"refresh":"r1"}');
   });
 });
+
+describe('sync-back takes only the same kind of credential from the container', () => {
+  const KEPT = 'kept the host file';
+  const cases: Array<[string, string | Buffer, string]> = [
+    ['not JSON', 'rm -rf / # not a token', 'is not JSON like the host copy'],
+    ['empty (truncated)', '', 'is not JSON like the host copy'],
+    ['other top-level keys', '{"refresh":"r2","extra":"x"}', 'has other top-level keys than the host copy'],
+    ['missing a key', '{}', 'has other top-level keys than the host copy'],
+    ['an array', '["refresh"]', 'is an array, the host copy an object'],
+    ['over the size cap', `{"refresh":"${'x'.repeat(1024 * 1024)}"}`, 'is larger than 1 MiB'],
+    ['not UTF-8', Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), 'is not JSON like the host copy'],
+  ];
+
+  for (const [name, bytes, why] of cases) {
+    it(`${name}: the host file is kept, a warning names the agent, the file and why (never the content)`, async () => {
+      const { deps, files, docker } = await injected();
+      docker.containerFiles.set(IN_CONTAINER, { mode: 0o600, data: Buffer.from(bytes) });
+      const out = await syncBack(deps, target);
+      expect(out).toEqual({ synced: [], warnings: [`codex: ~/.codex/auth.json not taken from the container (its copy ${why}); ${KEPT}`] });
+      expect(files.text(AUTH)).toBe('{"refresh":"r1"}');
+      // still refused on the next pull (the record did not take it as the new state)
+      expect((await syncBack(deps, target)).warnings).toHaveLength(1);
+      expect(files.text(AUTH)).toBe('{"refresh":"r1"}');
+    });
+  }
+
+  it('a symbolic link in the container: never read, the host file kept, a warning', async () => {
+    const { deps, files, docker } = await injected();
+    docker.containerLinks.add(IN_CONTAINER);
+    expect(await syncBack(deps, target)).toEqual({ synced: [], warnings: [`codex: ~/.codex/auth.json not taken from the container (its copy is a symbolic link); ${KEPT}`] });
+    expect(files.text(AUTH)).toBe('{"refresh":"r1"}');
+  });
+
+  it('same keys, new values (a real refresh) still flow back; key order does not matter', async () => {
+    const { deps, files, setContainer } = await injected();
+    files.put(AUTH, '{"refresh":"r1","id":"a"}');
+    // the injected copy's hash is what the record holds: re-inject so host and record agree
+    await inject(deps, target, { event: 'start' });
+    setContainer('{"id":"a","refresh":"r2"}');
+    expect(await syncBack(deps, target)).toEqual({ synced: [AUTH], warnings: [] });
+    expect(files.text(AUTH)).toBe('{"id":"a","refresh":"r2"}');
+  });
+
+  it('re-injection: a refreshed copy of another kind is neither taken nor overwritten, with a warning', async () => {
+    const { deps, files, setContainer } = await injected();
+    setContainer('not json at all');
+    const [codex] = await inject(deps, target, { event: 'start' });
+    expect(codex?.warnings).toEqual([
+      "~/.codex/auth.json not taken from the container (its copy is not JSON like the host copy); kept both (the container's copy was not overwritten)",
+    ]);
+    expect(files.text(AUTH)).toBe('{"refresh":"r1"}');
+  });
+});
