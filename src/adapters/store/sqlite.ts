@@ -1,5 +1,5 @@
 // The embedded default BoxStore: one SQLite file (WAL). Every read-check-write runs inside ONE
-// `BEGIN IMMEDIATE` transaction, so it holds the write lock from the read on (POOLS.md rule 1).
+// `BEGIN IMMEDIATE` transaction, so it holds the write lock from the read on (docs/architecture.md rule 1).
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';

@@ -1,4 +1,4 @@
-// The ONE contract every BoxStore passes (ARCHITECTURE.md): run by sqlite.test.ts and redis.test.ts.
+// The ONE contract every BoxStore passes (docs/architecture.md "Ports"): run by sqlite.test.ts and redis.test.ts.
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { poolKeyOf, type Box } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
