@@ -14,8 +14,8 @@ import { DockerVmDriver } from '../src/adapters/vm/docker.js';
 import { sshLogin } from '../src/adapters/vm/ssh-probe.js';
 import { ensureKeyPair } from '../src/app/ssh-key.js';
 import { AllocatorService } from '../src/core/boxes/allocator.js';
-import { boxSteps } from '../src/core/boxes/box-steps.js';
-import { provisionBox } from '../src/core/boxes/provision.js';
+import { boxSteps } from '../src/core/provision/vm-steps.js';
+import { provisionBox } from '../src/core/provision/pipeline.js';
 import { silentReporter } from '../src/ports/reporter.js';
 import { readInfraEnv } from '../test/helpers/infra.js';
 

@@ -26,8 +26,8 @@ export type { AgentResult, AgentStatus, ContainerTarget, AgentInjector, AgentSyn
 export { AllocatorService, type AllocatorDeps, type BoxRequest, type BoxGrant } from './core/boxes/allocator.js';
 export { DefaultPoolManager, type PoolManagerDeps, type PoolManagerOptions, type ReconcileResult, type PoolReport, type ProvisionReport } from './core/boxes/reconciler.js';
 export { planPool, planOrphans, type PoolSpec, type PoolSnapshot, type PoolPlan, type PlannedAction, type OrphanPlan, type TaggedVm } from './core/boxes/plan-pool.js';
-export { provisionBox, runSteps, type ProvisionStep, type StepContext, type ProvisionDeps, type ProvisionOutcome } from './core/boxes/provision.js';
-export { boxSteps, vmCreateStep, sshReadyStep, type SshLogin, type BoxStepOptions } from './core/boxes/box-steps.js';
+export { provisionBox, runSteps, type ProvisionStep, type StepContext, type ProvisionDeps, type ProvisionOutcome } from './core/provision/pipeline.js';
+export { boxSteps, vmCreateStep, sshReadyStep, type SshLogin, type BoxStepOptions } from './core/provision/vm-steps.js';
 export { poolStatus } from './core/boxes/pool-status.js';
 export { prometheusText } from './output/prometheus.js';
 export { validateRepoUrl, validateBranch } from './domain/validate.js';

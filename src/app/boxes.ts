@@ -16,7 +16,7 @@ import type { VmDriver } from '../ports/vm-driver.js';
 import type { Box } from '../domain/box.js';
 import { AllocatorService } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
-import type { ProvisionDeps, ProvisionStep } from '../core/boxes/provision.js';
+import type { ProvisionDeps, ProvisionStep } from '../core/provision/pipeline.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import { configPoolFields, validatePools, type PoolDefinition } from '../domain/pool.js';
 import { durationMs } from '../domain/duration.js';
@@ -88,7 +88,7 @@ export async function provisionDeps(
   driver: VmDriver,
   opts: { env?: EnvInjector } = {},
 ): Promise<ProvisionDeps & { close(): Promise<void> }> {
-  const [{ ensureKeyPair }, { sshLogin }, { boxSteps }] = await Promise.all([import('./ssh-key.js'), import('../adapters/vm/ssh-probe.js'), import('../core/boxes/box-steps.js')]);
+  const [{ ensureKeyPair }, { sshLogin }, { boxSteps }] = await Promise.all([import('./ssh-key.js'), import('../adapters/vm/ssh-probe.js'), import('../core/provision/vm-steps.js')]);
   const keys = await ensureKeyPair(ctx.stateDir);
   const steps = boxSteps({ driver, sshPublicKey: keys.publicKey, login: (target, o) => sshLogin(target, keys.privateKey, o) });
   const base = { store, driver, now: Date.now, reporter: ctx.reporter };

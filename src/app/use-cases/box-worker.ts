@@ -3,7 +3,7 @@
 // With `envStdin` its stdin holds the requester's ENCRYPTED .env, written by a final `env` step.
 import type { Box } from '../../domain/box.js';
 import type { BoxStore } from '../../ports/box-store.js';
-import { provisionBox, type ProvisionOutcome } from '../../core/boxes/provision.js';
+import { provisionBox, type ProvisionOutcome } from '../../core/provision/pipeline.js';
 import { readAll } from '../../util/read-all.js';
 import { createDriver, openStore, provisionDeps } from '../boxes.js';
 import type { AppContext } from '../context.js';

@@ -6,7 +6,7 @@ import type { Config } from '../../config/schema.js';
 import { LIVE_STATES, RELEASED_STATES, type Box } from '../../domain/box.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { AllocatorService } from '../../core/boxes/allocator.js';
-import type { ProvisionStep } from '../../core/boxes/provision.js';
+import type { ProvisionStep } from '../../core/provision/pipeline.js';
 import { afterClaimSteps, allocator, openStore, workerLog } from '../boxes.js';
 import type { AppContext } from '../context.js';
 

@@ -9,7 +9,7 @@ import type { BoxStore, ListFilter } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import { DEAD_STATES, poolKeyOf, type Box } from '../../domain/box.js';
-import { runSteps, type ProvisionStep } from './provision.js';
+import { runSteps, type ProvisionStep } from '../provision/pipeline.js';
 import { resolvePool } from './pools.js';
 import { teardownBox } from './teardown.js';
 import { validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';

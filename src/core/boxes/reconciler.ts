@@ -13,7 +13,7 @@ import { withLeaseLock } from './lease-lock.js';
 import { planOrphans, planPool, type OrphanPlan, type PoolPlan } from './plan-pool.js';
 import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools } from './pools.js';
-import { provisionBox, type ProvisionStep } from './provision.js';
+import { provisionBox, type ProvisionStep } from '../provision/pipeline.js';
 import { applyHygiene, applyPoolPlan, type HygieneApplied, type PoolApplied } from './reconcile-apply.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';

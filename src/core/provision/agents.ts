@@ -5,7 +5,7 @@ import type { Host } from '../../ports/host.js';
 import type { AgentDeps } from '../agents/deps.js';
 import { inject } from '../agents/inject.js';
 import type { AgentResult } from '../agents/result.js';
-import type { ProvisionStep } from '../boxes/provision.js';
+import type { ProvisionStep } from './pipeline.js';
 import { requireContainer, type ContainerWorkspace } from './box-workspace.js';
 import type { BoxConnections } from './connections.js';
 

@@ -9,7 +9,7 @@ import type { ImageSource } from '../../ports/image-source.js';
 import { rebuild, up } from '../lifecycle/up.js';
 import { resolveWorkspace } from '../lifecycle/workspace.js';
 import type { Box, BoxWorkspace } from '../../domain/box.js';
-import type { ProvisionStep } from '../boxes/provision.js';
+import type { ProvisionStep } from './pipeline.js';
 import { boxLabel, hostFiles, requireCheckout, type ContainerWorkspace } from './box-workspace.js';
 import type { BoxConnections } from './connections.js';
 import { ensureDevcontainerCli } from './devcontainer-cli.js';

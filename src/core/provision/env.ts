@@ -3,7 +3,7 @@
 // plaintext buffer is zeroed after. It never reaches argv, the store, a log or an error message.
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
-import type { ProvisionStep } from '../boxes/provision.js';
+import type { ProvisionStep } from './pipeline.js';
 import { requireCheckout } from './box-workspace.js';
 import type { BoxConnections } from './connections.js';
 import { ENV_NOT_REGULAR_EXIT, WRITE_ENV } from './repo-scripts.js';

@@ -6,7 +6,7 @@ import type { DevcontainerEngine } from '../../ports/engine.js';
 import type { ImageSource } from '../../ports/image-source.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { RepoSource } from '../../ports/repo-source.js';
-import type { ProvisionStep } from '../boxes/provision.js';
+import type { ProvisionStep } from './pipeline.js';
 import { agentsStep, type BoxAgentDeps } from './agents.js';
 import type { BoxConnections } from './connections.js';
 import type { RepoDelivery } from './delivery.js';

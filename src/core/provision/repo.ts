@@ -6,7 +6,7 @@ import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { RepoSource } from '../../ports/repo-source.js';
 import type { Box, BoxWorkspace } from '../../domain/box.js';
-import type { ProvisionStep } from '../boxes/provision.js';
+import type { ProvisionStep } from './pipeline.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { repoFolder } from './box-workspace.js';
 import type { BoxConnections } from './connections.js';

@@ -1,7 +1,7 @@
 // The `switch` step after a warm claim for another branch than the pool's base: the branch is fetched
 // (push: a bundle of it; clone: `git fetch` on the box) and checked out in the running box; the dev
 // container is rebuilt (and agents injected again) only when the devcontainer config differs.
-import type { ProvisionStep } from '../boxes/provision.js';
+import type { ProvisionStep } from './pipeline.js';
 import { requireContainer } from './box-workspace.js';
 import { injectAgents, type BoxAgentDeps } from './agents.js';
 import type { BoxConnections } from './connections.js';

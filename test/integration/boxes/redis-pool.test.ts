@@ -9,7 +9,7 @@ import { RedisAgentBoxStore } from '../../../src/adapters/store/redis.js';
 import { sshLogin } from '../../../src/adapters/vm/ssh-probe.js';
 import { ensureKeyPair } from '../../../src/app/ssh-key.js';
 import { AllocatorService } from '../../../src/core/boxes/allocator.js';
-import { boxSteps } from '../../../src/core/boxes/box-steps.js';
+import { boxSteps } from '../../../src/core/provision/vm-steps.js';
 import { DefaultPoolManager } from '../../../src/core/boxes/reconciler.js';
 import { newRunId, removeRun, runContainers, sshPinned, testDockerDriver } from '../../helpers/box-run.js';
 import { describeWith, infra } from '../../helpers/infra.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AllocatorService, type AllocatorDeps } from '../../../src/core/boxes/allocator.js';
 import { poolKeyOf, type Box } from '../../../src/domain/box.js';
-import type { ProvisionStep } from '../../../src/core/boxes/provision.js';
+import type { ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import { isCacError } from '../../../src/errors.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';
 import { REPO, T0 } from './make-box.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { boxSteps, type SshLogin } from '../../../src/core/boxes/box-steps.js';
-import { provisionBox, type ProvisionDeps, type ProvisionStep } from '../../../src/core/boxes/provision.js';
+import { boxSteps, type SshLogin } from '../../../src/core/provision/vm-steps.js';
+import { provisionBox, type ProvisionDeps, type ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import { CacError } from '../../../src/errors.js';
 import { silentReporter } from '../../../src/ports/reporter.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';

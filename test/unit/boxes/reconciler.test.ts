@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { boxSteps } from '../../../src/core/boxes/box-steps.js';
+import { boxSteps } from '../../../src/core/provision/vm-steps.js';
 import { poolKeyOf, type Box, type BoxState } from '../../../src/domain/box.js';
-import type { ProvisionStep } from '../../../src/core/boxes/provision.js';
+import type { ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import { DefaultPoolManager, type PoolManagerOptions } from '../../../src/core/boxes/reconciler.js';
 import { isCacError } from '../../../src/errors.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';

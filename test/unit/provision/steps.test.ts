@@ -1,7 +1,7 @@
 // The SshProvisioner's steps on fakes of our ports: what runs on the box, in which order, over how many
 // connections, and what is refused before anything runs.
 import { describe, expect, it } from 'vitest';
-import { provisionBox, runSteps } from '../../../src/core/boxes/provision.js';
+import { provisionBox, runSteps } from '../../../src/core/provision/pipeline.js';
 import { repoDelivery } from '../../../src/core/provision/delivery.js';
 import { EnvInjector } from '../../../src/core/provision/env.js';
 import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.js';

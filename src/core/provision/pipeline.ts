@@ -6,7 +6,7 @@ import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { Vm, VmDriver } from '../../ports/vm-driver.js';
 import type { Box, BoxPatch, BoxState, BoxStep } from '../../domain/box.js';
-import { destroyBoxVms } from './teardown.js';
+import { destroyBoxVms } from '../boxes/teardown.js';
 import { timerDelay } from '../../domain/duration.js';
 
 /** What the steps share while one box is worked on. */

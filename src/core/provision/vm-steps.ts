@@ -4,7 +4,7 @@
 import { CacError } from '../../errors.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import type { SshTarget } from '../../domain/box.js';
-import type { ProvisionStep } from './provision.js';
+import type { ProvisionStep } from './pipeline.js';
 
 /** Logs in to `target` with cac's key, refusing any host key but the pinned one (ERR_HOST_KEY_MISMATCH). */
 export type SshLogin = (target: SshTarget, opts: { signal: AbortSignal; timeoutMs: number }) => Promise<void>;
