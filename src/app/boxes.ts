@@ -1,6 +1,6 @@
 // Boxes wiring: config + context → the box store, the VM driver, cac's key pair, the provisioning
-// steps (vm_create, ssh_ready, then the SshProvisioner's unless `[boxes] provision = "vm"`), the
-// allocator and the pool manager, and the detached worker that provisions a cold box.
+// pipeline's steps (vm_create, ssh_ready, then the SshProvisioner's unless `[boxes] provision = "vm"`), the
+// allocator and the pool manager, and spawning the box worker that runs a cold box's pipeline.
 // Knobs for tests and operators, read from the environment (README "Remote boxes and warm pools"):
 //   CAC_TEST_RUN_LABEL=<id>       every box VM also carries cac.test-run=<id>, and only those are listed
 //   CAC_RECONCILE_LOCK_TTL=<dur>  lease of the reconcile lock (default 30s)
@@ -81,7 +81,7 @@ export function configuredPools(config: Config): PoolDefinition[] {
 }
 
 /** The provisioning pipeline's dependencies: driver, key pair, steps; `close` ends its SSH connections. */
-export async function provisionDeps(
+export async function pipelineDeps(
   ctx: AppContext,
   config: Config,
   store: BoxStore,
@@ -113,7 +113,7 @@ export function reconcileLockTtlMs(env: AppContext['env']): number | undefined {
 /** A pool manager with the config's timers; `intervalMs` (the reconcile interval) paces the backoff. */
 export async function poolManager(ctx: AppContext, config: Config, store: BoxStore, opts: { intervalMs?: number; withSteps: boolean }): Promise<DefaultPoolManager> {
   const driver = await createDriver(ctx, config, store);
-  const provision = opts.withSteps ? await provisionDeps(ctx, config, store, driver) : undefined;
+  const provision = opts.withSteps ? await pipelineDeps(ctx, config, store, driver) : undefined;
   const lockTtlMs = reconcileLockTtlMs(ctx.env);
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({

@@ -3,9 +3,10 @@
 // With `envStdin` its stdin holds the requester's ENCRYPTED .env, written by a final `env` step.
 import type { Box } from '../../domain/box.js';
 import type { BoxStore } from '../../ports/box-store.js';
+import { moveBox } from '../../core/boxes/transition.js';
 import { provisionBox, type ProvisionOutcome } from '../../core/provision/pipeline.js';
 import { readAll } from '../../util/read-all.js';
-import { createDriver, openStore, provisionDeps } from '../boxes.js';
+import { createDriver, openStore, pipelineDeps } from '../boxes.js';
 import type { AppContext } from '../context.js';
 
 export interface WorkerResult {
@@ -19,10 +20,10 @@ export interface WorkerResult {
 export async function runBoxWorker(ctx: AppContext, input: { id: string; envStdin: boolean }): Promise<WorkerResult> {
   const { config } = await ctx.config();
   const store = await openStore(config, ctx.stateDir);
-  let deps: Awaited<ReturnType<typeof provisionDeps>> | undefined;
+  let deps: Awaited<ReturnType<typeof pipelineDeps>> | undefined;
   try {
     const env = input.envStdin ? await workerEnv(ctx, store, input.id) : undefined;
-    deps = await provisionDeps(ctx, config, store, await createDriver(ctx, config, store), env ? { env: env.injector } : {});
+    deps = await pipelineDeps(ctx, config, store, await createDriver(ctx, config, store), env ? { env: env.injector } : {});
     const r = await provisionBox(deps, input.id, { signal: ctx.signal, ...(env ? { envPayload: env.envelope } : {}) });
     return { outcome: r.outcome === 'failed' ? 'error' : 'success', provision: r.outcome, box: r.box };
   } finally {
@@ -38,7 +39,7 @@ async function workerEnv(ctx: AppContext, store: BoxStore, id: string) {
   } catch (e) {
     const box = await store.get(id);
     const error = `env: ${e instanceof Error ? e.message : String(e)}`;
-    if (box?.state === 'requested') await store.transition(id, { from: 'requested', fence: box.fence, to: 'failed', patch: { error }, now: Date.now() });
+    if (box?.state === 'requested') await moveBox(store, box, 'failed', { patch: { error }, now: Date.now() });
     throw e;
   }
 }

@@ -12,6 +12,7 @@ import { DEAD_STATES, poolKeyOf, type Box } from '../../domain/box.js';
 import { runSteps, type ProvisionStep } from '../provision/pipeline.js';
 import { resolvePool } from './pools.js';
 import { teardownBox } from './teardown.js';
+import { dropRequested, moveBox } from './transition.js';
 import { validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
 import type { PoolDefinition } from '../../domain/pool.js';
 
@@ -148,9 +149,7 @@ export class AllocatorService {
   /** Ends a cold box that got no capacity: requested → releasing → destroyed, with why (best effort: a reconcile fails it at its deadline otherwise). */
   private async drop(box: Box, error: string): Promise<void> {
     try {
-      const at = this.now();
-      const moved = await this.deps.store.transition(box.id, { from: 'requested', fence: box.fence, to: 'releasing', patch: { error }, now: at });
-      if (moved) await this.deps.store.transition(box.id, { from: 'releasing', to: 'destroyed', now: at });
+      await dropRequested(this.deps.store, box, error, this.now());
     } catch {
       // the request's own error is the one to report
     }
@@ -161,7 +160,7 @@ export class AllocatorService {
       await this.deps.startProvisioning(box, envPayload !== undefined ? { envPayload } : {});
     } catch (e) {
       const error = `could not start provisioning: ${e instanceof Error ? e.message : String(e)}`;
-      await this.deps.store.transition(box.id, { from: 'requested', fence: box.fence, to: 'failed', patch: { error }, now: this.now() });
+      await moveBox(this.deps.store, box, 'failed', { patch: { error }, now: this.now() });
       throw e;
     }
   }
@@ -176,11 +175,11 @@ export class AllocatorService {
     const r = await runSteps({ store, now: this.now, reporter }, ctx, this.deps.afterClaim ?? [], 'claimed');
     if ('lost' in r) throw new CacError('ERR_BOX_LOST', `box ${box.id} was taken away right after its claim`, { hint: 'request again' });
     if (!r.ok) {
-      await store.transition(box.id, { from: 'claimed', fence: box.fence, to: 'failed', patch: { error: r.error, steps: r.steps }, now: this.now() });
+      await moveBox(store, box, 'failed', { patch: { error: r.error, steps: r.steps }, now: this.now() });
       throw new CacError('ERR_BOX_FAILED', `box ${box.id} failed after its claim: ${r.error}`, { hint: 'request again; the failed box is kept for a while as evidence' });
     }
     const at = this.now();
-    const ready = await store.transition(box.id, { from: 'claimed', fence: box.fence, to: 'ready', patch: { readyAt: at }, now: at });
+    const ready = await moveBox(store, box, 'ready', { patch: { readyAt: at }, now: at });
     if (!ready) throw new CacError('ERR_BOX_LOST', `box ${box.id} was taken away right after its claim`, { hint: 'request again' });
     await store.recordClaim(ready.poolKey, { warm: true, latencyMs: at - started });
     return ready;

@@ -7,6 +7,7 @@ import type { VmDriver } from '../../ports/vm-driver.js';
 import type { Box } from '../../domain/box.js';
 import type { OrphanPlan, PlannedAction, PoolPlan, PoolSpec } from './plan-pool.js';
 import { teardownBox } from './teardown.js';
+import { dropRequested, moveBox } from './transition.js';
 
 export interface ApplyDeps {
   store: BoxStore;
@@ -61,7 +62,7 @@ export async function applyHygiene(deps: ApplyDeps, plan: OrphanPlan, records: r
 }
 
 async function failBox(deps: ApplyDeps, box: Box, reason: string): Promise<boolean> {
-  const failed = await deps.store.transition(box.id, { from: box.state, fence: box.fence, to: 'failed', patch: { error: reason }, now: deps.now() });
+  const failed = await moveBox(deps.store, box, 'failed', { patch: { error: reason }, now: deps.now() });
   if (failed) deps.reporter.emit({ type: 'info', message: `failed ${box.id}: ${reason}` });
   return failed !== null;
 }
@@ -120,9 +121,7 @@ async function reserveCapacity(deps: ApplyDeps, box: Box, warnings: string[], si
     return true;
   } catch (e) {
     if (!isCacError(e) || e.code !== 'ERR_NO_CAPACITY') throw e;
-    const at = deps.now();
-    const moved = await deps.store.transition(box.id, { from: 'requested', fence: box.fence, to: 'releasing', patch: { error: e.message }, now: at });
-    if (moved) await deps.store.transition(box.id, { from: 'releasing', to: 'destroyed', now: at });
+    await dropRequested(deps.store, box, e.message, deps.now());
     warnings.push(`${box.poolKey}: no free capacity for another box (${e.message})`);
     return false;
   }

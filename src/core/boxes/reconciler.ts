@@ -102,7 +102,11 @@ export class DefaultPoolManager {
 
   /** One reconcile of the given pools (and of the removals due in any other pool). A dry run changes nothing. */
   async reconcilePools(pools: readonly PoolDefinition[], opts: { dryRun?: boolean; signal?: AbortSignal } = {}): Promise<ReconcileResult> {
-    validatePools(pools);
+    return this.reconcile(validatePools(pools), opts);
+  }
+
+  /** reconcilePools for pools already validated (watch checks them once, not every round). */
+  private async reconcile(pools: readonly PoolDefinition[], opts: { dryRun?: boolean; signal?: AbortSignal }): Promise<ReconcileResult> {
     const started = this.now();
     if (opts.dryRun) return this.round(pools, started, { dry: true, ...(opts.signal ? { signal: opts.signal } : {}) });
     const sig = opts.signal ? { signal: opts.signal } : {};
@@ -175,7 +179,7 @@ export class DefaultPoolManager {
     validatePools(pools);
     while (!opts.signal.aborted) {
       try {
-        opts.onRound(await this.reconcilePools(pools, { signal: opts.signal }));
+        opts.onRound(await this.reconcile(pools, { signal: opts.signal }));
       } catch (e) {
         if (opts.signal.aborted || isAbortError(e)) throw e;
         this.reporter.emit({ type: 'warning', message: `reconcile failed: ${e instanceof Error ? e.message : String(e)}`, hint: 'the next round tries again' });

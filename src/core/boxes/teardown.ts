@@ -3,6 +3,7 @@
 import type { BoxStore } from '../../ports/box-store.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import type { Box } from '../../domain/box.js';
+import { moveBox } from './transition.js';
 
 export interface TeardownDeps {
   store: BoxStore;
@@ -38,7 +39,7 @@ export async function teardownBox(deps: TeardownDeps, seen: Box, opts: TeardownO
     if (box.state === 'destroyed') return box;
     if (box.state !== 'releasing') {
       const patch = opts.reason ? { error: opts.reason } : {};
-      const moved: Box | null = await store.transition(box.id, { from: box.state, fence: box.fence, to: 'releasing', patch, now: now() });
+      const moved: Box | null = await moveBox(store, box, 'releasing', { patch, now: now() });
       if (!moved) {
         const current: Box | null = await store.get(box.id);
         if (!opts.follow && current?.state !== 'releasing') return current;
@@ -48,7 +49,7 @@ export async function teardownBox(deps: TeardownDeps, seen: Box, opts: TeardownO
       box = moved;
     }
     await destroyBoxVms(deps.driver, box, opts.signal);
-    const done = await store.transition(box.id, { from: 'releasing', to: 'destroyed', now: now() });
+    const done = await moveBox(store, box, 'destroyed', { now: now(), fenced: false });
     return done ?? (await store.get(box.id));
   }
   return box;

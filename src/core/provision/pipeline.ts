@@ -1,12 +1,15 @@
 // The provisioning pipeline: ordered, named steps, each timed and recorded on the box. A box becomes
 // `standby` (pool box) or `ready` (cold box made for its claimant) only when its last step passed.
-// Every write is compare-and-set on (state, fence), so a provisioner that lost the box stops.
+// Every write is compare-and-set on (state, fence), so a pipeline that lost the box stops. Vocabulary:
+// a step is one named unit (this file's ProvisionStep), the pipeline runs a box's steps in order, and the
+// box worker (app/use-cases/box-worker.ts) is the background process that runs a cold box's pipeline.
 import { isAbortError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { Vm, VmDriver } from '../../ports/vm-driver.js';
 import type { Box, BoxPatch, BoxState, BoxStep } from '../../domain/box.js';
 import { destroyBoxVms } from '../boxes/teardown.js';
+import { moveBox } from '../boxes/transition.js';
 import { timerDelay } from '../../domain/duration.js';
 
 /** What the steps share while one box is worked on. */
@@ -111,7 +114,7 @@ export async function provisionBox(deps: ProvisionDeps, id: string, opts: { sign
 async function provisionSteps(deps: ProvisionDeps, id: string, opts: { signal?: AbortSignal; envPayload?: string }): Promise<ProvisionOutcome> {
   const { store, now } = deps;
   let box = await store.get(id);
-  if (box?.state === 'requested') box = await store.transition(id, { from: 'requested', fence: box.fence, to: 'provisioning', now: now() });
+  if (box?.state === 'requested') box = await moveBox(store, box, 'provisioning', { now: now() });
   if (box?.state !== 'provisioning') return { outcome: 'lost', box: box ?? (await store.get(id)) };
   // a deadline past a timer's reach (a long --timeout wait plus provision_timeout) fires at that reach, not at once
   const deadline = AbortSignal.timeout(timerDelay(box.deadlineAt - now()));
@@ -134,7 +137,7 @@ async function finish(deps: StepDeps, box: Box): Promise<ProvisionOutcome> {
   const at = deps.now();
   const cold = box.claimant !== null;
   const to = cold ? 'ready' : 'standby';
-  const done = await deps.store.transition(box.id, { from: 'provisioning', fence: box.fence, to, patch: cold ? { readyAt: at } : {}, now: at });
+  const done = await moveBox(deps.store, box, to, { patch: cold ? { readyAt: at } : {}, now: at });
   if (!done) return { outcome: 'lost', box: await deps.store.get(box.id) };
   const latencyMs = at - box.createdAt;
   await deps.store.recordProvision(box.poolKey, { latencyMs });
@@ -145,7 +148,7 @@ async function finish(deps: StepDeps, box: Box): Promise<ProvisionOutcome> {
 
 async function fail(deps: StepDeps, box: Box, error: string, steps: BoxStep[]): Promise<ProvisionOutcome> {
   const at = deps.now();
-  const failed = await deps.store.transition(box.id, { from: box.state, fence: box.fence, to: 'failed', patch: { error, steps }, now: at });
+  const failed = await moveBox(deps.store, box, 'failed', { patch: { error, steps }, now: at });
   if (!failed) return { outcome: 'lost', box: await deps.store.get(box.id) };
   await deps.store.recordFailure(box.poolKey, at);
   return { outcome: 'failed', box: failed, error };

@@ -1,4 +1,4 @@
-// SshProvisioner (seed name): the steps that make a box ready to work once SSH answers — repo,
+// SshProvisioner (seed name; a factory of pipeline steps): the steps that make a box ready to work once SSH answers — repo,
 // devcontainer, agents, and the requester's .env — and the steps after a warm claim (switch, env).
 // All of a box's steps share one SSH connection (BoxConnections), closed by `settle` when its run ends.
 import type { Host } from '../../ports/host.js';

@@ -60,7 +60,6 @@ export function repoStep(deps: RepoStepDeps): ProvisionStep {
       const { box } = ctx;
       // a box for another branch than its pool's gets both: a later switch back needs no new fetch
       const branches = [...new Set([box.branch, box.baseBranch])];
-      validateInputs(box.repoUrl, branches);
       const host = await deps.connections.get(box);
       const folder = await fetchBranches(deps, host, box, repoFolder(box), branches, ctx.signal);
       await checkout(host, folder, box.branch, ctx.signal);

@@ -1,6 +1,6 @@
-// The first two provisioning steps of every box: vm_create (the driver makes or finds the VM tagged
-// with the box id) and ssh_ready (a real login with cac's key against the pinned host key). The
-// provisioner issue appends repo, devcontainer, env and agents steps after these.
+// The first two steps of every box's provisioning pipeline: vm_create (the driver makes or finds the VM
+// tagged with the box id) and ssh_ready (a real login with cac's key against the pinned host key). The
+// SshProvisioner's steps (repo, devcontainer, agents, env) follow unless `[boxes] provision = "vm"`.
 import { CacError } from '../../errors.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import type { SshTarget } from '../../domain/box.js';
