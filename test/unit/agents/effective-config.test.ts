@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { containerPath, effectiveAgent, effectiveAgents, expandContainer, expandHost } from '../../../src/core/agents/effective-config.js';
-import { config, HOME } from './fakes.js';
+import { config, HOME } from '../../fakes/agents.js';
 
 const materialOf = (a: ReturnType<typeof effectiveAgent>) => a.material.map((m) => [m.host, m.container, m.ontoRoot ?? false]);
 

@@ -18,7 +18,7 @@ import { effectiveAgent } from '../../../src/core/agents/effective-config.js';
 import { sha256, type TarEntry } from '../../../src/core/agents/plan.js';
 import { memberName, memberRoots, packEntries } from '../../../src/core/agents/tar.js';
 import type { AgentDeps } from '../../../src/core/agents/deps.js';
-import { config, HOME, MemFiles } from './fakes.js';
+import { config, HOME, MemFiles } from '../../fakes/agents.js';
 
 const HOSTILE = `ho'me "$(touch PWNED)" $HOME;x`;
 const roots: string[] = [];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { effectiveAgent } from '../../../src/core/agents/effective-config.js';
 import { readScanned, scanHost } from '../../../src/core/agents/host-material.js';
 import { forwardedNames, validateHost } from '../../../src/core/agents/validate.js';
-import { config, HOME, MemFiles } from './fakes.js';
+import { config, HOME, MemFiles } from '../../fakes/agents.js';
 
 const opts = { hostHome: HOME, maxBytes: 20 * 1024 * 1024 };
 

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { inject } from '../../../src/core/agents/inject.js';
 import { recordPath } from '../../../src/core/agents/record.js';
 import { isNpmGlobal } from '../../../src/core/agents/install.js';
-import { config, FakeDocker, HOME, makeDeps, MemFiles, target } from './fakes.js';
+import { config, FakeDocker, HOME, makeDeps, MemFiles, target } from '../../fakes/agents.js';
 
 const CANARY = 'CANARY-7f3a9-secret';
 

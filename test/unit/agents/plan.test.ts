@@ -4,7 +4,7 @@ import { PRESETS, type PresetFile } from '../../../src/core/agents/presets.js';
 import { effectiveAgent } from '../../../src/core/agents/effective-config.js';
 import { readScanned, scanHost } from '../../../src/core/agents/host-material.js';
 import { planCopy, sha256 } from '../../../src/core/agents/plan.js';
-import { config, HOME, MemFiles } from './fakes.js';
+import { config, HOME, MemFiles } from '../../fakes/agents.js';
 
 const ws = { workspace: '/src/app', remoteWorkspaceFolder: '/workspaces/app' };
 

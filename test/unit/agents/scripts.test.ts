@@ -17,7 +17,7 @@ import { planCopy, sha256, type TarEntry } from '../../../src/core/agents/plan.j
 import { memberName, memberRoots, packEntries } from '../../../src/core/agents/tar.js';
 import { copyOutcome } from '../../../src/core/agents/copy.js';
 import { readScanned, scanHost } from '../../../src/core/agents/host-material.js';
-import { config, HOME, MemFiles } from './fakes.js';
+import { config, HOME, MemFiles } from '../../fakes/agents.js';
 
 const HOSTILE = `ho'me "$(touch PWNED)" \`id\` $HOME;x`;
 const roots: string[] = [];

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { agentLine, closingLine, headerLine, warningCount } from '../../../src/core/agents/summary.js';
 import { doctorPlan, gatherFacts } from '../../../src/core/agents/doctor.js';
 import type { AgentResult } from '../../../src/core/agents/result.js';
-import { config, FakeDocker, HOME, makeDeps, MemFiles } from './fakes.js';
+import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../../fakes/agents.js';
 
 const r = (over: Partial<AgentResult>): AgentResult => ({ agent: 'codex', status: 'ok', validated: true, copied: [], installed: false, warnings: [], ...over });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { inject } from '../../../src/core/agents/inject.js';
 import { syncBack } from '../../../src/core/agents/sync-back.js';
 import { recordPath } from '../../../src/core/agents/record.js';
-import { config, FakeDocker, HOME, makeDeps, MemFiles, target } from './fakes.js';
+import { config, FakeDocker, HOME, makeDeps, MemFiles, target } from '../../fakes/agents.js';
 
 const AUTH = `${HOME}/.codex/auth.json`;
 const IN_CONTAINER = '/home/dev/.codex/auth.json';

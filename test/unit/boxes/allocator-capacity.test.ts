@@ -6,8 +6,8 @@ import { AllocatorService } from '../../../src/core/boxes/allocator.js';
 import type { Box } from '../../../src/domain/box.js';
 import { CacError, isCacError } from '../../../src/errors.js';
 import type { VmSpec } from '../../../src/ports/vm-driver.js';
-import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';
-import { REPO, T0 } from './make-box.js';
+import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
+import { REPO, T0 } from '../../fakes/box.js';
 
 /** A fake driver with `slots` places, held per box by reserve. */
 class FixedCapacityDriver extends FakeVmDriver {

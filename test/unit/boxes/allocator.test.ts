@@ -3,8 +3,8 @@ import { AllocatorService, type AllocatorDeps } from '../../../src/core/boxes/al
 import { poolKeyOf, type Box } from '../../../src/domain/box.js';
 import type { ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import { isCacError } from '../../../src/errors.js';
-import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';
-import { REPO, T0 } from './make-box.js';
+import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
+import { REPO, T0 } from '../../fakes/box.js';
 
 const POOL = poolKeyOf(REPO, 'main');
 const pools = [{ repoUrl: REPO, baseBranch: 'main', minStandby: 2, maxInstances: 5 }];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planOrphans } from '../../../src/core/boxes/plan-pool.js';
-import { makeBox, T0 } from './make-box.js';
+import { makeBox, T0 } from '../../fakes/box.js';
 
 const GRACE = 600_000;
 const NOW = T0 + 3_600_000;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Box } from '../../../src/domain/box.js';
 import { planPool, type PoolSnapshot, type PoolSpec } from '../../../src/core/boxes/plan-pool.js';
 import type { PoolHealth } from '../../../src/ports/box-store.js';
-import { makeBox, REPO, T0 } from './make-box.js';
+import { makeBox, REPO, T0 } from '../../fakes/box.js';
 
 const MIN = 60_000;
 const NOW = T0 + 3_600_000;

@@ -3,8 +3,8 @@ import { boxSteps, type SshLogin } from '../../../src/core/provision/vm-steps.js
 import { provisionBox, type ProvisionDeps, type ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import { CacError } from '../../../src/errors.js';
 import { silentReporter } from '../../../src/ports/reporter.js';
-import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';
-import { REPO, T0 } from './make-box.js';
+import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
+import { REPO, T0 } from '../../fakes/box.js';
 
 function harness(opts: { login?: SshLogin; extra?: ProvisionStep[] } = {}) {
   const clock = manualClock(T0);

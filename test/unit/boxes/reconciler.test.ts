@@ -4,8 +4,8 @@ import { poolKeyOf, type Box, type BoxState } from '../../../src/domain/box.js';
 import type { ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import { DefaultPoolManager, type PoolManagerOptions } from '../../../src/core/boxes/reconciler.js';
 import { isCacError } from '../../../src/errors.js';
-import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';
-import { REPO, T0 } from './make-box.js';
+import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
+import { REPO, T0 } from '../../fakes/box.js';
 
 const MIN = 60_000;
 const POOL = poolKeyOf(REPO, 'main');

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { poolKeyOf } from '../../../src/domain/box.js';
 import { prometheusText } from '../../../src/output/prometheus.js';
 import { poolStatus } from '../../../src/core/boxes/pool-status.js';
-import { MemoryBoxStore } from './fakes.js';
-import { REPO, T0 } from './make-box.js';
+import { MemoryBoxStore } from '../../fakes/boxes.js';
+import { REPO, T0 } from '../../fakes/box.js';
 
 const timers = { provisionTimeoutMs: 900_000, failedRetentionMs: 3_600_000, backoffIntervalMs: 60_000 };
 

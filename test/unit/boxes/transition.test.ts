@@ -6,8 +6,8 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { dropRequested, moveBox } from '../../../src/core/boxes/transition.js';
 import { isCacError } from '../../../src/errors.js';
-import { MemoryBoxStore } from './fakes.js';
-import { REPO, T0 } from './make-box.js';
+import { MemoryBoxStore } from '../../fakes/boxes.js';
+import { REPO, T0 } from '../../fakes/box.js';
 
 const SRC = join(import.meta.dirname, '../../../src');
 

@@ -4,7 +4,7 @@ import { LocalHost } from '../../../src/adapters/host/local.js';
 import { createVmDriver } from '../../../src/app/drivers.js';
 import { defaultConfig, type Config } from '../../../src/config/schema.js';
 import { isCacError } from '../../../src/errors.js';
-import { MemoryBoxStore } from '../boxes/fakes.js';
+import { MemoryBoxStore } from '../../fakes/boxes.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBLDkNIdqMQZS6BHDHm3KXSqleJ71WXFsKL/tTtkXBPa';
 const deps = { host: new LocalHost(), env: { HOME: '/home/me', PATH: '/usr/bin' }, stateDir: '/nonexistent/state', store: new MemoryBoxStore() };

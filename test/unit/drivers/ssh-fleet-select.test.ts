@@ -11,7 +11,7 @@ import { SshFleetVmDriver } from '../../../src/adapters/vm/ssh-fleet.js';
 import type { SshTarget } from '../../../src/domain/box.js';
 import { CacError, isCacError } from '../../../src/errors.js';
 import type { ExecResult } from '../../../src/ports/host.js';
-import { MemoryBoxStore } from '../boxes/fakes.js';
+import { MemoryBoxStore } from '../../fakes/boxes.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBLDkNIdqMQZS6BHDHm3KXSqleJ71WXFsKL/tTtkXBPa';
 const PUB = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDcacpublickeyforunittestsonlyxxxxxxxxxxxxx cac';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FakeEngine } from '../../helpers/fake-engine.js';
+import { FakeEngine } from '../../fakes/engine.js';
 import { up, start, rebuild } from '../../../src/core/lifecycle/up.js';
 import { stop, down } from '../../../src/core/lifecycle/stop.js';
 import { exec, list } from '../../../src/core/lifecycle/exec.js';

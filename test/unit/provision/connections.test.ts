@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { BoxConnections } from '../../../src/core/provision/connections.js';
 import { knownHostsLine, sshArgs } from '../../../src/adapters/host/ssh-client.js';
 import { isCacError } from '../../../src/errors.js';
-import { FakeBoxHost, provisionHarness, TARGET } from './fakes.js';
+import { FakeBoxHost, provisionHarness, TARGET } from '../../fakes/provision.js';
 
 describe('BoxConnections', () => {
   it('opens one host per box, reuses it, closes it, and reopens after a close', async () => {

@@ -8,10 +8,10 @@ import { EnvInjector } from '../../../src/core/provision/env.js';
 import { EncryptionService } from '../../../src/core/secrets/envelope.js';
 import { generateKey, parseKeys } from '../../../src/core/secrets/keys.js';
 import { isCacError } from '../../../src/errors.js';
-import { FakeVmDriver } from '../boxes/fakes.js';
+import { FakeVmDriver } from '../../fakes/boxes.js';
 import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
 import { runInProcess, tempHome } from '../../helpers/run-cli.js';
-import { FakeBoxHost, provisionHarness, TARGET } from './fakes.js';
+import { FakeBoxHost, provisionHarness, TARGET } from '../../fakes/provision.js';
 
 const CANARY = 'canary-7f3a9c2e41';
 const PLAIN = `API_TOKEN=${CANARY}\nQUOTED="a b"\n`;

@@ -7,9 +7,9 @@ import { EnvInjector } from '../../../src/core/provision/env.js';
 import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.js';
 import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
-import { FakeVmDriver } from '../boxes/fakes.js';
-import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../agents/fakes.js';
-import { type FakeBoxHost, provisionHarness } from './fakes.js';
+import { FakeVmDriver } from '../../fakes/boxes.js';
+import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../../fakes/agents.js';
+import { type FakeBoxHost, provisionHarness } from '../../fakes/provision.js';
 
 type Harness = ReturnType<typeof provisionHarness>;
 

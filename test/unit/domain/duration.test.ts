@@ -1,8 +1,8 @@
 // The one duration parser: every flag, config key and environment variable goes through it, and no
 // value may become a timer Node cannot keep (past 2^31−1 ms it fires after 1 ms).
 import { describe, expect, it } from 'vitest';
-import { DURATION_LIMITS, durationMs, MAX_TIMER_MS, parseDuration, timerDelay } from '../../src/domain/duration.js';
-import { isCacError } from '../../src/errors.js';
+import { DURATION_LIMITS, durationMs, MAX_TIMER_MS, parseDuration, timerDelay } from '../../../src/domain/duration.js';
+import { isCacError } from '../../../src/errors.js';
 
 function refusal(fn: () => unknown): { code: string; exitCode: number; message: string; field: unknown } {
   try {

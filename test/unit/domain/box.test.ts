@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { applyPatch, assertTransition, BOX_STATES, byAge, canTransition, newBoxRecord, poolKeyOf, type BoxState } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
 import { newBoxId } from '../../../src/util/ids.js';
-import { makeBox, T0 } from './make-box.js';
+import { makeBox, T0 } from '../../fakes/box.js';
 
 // The whole table, written out: a change to the state machine must change this test too.
 const ALLOWED: Record<BoxState, BoxState[]> = {

@@ -2,19 +2,19 @@
 // docker client (it receives the real `docker exec …` argv a ContainerHost builds).
 import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import { defaultConfig, type Config } from '../../../src/config/schema.js';
-import type { ExecOptions, ExecResult, Host } from '../../../src/ports/host.js';
-import type { ReporterEvent } from '../../../src/ports/reporter.js';
-import type { HostFiles } from '../../../src/core/agents/host-material.js';
-import type { AgentDeps } from '../../../src/core/agents/deps.js';
-import { ContainerHost } from '../../../src/adapters/host/container.js';
-import { interrupted } from '../../../src/errors.js';
-import { DISCOVER_MARK } from '../../../src/core/agents/discover.js';
-import { INJECT_MARK } from '../../../src/core/agents/inject-script.js';
-import { FINISH_MARK } from '../../../src/core/agents/finish-script.js';
-import { INSTALL_MARK } from '../../../src/core/agents/install.js';
-import { READ_MARK } from '../../../src/core/agents/sync-back.js';
-import { sha256 } from '../../../src/core/agents/plan.js';
+import { defaultConfig, type Config } from '../../src/config/schema.js';
+import type { ExecOptions, ExecResult, Host } from '../../src/ports/host.js';
+import type { ReporterEvent } from '../../src/ports/reporter.js';
+import type { HostFiles } from '../../src/core/agents/host-material.js';
+import type { AgentDeps } from '../../src/core/agents/deps.js';
+import { ContainerHost } from '../../src/adapters/host/container.js';
+import { interrupted } from '../../src/errors.js';
+import { DISCOVER_MARK } from '../../src/core/agents/discover.js';
+import { INJECT_MARK } from '../../src/core/agents/inject-script.js';
+import { FINISH_MARK } from '../../src/core/agents/finish-script.js';
+import { INSTALL_MARK } from '../../src/core/agents/install.js';
+import { READ_MARK } from '../../src/core/agents/sync-back.js';
+import { sha256 } from '../../src/core/agents/plan.js';
 
 export const HOME = '/home/me';
 

@@ -1,9 +1,9 @@
 // In-memory fakes of OUR ports for the box unit tests: a BoxStore (single-threaded JS makes each method
 // atomic, as the real stores are), a VmDriver of plain objects, and an SSH login that records its calls.
-import { CacError } from '../../../src/errors.js';
-import { applyPatch, assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type NewBox, type SshTarget } from '../../../src/domain/box.js';
-import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../../src/ports/box-store.js';
-import type { Vm, VmDriver, VmSpec } from '../../../src/ports/vm-driver.js';
+import { CacError } from '../../src/errors.js';
+import { applyPatch, assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type NewBox, type SshTarget } from '../../src/domain/box.js';
+import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../src/ports/box-store.js';
+import type { Vm, VmDriver, VmSpec } from '../../src/ports/vm-driver.js';
 
 const zeroStats = (): PoolStats => ({ warmClaims: 0, coldClaims: 0, claimLatencyMsTotal: 0, claimCount: 0, provisionLatencyMsTotal: 0, provisionCount: 0 });
 

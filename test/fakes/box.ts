@@ -1,5 +1,5 @@
 // Plain box records for planner tests: a standby box of one pool unless told otherwise.
-import { newBoxRecord, type Box } from '../../../src/domain/box.js';
+import { newBoxRecord, type Box } from '../../src/domain/box.js';
 
 export const REPO = 'https://example.test/acme/app.git';
 export const T0 = 1_700_000_000_000;

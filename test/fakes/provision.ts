@@ -2,18 +2,18 @@
 // and the stdin bytes, so tests can prove where a secret went) and answers the provisioner's scripts,
 // a RepoSource and an ImageSource in memory, and a harness around the box store fakes.
 import { Readable } from 'node:stream';
-import type { ExecOptions, ExecResult } from '../../../src/ports/host.js';
-import type { RepoSource } from '../../../src/ports/repo-source.js';
-import type { ImageSource } from '../../../src/ports/image-source.js';
-import type { ReporterEvent } from '../../../src/ports/reporter.js';
-import { BoxConnections, type ClosableHost } from '../../../src/core/provision/connections.js';
-import { SshProvisioner, type SshProvisionerDeps } from '../../../src/core/provision/provisioner.js';
-import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../../src/core/provision/repo-scripts.js';
-import { ENSURE_CLI } from '../../../src/core/provision/devcontainer-cli.js';
-import type { SshTarget } from '../../../src/domain/box.js';
-import { FakeEngine } from '../../helpers/fake-engine.js';
-import { manualClock, MemoryBoxStore } from '../boxes/fakes.js';
-import { REPO, T0 } from '../boxes/make-box.js';
+import type { ExecOptions, ExecResult } from '../../src/ports/host.js';
+import type { RepoSource } from '../../src/ports/repo-source.js';
+import type { ImageSource } from '../../src/ports/image-source.js';
+import type { ReporterEvent } from '../../src/ports/reporter.js';
+import { BoxConnections, type ClosableHost } from '../../src/core/provision/connections.js';
+import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
+import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
+import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
+import type { SshTarget } from '../../src/domain/box.js';
+import { FakeEngine } from './engine.js';
+import { manualClock, MemoryBoxStore } from './boxes.js';
+import { REPO, T0 } from './box.js';
 
 export interface Call {
   /** What ran: the script's name for the provisioner's scripts, else argv[0]. */
