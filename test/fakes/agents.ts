@@ -4,10 +4,10 @@ import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
 import { defaultConfig, type Config } from '../../src/config/schema.js';
 import type { ExecOptions, ExecResult, Host } from '../../src/ports/host.js';
-import type { ReporterEvent } from '../../src/ports/reporter.js';
 import type { HostFiles } from '../../src/core/agents/host-material.js';
 import type { AgentDeps } from '../../src/core/agents/deps.js';
 import { ContainerHost } from '../../src/adapters/host/container.js';
+import { recordingReporter } from './reporter.js';
 import { interrupted } from '../../src/errors.js';
 import { DISCOVER_MARK } from '../../src/core/agents/discover.js';
 import { INJECT_MARK } from '../../src/core/agents/inject-script.js';
@@ -183,7 +183,7 @@ export function config(agents: Partial<Record<string, unknown>> = {}, perAgent: 
 }
 
 export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; docker: FakeDocker; env?: Record<string, string> }) {
-  const events: ReporterEvent[] = [];
+  const { reporter, events } = recordingReporter();
   const deps: AgentDeps = {
     agents: opts.agents,
     env: { HOME, ...opts.env },
@@ -192,7 +192,7 @@ export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; dock
     files: opts.files,
     container: ({ containerId, remoteUser }) =>
       new ContainerHost({ host: opts.docker, containerId, user: remoteUser, dockerEnv: { DOCKER_HOST: 'unix:///fake.sock' } }),
-    reporter: { emit: (e) => events.push(e), close() {} },
+    reporter,
   };
   const lines = () => events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
   return { deps, events, lines };

@@ -5,7 +5,6 @@ import { Readable } from 'node:stream';
 import type { ExecOptions, ExecResult } from '../../src/ports/host.js';
 import type { RepoSource } from '../../src/ports/repo-source.js';
 import type { ImageSource } from '../../src/ports/image-source.js';
-import type { ReporterEvent } from '../../src/ports/reporter.js';
 import { BoxConnections, type ClosableHost } from '../../src/core/provision/connections.js';
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
 import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
@@ -14,6 +13,7 @@ import type { SshTarget } from '../../src/domain/box.js';
 import { FakeEngine } from './engine.js';
 import { manualClock, MemoryBoxStore } from './boxes.js';
 import { REPO, T0 } from './box.js';
+import { recordingReporter } from './reporter.js';
 
 export interface Call {
   /** What ran: the script's name for the provisioner's scripts, else argv[0]. */
@@ -144,7 +144,7 @@ export function provisionHarness(overrides: Partial<SshProvisionerDeps> = {}) {
   const source = new FakeRepoSource();
   const images = new FakeImageSource();
   const engine = new FakeEngine();
-  const events: ReporterEvent[] = [];
+  const { reporter, events } = recordingReporter();
   const deps: SshProvisionerDeps = {
     connections,
     source,
@@ -152,7 +152,7 @@ export function provisionHarness(overrides: Partial<SshProvisionerDeps> = {}) {
     cliVersion: '0.89.0',
     engine: () => engine,
     preloadImages: ['cac-test/base:bookworm'],
-    reporter: { emit: (e) => void events.push(e), close: () => undefined },
+    reporter,
     now: clock.now,
     ...overrides,
   };

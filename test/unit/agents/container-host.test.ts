@@ -1,17 +1,10 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContainerHost } from '../../../src/adapters/host/container.js';
-import type { ExecOptions, ExecResult, Host } from '../../../src/ports/host.js';
+import { RecordingHost } from '../../fakes/host.js';
 
-class Recorder implements Host {
-  readonly kind = 'local' as const;
-  calls: Array<{ argv: readonly string[]; opts: ExecOptions }> = [];
-  result: ExecResult = { exitCode: 0, stdout: 'out', stderr: '' };
-  async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
-    this.calls.push({ argv, opts });
-    return this.result;
-  }
-  async putFiles(): Promise<void> {}
+class Recorder extends RecordingHost {
+  override result = { exitCode: 0, stdout: 'out', stderr: '' };
 }
 
 describe('ContainerHost', () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/adapters/host/local.js';
+import { silentReporter } from '../../../src/ports/reporter.js';
 import { quote } from '../../../src/util/shell.js';
 import { inject } from '../../../src/core/agents/inject.js';
 import { syncBack, parseRead, readScript } from '../../../src/core/agents/sync-back.js';
@@ -180,7 +181,7 @@ describe('inject() with planted links: agent warnings, exit unaffected, nothing 
       stateDir: '/state/cac',
       files,
       container: () => container,
-      reporter: { emit() {}, close() {} },
+      reporter: silentReporter,
     };
     const target = { containerId: 'c1', remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/app', workspace: '/src/app' };
     const [codex, claude] = await inject(deps, target, { event: 'start' });

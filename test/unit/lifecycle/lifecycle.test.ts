@@ -4,7 +4,7 @@ import { up, start, rebuild } from '../../../src/core/lifecycle/up.js';
 import { stop, down } from '../../../src/core/lifecycle/stop.js';
 import { exec, list } from '../../../src/core/lifecycle/exec.js';
 import type { LifecycleDeps } from '../../../src/core/lifecycle/types.js';
-import type { ReporterEvent } from '../../../src/ports/reporter.js';
+import { recordingReporter } from '../../fakes/reporter.js';
 import { CacError } from '../../../src/errors.js';
 import type { AgentResult } from '../../../src/core/agents/result.js';
 
@@ -12,9 +12,9 @@ const ws = { folder: '/w', configFile: '/w/.devcontainer/devcontainer.json' };
 
 function setup(extra: Partial<LifecycleDeps> = {}) {
   const engine = new FakeEngine();
-  const events: ReporterEvent[] = [];
+  const { reporter, events } = recordingReporter();
   let t = 1000;
-  const deps: LifecycleDeps = { engine, reporter: { emit: (e) => events.push(e), close() {} }, now: () => (t += 10), ...extra };
+  const deps: LifecycleDeps = { engine, reporter, now: () => (t += 10), ...extra };
   return { engine, events, deps };
 }
 

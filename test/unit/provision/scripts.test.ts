@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/adapters/host/local.js';
+import { RecordingHost } from '../../fakes/host.js';
 import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
 import { newBoxRecord, type Box } from '../../../src/domain/box.js';
 import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
@@ -122,12 +123,12 @@ describe('the box scripts', () => {
 
   it('a branch missing from the local repository is ERR_REPO_BRANCH before anything reaches the box', async () => {
     const src = sourceRepo();
-    const calls: string[][] = [];
-    const host: Host = { kind: 'ssh', exec: async (argv) => (calls.push([...argv]), { exitCode: 0, stdout: '/x\n', stderr: '' }), putFiles: async () => undefined };
+    const host = new RecordingHost('ssh');
+    host.result = { exitCode: 0, stdout: '/x\n', stderr: '' };
     const deps = { connections: undefined as never, source: new LocalGitSource({ host: new LocalHost(), mirrorsDir: '/nonexistent' }) };
     const e = await fetchBranches(deps, host, box(src), 'cac/b/app', ['nope'], signal).catch((x: unknown) => x);
     expect(isCacError(e) && e.code).toBe('ERR_REPO_BRANCH');
-    expect(calls).toEqual([]);
+    expect(host.calls).toEqual([]);
   });
 
   it('WRITE_ENV: the payload byte for byte in <folder>/.env, 0600, no temp file left, .env excluded from git once', async () => {
