@@ -7,6 +7,9 @@ const box = () => import('../handlers/box.js');
 const pool = () => import('../handlers/pool.js');
 const env = () => import('../handlers/env.js');
 
+/** How long `--wait` waits for a box (box request, box show). */
+const WAIT_TIMEOUT = '10m';
+
 export function registerBoxes(program: Command, rt: Runtime): void {
   const boxes = program.command('box').description('remote boxes: a repo checked out, its devcontainer up, agents inside');
   boxes
@@ -17,7 +20,7 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .option('--for <who>', 'who the box is for (a ticket, a CI job)')
     .option('--env-file <file>', 'encrypted .env payload (cac env encrypt) to write into the box')
     .option('--wait', 'wait until the box is ready')
-    .option('--timeout <duration>', 'with --wait: how long to wait', '10m')
+    .option('--timeout <duration>', 'with --wait: how long to wait', WAIT_TIMEOUT)
     .action(lazyAction(rt, () => box().then((m) => m.request)));
   boxes
     .command('list')
@@ -29,7 +32,7 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .description('show one box: state, steps with durations, SSH target')
     .argument('<id>', 'box id')
     .option('--wait', 'wait until the box is ready')
-    .option('--timeout <duration>', 'with --wait: how long to wait', '10m')
+    .option('--timeout <duration>', 'with --wait: how long to wait', WAIT_TIMEOUT)
     .action(lazyAction(rt, () => box().then((m) => m.show)));
   boxes
     .command('release')
