@@ -17,6 +17,7 @@ import { ContainerHost } from '../adapters/host/container.js';
 import { agentDeps } from './agents.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';
+import { GIT_NAMES, pickEnv } from '../util/child-env.js';
 import type { AppContext } from './context.js';
 
 /** An SshHost for a box, logging in with cac's own key (ssh2 loads only when a box is reached). */
@@ -38,13 +39,14 @@ function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
 }
 
 export function sshProvisioner(ctx: AppContext, config: Config, opts: { env?: EnvInjector } = {}): SshProvisioner {
-  const localEnv = Object.fromEntries(Object.entries({ ...ctx.env, ...engineEnv(config, ctx.env) }).filter((e): e is [string, string] => e[1] !== undefined));
+  // `docker save` runs outside the Host port (a byte stream): the same allow-listed environment
+  const dockerEnv = { ...ctx.childEnv, ...engineEnv(config, ctx.env) };
   return new SshProvisioner({
     connections: new BoxConnections((target) => boxHost(ctx, target)),
-    source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors') }),
+    source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors'), env: pickEnv(ctx.env, GIT_NAMES) }),
     ...(config.boxes.repo_delivery ? { delivery: config.boxes.repo_delivery } : {}),
     preloadImages: config.boxes.preload_images,
-    images: new DockerImageSource({ host: ctx.host, dockerPath: config.engine.docker_path, env: localEnv }),
+    images: new DockerImageSource({ host: ctx.host, dockerPath: config.engine.docker_path, env: dockerEnv }),
     cliVersion: devcontainerCli().version,
     engine: (host, cli) => boxEngine(ctx, host, cli),
     ...(config.agents.enabled ? { agentDeps: boxAgentDeps(ctx, config) } : {}),

@@ -18,6 +18,8 @@ export interface LocalGitSourceOptions {
   mirrorsDir: string;
   /** A mirror fetched this recently is not fetched again (several boxes of one reconcile); default 30 s. */
   refreshMs?: number;
+  /** git's own settings on top of the host's environment (GIT_SSH_COMMAND …). */
+  env?: Record<string, string>;
 }
 
 // git never asks for a password on a terminal: a missing credential fails at once
@@ -77,6 +79,6 @@ export class LocalGitSource implements RepoSource {
   }
 
   private git(args: string[], signal?: AbortSignal) {
-    return this.opts.host.exec(['git', ...args], { env: GIT_ENV, ...(signal ? { signal } : {}) });
+    return this.opts.host.exec(['git', ...args], { env: { ...this.opts.env, ...GIT_ENV }, ...(signal ? { signal } : {}) });
   }
 }
