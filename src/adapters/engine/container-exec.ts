@@ -57,7 +57,7 @@ case $1 in loginInteractiveShell) f=-lic ;; loginShell) f=-lc ;; interactiveShel
 exec "$s" "$f" "echo -n $2; cat /proc/self/environ; echo -n $2"`;
 
 /** The in-container argv of the user-env probe and the mark that brackets its output; none for `none`. */
-export function probeCommand(kind: string, mark = randomUUID()): { argv: string[]; mark: string } | undefined {
+export function probeCommand(kind: string, mark: string = randomUUID()): { argv: string[]; mark: string } | undefined {
   if (kind === 'none') return undefined;
   return { argv: ['/bin/sh', '-c', PROBE, 'sh', kind, mark], mark };
 }

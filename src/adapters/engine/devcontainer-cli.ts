@@ -64,7 +64,8 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       });
     split.end();
     const logFile = await this.writeLog(mapper.lines);
-    const outcome = lastJson(redact(r.stdout, secrets));
+    // redacted after parsing: a value with a quote or a backslash is escaped inside the JSON text
+    const outcome = redactOutcome(lastJson(r.stdout), secrets);
     if (r.exitCode === 0 && outcome?.outcome === 'success' && outcome.containerId) {
       return { action: mapper.containerAction ?? 'reused', containerId: outcome.containerId, remoteUser: outcome.remoteUser ?? 'root', remoteWorkspaceFolder: outcome.remoteWorkspaceFolder ?? '/' };
     }
@@ -185,6 +186,11 @@ export interface CliOutcome {
   containerId?: string;
   remoteUser?: string;
   remoteWorkspaceFolder?: string;
+}
+
+function redactOutcome(outcome: CliOutcome | undefined, secrets: readonly string[]): CliOutcome | undefined {
+  if (!outcome) return undefined;
+  return Object.fromEntries(Object.entries(outcome).map(([k, v]) => [k, typeof v === 'string' ? redact(v, secrets) : v])) as CliOutcome;
 }
 
 function lastJson(stdout: string): CliOutcome | undefined {

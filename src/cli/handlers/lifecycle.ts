@@ -13,14 +13,15 @@ import type { AppContext } from '../../app/context.js';
 import type { CommandInput, Handler } from '../action.js';
 import { renderLifecycle, renderList } from './lifecycle-render.js';
 
-async function prepare(ctx: AppContext, input: CommandInput, withAgents: boolean) {
+// `creates`: the command makes or starts a container, so the CLI resolves containerEnv (refused localEnv names are warned about)
+async function prepare(ctx: AppContext, input: CommandInput, withAgents: boolean, creates = false) {
   const { config } = await ctx.config();
   const folder = typeof input.args[0] === 'string' ? input.args[0] : process.cwd();
   const configFile = typeof input.opts.configFile === 'string' ? input.opts.configFile : undefined;
   const ws = await resolveWorkspace(localFiles, folder, configFile);
   const names = localEnvNames((await localFiles.readText(ws.configFile)) ?? '');
   const localEnv = localEnvPlan(config, ctx.env, names, ctx.childEnv);
-  for (const name of localEnv.refused) {
+  for (const name of creates ? localEnv.refused : []) {
     ctx.reporter.emit({
       type: 'warning',
       message: `${ws.configFile}: \${localEnv:${name}} resolves empty: cac never passes CAC_* or credential variables to the devcontainer CLI`,
@@ -42,17 +43,17 @@ function done(ctx: AppContext, r: LifecycleResult): number {
 const noAgents = (input: CommandInput) => input.opts.agents === false;
 
 export const up: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
+  const { ws, deps } = await prepare(ctx, input, true, true);
   return done(ctx, await core.up(deps, ws, { signal: ctx.signal, noAgents: noAgents(input) }));
 };
 
 export const start: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
+  const { ws, deps } = await prepare(ctx, input, true, true);
   return done(ctx, await core.start(deps, ws, { signal: ctx.signal, noAgents: noAgents(input) }));
 };
 
 export const rebuild: Handler = async (ctx, input) => {
-  const { ws, deps } = await prepare(ctx, input, true);
+  const { ws, deps } = await prepare(ctx, input, true, true);
   return done(ctx, await core.rebuild(deps, ws, { signal: ctx.signal, noAgents: noAgents(input), noCache: input.opts.cache === false }));
 };
 
