@@ -5,6 +5,7 @@ import { AGENT_KINDS, type Config } from '../config/schema.js';
 import { DevcontainerCliEngine } from '../adapters/engine/devcontainer-cli.js';
 import { devcontainerCli } from '../adapters/engine/cli-path.js';
 import { PRESETS } from '../core/agents/presets.js';
+import { AGENTS_ENV_FILE } from '../core/agents/finish-script.js';
 import type { Host } from '../ports/host.js';
 import { looksSecret, type Env } from '../util/child-env.js';
 
@@ -59,6 +60,7 @@ export function localEngine(config: Config, host: Host, env: Env, stateDir: stri
     dockerPath: config.engine.docker_path,
     env: engineEnv(config, env),
     cliEnv: localEnv.pass,
+    loginFiles: [AGENTS_ENV_FILE],
     logDir: join(stateDir, 'logs'),
   });
 }

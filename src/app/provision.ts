@@ -18,6 +18,7 @@ import { agentDeps } from './agents.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';
 import { GIT_NAMES, pickEnv } from '../util/child-env.js';
+import { AGENTS_ENV_FILE } from '../core/agents/finish-script.js';
 import type { AppContext } from './context.js';
 
 /** An SshHost for a box, logging in with cac's own key (ssh2 loads only when a box is reached). */
@@ -29,7 +30,7 @@ export async function boxHost(ctx: AppContext, target: SshTarget): Promise<Closa
 
 /** The devcontainer CLI at `cli` and the box's own docker, both over the box's Host. */
 export function boxEngine(ctx: AppContext, host: Host, cli: string): DevcontainerCliEngine {
-  return new DevcontainerCliEngine({ host, cli: [cli], dockerPath: 'docker', env: {}, logDir: join(ctx.stateDir, 'logs') });
+  return new DevcontainerCliEngine({ host, cli: [cli], dockerPath: 'docker', env: {}, loginFiles: [AGENTS_ENV_FILE], logDir: join(ctx.stateDir, 'logs') });
 }
 
 /** Agent injection into a box's container: this machine's host material, `docker exec` run on the box. */

@@ -4,10 +4,12 @@
 // user can read in /proc/<pid>/cmdline, on this machine and on a box. Here the same steps run with
 // docker directly: the probe's output comes back on stdout, and every value travels in the docker
 // client's ENVIRONMENT under a neutral transport name (`-e CAC_X_<NAME>`, no `=`), which a fixed
-// /bin/sh prelude in the container renames back before it execs the command. The transport names also
+// /bin/sh prelude in the container renames back before it execs the command. Forwarded agent variables
+// do not even leave the container: probes skip ~/.cac/agents.env, and the prelude sources it. The transport names also
 // keep container-chosen variables (PATH, DOCKER_HOST, LD_PRELOAD …) out of the docker client's own
 // settings.
 import { randomUUID } from 'node:crypto';
+import { quote } from '../../util/shell.js';
 
 /** What the devcontainer configuration says about running a command (from `read-configuration`). */
 export interface ExecSettings {
@@ -95,11 +97,17 @@ export function execCall(opts: {
   folder?: string;
   stdin: boolean;
   tty: boolean;
+  /** Files under the user's home sourced before the command when present (cac's forwarded agent variables). */
+  sourceFiles?: readonly string[];
 }): ExecCall {
   const names = Object.keys(opts.env).filter((n) => NAME.test(n));
   const dropped = Object.keys(opts.env).filter((n) => !NAME.test(n));
   // names are identifiers by the check above: the prelude is fixed text around them, never a value
-  const prelude = [...names.map((n) => `export ${n}="$${TRANSPORT}${n}"; unset ${TRANSPORT}${n}`), 'exec "$@"'].join('\n');
+  const prelude = [
+    ...names.map((n) => `export ${n}="$${TRANSPORT}${n}"; unset ${TRANSPORT}${n}`),
+    ...(opts.sourceFiles ?? []).map((f) => `if [ -r "$HOME"/${quote(f)} ]; then . "$HOME"/${quote(f)}; fi`),
+    'exec "$@"',
+  ].join('\n');
   const argv = [
     opts.docker,
     'exec',

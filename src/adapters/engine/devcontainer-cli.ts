@@ -23,6 +23,8 @@ export interface DevcontainerCliEngineOptions {
   cliEnv?: Record<string, string>;
   /** Where `up` logs are written (on the machine running cac). */
   logDir: string;
+  /** Files under the remote user's home that `exec` sources before the command (cac's agent env file). */
+  loginFiles?: readonly string[];
   /** Secret values (master keys, forwarded env values, values passed for ${localEnv:…}) never written to the log, the verbose stream or an error. */
   secrets?: readonly string[];
 }
@@ -103,6 +105,7 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       ...(settings.folder ? { folder: settings.folder } : {}),
       stdin: opts.inherit === true || opts.stdin !== undefined,
       tty: opts.inherit === true && opts.tty === true,
+      ...(this.opts.loginFiles ? { sourceFiles: this.opts.loginFiles } : {}),
     });
     const r = await this.opts.host.exec(call.argv, {
       env: { ...this.opts.env, ...call.env },

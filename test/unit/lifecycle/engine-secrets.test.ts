@@ -2,11 +2,12 @@
 // verbose stream, and how `exec` carries the user's login environment (forwarded agent credentials
 // included) without a value ever on a command line.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execCall, execSettings, parseProbe, probeCommand } from '../../../src/adapters/engine/container-exec.js';
+import { AGENTS_ENV_FILE, finishScript } from '../../../src/core/agents/finish-script.js';
 import { localEngine, localEnvPlan } from '../../../src/app/engine.js';
 import { defaultConfig, type Config } from '../../../src/config/schema.js';
 import { isCacError } from '../../../src/errors.js';
@@ -127,5 +128,40 @@ describe('exec: the login environment travels off argv', () => {
     expect(parseProbe('no marks', 'M1')).toEqual({});
     expect(execSettings('log\n{"workspace":{"workspaceFolder":"/w"},"mergedConfiguration":{"userEnvProbe":"none","remoteEnv":{"A":"1","B":null}}}\n')).toEqual({ folder: '/w', remoteEnv: { A: '1' }, probe: 'none' });
     expect(execSettings('not json')).toBeUndefined();
+  });
+});
+
+describe('forwarded agent variables and environment probes', () => {
+  /** A home where injection's finishing step wrote the agent env file and the guarded profile line. */
+  function injectedHome(): string {
+    const home = mkdtempSync(join(tmpdir(), 'cac-home-'));
+    writeFileSync(join(home, '.profile'), '# the image\'s profile\n');
+    const script = finishScript(home, { env: 'write', names: ['OPENAI_API_KEY'], claudeOnboarding: false });
+    expect(execFileSync('sh', ['-c', script], { env: { PATH: '/usr/bin:/bin', OPENAI_API_KEY: FORWARDED }, encoding: 'utf8' })).toBe('finish\t0\n');
+    return home;
+  }
+  const shell = (home: string, flags: string) =>
+    execFileSync('sh', [flags, 'printf "[%s]" "$OPENAI_API_KEY"'], { env: { HOME: home, PATH: '/usr/bin:/bin' }, encoding: 'utf8', stdio: ['pipe', 'pipe', 'ignore'] });
+
+  it("a login shell gets them; the devcontainer CLI's probe (an interactive shell without a terminal) does not", () => {
+    const home = injectedHome();
+    expect(shell(home, '-lc')).toBe(`[${FORWARDED}]`);
+    // what the CLI runs for userEnvProbe loginInteractiveShell / interactiveShell, stdin a pipe: it would
+    // put every probed value on the `docker exec -e NAME=value` of each lifecycle hook
+    expect(shell(home, '-lic')).toBe('[]');
+    expect(shell(home, '-ic')).toBe('[]');
+  });
+
+  it("cac exec's prelude sources the agent env file itself: values never leave the container", () => {
+    const home = injectedHome();
+    const call = execCall({ docker: 'docker', containerId: ID, command: ['sh', '-c', 'printf "[%s]" "$OPENAI_API_KEY"'], env: { HOME: home }, stdin: false, tty: false, sourceFiles: [AGENTS_ENV_FILE] });
+    const sh = call.argv.slice(call.argv.indexOf('/bin/sh'));
+    expect(execFileSync(sh[0] ?? '', sh.slice(1), { env: { ...call.env, PATH: '/usr/bin:/bin' }, encoding: 'utf8' })).toBe(`[${FORWARDED}]`);
+    expect(call.argv.join('\0')).not.toContain(CANARY);
+    const none = mkdtempSync(join(tmpdir(), 'cac-home-'));
+    mkdirSync(join(none, '.cac'));
+    const bare = execCall({ docker: 'docker', containerId: ID, command: ['true'], env: { HOME: none }, stdin: false, tty: false, sourceFiles: [AGENTS_ENV_FILE] });
+    const sh2 = bare.argv.slice(bare.argv.indexOf('/bin/sh'));
+    expect(() => execFileSync(sh2[0] ?? '', sh2.slice(1), { env: { ...bare.env, PATH: '/usr/bin:/bin' } })).not.toThrow();
   });
 });
