@@ -1,13 +1,12 @@
 // `exec` into a dev container without `devcontainer exec`. The reference CLI probes the remote user's
-// login environment (its userEnvProbe, which sources ~/.cac/agents.env and so holds forwarded agent
-// credentials) and hands every variable to `docker exec` as `-e NAME=value`: a command line any local
-// user can read in /proc/<pid>/cmdline, on this machine and on a box. Here the same steps run with
-// docker directly: the probe's output comes back on stdout, and every value travels in the docker
-// client's ENVIRONMENT under a neutral transport name (`-e CAC_X_<NAME>`, no `=`), which a fixed
-// /bin/sh prelude in the container renames back before it execs the command. Forwarded agent variables
-// do not even leave the container: probes skip ~/.cac/agents.env, and the prelude sources it. The transport names also
-// keep container-chosen variables (PATH, DOCKER_HOST, LD_PRELOAD …) out of the docker client's own
-// settings.
+// login environment (its userEnvProbe) and hands every variable to `docker exec` as `-e NAME=value`: a
+// command line any local user can read in /proc/<pid>/cmdline, on this machine and on a box. Here the
+// same steps run with docker directly: the probe's output comes back on stdout, and every value travels
+// in the docker client's ENVIRONMENT under a neutral transport name (`-e CAC_X_<NAME>`, no `=`), which a
+// fixed /bin/sh prelude in the container renames back before it execs the command. The transport names
+// also keep container-chosen variables (PATH, DOCKER_HOST, LD_PRELOAD …) out of the docker client's own
+// settings. Forwarded agent variables never leave the container: a probe (an interactive shell without a
+// terminal) skips ~/.cac/agents.env, and the prelude sources it.
 import { randomUUID } from 'node:crypto';
 import { quote } from '../../util/shell.js';
 

@@ -128,8 +128,8 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     throw new CacError('ERR_DEVCONTAINER_EXEC', `reading the dev container configuration of ${ws.folder} failed: ${why}`, { hint: `check ${ws.configFile}; run 'cac up ${ws.folder}' again` });
   }
 
-  // The remote user's login environment (sources ~/.profile, so forwarded agent variables are in it);
-  // it reaches cac on stdout. A probe that hangs (a shell waiting for input) is abandoned, as the CLI does.
+  // The remote user's login environment as the devcontainer.json's userEnvProbe defines it; it reaches cac
+  // on stdout. A probe that hangs (a shell waiting for input) is abandoned, as the CLI does.
   private async probeUserEnv(containerId: string, settings: ExecSettings, signal?: AbortSignal): Promise<Record<string, string>> {
     const probe = probeCommand(settings.probe);
     if (!probe) return {};
