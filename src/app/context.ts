@@ -6,6 +6,7 @@ import { createReporter, writeResult, type OutputOptions, type Stdio } from '../
 import type { Reporter } from '../ports/reporter.js';
 import { LocalHost } from '../adapters/host/local.js';
 import type { Host } from '../ports/host.js';
+import { localChildEnv } from '../util/child-env.js';
 
 /** The global flags a command was given (`--json`, `--config`, `-v`, `-q`, `--no-color`). */
 export interface GlobalOptions {
@@ -25,7 +26,9 @@ export interface AppContext {
   /** The config file in use (it may not exist). */
   configFile: string;
   stateDir: string;
-  /** The machine cac runs on. */
+  /** What every program cac runs on this machine gets of `env` (an allow-list, README "Security"). */
+  childEnv: Record<string, string>;
+  /** The machine cac runs on; its programs get `childEnv`. */
   host: Host;
   /** Load and validate the config once; unknown-key warnings are reported on first load. */
   config(): Promise<LoadedConfig>;
@@ -38,6 +41,7 @@ export async function createContext(stdio: Stdio, globals: GlobalOptions, signal
   const reporter = await createReporter(stdio, output);
   const configFile = configFilePath(stdio.env, globals.config);
   let loaded: Promise<LoadedConfig> | undefined;
+  const childEnv = localChildEnv(stdio.env);
   return {
     stdio,
     env: stdio.env,
@@ -46,7 +50,8 @@ export async function createContext(stdio: Stdio, globals: GlobalOptions, signal
     signal,
     configFile,
     stateDir: stateDir(stdio.env),
-    host: new LocalHost({ env: stdio.env }),
+    childEnv,
+    host: new LocalHost({ env: childEnv }),
     config() {
       loaded ??= loadConfig(configFile).then((c) => {
         for (const w of c.warnings) {

@@ -14,7 +14,7 @@ interface CliLogLine {
 // eslint-disable-next-line no-control-regex
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
 
-function stripAnsi(text: string): string {
+export function stripAnsi(text: string): string {
   return text.replace(ANSI, '').replace(/\r/g, '');
 }
 

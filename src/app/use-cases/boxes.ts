@@ -158,5 +158,5 @@ export async function sshToBox(ctx: AppContext, input: { id: string; argv: reado
   const box = await liveBox(ctx, input.id);
   const [{ ensureKeyPair }, { interactiveSsh }] = await Promise.all([import('../ssh-key.js'), import('../../adapters/host/ssh-client.js')]);
   const keys = await ensureKeyPair(ctx.stateDir);
-  return interactiveSsh(box.sshTarget, keys.path, input.argv, { env: ctx.env });
+  return interactiveSsh(box.sshTarget, keys.path, input.argv, { env: ctx.childEnv });
 }

@@ -5,6 +5,7 @@ import { loadConfig, type ConfigWarning } from '../../config/load.js';
 import type { Config } from '../../config/schema.js';
 import { STARTER_CONFIG } from '../../config/starter.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { redactUrl } from '../../util/redact.js';
 import type { AppContext } from '../context.js';
 
 export type { Config } from '../../config/schema.js';
@@ -20,7 +21,10 @@ export async function configPath(ctx: AppContext): Promise<{ outcome: 'success';
 
 /** The effective config, defaults included. */
 export async function showConfig(ctx: AppContext): Promise<{ outcome: 'success'; file: string; exists: boolean; config: Config }> {
-  const { config, file, exists } = await ctx.config();
+  const loaded = await ctx.config();
+  const { file, exists } = loaded;
+  // a store URL may carry a password (redis://user:pass@host): shown as *** like doctor and errors do
+  const config = loaded.config.store.url ? { ...loaded.config, store: { ...loaded.config.store, url: redactUrl(loaded.config.store.url) } } : loaded.config;
   return { outcome: 'success', file, exists, config };
 }
 

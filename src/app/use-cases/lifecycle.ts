@@ -4,11 +4,12 @@ import * as lifecycle from '../../core/lifecycle/up.js';
 import { down as coreDown, stop as coreStop } from '../../core/lifecycle/stop.js';
 import { exec as coreExec, list as coreList, type ListedContainer } from '../../core/lifecycle/exec.js';
 import type { LifecycleDeps, LifecycleResult } from '../../core/lifecycle/types.js';
+import { localEnvNames } from '../../core/lifecycle/local-env.js';
 import { resolveWorkspace } from '../../core/lifecycle/workspace.js';
 import { localFiles } from '../../adapters/engine/local-files.js';
 import { agentHooks } from '../agents.js';
 import type { AppContext } from '../context.js';
-import { localEngine } from '../engine.js';
+import { localEngine, localEnvPlan } from '../engine.js';
 
 export type { LifecycleResult } from '../../core/lifecycle/types.js';
 export type { ListedContainer } from '../../core/lifecycle/exec.js';
@@ -30,10 +31,20 @@ export interface LifecycleInput extends WorkspaceInput {
 
 export type LifecycleCommand = 'up' | 'start' | 'rebuild' | 'stop' | 'down';
 
-async function prepare(ctx: AppContext, input: WorkspaceInput, withAgents: boolean) {
+// `creates`: the command makes or starts a container, so the CLI resolves containerEnv (refused localEnv names are warned about)
+async function prepare(ctx: AppContext, input: WorkspaceInput, withAgents: boolean, creates = false) {
   const { config } = await ctx.config();
   const ws = await resolveWorkspace(localFiles, input.folder ?? process.cwd(), input.configFile);
-  const engine = localEngine(config, ctx.host, ctx.env, ctx.stateDir);
+  const names = localEnvNames((await localFiles.readText(ws.configFile)) ?? '');
+  const localEnv = localEnvPlan(config, ctx.env, names, ctx.childEnv);
+  for (const name of creates ? localEnv.refused : []) {
+    ctx.reporter.emit({
+      type: 'warning',
+      message: `${ws.configFile}: \${localEnv:${name}} resolves empty: cac never passes CAC_* or credential variables to the devcontainer CLI`,
+      hint: 'forward a credential with [agents.<kind>] env_forward (it reaches the container off every command line)',
+    });
+  }
+  const engine = localEngine(config, ctx.host, ctx.env, ctx.stateDir, localEnv);
   const hooks = withAgents ? await agentHooks(ctx, config, engine) : {};
   const deps: LifecycleDeps = { engine, reporter: ctx.reporter, now: Date.now, ...hooks };
   return { ws, deps, engine };
@@ -41,7 +52,8 @@ async function prepare(ctx: AppContext, input: WorkspaceInput, withAgents: boole
 
 /** Runs one lifecycle command on the workspace's dev container. */
 export async function runLifecycle(ctx: AppContext, command: LifecycleCommand, input: LifecycleInput): Promise<LifecycleResult> {
-  const { ws, deps } = await prepare(ctx, input, true);
+  const creates = command === 'up' || command === 'start' || command === 'rebuild';
+  const { ws, deps } = await prepare(ctx, input, true, creates);
   const signal = ctx.signal;
   const noAgents = input.noAgents === true;
   switch (command) {
@@ -58,10 +70,11 @@ export async function runLifecycle(ctx: AppContext, command: LifecycleCommand, i
   }
 }
 
-/** Runs `argv` in the workspace's running container with cac's stdio; resolves with its exit status. */
+/** Runs `argv` in the workspace's running container with cac's stdio (a terminal when both ends are one); resolves with its exit status. */
 export async function execInWorkspace(ctx: AppContext, input: WorkspaceInput, argv: readonly string[]): Promise<number> {
   const { ws, engine } = await prepare(ctx, input, false);
-  return coreExec(engine, ws, argv, { signal: ctx.signal });
+  const tty = Boolean((ctx.stdio.stdin as { isTTY?: boolean }).isTTY && ctx.stdio.stdout.isTTY);
+  return coreExec(engine, ws, argv, { signal: ctx.signal, tty });
 }
 
 /** cac-managed dev containers on this machine (running ones unless `all`). */
