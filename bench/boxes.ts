@@ -164,7 +164,11 @@ async function main(): Promise<void> {
   );
   const targets = new Targets('boxes');
   const ratio = (a: string, b: string, what: string) => targets.check(what, median(s[a]) / median(s[b]), '≥', 20, '×');
-  console.log(`\nwarm-to-cold ratio: CLI ${ratio('cli cold', 'cli warm', 'cold / warm `cac box request --wait`, median')}, in process ${ratio('library cold', 'library warm', 'cold / warm requestBox in process, median')}`);
+  // the CLI target is for real boxes: a plain SSH box is made in about the time node takes to start cac twice
+  const cli = plain
+    ? `${(median(s['cli cold']) / median(s['cli warm'])).toFixed(2)}× (no target for plain SSH boxes)`
+    : ratio('cli cold', 'cli warm', 'cold / warm `cac box request --wait`, median');
+  console.log(`\nwarm-to-cold ratio: CLI ${cli}, in process ${ratio('library cold', 'library warm', 'cold / warm requestBox in process, median')}`);
   targets.finish();
 }
 
