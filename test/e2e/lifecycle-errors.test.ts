@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { describeWith, engineEnv, infra } from '../helpers/infra.js';
+import { processesMentioning } from '../helpers/procs.js';
 import { BIN, runBin, tempHome } from '../helpers/run-cli.js';
 import { cleanupRun, containersOf, makeWorkspace } from './lifecycle-fixtures.js';
 
@@ -79,17 +80,26 @@ describeWith(['docker'], 'lifecycle errors', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ code: 'ERR_NO_CONTAINER', hint: `create it with 'cac up ${folder}'` });
   });
 
-  it('Ctrl-C during up stops the devcontainer CLI, exits 130 and leaves no container', async () => {
-    const folder = makeWorkspace('interrupt', {}, { image: BASE, postCreateCommand: 'sleep 120' });
+  it('Ctrl-C during up stops the devcontainer CLI and every child of it, exits 130 and leaves no container', async () => {
+    const marker = `cac-interrupt-${process.pid}-${Date.now()}`;
+    const folder = makeWorkspace('interrupt', {}, { image: BASE, postCreateCommand: `sleep 120 && echo ${marker}` });
     const child = execa(process.execPath, [BIN, 'up', folder], { env: { ...env, NO_COLOR: '1' }, reject: false });
     const deadline = Date.now() + 120_000;
     while (containersOf(folder).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    expect(containersOf(folder)).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 1500));
+    const [id] = containersOf(folder);
+    expect(id).toBeDefined();
+    // what cac started: the devcontainer CLI (its command line names the folder), its docker children
+    // (they name the container) and the postCreateCommand running in the container (the marker)
+    const needles = [folder, id ?? '', marker];
+    while (!processesMentioning([marker]).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const before = processesMentioning(needles).filter((p) => p.pid !== child.pid);
+    expect(before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)), JSON.stringify(before)).toBe(true);
+    expect(before.some((p) => p.cmdline.includes(marker))).toBe(true);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(String(r.stderr)).toContain('error: interrupted');
+    expect(processesMentioning(needles)).toEqual([]);
     expect(containersOf(folder)).toEqual([]);
   });
 });
