@@ -102,4 +102,28 @@ describeWith(['docker'], 'lifecycle errors', () => {
     expect(processesMentioning(needles)).toEqual([]);
     expect(containersOf(folder)).toEqual([]);
   });
+
+  it('Ctrl-C during up of an existing container kills the devcontainer CLI and its docker clients, exits 130 and keeps the container', async () => {
+    const marker = `cac-interrupt-start-${process.pid}-${Date.now()}`;
+    // the first start only leaves a mark; every later start hangs in postStartCommand
+    const folder = makeWorkspace('interrupt-start', {}, { image: BASE, postStartCommand: `if [ -e /tmp/started-once ]; then sleep 120 && echo ${marker}; else touch /tmp/started-once; fi` });
+    expect((await cac(['up', folder])).exitCode).toBe(0);
+    expect((await cac(['stop', folder])).exitCode).toBe(0);
+    const [id] = containersOf(folder);
+    expect(id).toBeDefined();
+    const child = execa(process.execPath, [BIN, 'up', folder], { env: { ...env, NO_COLOR: '1' }, reject: false });
+    const deadline = Date.now() + 120_000;
+    while (!processesMentioning([marker]).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    // cac's side on this machine: the devcontainer CLI (it names the folder) and the docker clients it runs (they name the container)
+    const ours = () => processesMentioning([folder, id ?? '']).filter((p) => p.pid !== child.pid);
+    const before = ours();
+    expect(before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)), JSON.stringify(before)).toBe(true);
+    expect(before.some((p) => /\bdocker\b.* exec /.test(p.cmdline)), JSON.stringify(before)).toBe(true);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(ours()).toEqual([]);
+    // a container up did not create stays
+    expect(containersOf(folder)).toEqual([id]);
+  });
 });
