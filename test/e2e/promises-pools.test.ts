@@ -133,7 +133,7 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
   });
 });
 
-describe('--interval sets the backoff unit (a command plugin whose create always fails; no engine needed)', () => {
+describe('--interval sets the backoff unit; pool pause and resume (a command plugin whose create always fails; no engine needed)', () => {
   const failing = boxCli(newRunId('e2e-backoff'));
   const plugins = join(failing.home, 'plugins');
 
@@ -161,5 +161,21 @@ describe('--interval sets the backoff unit (a command plugin whose create always
       const plan = await failing.json<{ pools: Array<{ plan: { creates: number; blocked?: string } }> }>(['pool', 'reconcile', '--dry-run', '--interval', interval]);
       expect(plan.pools[0]?.plan).toMatchObject({ creates: 0, blocked: `backoff: 1 failures in a row; next create after ${new Date(lastFailureAt + ms).toISOString()}` });
     }
+  });
+
+  it('pool pause stops creates (status says paused); pool resume creates again and clears the failure count', async () => {
+    const paused = await failing.json<{ outcome: string; poolKey: string; paused: boolean }>(['pool', 'pause', REPO]);
+    expect(paused).toEqual({ outcome: 'success', poolKey: `${REPO}#main`, repoUrl: REPO, baseBranch: 'main', paused: true });
+    const row = async () => (await failing.json<{ pools: Array<{ paused: boolean; blocked: string | null; consecutiveFailures: number }> }>(['pool', 'status'])).pools[0];
+    expect(await row()).toMatchObject({ paused: true, blocked: 'paused: resume the pool to create boxes again', consecutiveFailures: 1 });
+    const plan = await failing.json<{ pools: Array<{ plan: { creates: number; blocked?: string } }> }>(['pool', 'reconcile', '--dry-run']);
+    expect(plan.pools[0]?.plan).toMatchObject({ creates: 0, blocked: 'paused: resume the pool to create boxes again' });
+
+    const resumed = await failing.cac(['pool', 'resume', REPO]);
+    expect(resumed).toMatchObject({ exitCode: 0, stdout: `resumed ${REPO}#main\n` });
+    expect(await row()).toMatchObject({ paused: false, blocked: null, consecutiveFailures: 0 });
+    const again = await failing.json<{ pools: Array<{ plan: { creates: number; blocked?: string } }> }>(['pool', 'reconcile', '--dry-run', '--interval', '1h']);
+    expect(again.pools[0]?.plan.creates).toBe(1);
+    expect(again.pools[0]?.plan.blocked).toBeUndefined();
   });
 });
