@@ -39,11 +39,18 @@ export const reconcile: Handler = async (ctx, input) => {
       return exitOf(r);
     }
     // --watch: one line of JSON per round under --json, the human summary otherwise; ends on Ctrl-C
-    await manager.watch(pools, {
-      intervalMs,
-      signal: ctx.signal,
-      onRound: (r) => (ctx.output.json ? ctx.stdio.stdout.write(`${JSON.stringify(r)}\n`) : ctx.result(r, renderReconcile(r))),
-    });
+    try {
+      await manager.watch(pools, {
+        intervalMs,
+        signal: ctx.signal,
+        onRound: (r) => (ctx.output.json ? ctx.stdio.stdout.write(`${JSON.stringify(r)}\n`) : ctx.result(r, renderReconcile(r))),
+      });
+    } catch (e) {
+      // Ctrl-C is how a watch ends: exit 130, with no error document after the JSON lines
+      if (!ctx.signal.aborted) throw e;
+      ctx.reporter.emit({ type: 'info', message: 'stopped watching: interrupted' });
+      return EXIT.interrupted;
+    }
     return EXIT.ok;
   });
 };
