@@ -51,12 +51,15 @@ infra-status:
 completions:
     npx tsx scripts/completions.ts
 
-# benchmarks, printed as tables: start-up, cac up vs the raw devcontainer CLI, agent injection,
-# box claims and planPool, box request warm vs cold
+# benchmarks, printed as tables with each target beside what was measured: start-up, cac up vs the raw
+# devcontainer CLI, agent injection, box claims (16 processes against each store's floor) and planPool,
+# box request warm vs cold. A bench whose output is wrong fails; exits 1 when any target is missed.
 bench: infra-up build
-    node bench/startup.mjs
-    node bench/lifecycle.mjs
-    node --import tsx bench/agents.ts
-    node --import tsx bench/claims.ts
-    node --import tsx bench/boxes.ts
-    node --import tsx bench/box-provision.ts
+    #!/usr/bin/env bash
+    set -uo pipefail
+    failed=()
+    for b in startup lifecycle agents claims boxes box-provision; do
+      node --import tsx "bench/$b.ts" || failed+=("$b")
+    done
+    if [ ${#failed[@]} -gt 0 ]; then echo "bench: failed or missed a target: ${failed[*]}" >&2; exit 1; fi
+    echo "bench: every target met"

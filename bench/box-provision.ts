@@ -4,6 +4,8 @@
 // through the library (SshProvisioner + AllocatorService); the warm-to-cold ratio (target ≥ 20×); and a
 // base-branch box switched to another branch vs cold. The repo is a file:// repo with two branches and
 // a .devcontainer on cac-test/base:bookworm (preloaded); agents: codex from a temp host home.
+// Every box must come back ready with every step ok (a cold box all six), warm or cold as asked; the .env
+// and the switched branch are checked inside the boxes' dev containers afterwards.
 // Run: node scripts/build.mjs --no-types && node --import tsx bench/box-provision.ts   (BENCH_RUNS=3)
 // Needs the engine and images from `scripts/infra up`; removes its boxes by label.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -31,7 +33,7 @@ import {
   silentReporter,
 } from '../src/index.js';
 import { makeBoxRepo } from '../test/helpers/box-repo.js';
-import { readInfraEnv } from '../test/helpers/infra.js';
+import { mustBe, requireInfra, Targets } from './lib.js';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const BIN = resolve(import.meta.dirname, '../bin/cac');
@@ -39,8 +41,10 @@ const run = `bench-provision-${process.pid}`;
 const home = mkdtempSync(join(tmpdir(), 'cac-bench-provision-'));
 const repo = join(home, 'app');
 const REPO = `file://${repo}`;
-const infra = readInfraEnv();
+const infra = requireInfra('DOCKER_HOST', 'CAC_TEST_BOX_IMAGE');
 const MASTER_KEY = randomBytes(32).toString('base64');
+const API_TOKEN = `bench-${randomBytes(8).toString('hex')}`;
+const COLD_STEPS = ['vm_create', 'ssh_ready', 'repo', 'devcontainer', 'agents', 'env'];
 const env: Record<string, string> = {
   PATH: process.env.PATH ?? '',
   HOME: home,
@@ -56,7 +60,24 @@ const envFile = join(home, 'app.env.cac');
 
 interface Box {
   id: string;
-  steps: Array<{ name: string; durationMs: number }>;
+  state: string;
+  steps: Array<{ name: string; durationMs: number; ok: boolean }>;
+}
+
+/** A box the bench may count: ready, every step ok, and the steps `must` among them. */
+function checkReady(box: Box, how: string, must: string[]): void {
+  mustBe(box.state === 'ready', `${how}: box ${box.id} is ready (state ${box.state})`);
+  const failed = box.steps.filter((st) => !st.ok).map((st) => st.name);
+  mustBe(failed.length === 0, `${how}: every step of ${box.id} ok (failed: ${failed.join(', ')})`);
+  const missing = must.filter((n) => !box.steps.some((st) => st.name === n));
+  mustBe(missing.length === 0, `${how}: box ${box.id} ran ${must.join(', ')} (missing: ${missing.join(', ')})`);
+}
+
+/** `cac box exec <id> -- <cmd>`'s stdout, which must exit 0. */
+function boxExec(id: string, cmd: string[]): string {
+  const r = spawnSync(process.execPath, [BIN, 'box', 'exec', id, '--', ...cmd], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  mustBe(r.status === 0, `cac box exec ${id} -- ${cmd.join(' ')}: exit ${String(r.status)}, ${r.stderr}`);
+  return r.stdout;
 }
 type Series = Record<string, number[]>;
 
@@ -77,14 +98,15 @@ function setup(): void {
     `[agents]\nenabled = true\n\n[agents.codex]\nenabled = true\ninstall = false\n\n[boxes]\npreload_images = ["cac-test/base:bookworm"]\n\n` +
       `[[pools]]\nrepo_url = "${REPO}"\nbase_branch = "main"\nmin_standby = ${3 * RUNS}\nmax_instances = ${5 * RUNS}\n`,
   );
-  cac(['env', 'encrypt', '--out', envFile], `API_TOKEN=bench-${randomBytes(8).toString('hex')}\n`);
+  cac(['env', 'encrypt', '--out', envFile], `API_TOKEN=${API_TOKEN}\n`);
 }
 
-function cliRequest(args: string[], wantWarm: boolean): { ms: number; box: Box } {
+function cliRequest(args: string[], wantWarm: boolean, must: string[]): { ms: number; box: Box } {
   const t = performance.now();
   const doc = cac(['box', 'request', '--repo', REPO, '--env-file', envFile, ...args]);
   const ms = performance.now() - t;
-  if (doc.warm !== wantWarm) throw new Error(`expected a ${wantWarm ? 'warm' : 'cold'} box, got ${JSON.stringify(doc.warm)}`);
+  mustBe(doc.warm === wantWarm, `expected a ${wantWarm ? 'warm' : 'cold'} box, got ${JSON.stringify(doc.warm)}`);
+  checkReady(doc.box as Box, `cac box request ${args.join(' ')}`, must);
   return { ms, box: doc.box as Box };
 }
 
@@ -113,7 +135,8 @@ async function libraryWarm(series: Series, boxes: string[]): Promise<void> {
       const t = performance.now();
       const grant = await alloc.requestBox({ repoUrl: REPO, requestedBy: 'bench', envPayload: envelope });
       (series['library warm'] ??= []).push(performance.now() - t);
-      if (!grant.warm) throw new Error('the library run got a cold box');
+      mustBe(grant.warm, 'the library run got a warm box');
+      checkReady(grant.box as Box, 'requestBox in process (warm)', ['env']);
       await provisioner.settle(grant.box.id);
       boxes.push(grant.box.id);
     }
@@ -136,7 +159,7 @@ async function main(): Promise<void> {
   const boxes: string[] = [];
   // cold first, while the pool is still empty: each box provisioned for its request
   for (let i = 0; i < RUNS; i++) {
-    const cold = cliRequest(['--wait', '--timeout', '10m'], false);
+    const cold = cliRequest(['--wait', '--timeout', '10m'], false, COLD_STEPS);
     (s['cli cold'] ??= []).push(cold.ms);
     for (const step of cold.box.steps) (s[`step ${step.name}`] ??= []).push(step.durationMs);
     cac(['box', 'release', cold.box.id]);
@@ -146,15 +169,19 @@ async function main(): Promise<void> {
   const fillMs = performance.now() - t;
   for (let i = 0; i < RUNS; i++) {
     (s.version ??= []).push(timed(process.execPath, [BIN, '--version']));
-    const warm = cliRequest([], true);
+    const warm = cliRequest([], true, ['env']);
     (s['cli warm'] ??= []).push(warm.ms);
     (s['step env (warm)'] ??= []).push(warm.box.steps.find((x) => x.name === 'env')?.durationMs ?? NaN);
-    const switched = cliRequest(['--branch', 'feature'], true);
+    const switched = cliRequest(['--branch', 'feature'], true, ['switch', 'env']);
     (s['cli switched'] ??= []).push(switched.ms);
     (s['step switch'] ??= []).push(switched.box.steps.find((x) => x.name === 'switch')?.durationMs ?? NaN);
     boxes.push(warm.box.id, switched.box.id);
   }
   await libraryWarm(s, boxes);
+  // inside the dev containers: the warm box has the requester's .env, the switched one the feature branch
+  const [warmId = '', switchedId = ''] = boxes;
+  mustBe(boxExec(warmId, ['cat', '.env']).includes(`API_TOKEN=${API_TOKEN}`), `box ${warmId}'s checkout has the .env`);
+  mustBe(boxExec(switchedId, ['cat', 'feature.txt']) === 'on feature\n', `box ${switchedId} is on branch feature`);
   for (const id of boxes) cac(['box', 'release', id]);
 
   console.log(`\nremote boxes ready to work (docker driver, inner engine, devcontainer on the box, codex injected, .env), ${RUNS} runs each\n`);
@@ -173,17 +200,23 @@ async function main(): Promise<void> {
       row('baseline: `cac --version`', s.version),
     ].join('\n'),
   );
-  const ratio = (a: string, b: string) => `${(pct(s[a], 50) / pct(s[b], 50)).toFixed(1)}×`;
-  console.log(`\nwarm claim + .env p50: CLI ${fmt(pct(s['cli warm'], 50))} ms, in process ${fmt(pct(s['library warm'], 50))} ms (target ≤ 1000 ms)`);
-  console.log(`warm-to-cold ratio (target ≥ 20×): CLI ${ratio('cli cold', 'cli warm')}, in process ${ratio('cli cold', 'library warm')}`);
-  console.log(`switched-to-cold ratio: ${ratio('cli cold', 'cli switched')} (a base-branch box switched to feature vs a cold box)`);
+  const targets = new Targets('box-provision');
+  const p50 = (k: string) => pct(s[k], 50);
+  const warmTarget = (k: string, how: string) => targets.check(`warm claim + .env to ready, ${how}, p50`, p50(k), '≤', 1000, 'ms');
+  const ratio = (a: string, b: string, how: string) => targets.check(`cold / warm to ready, ${how}, p50`, p50(a) / p50(b), '≥', 20, '×');
+  console.log(`\nwarm claim + .env p50: CLI ${warmTarget('cli warm', 'CLI')}, in process ${warmTarget('library warm', 'in process')}`);
+  console.log(`warm-to-cold ratio: CLI ${ratio('cli cold', 'cli warm', 'CLI')}, in process ${ratio('cli cold', 'library warm', 'in process')}`);
+  console.log(`switched-to-cold ratio: ${(p50('cli cold') / p50('cli switched')).toFixed(1)}× (no target: a base-branch box switched to feature vs a cold box)`);
   console.log(`pool fill: ${3 * RUNS} standby boxes in ${(fillMs / 1000).toFixed(0)} s (reconcile provisions 4 at once)`);
+  targets.finish();
 }
 
 function timed(cmd: string, args: string[]): number {
   const t = performance.now();
-  spawnSync(cmd, args, { env, stdio: 'ignore' });
-  return performance.now() - t;
+  const r = spawnSync(cmd, args, { env, stdio: 'ignore' });
+  const ms = performance.now() - t;
+  mustBe(r.status === 0, `${cmd} ${args.join(' ')} exited ${String(r.status)}`);
+  return ms;
 }
 
 try {

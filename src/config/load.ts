@@ -1,5 +1,6 @@
-// Config = read → parse (smol-toml) → schema (zod) → {config, warnings}. Errors carry file:line:col
-// for syntax and file:line + dot path for schema problems (changesets' parse → schema → rules).
+// Config = read → parse (smol-toml) → schema (zod) → rules → {config, warnings}. Errors carry
+// file:line:col for syntax and file:line + the field for schema and rule problems (changesets' parse →
+// schema → rules). Every command loads through here, `config validate` too: one verdict.
 import { readFile } from 'node:fs/promises';
 import { parse, TomlError } from 'smol-toml';
 import type * as z from 'zod/mini';
@@ -7,6 +8,7 @@ import { CacError } from '../errors.js';
 import { configSchema, defaultConfig, type Config } from './schema.js';
 import { indexLines, lineOf } from './locate.js';
 import { findUnknownKeys } from './unknown-keys.js';
+import { configProblems, type RuleProblem } from './rules.js';
 
 export interface ConfigWarning {
   /** Dot path of the key, e.g. `agents.codex.enabeld`. */
@@ -32,7 +34,7 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { config: defaultConfig(), file, exists: false, warnings: [] };
     throw new CacError('ERR_CONFIG_READ', `${file}: cannot read config (${code ?? String(e)})`, {
-      hint: 'check the file permissions, or point --config / $CAC_CONFIG at another file',
+      hint: code === 'EISDIR' ? 'that is a directory: point --config / $CAC_CONFIG at a file' : 'check the file permissions, or point --config / $CAC_CONFIG at another file',
     });
   }
   return parseConfig(text, file);
@@ -49,7 +51,20 @@ export function parseConfig(text: string, file: string): LoadedConfig {
   }));
   const result = configSchema.safeParse(raw);
   if (!result.success) throw schemaError(result.error.issues, raw, index, file);
+  const problems = configProblems(result.data);
+  if (problems.length) throw rulesError(problems, index, file);
   return { config: result.data, file, exists: true, warnings };
+}
+
+function rulesError(problems: RuleProblem[], index: Map<string, number>, file: string): CacError {
+  const [first, ...more] = problems.map((p) => {
+    const line = lineOf(index, p.path);
+    return `${file}${line ? `:${line}` : ''}: ${p.message}`;
+  });
+  return new CacError('ERR_CONFIG_SCHEMA', first ?? `${file}: invalid config`, {
+    hint: problems[0]?.hint ?? "run 'cac config validate' to see every problem",
+    details: { file, more },
+  });
 }
 
 function parseToml(text: string, file: string): Record<string, unknown> {

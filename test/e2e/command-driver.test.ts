@@ -38,7 +38,8 @@ describeWith(['docker'], 'command driver through bin/cac', () => {
   });
 
   it('doctor: the plugin programs are present and list answers', async () => {
-    const row = await vmDriverRow(cli);
+    const { row, exitCode } = await vmDriverRow(cli);
+    expect(exitCode).toBe(0);
     expect(row).toMatchObject({ name: 'vm driver', status: 'ok' });
     expect(row.detail).toMatch(new RegExp(`^command: create ${PLUGIN}; destroy ${PLUGIN}; list ${PLUGIN}; status ${PLUGIN}; list answers \\(\\d+ VMs?\\)$`));
   });
@@ -127,9 +128,10 @@ describeWith(['docker'], 'command driver through bin/cac', () => {
 
     it('doctor: a plugin whose list is not JSON is an error naming the plugin and the call; a missing program is named', async () => {
       const exe = join(FIXTURES, 'not-json');
-      const bad = await vmDriverRow(cli, configFile('doctor-not-json', commandConfig({ list: exe })));
+      const { row: bad, exitCode } = await vmDriverRow(cli, configFile('doctor-not-json', commandConfig({ list: exe })));
+      expect(exitCode).toBe(1);
       expect(bad).toMatchObject({ status: 'error', detail: `command: 1 of 5 failed: list: command plugin ${exe} (list) gave a bad answer: printed something that is not JSON: "Creating your instance, please wait...\\ndone"` });
-      const missing = await vmDriverRow(cli, configFile('doctor-missing', commandConfig({ destroy: '/nonexistent/plugin' })));
+      const { row: missing } = await vmDriverRow(cli, configFile('doctor-missing', commandConfig({ destroy: '/nonexistent/plugin' })));
       expect(missing).toMatchObject({ status: 'error', detail: 'command: 1 of 4 failed: destroy: /nonexistent/plugin not found or not executable' });
     });
 

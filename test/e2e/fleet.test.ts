@@ -45,12 +45,14 @@ describeWith(['docker'], 'ssh-fleet driver through bin/cac', () => {
     for (const d of [dir, cli.home]) rmSync(d, { recursive: true, force: true });
   });
 
-  it('doctor: every fleet host reachable with its pinned key; a wrong pin is named (a warning while others answer)', async () => {
-    const row = await vmDriverRow(cli);
+  it('doctor: every fleet host reachable with its pinned key (exit 0); a wrong pin is named (a warning while others answer: exit 3)', async () => {
+    const { row, exitCode } = await vmDriverRow(cli);
+    expect(exitCode).toBe(0);
     expect(row).toEqual({ name: 'vm driver', status: 'ok', detail: `ssh-fleet: ${hosts.map((h) => `${hostId(h)} reachable with its pinned key, free`).join('; ')}` });
     const [first] = hosts as [SshTarget];
     const wrong = writeConfig(join(dir, 'wrong-pin.toml'), `[boxes]\ndriver = "ssh-fleet"\n\n${fleetToml([first, { ...first, user: 'nobody', hostKey: WRONG_KEY }])}`);
-    const warned = await vmDriverRow(cli, wrong);
+    const { row: warned, exitCode: warnedExit } = await vmDriverRow(cli, wrong);
+    expect(warnedExit).toBe(3);
     expect(warned).toMatchObject({ status: 'warning', hint: expect.stringContaining('host_key') });
     expect(warned.detail).toMatch(new RegExp(`^ssh-fleet: 1 of 2 failed: nobody@127\\.0\\.0\\.1:${first.port}: host key mismatch for nobody@127\\.0\\.0\\.1:${first.port}`));
   });

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, expect, it } from 'vitest';
 import { execa } from 'execa';
 import { describeWith, engineEnv, infra } from '../helpers/infra.js';
+import { processesMentioning } from '../helpers/procs.js';
 import { BIN, runBin, tempHome } from '../helpers/run-cli.js';
 import { cleanupRun, containersOf, makeWorkspace } from './lifecycle-fixtures.js';
 
@@ -79,17 +80,50 @@ describeWith(['docker'], 'lifecycle errors', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ code: 'ERR_NO_CONTAINER', hint: `create it with 'cac up ${folder}'` });
   });
 
-  it('Ctrl-C during up stops the devcontainer CLI, exits 130 and leaves no container', async () => {
-    const folder = makeWorkspace('interrupt', {}, { image: BASE, postCreateCommand: 'sleep 120' });
+  it('Ctrl-C during up stops the devcontainer CLI and every child of it, exits 130 and leaves no container', async () => {
+    const marker = `cac-interrupt-${process.pid}-${Date.now()}`;
+    const folder = makeWorkspace('interrupt', {}, { image: BASE, postCreateCommand: `sleep 120 && echo ${marker}` });
     const child = execa(process.execPath, [BIN, 'up', folder], { env: { ...env, NO_COLOR: '1' }, reject: false });
     const deadline = Date.now() + 120_000;
     while (containersOf(folder).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-    expect(containersOf(folder)).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 1500));
+    const [id] = containersOf(folder);
+    expect(id).toBeDefined();
+    // what cac started: the devcontainer CLI (its command line names the folder), its docker children
+    // (they name the container) and the postCreateCommand running in the container (the marker)
+    const needles = [folder, id ?? '', marker];
+    while (!processesMentioning([marker]).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    const before = processesMentioning(needles).filter((p) => p.pid !== child.pid);
+    expect(before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)), JSON.stringify(before)).toBe(true);
+    expect(before.some((p) => p.cmdline.includes(marker))).toBe(true);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);
     expect(String(r.stderr)).toContain('error: interrupted');
+    expect(processesMentioning(needles)).toEqual([]);
     expect(containersOf(folder)).toEqual([]);
+  });
+
+  it('Ctrl-C during up of an existing container kills the devcontainer CLI and its docker clients, exits 130 and keeps the container', async () => {
+    const marker = `cac-interrupt-start-${process.pid}-${Date.now()}`;
+    // the first start only leaves a mark; every later start hangs in postStartCommand
+    const folder = makeWorkspace('interrupt-start', {}, { image: BASE, postStartCommand: `if [ -e /tmp/started-once ]; then sleep 120 && echo ${marker}; else touch /tmp/started-once; fi` });
+    expect((await cac(['up', folder])).exitCode).toBe(0);
+    expect((await cac(['stop', folder])).exitCode).toBe(0);
+    const [id] = containersOf(folder);
+    expect(id).toBeDefined();
+    const child = execa(process.execPath, [BIN, 'up', folder], { env: { ...env, NO_COLOR: '1' }, reject: false });
+    const deadline = Date.now() + 120_000;
+    while (!processesMentioning([marker]).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    // cac's side on this machine: the devcontainer CLI (it names the folder) and the docker clients it runs (they name the container)
+    const ours = () => processesMentioning([folder, id ?? '']).filter((p) => p.pid !== child.pid);
+    const before = ours();
+    expect(before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)), JSON.stringify(before)).toBe(true);
+    expect(before.some((p) => /\bdocker\b.* exec /.test(p.cmdline)), JSON.stringify(before)).toBe(true);
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(130);
+    expect(ours()).toEqual([]);
+    // a container up did not create stays
+    expect(containersOf(folder)).toEqual([id]);
   });
 });

@@ -81,7 +81,9 @@ export class MemoryBoxStore implements BoxStore {
   }
 
   async releaseLock(name: string, token: string): Promise<boolean> {
-    if (this.locks.get(name)?.token !== token) return false;
+    // an expired lock is no longer held: its old holder must learn it lost it, as with the real stores
+    const held = this.locks.get(name);
+    if (held?.token !== token || held.until <= this.clock()) return false;
     return this.locks.delete(name);
   }
 
@@ -180,6 +182,7 @@ export class FakeVmDriver implements VmDriver {
   /** When set, the driver has finite capacity: reserve() holds one slot per box, like ssh-fleet. */
   capacity: number | undefined;
   readonly reserved = new Set<string>();
+  private readonly creating = new Map<string, Promise<Vm>>();
   private seq = 0;
 
   async reserve(spec: { boxId: string }): Promise<void> {
@@ -194,6 +197,15 @@ export class FakeVmDriver implements VmDriver {
     this.calls.push(`create ${spec.boxId}`);
     const existing = [...this.vms.values()].find((v) => v.boxId === spec.boxId);
     if (existing) return existing;
+    // two creates of one box at once make one VM, as the real drivers do
+    const pending = this.creating.get(spec.boxId);
+    if (pending) return pending;
+    const creating = this.createNew(spec, opts).finally(() => this.creating.delete(spec.boxId));
+    this.creating.set(spec.boxId, creating);
+    return creating;
+  }
+
+  private async createNew(spec: VmSpec, opts: { idempotencyKey: string }): Promise<Vm> {
     await this.beforeCreate?.(spec);
     if (this.failCreate) throw this.failCreate;
     this.seq += 1;

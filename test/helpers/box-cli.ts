@@ -80,11 +80,24 @@ export const tomlString = (s: string): string => JSON.stringify(s);
 export const poolToml = (repoUrl: string, minStandby: number, maxInstances: number): string =>
   `[[pools]]\nrepo_url = ${tomlString(repoUrl)}\nbase_branch = "main"\nmin_standby = ${minStandby}\nmax_instances = ${maxInstances}\n`;
 
-/** The doctor row of the configured VM driver. */
-export async function vmDriverRow(cli: BoxCli, config?: string): Promise<{ name: string; status: string; detail: string; hint?: string }> {
+export interface DoctorRow {
+  name: string;
+  status: string;
+  detail: string;
+  hint?: string;
+}
+
+/** `cac doctor --json`: its exit status and its rows (the status is kept: doctor's promise is 0, 3 or 1). */
+async function doctor(cli: BoxCli, config?: string): Promise<{ exitCode: number; outcome: string; checks: DoctorRow[] }> {
   const r = await cli.cac([...(config ? ['--config', config] : []), 'doctor', '--json']);
-  const doc = JSON.parse(r.stdout) as { checks: Array<{ name: string; status: string; detail: string; hint?: string }> };
-  const row = doc.checks.find((c) => c.name === 'vm driver');
-  if (!row) throw new Error(`doctor printed no vm driver row:\n${r.stdout}`);
-  return row;
+  const doc = JSON.parse(r.stdout) as { outcome: string; checks: DoctorRow[] };
+  return { exitCode: r.exitCode, outcome: doc.outcome, checks: doc.checks };
+}
+
+/** The doctor row of the configured VM driver, with doctor's exit status. */
+export async function vmDriverRow(cli: BoxCli, config?: string): Promise<{ row: DoctorRow; exitCode: number }> {
+  const { exitCode, checks } = await doctor(cli, config);
+  const row = checks.find((c) => c.name === 'vm driver');
+  if (!row) throw new Error(`doctor printed no vm driver row:\n${JSON.stringify(checks)}`);
+  return { row, exitCode };
 }

@@ -84,7 +84,7 @@ describe('unknown keys', () => {
   });
 
   it('inside arrays of tables', () => {
-    const { warnings } = parseConfig('[[pools]]\nrepo_url = "a"\nmin_stanby = 1\n', 'c.toml');
+    const { warnings } = parseConfig('[[pools]]\nrepo_url = "https://example.test/a.git"\nmin_stanby = 1\n', 'c.toml');
     expect(warnings.map((w) => w.path)).toEqual(['pools.0.min_stanby']);
     expect(warnings[0]?.message).toContain("did you mean 'min_standby'");
   });

@@ -19,7 +19,7 @@ import {
   type PluginCall,
 } from './command-contract.js';
 import { runPlugin, type PluginRun } from './plugin-process.js';
-import { shellWords } from './shell-words.js';
+import { shellWords } from '../../domain/shell-words.js';
 
 export interface CommandDriverOptions {
   /** `[boxes.command]`: one command line per call. */

@@ -1,27 +1,8 @@
-// The pure half of the ssh-fleet driver: host ids, VM refs, the state file a box leaves on its host, and
-// how leases and what the hosts say become the driver's VM listing.
-import type { SshTarget } from '../../domain/box.js';
-import { CacError } from '../../errors.js';
+
 import type { FleetHost } from '../../ports/box-store.js';
 import type { Vm } from '../../ports/vm-driver.js';
 
-/** One `[[boxes.fleet]]` table, as config gives it. */
-export interface FleetHostEntry {
-  host: string;
-  port: number;
-  user: string;
-  host_key: string;
-  identity_file?: string | undefined;
-  labels: string[];
-}
-
-export interface FleetHostSpec {
-  /** `user@host:port`: the lease key in the store. */
-  id: string;
-  target: SshTarget;
-  identityFile: string | undefined;
-  labels: string[];
-}
+export { fleetHostId, fleetHosts, type FleetHostEntry, type FleetHostSpec } from '../../domain/fleet.js';
 
 /** What a box writes to `~/.cac/box.json` on its host: its "labels", so `list` finds orphans. */
 export interface BoxStateFile {
@@ -37,22 +18,6 @@ export interface HostProbe {
   reachable: boolean;
   state?: BoxStateFile | undefined;
   error?: string;
-}
-
-export function fleetHostId(h: { user: string; host: string; port: number }): string {
-  return `${h.user}@${h.host.includes(':') ? `[${h.host}]` : h.host}:${h.port}`;
-}
-
-/** The configured hosts in config order; a host listed twice is a config error. */
-export function fleetHosts(entries: readonly FleetHostEntry[]): FleetHostSpec[] {
-  const seen = new Set<string>();
-  return entries.map((e, i) => {
-    const id = fleetHostId(e);
-    if (seen.has(id)) throw new CacError('ERR_CONFIG_SCHEMA', `boxes.fleet.${i}: ${id} is listed twice`, { hint: 'list each machine once' });
-    seen.add(id);
-    const hostKey = e.host_key.trim().split(/\s+/).slice(0, 2).join(' ');
-    return { id, target: { host: e.host, port: e.port, user: e.user, hostKey }, identityFile: e.identity_file, labels: e.labels };
-  });
 }
 
 /** Box ids name a folder on the host: nothing but these characters (`box_…` always is). */

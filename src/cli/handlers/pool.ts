@@ -17,10 +17,17 @@ export const reconcile: Handler<[], { dryRun?: true | undefined; watch?: true | 
     return exitOf(r);
   }
   // --watch: one line of JSON per round under --json, the human summary otherwise; ends on Ctrl-C
-  await watchPools(ctx, {
-    intervalMs,
-    onRound: (r) => (ctx.output.json ? ctx.stdio.stdout.write(`${JSON.stringify(r)}\n`) : ctx.result(r, renderReconcile(r))),
-  });
+  try {
+    await watchPools(ctx, {
+      intervalMs,
+      onRound: (r) => (ctx.output.json ? ctx.stdio.stdout.write(`${JSON.stringify(r)}\n`) : ctx.result(r, renderReconcile(r))),
+    });
+  } catch (e) {
+    // Ctrl-C is how a watch ends: exit 130, with no error document after the JSON lines
+    if (!ctx.signal.aborted) throw e;
+    ctx.reporter.emit({ type: 'info', message: 'stopped watching: interrupted' });
+    return EXIT.interrupted;
+  }
   return EXIT.ok;
 };
 

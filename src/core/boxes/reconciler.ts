@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pLimit from 'p-limit';
-import { isAbortError } from '../../errors.js';
+import { interrupted, isAbortError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
@@ -15,6 +15,7 @@ import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools } from './pools.js';
 import { provisionBox, type ProvisionStep } from '../provision/pipeline.js';
 import { applyHygiene, applyPoolPlan, type HygieneApplied, type PoolApplied } from './reconcile-apply.js';
+import { teardownBox } from './teardown.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';
 
@@ -212,14 +213,30 @@ export class DefaultPoolManager {
               warnings.push(`box ${job.id} failed: ${r.error}`);
             }
           } catch (e) {
-            // a lost lock stops this round quietly (the next holder resumes); a user's interrupt propagates
-            if (!(isAbortError(e) || run.signal?.aborted) || !run.lost?.aborted) throw e;
+            if (!(isAbortError(e) || run.signal?.aborted)) throw e;
             entry.outcome = 'interrupted';
           }
         }),
       ),
     );
+    // a lost lock stops this round quietly: the next holder resumes what is left in flight
     if (run.lost?.aborted) warnings.push('lost the reconcile lock mid-round; boxes left in flight resume in the next reconcile');
+    else if (run.signal?.aborted) {
+      // the user's interrupt: no worker is left to finish these boxes, so take them down, then stop
+      await this.takeDown(jobs.map((j) => j.id));
+      throw interrupted();
+    }
+  }
+
+  /** Tears down those of the boxes still requested or provisioning (best effort: a later reconcile sweeps the rest). */
+  private async takeDown(ids: readonly string[]): Promise<void> {
+    const deps = { store: this.deps.store, driver: this.deps.driver, now: this.now };
+    for (const id of ids) {
+      const box = await deps.store.get(id).catch(() => null);
+      if (box?.state !== 'requested' && box?.state !== 'provisioning') continue;
+      const done = await teardownBox(deps, box, { reason: 'interrupted while provisioning' }).catch(() => null);
+      if (done?.state === 'destroyed') this.reporter.emit({ type: 'info', message: `took down ${id}: interrupted while provisioning` });
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 // The ONE suite every VmDriver passes (docker, ssh-fleet, command), with real SSH: create is idempotent
 // on the key, list finds what create made, destroy is idempotent, sshTarget logs in with the pinned
 // host key (and a wrong pin is refused), and a VM whose box has no record is found as an orphan.
+// The unit lane runs it on the in-memory FakeVmDriver too, without the two login cases (no sshd there).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sshLogin } from '../../../src/adapters/vm/ssh-probe.js';
 import { planOrphans } from '../../../src/core/boxes/plan-pool.js';
@@ -21,7 +22,7 @@ const POOL = 'https://example.test/app.git#main';
 const OTHER_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBLDkNIdqMQZS6BHDHm3KXSqleJ71WXFsKL/tTtkXBPa';
 const login = (target: Parameters<typeof sshLogin>[0], keys: KeyPair) => sshLogin(target, keys.privateKey, { signal: AbortSignal.timeout(90_000), timeoutMs: 60_000 });
 
-export function driverConformance(name: string, make: () => Promise<DriverUnderTest>): void {
+export function driverConformance(name: string, make: () => Promise<DriverUnderTest>, opts: { sshLogin?: boolean } = {}): void {
   describe(`VmDriver conformance: ${name}`, () => {
     let d: DriverUnderTest;
     let vm: Vm;
@@ -64,17 +65,19 @@ export function driverConformance(name: string, make: () => Promise<DriverUnderT
       expect(await d.driver.get(vm.vmRef)).toMatchObject({ vmRef: vm.vmRef, state: 'running' });
     });
 
-    it('gives an SSH target that logs in with the pinned host key (a real login running true)', async () => {
-      const target = await d.driver.sshTarget(vm, { timeoutMs: 60_000 });
-      expect(target.hostKey).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]+=*$/);
-      await login(target, d.keys);
-    });
+    if (opts.sshLogin !== false) {
+      it('gives an SSH target that logs in with the pinned host key (a real login running true)', async () => {
+        const target = await d.driver.sshTarget(vm, { timeoutMs: 60_000 });
+        expect(target.hostKey).toMatch(/^ssh-ed25519 [A-Za-z0-9+/]+=*$/);
+        await login(target, d.keys);
+      });
 
-    it('refuses a login when the pinned host key is not the host\'s', async () => {
-      const target = await d.driver.sshTarget(vm, { timeoutMs: 60_000 });
-      const error = await login({ ...target, hostKey: OTHER_KEY }, d.keys).then(() => undefined, (e: unknown) => e);
-      expect(isCacError(error) && error.code).toBe('ERR_HOST_KEY_MISMATCH');
-    });
+      it('refuses a login when the pinned host key is not the host\'s', async () => {
+        const target = await d.driver.sshTarget(vm, { timeoutMs: 60_000 });
+        const error = await login({ ...target, hostKey: OTHER_KEY }, d.keys).then(() => undefined, (e: unknown) => e);
+        expect(isCacError(error) && error.code).toBe('ERR_HOST_KEY_MISMATCH');
+      });
+    }
 
     it('destroys idempotently: the VM is gone from get and list, and a second destroy is fine', async () => {
       const doomed = await create(newBoxId());

@@ -1,4 +1,5 @@
-// The ONE contract every BoxStore passes (docs/architecture.md "Ports"): run by sqlite.test.ts and redis.test.ts.
+// The ONE contract every BoxStore passes (docs/architecture.md "Ports"): run by sqlite.test.ts and redis.test.ts here, and
+// on the unit tests' MemoryBoxStore by test/unit/boxes/fake-contracts.test.ts (so it must need no engine).
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { poolKeyOf, type Box } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';

@@ -1,7 +1,7 @@
 // The command-line splitter of [boxes.command]: sh's word rules, no shell, shell syntax refused.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { shellWords } from '../../../src/adapters/vm/shell-words.js';
+import { shellWords } from '../../../src/domain/shell-words.js';
 import { isCacError } from '../../../src/errors.js';
 
 const refused = (line: string): string => {

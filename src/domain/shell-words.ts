@@ -1,7 +1,7 @@
 // Splits a configured command line (`[boxes.command] create = "/opt/box create --zone 'eu 1'"`) into an
 // argv the way sh would split it, but runs no shell: quotes and backslashes are honoured, and shell
 // syntax that would need a shell (pipes, redirects, $vars, globs…) is refused, so nothing surprises.
-import { CacError } from '../../errors.js';
+import { CacError } from '../errors.js';
 
 // unquoted characters that mean something to sh that we do not do
 const SHELL_SYNTAX = new Set(['|', '&', ';', '<', '>', '(', ')', '$', '`', '*', '?', '[']);
