@@ -18,8 +18,8 @@ import { AllocatorService } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/boxes/provision.js';
 import type { EnvInjector } from '../core/provision/env.js';
-import { configPoolFields, validateDurationMs, validatePools, type PoolDefinition } from '../core/boxes/validate.js';
-import { parseDuration } from '../util/duration.js';
+import { configPoolFields, validatePools, type PoolDefinition } from '../core/boxes/validate.js';
+import { durationMs } from '../util/duration.js';
 import type { AppContext } from './context.js';
 
 // Modules a warm claim does not need (driver, key pair, provisioning steps, reconciler) load on first
@@ -80,8 +80,6 @@ export function configuredPools(config: Config): PoolDefinition[] {
   return validatePools(pools, configPoolFields);
 }
 
-const ms = (text: string, field: string) => validateDurationMs(parseDuration(text), text, field);
-
 /** The provisioning pipeline's dependencies: driver, key pair, steps; `close` ends its SSH connections. */
 export async function provisionDeps(
   ctx: AppContext,
@@ -106,11 +104,17 @@ export async function afterClaimSteps(ctx: AppContext, config: Config, opts: { e
   return { steps: provisioner.afterClaim(), close: () => provisioner.close() };
 }
 
+/** `CAC_RECONCILE_LOCK_TTL` in ms (exit 2 when it is not a duration a timer can keep); undefined when unset. */
+export function reconcileLockTtlMs(env: AppContext['env']): number | undefined {
+  const text = env.CAC_RECONCILE_LOCK_TTL;
+  return text ? durationMs(text, 'CAC_RECONCILE_LOCK_TTL') : undefined;
+}
+
 /** A pool manager with the config's timers; `intervalMs` (the reconcile interval) paces the backoff. */
 export async function poolManager(ctx: AppContext, config: Config, store: BoxStore, opts: { intervalMs?: number; withSteps: boolean }): Promise<DefaultPoolManager> {
   const driver = await createDriver(ctx, config, store);
   const provision = opts.withSteps ? await provisionDeps(ctx, config, store, driver) : undefined;
-  const lockTtl = ctx.env.CAC_RECONCILE_LOCK_TTL;
+  const lockTtlMs = reconcileLockTtlMs(ctx.env);
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({
     store,
@@ -119,10 +123,10 @@ export async function poolManager(ctx: AppContext, config: Config, store: BoxSto
     ...(provision?.settle ? { settle: provision.settle } : {}),
     reporter: ctx.reporter,
     options: {
-      provisionTimeoutMs: ms(config.boxes.provision_timeout, 'boxes.provision_timeout'),
-      orphanGraceMs: ms(config.boxes.orphan_grace, 'boxes.orphan_grace'),
+      provisionTimeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),
+      orphanGraceMs: durationMs(config.boxes.orphan_grace, 'boxes.orphan_grace', 'stored'),
       ...(opts.intervalMs ? { backoffIntervalMs: opts.intervalMs } : {}),
-      ...(lockTtl ? { lockTtlMs: ms(lockTtl, 'CAC_RECONCILE_LOCK_TTL') } : {}),
+      ...(lockTtlMs ? { lockTtlMs } : {}),
     },
   });
 }
@@ -133,8 +137,8 @@ export async function allocator(ctx: AppContext, config: Config, store: BoxStore
     store,
     driver: lazyDriver(config.boxes.driver, () => createDriver(ctx, config, store)),
     pools: configuredPools(config),
-    leaseMs: ms(config.boxes.lease_ttl, 'boxes.lease_ttl'),
-    provisionTimeoutMs: ms(config.boxes.provision_timeout, 'boxes.provision_timeout'),
+    leaseMs: durationMs(config.boxes.lease_ttl, 'boxes.lease_ttl', 'stored'),
+    provisionTimeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),
     pollMs: 100,
     reporter: ctx.reporter,
     ...(opts.afterClaim ? { afterClaim: opts.afterClaim } : {}),

@@ -7,7 +7,7 @@ import type { Host } from '../ports/host.js';
 import type { VmDriver } from '../ports/vm-driver.js';
 import type { CommandDriverOptions } from '../adapters/vm/command.js';
 import type { FleetHostSpec } from '../adapters/vm/fleet-hosts.js';
-import { parseDuration } from '../util/duration.js';
+import { durationMs } from '../util/duration.js';
 import { hostHome } from '../util/paths.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';
@@ -76,7 +76,7 @@ export function commandOptions(config: Config, env: Record<string, string | unde
   }
   return {
     commands: { create: c.create ?? '', destroy: c.destroy ?? '', list: c.list ?? '', status: c.status ?? '' },
-    timeoutMs: parseDuration(c.timeout) ?? 300_000,
+    timeoutMs: durationMs(c.timeout, 'boxes.command.timeout'),
     env,
     home: hostHome(env),
   };

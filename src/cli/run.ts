@@ -2,6 +2,7 @@
 // document) and an exit status. The only place that knows the exit-code table.
 import { CommanderError } from 'commander';
 import { CacError, EXIT, isAbortError, isCacError } from '../errors.js';
+import { escapeControls } from '../output/escape.js';
 import type { Stdio } from '../output/streams.js';
 import type { Runtime } from './action.js';
 import { buildProgram } from './program.js';
@@ -59,7 +60,8 @@ function report(stdio: Stdio, e: unknown, json: boolean, verbose: boolean): numb
     for (const m of more ?? []) lines.push(`error: ${m}`);
     if (err.hint) lines.push(`hint: ${err.hint}`);
     if (verbose) lines.push(String((err.cause instanceof Error ? err.cause : err).stack ?? ''));
-    stdio.stderr.write(`${lines.join('\n')}\n`);
+    // an error message may quote input (a URL, a name, a plugin's stderr): its control characters are escaped
+    stdio.stderr.write(`${escapeControls(lines.join('\n'))}\n`);
   }
   return err.exitCode;
 }

@@ -3,7 +3,7 @@
 // classic zod at a fraction of the load time (this module loads on every command that reads config).
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
-import { parseDuration } from '../util/duration.js';
+import { DURATION_LIMITS, durationProblem, type DurationLimit } from '../util/duration.js';
 import { BOX_DRIVERS } from './kinds.js';
 
 export { AGENT_KINDS, BOX_DRIVERS, type AgentKind, type BoxDriverName } from './kinds.js';
@@ -14,8 +14,17 @@ z.config(en());
 const withDefault = <T extends z.ZodMiniType>(schema: T, value: z.output<T>) => z._default(schema, value as never);
 const nonEmpty = () => z.string().check(z.minLength(1));
 const flag = (value: boolean) => withDefault(z.boolean(), value);
-const duration = (def: string) =>
-  withDefault(z.string().check(z.refine((v) => parseDuration(v) !== undefined, { message: 'expected a duration like "90s", "10m" or "8h"' })), def);
+// `limit`: "timer" for a value that drives a timer, "stored" for one only compared with timestamps
+const duration = (def: string, limit: DurationLimit) =>
+  withDefault(
+    z.string().check(
+      z.refine((v) => durationProblem(v, limit) === undefined, {
+        error: (iss) =>
+          durationProblem(String(iss.input), limit) === 'is not a duration' ? 'expected a duration like "90s", "10m" or "8h"' : `expected a duration of at most ${DURATION_LIMITS[limit].text}`,
+      }),
+    ),
+    def,
+  );
 const envName = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'));
 
 const agentSchema = z.object({
@@ -64,7 +73,7 @@ const commandDriverSchema = z.object({
   destroy: z.optional(nonEmpty()),
   list: z.optional(nonEmpty()),
   status: z.optional(nonEmpty()),
-  timeout: duration('5m'),
+  timeout: duration('5m', 'timer'),
 });
 
 const boxesSchema = z.object({
@@ -72,9 +81,9 @@ const boxesSchema = z.object({
   provision: withDefault(z.enum(['full', 'vm']), 'full'),
   repo_delivery: z.optional(z.enum(['clone', 'push'])),
   preload_images: withDefault(z.array(nonEmpty()), []),
-  lease_ttl: duration('8h'),
-  provision_timeout: duration('15m'),
-  orphan_grace: duration('10m'),
+  lease_ttl: duration('8h', 'stored'),
+  provision_timeout: duration('15m', 'timer'),
+  orphan_grace: duration('10m', 'stored'),
   docker: withDefault(z.object({ image: withDefault(nonEmpty(), 'cac-test/box:bookworm') }), { image: 'cac-test/box:bookworm' }),
   fleet: withDefault(z.array(fleetHostSchema), []),
   command: z.optional(commandDriverSchema),

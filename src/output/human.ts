@@ -2,6 +2,7 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { Ora } from 'ora';
 import type { Reporter, ReporterEvent } from '../ports/reporter.js';
+import { escapeControls as safe } from './escape.js';
 import type { Stdio } from './streams.js';
 
 export interface HumanReporterOptions {
@@ -22,7 +23,7 @@ export function createHumanReporter(stdio: Stdio, opts: HumanReporterOptions): R
     const step = steps.get(id);
     if (!step) return;
     steps.delete(id);
-    const text = `${step.title}${detail ? `: ${detail}` : ''} ${took(step.started)}`;
+    const text = `${step.title}${detail ? `: ${safe(detail)}` : ''} ${took(step.started)}`;
     if (step.spinner) {
       if (ok) step.spinner.succeed(text);
       else step.spinner.fail(text);
@@ -32,11 +33,12 @@ export function createHumanReporter(stdio: Stdio, opts: HumanReporterOptions): R
   function emit(e: ReporterEvent): void {
     switch (e.type) {
       case 'step.start': {
+        const title = safe(e.title);
         const spinner = opts.ora
-          ? opts.ora({ text: e.title, stream: err as NodeJS.WriteStream, color: 'cyan', isEnabled: true, isSilent: false }).start()
+          ? opts.ora({ text: title, stream: err as NodeJS.WriteStream, color: 'cyan', isEnabled: true, isSilent: false }).start()
           : undefined;
-        if (!spinner) line(`${c.cyan('[..]')} ${e.title}`);
-        steps.set(e.id, { title: e.title, started: Date.now(), ...(spinner ? { spinner } : {}) });
+        if (!spinner) line(`${c.cyan('[..]')} ${title}`);
+        steps.set(e.id, { title, started: Date.now(), ...(spinner ? { spinner } : {}) });
         return;
       }
       case 'step.ok':
@@ -45,14 +47,14 @@ export function createHumanReporter(stdio: Stdio, opts: HumanReporterOptions): R
         return finish(e.id, false, e.detail);
       case 'warning':
         pauseSpinners(() => {
-          line(`${c.yellow('warning:')} ${e.message}`);
-          if (e.hint) line(`${c.dim('hint:')} ${e.hint}`);
+          line(`${c.yellow('warning:')} ${safe(e.message)}`);
+          if (e.hint) line(`${c.dim('hint:')} ${safe(e.hint)}`);
         });
         return;
       case 'info':
-        return pauseSpinners(() => line(e.message));
+        return pauseSpinners(() => line(safe(e.message)));
       case 'log':
-        if (opts.verbose) pauseSpinners(() => line(c.dim(`[${e.source}] ${e.line}`)));
+        if (opts.verbose) pauseSpinners(() => line(c.dim(`[${e.source}] ${safe(e.line)}`)));
         return;
     }
   }

@@ -1,5 +1,6 @@
 // One factory picks the reporter for the flags, and one writer prints results to stdout.
 import type { Reporter } from '../ports/reporter.js';
+import { escapeControls } from './escape.js';
 import { createHumanReporter } from './human.js';
 import { createJsonReporter, createQuietReporter } from './plain.js';
 import { colorLevel, type OutputOptions, type Stdio } from './streams.js';
@@ -16,8 +17,8 @@ export async function createReporter(stdio: Stdio, opts: OutputOptions): Promise
   return createHumanReporter(stdio, { level, verbose: opts.verbose, ora });
 }
 
-/** Print a command's result: the JSON document under --json, else the human text (if any). */
+/** Print a command's result: the JSON document under --json, else the human text (if any, control characters escaped). */
 export function writeResult(stdio: Stdio, opts: OutputOptions, doc: object, human?: string): void {
   if (opts.json) stdio.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
-  else if (human !== undefined && human !== '') stdio.stdout.write(human.endsWith('\n') ? human : `${human}\n`);
+  else if (human !== undefined && human !== '') stdio.stdout.write(escapeControls(human.endsWith('\n') ? human : `${human}\n`));
 }

@@ -1,10 +1,11 @@
 // Reporters for --json (progress as plain lines on stderr, so stdout holds one document) and --quiet.
 import type { Reporter } from '../ports/reporter.js';
+import { escapeControls } from './escape.js';
 import type { Stdio } from './streams.js';
 
 /** Under --json: no colors, no spinners, progress on stderr; the result document is printed elsewhere. */
 export function createJsonReporter(stdio: Stdio, verbose: boolean): Reporter {
-  const line = (t: string) => stdio.stderr.write(`${t}\n`);
+  const line = (t: string) => stdio.stderr.write(`${escapeControls(t)}\n`);
   return {
     emit(e) {
       if (e.type === 'step.start') line(`[..] ${e.title}`);
@@ -22,7 +23,7 @@ export function createJsonReporter(stdio: Stdio, verbose: boolean): Reporter {
 export function createQuietReporter(stdio: Stdio): Reporter {
   return {
     emit(e) {
-      if (e.type === 'warning') stdio.stderr.write(`warning: ${e.message}\n`);
+      if (e.type === 'warning') stdio.stderr.write(`warning: ${escapeControls(e.message)}\n`);
     },
     close() {},
   };

@@ -3,7 +3,8 @@
 // by running the produced strings through a real `sh`.
 import { CacError } from '../errors.js';
 
-const SAFE = /^[A-Za-z0-9_@%+=:,./-]+$/;
+// no '=': a bare NAME=value word before the command is an assignment, not an argument
+const SAFE = /^[A-Za-z0-9_@%+:,./-]+$/;
 
 /** Quote one value for POSIX sh. NUL bytes cannot be passed to a process and are refused. */
 export function quote(value: string): string {

@@ -72,7 +72,7 @@ describeWith(['docker'], 'command driver through bin/cac', () => {
   describe('a plugin that misbehaves: a clear error naming the plugin and the call, no box left in flight', () => {
     const cases = [
       { name: 'not-json', says: 'gave a bad answer: printed something that is not JSON: "Creating your instance, please wait...\\ndone"' },
-      { name: 'missing-fields', says: 'gave a bad answer: missing or invalid port (1-65535), user, hostKey (an OpenSSH public key line)' },
+      { name: 'missing-fields', says: 'gave a bad answer: missing or invalid port (1-65535), user (a login name), hostKey (an OpenSSH public key line)' },
       { name: 'exit-1', says: 'exited 1\n  stderr: log line 7' },
       { name: 'hang', says: 'timed out after 3s\n  stderr: waiting for the cloud...' },
     ];

@@ -57,6 +57,16 @@ describe('config schema errors', () => {
     expect(e.details?.more).toEqual(['cfg.toml:3: boxes.lease_ttl: expected a duration like "90s", "10m" or "8h", got "soon"']);
   });
 
+  it('a duration that drives a timer may not pass 24.8 days; a lease or a grace period may be long', () => {
+    const e = failure('[boxes]\nprovision_timeout = "30d"\n\n[boxes.command]\ntimeout = "25d"\n');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe('cfg.toml:2: boxes.provision_timeout: expected a duration of at most 24.8 days (the longest a timer can wait), got "30d"');
+    expect(e.details?.more).toEqual(['cfg.toml:5: boxes.command.timeout: expected a duration of at most 24.8 days (the longest a timer can wait), got "25d"']);
+    const { config } = parseConfig('[boxes]\nlease_ttl = "30d"\norphan_grace = "90d"\n', 'c.toml');
+    expect([config.boxes.lease_ttl, config.boxes.orphan_grace]).toEqual(['30d', '90d']);
+    expect(failure('[boxes]\nlease_ttl = "20y"\n').message).toBe('cfg.toml:2: boxes.lease_ttl: expected a duration of at most 10 years, got "20y"');
+  });
+
   it('refuses env names that are not names', () => {
     expect(failure('[agents.claude]\nenv_forward = ["OK", "NOT OK"]\n').message).toMatch(/agents\.claude\.env_forward\.1: /);
   });

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { quote, quoteArgv, sh } from '../../src/util/shell.js';
 
@@ -45,6 +48,17 @@ describe('shell quoting', () => {
     const branch = 'x; touch pwned';
     const script = sh`git checkout ${branch} && echo ${['a b', 'c']} ${3}`;
     expect(script).toBe("git checkout 'x; touch pwned' && echo 'a b' c 3");
+  });
+
+  it('a command line whose first words contain "=" runs them as programs and arguments, never as assignments', () => {
+    // `cac box ssh <id> -- X=y cmd`: the remote shell must run a program named X=y, not set X
+    const bin = mkdtempSync(join(tmpdir(), 'cac-quote-bin-'));
+    writeFileSync(join(bin, 'X=y'), '#!/bin/sh\nprintf "ran X=y with [%s] X=[%s]" "$*" "${X-unset}"\n');
+    chmodSync(join(bin, 'X=y'), 0o755);
+    const line = quoteArgv(['X=y', 'A=b', 'c']);
+    const out = execFileSync('sh', ['-c', line], { encoding: 'utf8', env: { PATH: `${bin}:/usr/bin:/bin` } });
+    expect(out).toBe('ran X=y with [A=b c] X=[unset]');
+    expect(quote('X=y')).toBe("'X=y'");
   });
 
   it('refuses NUL bytes with a clear error', () => {

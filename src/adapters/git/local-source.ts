@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { RepoBundle, RepoSource } from '../../ports/repo-source.js';
+import { GIT_ALLOW_PROTOCOL } from '../../core/boxes/validate.js';
 
 export interface LocalGitSourceOptions {
   /** The machine cac runs on (git runs there). */
@@ -20,8 +21,9 @@ export interface LocalGitSourceOptions {
   refreshMs?: number;
 }
 
-// git never asks for a password on a terminal: a missing credential fails at once
-const GIT_ENV = { GIT_TERMINAL_PROMPT: '0' };
+// git never asks for a password on a terminal: a missing credential fails at once; and it speaks only
+// the transports cac accepts, whatever a git config allows (protocol.ext.allow=always runs commands)
+const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL };
 
 export class LocalGitSource implements RepoSource {
   private readonly refreshed = new Map<string, { at: number; done: Promise<void> }>();

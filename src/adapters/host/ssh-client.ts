@@ -1,5 +1,7 @@
 // `cac box ssh`: the system OpenSSH client, interactive, trusting ONLY the box's pinned host key (a
-// temp known_hosts with that one line, StrictHostKeyChecking=yes) and logging in with cac's key.
+// temp known_hosts with that one line, StrictHostKeyChecking=yes) and logging in with cac's key. It reads
+// no ssh_config (-F /dev/null): a user's or the system's Host * block could otherwise turn host key
+// checking off, add a ProxyCommand, or send another identity.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import { quoteArgv } from '../../util/shell.js';
 /** The ssh(1) arguments for `target`; a `command` (argv) is quoted for the remote shell. */
 export function sshArgs(target: SshTarget, keyFile: string, knownHosts: string, command: readonly string[], tty: boolean): string[] {
   return [
+    '-F', '/dev/null',
     '-i', keyFile,
     '-p', String(target.port),
     '-o', 'StrictHostKeyChecking=yes',

@@ -1,6 +1,7 @@
 // The JSON contract between cac and a command plugin (README "Command plugins"): what each call gets
 // on stdin and must print on stdout. Pure: parsing returns the value or a one-line reason.
 import type { SshTarget } from '../../core/boxes/box.js';
+import { isHostName, isLoginName } from '../../core/boxes/validate.js';
 import type { VmSpec } from '../../ports/vm-driver.js';
 import { BOX_LABEL, POOL_LABEL } from './docker.js';
 
@@ -69,11 +70,17 @@ function port(v: unknown): number | undefined {
 
 /** The SSH fields of an object, or the names of those missing or invalid. */
 function target(o: Record<string, unknown>): Parsed<SshTarget> {
+  // host and user reach ssh's command line, the store and the terminal: names only, never options or escapes
   const host = str(o, 'host');
   const p = port(o.port);
   const user = str(o, 'user');
   const key = str(o, 'hostKey');
-  const bad = [!host && 'host', p === undefined && 'port (1-65535)', !user && 'user', !(key && HOST_KEY.test(key.trim())) && 'hostKey (an OpenSSH public key line)'];
+  const bad = [
+    !(host && isHostName(host)) && 'host (a host name or IP address)',
+    p === undefined && 'port (1-65535)',
+    !(user && isLoginName(user)) && 'user (a login name)',
+    !(key && HOST_KEY.test(key.trim())) && 'hostKey (an OpenSSH public key line)',
+  ];
   const missing = bad.filter((b): b is string => typeof b === 'string');
   if (missing.length || !host || p === undefined || !user || !key) return { ok: false, reason: `missing or invalid ${missing.join(', ')}` };
   // pin the type and key only: a comment is not part of the key
@@ -104,6 +111,9 @@ export function parseStatusOutput(stdout: string): Parsed<StatusOutput> {
     return { ok: false, reason: `state must be "running", "stopped" or "gone", not ${JSON.stringify(state ?? null)}` };
   }
   const t = target(doc.value);
+  // the endpoint is optional in a status answer, but one given with a bad host or user is a bad answer
+  const badName = (typeof doc.value.host === 'string' && !isHostName(doc.value.host)) || (typeof doc.value.user === 'string' && !isLoginName(doc.value.user));
+  if (!t.ok && badName) return t;
   return { ok: true, value: { vmRef, state, ...(t.ok ? { target: t.value } : {}) } };
 }
 

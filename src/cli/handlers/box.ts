@@ -7,9 +7,9 @@ import type { ProvisionStep } from '../../core/boxes/provision.js';
 import type { AllocatorService } from '../../core/boxes/allocator.js';
 import { provisionBox } from '../../core/boxes/provision.js';
 import { LIVE_STATES } from '../../core/boxes/pools.js';
-import { validateBoxId, validateBranch, validateDurationMs, validateRepoUrl } from '../../core/boxes/validate.js';
+import { validateBoxId, validateBranch, validateClaimant, validateRepoUrl } from '../../core/boxes/validate.js';
 import type { BoxStore } from '../../ports/box-store.js';
-import { parseDuration } from '../../util/duration.js';
+import { durationMs } from '../../util/duration.js';
 import { readAll } from '../../util/read-all.js';
 import type { CommandInput, Handler } from '../action.js';
 import { grantLine } from './box-lines.js';
@@ -28,10 +28,7 @@ async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService, s
   }
 }
 
-const timeoutOf = (input: CommandInput) => {
-  const text = str(input.opts.timeout) ?? '10m';
-  return validateDurationMs(parseDuration(text), text, '--timeout');
-};
+const timeoutOf = (input: CommandInput) => durationMs(str(input.opts.timeout) ?? '10m', '--timeout');
 
 const idOf = (input: CommandInput) => validateBoxId(str(input.args[0]) ?? '', '<id>');
 
@@ -40,7 +37,8 @@ export const request: Handler = async (ctx, input) => {
   const branch = str(input.opts.branch);
   if (branch !== undefined) validateBranch(branch, '--branch');
   const timeoutMs = timeoutOf(input);
-  const requestedBy = str(input.opts.for) ?? ctx.env.USER ?? 'cac';
+  const forFlag = str(input.opts.for);
+  const requestedBy = forFlag !== undefined ? validateClaimant(forFlag, '--for') : validateClaimant(ctx.env.USER ?? 'cac', '--for (from $USER)');
   const env = await requestEnv(ctx, (await ctx.config()).config, str(input.opts.envFile));
   const envPayload = env.envPayload !== undefined ? { envPayload: env.envPayload } : {};
   try {

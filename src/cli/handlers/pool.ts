@@ -1,13 +1,13 @@
 // pool reconcile | status | pause | resume: [[pools]] from config → pool manager → render → exit code.
 import { EXIT } from '../../errors.js';
 import type { AppContext } from '../../app/context.js';
-import { configuredPools, openStore, poolManager } from '../../app/boxes.js';
+import { configuredPools, openStore, poolManager, reconcileLockTtlMs } from '../../app/boxes.js';
 import type { Config } from '../../config/schema.js';
 import type { DefaultPoolManager, ReconcileResult } from '../../core/boxes/reconciler.js';
 import { poolKeyOf } from '../../core/boxes/box.js';
 import { resolvePool } from '../../core/boxes/pools.js';
-import { validateBranch, validateDurationMs, validateRepoUrl } from '../../core/boxes/validate.js';
-import { parseDuration } from '../../util/duration.js';
+import { validateBranch, validateRepoUrl } from '../../core/boxes/validate.js';
+import { durationMs } from '../../util/duration.js';
 import type { Handler } from '../action.js';
 import { renderReconcile, renderStatus } from './pool-render.js';
 
@@ -15,7 +15,9 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 
 async function withManager<T>(ctx: AppContext, opts: { intervalMs?: number; withSteps: boolean }, fn: (m: DefaultPoolManager, config: Config) => Promise<T>): Promise<T> {
   const { config } = await ctx.config();
-  configuredPools(config); // bad [[pools]] entries fail before anything opens
+  // bad [[pools]] entries and a bad lock TTL fail before anything opens
+  configuredPools(config);
+  reconcileLockTtlMs(ctx.env);
   const store = await openStore(config, ctx.stateDir);
   try {
     return await fn(await poolManager(ctx, config, store, opts), config);
@@ -27,8 +29,7 @@ async function withManager<T>(ctx: AppContext, opts: { intervalMs?: number; with
 const exitOf = (r: ReconcileResult) => (r.outcome === 'warnings' ? EXIT.warnings : EXIT.ok);
 
 export const reconcile: Handler = async (ctx, input) => {
-  const text = str(input.opts.interval) ?? '60s';
-  const intervalMs = validateDurationMs(parseDuration(text), text, '--interval');
+  const intervalMs = durationMs(str(input.opts.interval) ?? '60s', '--interval');
   const dryRun = input.opts.dryRun === true;
   return withManager(ctx, { intervalMs, withSteps: !dryRun }, async (manager, config) => {
     const pools = configuredPools(config);

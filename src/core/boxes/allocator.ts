@@ -12,7 +12,7 @@ import { poolKeyOf, type Box } from './box.js';
 import { runSteps, type ProvisionStep } from './provision.js';
 import { resolvePool } from './pools.js';
 import { teardownBox } from './teardown.js';
-import { validateBranch, validateRepoUrl, type PoolDefinition } from './validate.js';
+import { validateBranch, validateClaimant, validateRepoUrl, type PoolDefinition } from './validate.js';
 
 export interface AllocatorDeps {
   store: BoxStore;
@@ -76,6 +76,7 @@ export class AllocatorService {
     const started = this.now();
     validateRepoUrl(req.repoUrl, 'repoUrl');
     if (req.branch !== undefined) validateBranch(req.branch, 'branch');
+    validateClaimant(req.requestedBy, 'requestedBy');
     const pool = resolvePool(this.deps.pools ?? [], req.repoUrl, req.branch);
     const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
     const claimWarm = async (): Promise<BoxGrant | undefined> => {

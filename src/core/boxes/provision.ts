@@ -7,6 +7,7 @@ import type { Reporter } from '../../ports/reporter.js';
 import type { Vm, VmDriver } from '../../ports/vm-driver.js';
 import type { Box, BoxPatch, BoxState, BoxStep } from './box.js';
 import { destroyBoxVms } from './teardown.js';
+import { timerDelay } from '../../util/duration.js';
 
 /** What the steps share while one box is worked on. */
 export interface StepContext {
@@ -112,7 +113,8 @@ async function provisionSteps(deps: ProvisionDeps, id: string, opts: { signal?: 
   let box = await store.get(id);
   if (box?.state === 'requested') box = await store.transition(id, { from: 'requested', fence: box.fence, to: 'provisioning', now: now() });
   if (box?.state !== 'provisioning') return { outcome: 'lost', box: box ?? (await store.get(id)) };
-  const deadline = AbortSignal.timeout(Math.max(0, box.deadlineAt - now()));
+  // a deadline past a timer's reach (a long --timeout wait plus provision_timeout) fires at that reach, not at once
+  const deadline = AbortSignal.timeout(timerDelay(box.deadlineAt - now()));
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;
   const ctx: StepContext = { box, signal, ...(opts.envPayload !== undefined ? { envPayload: opts.envPayload } : {}) };
   const r = await runSteps(deps, ctx, deps.steps, 'provisioning', deadline);

@@ -1,5 +1,6 @@
 // Input checks at the edge of the box API: repo URLs, branch names (git's check-ref-format rules),
 // pool counts, box ids. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
+import { isIP } from 'node:net';
 import { CacError } from '../../errors.js';
 import { poolKeyOf } from './box.js';
 
@@ -8,19 +9,31 @@ function invalid(field: string, problem: string, hint?: string): CacError {
 }
 
 const REPO_HINT = 'use https://host/path, ssh://[user@]host/path, user@host:path, file:///path or an absolute local path';
-const SCP_LIKE = /^(?:[A-Za-z0-9._~-]+@)?([A-Za-z0-9][A-Za-z0-9.-]*):(?!\/\/)(.+)$/;
+const CREDENTIAL_HINT = 'use a git credential helper, or an SSH URL (ssh://git@host/path or git@host:path) with a key';
+const SCP_LIKE = /^(?:([A-Za-z0-9._~-]+)@)?([A-Za-z0-9][A-Za-z0-9.-]*):(?!\/\/)(.+)$/;
+// git's `<transport>::<address>` (ext::, fd::, a remote helper): ext:: runs any command it names
+const TRANSPORT_PREFIX = /^[A-Za-z0-9][A-Za-z0-9+.-]*::/;
+// C1 controls and the bidi/invisible format characters that make a URL print as something it is not
+const HIDDEN = /[\u0080-\u009f\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/;
+
+/** The transports git may use for a repository cac was given (GIT_ALLOW_PROTOCOL for every git cac starts). */
+export const GIT_ALLOW_PROTOCOL = 'https:ssh:git:file';
 
 /** Why `url` is not a repository location cac accepts, or undefined when it is one. */
 function repoProblem(url: string): string | undefined {
   if (url === '') return 'is empty';
   if (/[\s\x00-\x1f\x7f]/.test(url)) return 'contains whitespace or control characters';
+  if (HIDDEN.test(url)) return 'contains invisible or text-direction characters';
   if (url.startsWith('-')) return 'must not start with "-"';
   if (url.startsWith('/')) return undefined;
+  if (TRANSPORT_PREFIX.test(url)) return 'names a git transport (<transport>::…), which cac does not use';
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url)?.[1]?.toLowerCase();
   if (scheme === undefined) {
     const scp = SCP_LIKE.exec(url);
-    if (scp) return undefined;
-    return 'is not a URL, user@host:path or an absolute path';
+    if (!scp) return 'is not a URL, user@host:path or an absolute path';
+    // ssh would read `-…` as an option, and git-upload-pack a path `-…` as one
+    if (scp[1]?.startsWith('-') || scp[3]?.startsWith('-')) return 'has a user or path starting with "-"';
+    return undefined;
   }
   if (!['https', 'ssh', 'file'].includes(scheme)) return `scheme ${scheme}:// is not supported`;
   let parsed: URL;
@@ -29,19 +42,27 @@ function repoProblem(url: string): string | undefined {
   } catch {
     return 'is not a valid URL';
   }
-  // the repo URL ends up in the store and in VM labels: a secret there would leak
-  if (parsed.password !== '') return 'must not carry a password; use a credential helper or an SSH key';
+  // the repo URL ends up in the store, VM labels, plugin input and logs: a secret there would leak
+  if (parsed.password !== '') return 'must not carry a password';
+  // a token is often given as the user name (https://<token>@host/…); an https URL has no use for a user
+  if (scheme === 'https' && /^https:\/\/[^/?#]*@/i.test(url)) return 'must not carry a user name or token';
   if (scheme === 'file') return parsed.host === '' || parsed.host === 'localhost' ? (parsed.pathname.length > 1 ? undefined : 'has no path') : 'file:// URLs must name a local path (file:///path)';
   if (parsed.hostname === '') return 'has no host';
+  if (parsed.hostname.startsWith('-') || decodeURIComponent(parsed.username).startsWith('-')) return 'has a host or user starting with "-"';
   if (parsed.pathname.length <= 1) return 'has no repository path';
   return undefined;
+}
+
+/** `url` with an http(s) user name or any password masked: a refused credential is not repeated in the error. */
+function withoutCredentials(url: string): string {
+  return url.replace(/^(https?:\/\/)[^/?#]*@/i, '$1***@').replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#:@]*):[^/?#]*@/, '$1:***@');
 }
 
 /** Throws ERR_INVALID_INPUT naming `field` unless `url` is https://, ssh://, user@host:path, file:// or an absolute path. */
 export function validateRepoUrl(url: string, field = 'repo'): string {
   const problem = repoProblem(url);
-  if (problem) throw invalid(field, `${JSON.stringify(url)} ${problem}`, REPO_HINT);
-  return url;
+  if (!problem) return url;
+  throw invalid(field, `${JSON.stringify(withoutCredentials(url))} ${problem}`, /password|user name/.test(problem) ? CREDENTIAL_HINT : REPO_HINT);
 }
 
 // git check-ref-format: no control chars, space, ~ ^ : ? * [ \ anywhere
@@ -123,14 +144,35 @@ export function validateCount(n: number, field: string, min: number): number {
   return n;
 }
 
+// a claimant names who holds a box in listings and metrics: a name, an e-mail, a ticket (ci/job#12)
+const CLAIMANT = /^[A-Za-z0-9][A-Za-z0-9._@+:#/-]*$/;
+const CLAIMANT_MAX = 128;
+
+/** Throws ERR_INVALID_INPUT naming `field` unless `name` is a claimant name: letters, digits and . _ @ + : # / -, at most 128. */
+export function validateClaimant(name: string, field = 'claimant'): string {
+  if (name.length > CLAIMANT_MAX) throw invalid(field, `is longer than ${CLAIMANT_MAX} characters`);
+  if (!CLAIMANT.test(name)) {
+    throw invalid(field, `${JSON.stringify(name)} is not a claimant name`, 'use letters, digits and . _ @ + : # / - (starting with a letter or digit), e.g. --for ticket-42');
+  }
+  return name;
+}
+
+const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
+
+/** True for a DNS host name or an IP address: what an SSH endpoint's host may be (never an ssh option or a control character). */
+export function isHostName(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => HOST_LABEL.test(label));
+}
+
+/** True for a login name as useradd allows it (letters, digits, . _ -, not starting with - or .; a trailing $; at most 32). */
+export function isLoginName(user: string): boolean {
+  return user.length <= 32 && /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(user);
+}
+
 /** Throws ERR_INVALID_INPUT unless `id` looks like a box id (`box_` + 12 lowercase alphanumerics). */
 export function validateBoxId(id: string, field = 'id'): string {
   if (!/^box_[0-9a-z]{12}$/.test(id)) throw invalid(field, `${JSON.stringify(id)} is not a box id (box_ followed by 12 lowercase letters or digits)`, "see 'cac box list'");
   return id;
-}
-
-/** Throws ERR_INVALID_INPUT naming `field` unless `ms` is a positive duration. */
-export function validateDurationMs(ms: number | undefined, text: string, field: string): number {
-  if (ms === undefined) throw invalid(field, `${JSON.stringify(text)} is not a duration`, 'use a duration like "90s", "10m" or "8h"');
-  return ms;
 }

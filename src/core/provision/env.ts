@@ -6,7 +6,7 @@ import type { Host } from '../../ports/host.js';
 import type { ProvisionStep } from '../boxes/provision.js';
 import { requireCheckout } from './box-workspace.js';
 import type { BoxConnections } from './connections.js';
-import { WRITE_ENV } from './repo-scripts.js';
+import { ENV_NOT_REGULAR_EXIT, WRITE_ENV } from './repo-scripts.js';
 
 /** What the injector needs of the EncryptionService: decrypt into a Buffer that is zeroed after `fn`. */
 export interface Decrypter {
@@ -23,7 +23,8 @@ export class EnvInjector {
       // the script never echoes its input: its stderr names only a failing command
       if (r.exitCode !== 0) {
         const why = r.stderr.trim().split('\n').pop() ?? '';
-        throw new CacError('ERR_ENV_WRITE', `writing .env into ${folder} on the box failed (exit ${r.exitCode})${why ? `: ${why}` : ''}`, { hint: "check the box's disk and the checkout folder" });
+        const hint = r.exitCode === ENV_NOT_REGULAR_EXIT ? 'the repository commits .env as a link or a directory: remove it from the repository (cac writes .env itself)' : "check the box's disk and the checkout folder";
+        throw new CacError('ERR_ENV_WRITE', `writing .env into ${folder} on the box failed (exit ${r.exitCode})${why ? `: ${why}` : ''}`, { hint });
       }
     });
   }

@@ -1,6 +1,11 @@
 // The constant POSIX sh scripts the repo, switch and env steps run on a box. None has a value in its
 // text: every value (folder, URL, branch) is a positional parameter, quoted into the command line by the
 // Host (util/shell.ts), and branches and URLs are validated before any of this runs.
+import { GIT_ALLOW_PROTOCOL } from '../boxes/validate.js';
+
+// every git these scripts start speaks only the transports cac accepts, whatever the box's git config
+// allows (protocol.ext.allow=always would let an ext:: URL run a command), and never prompts
+const GIT_GUARD = `export GIT_ALLOW_PROTOCOL=${GIT_ALLOW_PROTOCOL} GIT_TERMINAL_PROMPT=0`;
 
 // `$@` (the branches) becomes `+refs/heads/<b>:refs/remotes/origin/<b>` refspecs in place.
 const REFSPECS = 'n=$#; for b in "$@"; do set -- "$@" "+refs/heads/$b:refs/remotes/origin/$b"; done; shift "$n"';
@@ -10,6 +15,7 @@ const REFSPECS = 'n=$#; for b in "$@"; do set -- "$@" "+refs/heads/$b:refs/remot
  * branches. Fetches them into refs/remotes/origin/*; prints the absolute folder.
  */
 export const PUSH_FETCH = `set -eu
+${GIT_GUARD}
 dir=$1 url=$2; shift 2
 mkdir -p -- "$dir"
 cd -- "$dir"
@@ -27,38 +33,51 @@ pwd`;
  * Args: folder (relative to $HOME), repo URL, branches. Prints the absolute folder.
  */
 export const CLONE_FETCH = `set -eu
+${GIT_GUARD}
 dir=$1 url=$2; shift 2
 if [ ! -d "$dir/.git" ]; then
   rm -rf -- "$dir"
   mkdir -p -- "$dir"
-  GIT_TERMINAL_PROMPT=0 git clone -q --no-checkout --branch "$1" -- "$url" "$dir"
+  git clone -q --no-checkout --branch "$1" -- "$url" "$dir"
 fi
 cd -- "$dir"
 ${REFSPECS}
-GIT_TERMINAL_PROMPT=0 git fetch -q origin "$@"
+git fetch -q origin "$@"
 pwd`;
 
 /** Args: folder, branch. Checks the fetched branch out (created or reset to origin's). */
 export const CHECKOUT = `set -eu
+${GIT_GUARD}
 cd -- "$1"
 git checkout -q -B "$2" "refs/remotes/origin/$2" --`;
 
 /** Args: folder, branch. Prints `same` or `changed`: does the dev container config differ from HEAD's? */
 export const CONFIG_CHANGED = `set -eu
+${GIT_GUARD}
 cd -- "$1"
 if git diff --quiet HEAD "refs/remotes/origin/$2" -- .devcontainer .devcontainer.json; then echo same; else echo changed; fi`;
 
+/** WRITE_ENV's exit status when the checkout's .env is a link or not a regular file. */
+export const ENV_NOT_REGULAR_EXIT = 3;
+
 /**
  * stdin is the plaintext .env. Args: folder. Written with umask 077 to a temp file next to the target,
- * then renamed to .env (0600, owned by the login user); the temp file never outlives the script. The
- * checkout's .git/info/exclude lists /.env so it is never committed by accident.
+ * then renamed to .env (0600, owned by the login user); the temp file never outlives the script. A .env
+ * the repository committed as a symbolic link or a directory would carry the payload out of the checkout:
+ * the script refuses it (exit ${ENV_NOT_REGULAR_EXIT}) before reading stdin, and the rename never enters a
+ * directory (mv -T replaces a link made since the check). The checkout's .git/info/exclude lists /.env so
+ * it is never committed by accident.
  */
 export const WRITE_ENV = `set -eu
 umask 077
 cd -- "$1"
+if [ -L .env ] || { [ -e .env ] && [ ! -f .env ]; }; then
+  echo ".env in the checkout is a symbolic link or not a regular file: not writing the payload through it" >&2
+  exit ${ENV_NOT_REGULAR_EXIT}
+fi
 tmp=$(mktemp .env.cac.XXXXXX)
 trap 'rm -f -- "$tmp"' EXIT
 cat > "$tmp"
 chmod 600 -- "$tmp"
-mv -f -- "$tmp" .env
+mv -fT -- "$tmp" .env
 if [ -d .git ] && ! grep -qxF /.env .git/info/exclude 2>/dev/null; then mkdir -p .git/info && echo /.env >> .git/info/exclude; fi`;

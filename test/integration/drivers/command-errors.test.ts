@@ -41,7 +41,7 @@ describe('command plugin errors', () => {
   it('missing fields: names each missing or invalid field', async () => {
     const { exe, driver } = plugin('missing-fields');
     expect((await failure(driver.create(spec, { idempotencyKey: 'k' }))).message).toBe(
-      `command plugin ${exe} (create) gave a bad answer: missing or invalid port (1-65535), user, hostKey (an OpenSSH public key line)`,
+      `command plugin ${exe} (create) gave a bad answer: missing or invalid port (1-65535), user (a login name), hostKey (an OpenSSH public key line)`,
     );
     expect((await failure(driver.get('vm-1'))).message).toBe(`command plugin ${exe} (status) gave a bad answer: state must be "running", "stopped" or "gone", not "terminated"`);
     expect((await failure(driver.list())).message).toBe(`command plugin ${exe} (list) gave a bad answer: item 0 (vm-1): labels must be an object of strings`);

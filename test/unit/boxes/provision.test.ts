@@ -128,6 +128,15 @@ describe('provisionBox', () => {
     expect(r).toMatchObject({ outcome: 'failed', error: 'hang: past its provisioning deadline' });
   });
 
+  it('a deadline further away than a timer keeps (a long wait plus provision_timeout) does not fire at once', async () => {
+    const h = harness();
+    const box = await h.store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 40 * 86_400_000, now: T0 }, { idempotencyKey: 'long' });
+    // a real 20 ms wait: an overflowed deadline timer (Node makes it 1 ms) would abort the step first
+    h.deps.steps = [{ name: 'work', run: async (ctx) => void (await new Promise((r) => setTimeout(r, 20)), ctx.signal.throwIfAborted()) }];
+    const r = await provisionBox(h.deps, box.id);
+    expect(r).toMatchObject({ outcome: 'standby' });
+  });
+
   it('does nothing for a box that is not in flight', async () => {
     const h = harness();
     const box = await h.poolBox();

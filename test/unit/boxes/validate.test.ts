@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { branchProblem, configPoolFields, validateBoxId, validateBranch, validatePool, validatePools, validateRepoUrl } from '../../../src/core/boxes/validate.js';
+import { branchProblem, configPoolFields, isHostName, isLoginName, validateBoxId, validateBranch, validateClaimant, validatePool, validatePools, validateRepoUrl } from '../../../src/core/boxes/validate.js';
 import { isCacError } from '../../../src/errors.js';
 
 /** The error `fn` throws, checked to be exit-2 ERR_INVALID_INPUT. */
@@ -19,7 +19,6 @@ describe('validateRepoUrl', () => {
   it.each([
     'https://github.com/acme/app.git',
     'https://git.example.test:8443/group/sub/app',
-    'https://token-user@git.example.test/acme/app.git',
     'ssh://git@github.com/acme/app.git',
     'ssh://git.example.test:2222/srv/app.git',
     'git@github.com:acme/app.git',
@@ -47,11 +46,86 @@ describe('validateRepoUrl', () => {
     ['https://example.test/a b.git', 'whitespace or control characters'],
     ['https://example.test/app.git\n', 'whitespace or control characters'],
     ['git@host:', 'is not a URL'],
+    // git transports: ext:: runs the command it names, fd:: talks to a file descriptor
+    ['ext::sh -c touch% /tmp/pwned', 'whitespace'],
+    ['ext::sh%-c%touch%/tmp/pwned', 'names a git transport'],
+    ['fd::3', 'names a git transport'],
+    ['fd::3/app', 'names a git transport'],
+    ['git-remote-x::whatever', 'names a git transport'],
+    // options in disguise: ssh reads a host or user "-o…" as an option
+    ['ssh://-oProxyCommand=touch%20x/app', 'has a host or user starting with "-"'],
+    ['ssh://-oProxyCommand=x@host.test/app', 'has a host or user starting with "-"'],
+    ['host.test:-u/app.git', 'has a user or path starting with "-"'],
+    ['https://example.test/a\u202egpj.git', 'invisible or text-direction characters'],
+    ['https://example.test/a\u0085.git', 'invisible or text-direction characters'],
   ])('refuses %j: %s', (url, problem) => {
     const e = invalid(() => validateRepoUrl(url, '--repo'));
     expect(e.message).toMatch(/^--repo: /);
     expect(e.message).toContain(problem);
     expect(e.field).toBe('--repo');
+  });
+});
+
+describe('validateRepoUrl: credentials in URLs', () => {
+  it.each([
+    ['https://ghp_SECRETTOKEN@github.com/acme/app.git', 'https://***@github.com/acme/app.git', 'must not carry a user name or token'],
+    ['https://x-access-token:SECRETTOKEN@github.com/acme/app.git', 'https://***@github.com/acme/app.git', 'must not carry a password'],
+    ['https://:SECRETTOKEN@github.com/acme/app.git', 'https://***@github.com/acme/app.git', 'must not carry a password'],
+    ['https://@github.com/acme/app.git', 'https://***@github.com/acme/app.git', 'must not carry a user name or token'],
+    ['ssh://git:SECRETTOKEN@github.com/acme/app.git', 'ssh://git:***@github.com/acme/app.git', 'must not carry a password'],
+    ['http://SECRETTOKEN@example.test/app.git', 'http://***@example.test/app.git', 'scheme http:// is not supported'],
+  ])('refuses %s without repeating the secret', (url, shown, problem) => {
+    const e = invalid(() => validateRepoUrl(url, 'pools[0].repo_url'));
+    expect(e.message).toBe(`pools[0].repo_url: ${JSON.stringify(shown)} ${problem}`);
+    expect(e.message).not.toContain('SECRETTOKEN');
+  });
+
+  it('keeps the user of ssh:// and user@host:path URLs (an SSH login name, not a secret)', () => {
+    expect(validateRepoUrl('ssh://git@github.com/acme/app.git')).toBe('ssh://git@github.com/acme/app.git');
+    expect(validateRepoUrl('git@github.com:acme/app.git')).toBe('git@github.com:acme/app.git');
+  });
+
+  it('points at a credential helper or SSH', () => {
+    try {
+      validateRepoUrl('https://tok@example.test/app.git', '--repo');
+    } catch (e) {
+      expect(isCacError(e) && e.hint).toMatch(/credential helper.*SSH/);
+      return;
+    }
+    throw new Error('expected a refusal');
+  });
+});
+
+describe('validateClaimant', () => {
+  it.each(['bob', 'ticket-42', 'ci/job#123', 'alice@example.test', 'github:acme/app#7', 'a_b.c+d', 'x'.repeat(128)])('accepts %s', (name) => {
+    expect(validateClaimant(name, '--for')).toBe(name);
+  });
+
+  it.each([
+    ['', 'is not a claimant name'],
+    ['-rf', 'is not a claimant name'],
+    ['a b', 'is not a claimant name'],
+    ['\u001b[31mred', 'is not a claimant name'],
+    ['boss\u202e', 'is not a claimant name'],
+    ['line\nbreak', 'is not a claimant name'],
+    ['x'.repeat(129), 'is longer than 128 characters'],
+  ])('refuses %j', (name, problem) => {
+    const e = invalid(() => validateClaimant(name, '--for'));
+    expect(e.message).toMatch(/^--for: /);
+    expect(e.message).toContain(problem);
+  });
+});
+
+describe('SSH endpoint names', () => {
+  it('hosts: DNS names and IP addresses only', () => {
+    expect(['h', 'vm-1.example.test', '10.0.0.5', '::1', 'example.test.', 'a_b.internal'].every(isHostName)).toBe(true);
+    expect(['', '-oProxyCommand=x', 'a b', 'a..b', '.a', 'u@h', 'h\u001b', 'x'.repeat(64), 'a-.b'].some(isHostName)).toBe(false);
+  });
+
+  it('users: login names only', () => {
+    expect(['cac', 'ec2-user', 'first.last', '_svc', 'machine$'].every(isLoginName)).toBe(true);
+    expect(['', '-o', '.x', 'a b', 'u@h', 'x'.repeat(33), 'r\u001b'].some(isLoginName)).toBe(false);
+    expect(isLoginName('x'.repeat(32))).toBe(true);
   });
 });
 

@@ -39,12 +39,36 @@ describe('parseCreateOutput', () => {
     ['Creating instance…\n{"vmRef":"i"}', 'printed something that is not JSON: "Creating instance…\\n{\\"vmRef\\":\\"i\\"}"'],
     ['[]', 'printed JSON that is not an object {vmRef, host, port, user, hostKey}'],
     ['{"host":"h","port":22,"user":"u","hostKey":"' + KEY + '"}', 'missing or invalid vmRef'],
-    ['{"vmRef":"i"}', 'missing or invalid host, port (1-65535), user, hostKey (an OpenSSH public key line)'],
+    ['{"vmRef":"i"}', 'missing or invalid host (a host name or IP address), port (1-65535), user (a login name), hostKey (an OpenSSH public key line)'],
     ['{"vmRef":"i","host":"h","port":0,"user":"u","hostKey":"' + KEY + '"}', 'missing or invalid port (1-65535)'],
     ['{"vmRef":"i","host":"h","port":22,"user":"u","hostKey":"AAAA"}', 'missing or invalid hostKey (an OpenSSH public key line)'],
     ['{"vmRef":"","host":"h","port":22.5,"user":"u","hostKey":"' + KEY + '"}', 'missing or invalid vmRef; missing or invalid port (1-65535)'],
   ])('refuses %s', (stdout, why) => {
     expect(reason(parseCreateOutput(stdout))).toBe(why);
+  });
+
+  it.each(['10.0.0.5', '::1', 'fe80::1', 'vm-1.internal.example', 'host_1.corp', 'h', 'box.example.test.'])('accepts host %s', (host) => {
+    expect(reason(parseCreateOutput(JSON.stringify({ vmRef: 'i', host, port: 22, user: 'ec2-user', hostKey: KEY })))).toBe('ok');
+  });
+
+  it.each([
+    ['host', '-oProxyCommand=touch x'],
+    ['host', 'h\u001b[31mred'],
+    ['host', 'evil\u202eetadpu.example'],
+    ['host', 'a b'],
+    ['host', 'user@h'],
+    ['host', '-h'],
+    ['host', 'a..b'],
+    ['user', '-oProxyCommand=x'],
+    ['user', 'root\u001b]0;owned\u0007'],
+    ['user', 'a b'],
+    ['user', 'u@h'],
+    ['user', 'x'.repeat(40)],
+  ])('refuses a %s that is not a name: %j', (field, value) => {
+    const answer = { vmRef: 'i', host: 'h', port: 22, user: 'u', hostKey: KEY, [field]: value };
+    expect(reason(parseCreateOutput(JSON.stringify(answer)))).toBe(field === 'host' ? 'missing or invalid host (a host name or IP address)' : 'missing or invalid user (a login name)');
+    // status may leave the endpoint out, but not give a bad one
+    expect(reason(parseStatusOutput(JSON.stringify({ ...answer, state: 'running' })))).toMatch(/^missing or invalid (host|user)/);
   });
 
   it('cuts a long non-JSON answer in the reason', () => {

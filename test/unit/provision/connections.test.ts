@@ -55,9 +55,10 @@ describe('BoxConnections', () => {
 });
 
 describe('cac box ssh: the ssh(1) arguments', () => {
-  it('pins the host key in its own known_hosts, strict checking, cac key only; a command is quoted for the remote shell', () => {
+  it('reads no ssh_config, pins the host key in its own known_hosts, strict checking, cac key only; a command is quoted for the remote shell', () => {
     const args = sshArgs(TARGET, '/state/ssh/id_ed25519', '/tmp/k/known_hosts', ['sh', '-c', 'echo "$HOME"; touch x'], false);
     expect(args).toEqual([
+      '-F', '/dev/null',
       '-i', '/state/ssh/id_ed25519',
       '-p', '2201',
       '-o', 'StrictHostKeyChecking=yes',

@@ -2,7 +2,7 @@
 // box (its home a temp dir): hostile-but-legal branch names are checked out and nothing they spell runs;
 // the .env lands 0600 byte for byte with no temp file left behind.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { LocalHost } from '../../../src/adapters/host/local.js';
 import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
 import { newBoxRecord, type Box } from '../../../src/core/boxes/box.js';
 import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
-import { CONFIG_CHANGED } from '../../../src/core/provision/repo-scripts.js';
+import { CLONE_FETCH, CONFIG_CHANGED } from '../../../src/core/provision/repo-scripts.js';
 import { ensureDevcontainerCli } from '../../../src/core/provision/devcontainer-cli.js';
 import { EnvInjector } from '../../../src/core/provision/env.js';
 import type { ExecOptions, Host } from '../../../src/ports/host.js';
@@ -79,6 +79,34 @@ describe.each(['push', 'clone'] as const)('repo delivery by %s through a real sh
   });
 });
 
+describe('git speaks only https, ssh, git and file, whatever a git config allows', () => {
+  // a home whose git config lets ext:: run commands, and an ext:: URL that would leave a marker file
+  function hostileGitHome(): { home: string; url: string; marker: string } {
+    const home = mkdtempSync(join(tmpdir(), 'cac-githome-'));
+    writeFileSync(join(home, '.gitconfig'), '[protocol "ext"]\n\tallow = always\n[protocol]\n\tallow = always\n');
+    const marker = join(home, 'ext-ran');
+    return { home, url: `ext::sh -c touch% ${marker}% >&2`, marker };
+  }
+
+  it('the local mirror (push delivery) refuses an ext:: remote: the command never runs', async () => {
+    const { home, url, marker } = hostileGitHome();
+    const source = new LocalGitSource({ host: new LocalHost({ env: { ...process.env, HOME: home, GIT_CONFIG_GLOBAL: join(home, '.gitconfig') } }), mirrorsDir: join(home, 'mirrors') });
+    const e = await source.bundle(url, ['main'], { signal }).catch((x: unknown) => x);
+    expect(isCacError(e) && e.code).toBe('ERR_REPO');
+    expect(isCacError(e) && e.message).toContain("transport 'ext' not allowed");
+    expect(existsSync(marker)).toBe(false);
+  });
+
+  it('the box (clone delivery and the switch step) refuses an ext:: remote: the command never runs', async () => {
+    const { home, url, marker } = hostileGitHome();
+    const host = localBox(home, { GIT_CONFIG_GLOBAL: join(home, '.gitconfig') });
+    const r = await host.exec(['sh', '-c', CLONE_FETCH, 'sh', 'cac/b/app', url, 'main']);
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr).toContain("transport 'ext' not allowed");
+    expect(existsSync(marker)).toBe(false);
+  });
+});
+
 describe('the box scripts', () => {
   it('CONFIG_CHANGED tells whether the devcontainer config differs from the checked-out branch', async () => {
     const src = sourceRepo();
@@ -126,6 +154,33 @@ describe('the box scripts', () => {
     expect(readFileSync(join(folder, '.git/info/exclude'), 'utf8').split('\n').filter((l) => l === '/.env')).toHaveLength(1);
     expect(filesNamed(home, ['pwned'])).toEqual([]);
     expect(held?.every((b) => b === 0)).toBe(true);
+  });
+
+  it.each([
+    ['a link to a file elsewhere', (dir: string, away: string) => (writeFileSync(join(away, 'target'), 'KEEP\n'), symlinkSync(join(away, 'target'), join(dir, '.env')))],
+    ['a link to a directory elsewhere', (dir: string, away: string) => symlinkSync(away, join(dir, '.env'))],
+    ['a dangling link', (dir: string, away: string) => symlinkSync(join(away, 'nothing-yet'), join(dir, '.env'))],
+    ['a directory', (dir: string) => mkdirSync(join(dir, '.env'))],
+  ])('WRITE_ENV refuses a .env that is %s: ERR_ENV_WRITE, nothing written anywhere', async (_what, plant) => {
+    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
+    const folder = join(home, 'app');
+    const away = join(home, 'elsewhere');
+    mkdirSync(folder);
+    mkdirSync(away);
+    git(folder, 'init', '-q');
+    plant(folder, away);
+    const awayBefore = readdirSync(away).map((f) => [f, readFileSync(join(away, f), 'utf8')]);
+    const injector = new EnvInjector({ withDecrypted: async (_e, fn) => fn(Buffer.from('SECRET_CANARY=1\n')) });
+    const e = await injector.write(localBox(home), folder, 'cac:v1:00000000:AAAA').catch((x: unknown) => x);
+    expect(isCacError(e) && [e.code, e.message, e.hint]).toEqual([
+      'ERR_ENV_WRITE',
+      `writing .env into ${folder} on the box failed (exit 3): .env in the checkout is a symbolic link or not a regular file: not writing the payload through it`,
+      'the repository commits .env as a link or a directory: remove it from the repository (cac writes .env itself)',
+    ]);
+    expect(readdirSync(away).map((f) => [f, readFileSync(join(away, f), 'utf8')])).toEqual(awayBefore);
+    expect(readdirSync(folder).filter((f) => f.startsWith('.env'))).toEqual(['.env']);
+    const files = readdirSync(home, { recursive: true, encoding: 'utf8' }).map((f) => join(home, f)).filter((f) => lstatSync(f).isFile());
+    expect(files.filter((f) => readFileSync(f, 'utf8').includes('SECRET_CANARY'))).toEqual([]);
   });
 
   it('ENSURE_CLI: the pinned CLI found, installed with sudo npm when missing, and a clear error without Node', async () => {
