@@ -3,8 +3,8 @@
 // nothing left behind; and ERR_COMPOSE_MISSING when Compose is not installed.
 import { mkdtempSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { basename, join } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, expect, it } from 'vitest';
 import { describeWith, engineEnv, infra } from '../helpers/infra.js';
 import { runBin, tempHome } from '../helpers/run-cli.js';
@@ -21,6 +21,9 @@ const lines = (out: string) => out.split('\n').map((s) => s.trim()).filter(Boole
 /** name:state of the project's containers. */
 const projectContainers = (project: string) => lines(docker(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Label "com.docker.compose.service"}}:{{.State}}']));
 const projectNetworks = (project: string) => lines(docker(['network', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`]));
+
+/** The project the devcontainer CLI names for a compose file in .devcontainer: `<folder>_devcontainer`. */
+const projectOf = (folder: string) => `${basename(folder).toLowerCase()}_devcontainer`;
 
 function composeWorkspace(): string {
   // every service carries the run label, so teardown finds this run's containers whatever happens
@@ -51,22 +54,22 @@ describeWith(['docker'], 'Docker Compose dev containers', () => {
   const projects: string[] = [];
   afterAll(() => {
     cleanupRun();
+    // what a failed run may leave: the project's network and the image Compose built for `app` (v1 `_`, v2 `-`)
     for (const p of projects) {
       for (const n of projectNetworks(p)) docker(['network', 'rm', n]);
-      execFileSync('docker', ['rmi', '-f', `${p}_app`, `${p}-app`], { env: { ...process.env, ...engineEnv() }, stdio: 'ignore' });
+      for (const image of [`${p}_app`, `${p}-app`]) spawnSync('docker', ['rmi', image], { env: { ...process.env, ...engineEnv() }, stdio: 'ignore' });
     }
   });
 
   it('two services: up → exec → stop → start → rebuild → down, nothing left behind', async () => {
     const folder = composeWorkspace();
+    const project = projectOf(folder);
+    projects.push(project);
 
     const up = await cac(['up', folder, '--json']);
     expect(up.exitCode, up.stderr).toBe(0);
     const created = json(up.stdout);
-    expect(created).toMatchObject({ outcome: 'success', action: 'created', remoteWorkspaceFolder: '/workspaces/app' });
-    const project = String(created.composeProject);
-    projects.push(project);
-    expect(project).toMatch(/_devcontainer$/);
+    expect(created).toMatchObject({ outcome: 'success', action: 'created', remoteWorkspaceFolder: '/workspaces/app', composeProject: project });
     expect(projectContainers(project)).toEqual(['app:running', 'cache:running']);
     // the result (and agent injection) is the `service` container
     const id = String(created.containerId);
@@ -100,6 +103,7 @@ describeWith(['docker'], 'Docker Compose dev containers', () => {
 
   it('without Compose installed: ERR_COMPOSE_MISSING with the install hint, not a raw spawn error', async () => {
     const folder = composeWorkspace();
+    projects.push(projectOf(folder));
     // a PATH with docker but no docker-compose (and no compose plugin on this engine's docker)
     const bin = mkdtempSync(join(tmpdir(), 'cac-nocompose-'));
     symlinkSync(execFileSync('sh', ['-c', 'command -v docker'], { encoding: 'utf8' }).trim(), join(bin, 'docker'));
