@@ -7,6 +7,7 @@ import type { Reporter } from '../ports/reporter.js';
 import type { GlobalOptions } from '../cli/globals.js';
 import { LocalHost } from '../adapters/host/local.js';
 import type { Host } from '../ports/host.js';
+import { localChildEnv } from '../util/child-env.js';
 
 export interface AppContext {
   stdio: Stdio;
@@ -17,7 +18,9 @@ export interface AppContext {
   /** The config file in use (it may not exist). */
   configFile: string;
   stateDir: string;
-  /** The machine cac runs on. */
+  /** What every program cac runs on this machine gets of `env` (an allow-list, README "Security"). */
+  childEnv: Record<string, string>;
+  /** The machine cac runs on; its programs get `childEnv`. */
   host: Host;
   /** Load and validate the config once; unknown-key warnings are reported on first load. */
   config(): Promise<LoadedConfig>;
@@ -30,6 +33,7 @@ export async function createContext(stdio: Stdio, globals: GlobalOptions, signal
   const reporter = await createReporter(stdio, output);
   const configFile = configFilePath(stdio.env, globals.config);
   let loaded: Promise<LoadedConfig> | undefined;
+  const childEnv = localChildEnv(stdio.env);
   return {
     stdio,
     env: stdio.env,
@@ -38,7 +42,8 @@ export async function createContext(stdio: Stdio, globals: GlobalOptions, signal
     signal,
     configFile,
     stateDir: stateDir(stdio.env),
-    host: new LocalHost({ env: stdio.env }),
+    childEnv,
+    host: new LocalHost({ env: childEnv }),
     config() {
       loaded ??= loadConfig(configFile).then((c) => {
         for (const w of c.warnings) {

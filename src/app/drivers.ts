@@ -9,6 +9,7 @@ import type { CommandDriverOptions } from '../adapters/vm/command.js';
 import type { FleetHostSpec } from '../adapters/vm/fleet-hosts.js';
 import { durationMs } from '../util/duration.js';
 import { hostHome } from '../util/paths.js';
+import { childEnv, ENGINE_NAMES, type Env } from '../util/child-env.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';
 
@@ -65,6 +66,11 @@ export function cacPrivateKey(stateDir: string): () => Promise<string> {
   return async () => (await ensureKeyPair(stateDir)).privateKey;
 }
 
+/** What a command plugin gets of cac's environment: the allow-list, the engine's settings, and the names `[boxes.command] env` lists. */
+export function pluginEnv(env: Env, listed: readonly string[]): Record<string, string> {
+  return childEnv(env, [...ENGINE_NAMES, ...listed]);
+}
+
 /** `[boxes.command]` as driver options; every call must be configured. */
 export function commandOptions(config: Config, env: Record<string, string | undefined>): CommandDriverOptions {
   const c = config.boxes.command;
@@ -77,7 +83,7 @@ export function commandOptions(config: Config, env: Record<string, string | unde
   return {
     commands: { create: c.create ?? '', destroy: c.destroy ?? '', list: c.list ?? '', status: c.status ?? '' },
     timeoutMs: durationMs(c.timeout, 'boxes.command.timeout'),
-    env,
+    env: pluginEnv(env, c.env ?? []),
     home: hostHome(env),
   };
 }

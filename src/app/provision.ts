@@ -17,6 +17,8 @@ import { ContainerHost } from '../adapters/host/container.js';
 import { agentDeps } from './agents.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';
+import { GIT_NAMES, pickEnv } from '../util/child-env.js';
+import { AGENTS_ENV_FILE } from '../core/agents/finish-script.js';
 import type { AppContext } from './context.js';
 
 /** An SshHost for a box, logging in with cac's own key (ssh2 loads only when a box is reached). */
@@ -28,7 +30,7 @@ export async function boxHost(ctx: AppContext, target: SshTarget): Promise<Closa
 
 /** The devcontainer CLI at `cli` and the box's own docker, both over the box's Host. */
 export function boxEngine(ctx: AppContext, host: Host, cli: string): DevcontainerCliEngine {
-  return new DevcontainerCliEngine({ host, cli: [cli], dockerPath: 'docker', env: {}, logDir: join(ctx.stateDir, 'logs') });
+  return new DevcontainerCliEngine({ host, cli: [cli], dockerPath: 'docker', env: {}, loginFiles: [AGENTS_ENV_FILE], logDir: join(ctx.stateDir, 'logs') });
 }
 
 /** Agent injection into a box's container: this machine's host material, `docker exec` run on the box. */
@@ -38,13 +40,14 @@ function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
 }
 
 export function sshProvisioner(ctx: AppContext, config: Config, opts: { env?: EnvInjector } = {}): SshProvisioner {
-  const localEnv = Object.fromEntries(Object.entries({ ...ctx.env, ...engineEnv(config, ctx.env) }).filter((e): e is [string, string] => e[1] !== undefined));
+  // `docker save` runs outside the Host port (a byte stream): the same allow-listed environment
+  const dockerEnv = { ...ctx.childEnv, ...engineEnv(config, ctx.env) };
   return new SshProvisioner({
     connections: new BoxConnections((target) => boxHost(ctx, target)),
-    source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors') }),
+    source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors'), env: pickEnv(ctx.env, GIT_NAMES) }),
     ...(config.boxes.repo_delivery ? { delivery: config.boxes.repo_delivery } : {}),
     preloadImages: config.boxes.preload_images,
-    images: new DockerImageSource({ host: ctx.host, dockerPath: config.engine.docker_path, env: localEnv }),
+    images: new DockerImageSource({ host: ctx.host, dockerPath: config.engine.docker_path, env: dockerEnv }),
     cliVersion: devcontainerCli().version,
     engine: (host, cli) => boxEngine(ctx, host, cli),
     ...(config.agents.enabled ? { agentDeps: boxAgentDeps(ctx, config) } : {}),

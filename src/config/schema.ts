@@ -74,6 +74,8 @@ const commandDriverSchema = z.object({
   list: z.optional(nonEmpty()),
   status: z.optional(nonEmpty()),
   timeout: duration('5m', 'timer'),
+  // what the plugins get of cac's environment beyond the allow-list (a cloud CLI's credentials); never CAC_*
+  env: z.optional(z.array(envName.check(z.refine((n) => !n.startsWith('CAC_'), { message: 'CAC_* variables are cac\'s own and never passed to a plugin' })))),
 });
 
 const boxesSchema = z.object({

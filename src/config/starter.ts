@@ -73,6 +73,7 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # list = "/usr/local/bin/my-cloud-box list"
 # status = "/usr/local/bin/my-cloud-box status"
 # timeout = "5m"
+# env = ["AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"]   # passed to the plugins beyond PATH, HOME, locale, proxies
 
 # Warm pools kept by 'cac pool reconcile': one table per repo and base branch.
 # [[pools]]

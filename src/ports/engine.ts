@@ -72,8 +72,16 @@ export interface DevcontainerEngine {
    * its project and the project's networks (and, with volumes, the project's volumes).
    */
   remove(id: string, opts?: { volumes?: boolean; signal?: AbortSignal }): Promise<void>;
-  /** Run a command as the remote user in the workspace folder; resolves with its exit code. */
-  exec(ws: WorkspaceRef, argv: readonly string[], opts?: { signal?: AbortSignal; inherit?: boolean; stdin?: string }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  /**
+   * Run a command as the remote user in the workspace folder, with the user's login environment;
+   * resolves with its exit code. No environment value is ever put on a command line. `tty` (with
+   * `inherit`) gives the command a terminal.
+   */
+  exec(
+    ws: WorkspaceRef,
+    argv: readonly string[],
+    opts?: { signal?: AbortSignal; inherit?: boolean; stdin?: string; tty?: boolean },
+  ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** cac-managed containers (a Compose config's `service` container stands for its project); only running ones unless `all`. */
   list(opts?: { all?: boolean; signal?: AbortSignal }): Promise<ContainerInfo[]>;
   /** Throws ERR_ENGINE_UNREACHABLE with a hint when no engine answers. */

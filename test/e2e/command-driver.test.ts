@@ -25,7 +25,7 @@ type Call = 'create' | 'destroy' | 'list' | 'status';
 function commandConfig(programs: Partial<Record<Call, string>> = {}, opts: { timeout?: string; pools?: string } = {}): string {
   const line = (call: Call) => `${call} = ${tomlString(`${programs[call] ?? PLUGIN} ${call}`)}`;
   // provision = "vm": the VM and SSH only (the repo and devcontainer steps are not the subject here)
-  return `[boxes]\ndriver = "command"\nprovision = "vm"\nprovision_timeout = "3m"\n\n[boxes.command]\n${(['create', 'destroy', 'list', 'status'] as const).map(line).join('\n')}\ntimeout = ${tomlString(opts.timeout ?? '2m')}\n\n${opts.pools ?? ''}`;
+  return `[boxes]\ndriver = "command"\nprovision = "vm"\nprovision_timeout = "3m"\n\n[boxes.command]\n${(['create', 'destroy', 'list', 'status'] as const).map(line).join('\n')}\ntimeout = ${tomlString(opts.timeout ?? '2m')}\nenv = ["DOCKER_BOX_IMAGE", "DOCKER_BOX_DOCKERD"]\n\n${opts.pools ?? ''}`;
 }
 const configFile = (name: string, toml: string) => writeConfig(join(cli.stateDir, '..', 'configs', `${name}.toml`), toml);
 const inFlight = async (config?: string) => (await cli.boxes(config)).filter((b) => b.state === 'requested' || b.state === 'provisioning');

@@ -97,6 +97,20 @@ describe('config commands', () => {
     expect(doc.config.boxes.lease_ttl).toBe('8h');
   });
 
+  it('show never prints a store password, in TOML or JSON', async () => {
+    const { env, home } = tempHome();
+    const file = join(home, 'c.toml');
+    writeFileSync(file, '[store]\nurl = "redis://cac:s3cret-pass-77@redis.example:6379/2"\n');
+    const human = await runInProcess(['config', 'show', '--config', file], env);
+    const json = await runInProcess(['config', 'show', '--config', file, '--json'], env);
+    for (const r of [human, json]) {
+      expect(r.exitCode).toBe(0);
+      expect(r.stdout + r.stderr).not.toContain('s3cret-pass-77');
+    }
+    expect(human.stdout).toContain('url = "redis://cac:***@redis.example:6379/2"');
+    expect(JSON.parse(json.stdout).config.store.url).toBe('redis://cac:***@redis.example:6379/2');
+  });
+
   it('a syntax error exits 2 with file:line:col and the line shown', async () => {
     const { env, home } = tempHome();
     const file = join(home, 'c.toml');

@@ -6,7 +6,8 @@ import { CacError, interrupted } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { ContainerInfo, DevcontainerEngine, UpOptions, UpResult, WorkspaceRef } from '../../ports/engine.js';
 import { DockerCli, idLabels, MANAGED_LABEL } from './docker-cli.js';
-import { CliLogMapper } from './cli-log.js';
+import { CliLogMapper, stripAnsi } from './cli-log.js';
+import { execCall, execSettings, parseProbe, probeCommand, type ExecSettings } from './container-exec.js';
 import { classifyUpFailure } from './up-failure.js';
 import { lineSplitter } from '../../util/lines.js';
 import { redact } from '../../util/redact.js';
@@ -18,11 +19,17 @@ export interface DevcontainerCliEngineOptions {
   dockerPath: string;
   /** DOCKER_HOST etc. for the CLI and docker. */
   env: Record<string, string>;
+  /** More environment for the CLI alone: the host variables a devcontainer.json reads with ${localEnv:…}. */
+  cliEnv?: Record<string, string>;
   /** Where `up` logs are written (on the machine running cac). */
   logDir: string;
-  /** Secret values (forwarded env values) never written to the log, the verbose stream or an error. */
+  /** Files under the remote user's home that `exec` sources before the command (cac's agent env file). */
+  loginFiles?: readonly string[];
+  /** Secret values (master keys, forwarded env values, values passed for ${localEnv:…}) never written to the log, the verbose stream or an error. */
   secrets?: readonly string[];
 }
+
+const PROBE_TIMEOUT_MS = 10_000;
 
 export class DevcontainerCliEngine implements DevcontainerEngine {
   private readonly docker: DockerCli;
@@ -52,14 +59,15 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       ...(opts.expectExisting ? ['--expect-existing-container'] : []),
     ];
     const r = await this.opts.host
-      .exec([...this.opts.cli, ...args], { env: this.opts.env, onStderr: (c) => split.push(c), ...(opts.signal ? { signal: opts.signal } : {}) })
+      .exec([...this.opts.cli, ...args], { env: { ...this.opts.env, ...this.opts.cliEnv }, onStderr: (c) => split.push(c), ...(opts.signal ? { signal: opts.signal } : {}) })
       .catch((e: unknown) => {
         mapper.failOpen();
         throw mapper.containerAction === 'created' ? markCreated(e) : e;
       });
     split.end();
     const logFile = await this.writeLog(mapper.lines);
-    const outcome = lastJson(redact(r.stdout, secrets));
+    // redacted after parsing: a value with a quote or a backslash is escaped inside the JSON text
+    const outcome = redactOutcome(lastJson(r.stdout), secrets);
     if (r.exitCode === 0 && outcome?.outcome === 'success' && outcome.containerId) {
       return {
         action: mapper.containerAction ?? 'reused',
@@ -93,14 +101,61 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     if (volumes.length) await this.docker.run(['volume', 'rm', ...volumes], opts.signal);
   }
 
-  async exec(ws: WorkspaceRef, argv: readonly string[], opts: { signal?: AbortSignal; inherit?: boolean; stdin?: string } = {}) {
-    const r = await this.opts.host.exec([...this.opts.cli, 'exec', ...this.common(ws), ...argv], {
-      env: this.opts.env,
+  /**
+   * Runs argv in the workspace's container as `devcontainer exec` would (remote user, workspace folder,
+   * the user's probed login environment plus remoteEnv), with every value kept off command lines
+   * (container-exec.ts).
+   */
+  async exec(ws: WorkspaceRef, argv: readonly string[], opts: { signal?: AbortSignal; inherit?: boolean; stdin?: string; tty?: boolean } = {}) {
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    const container = await this.find(ws, signal);
+    if (!container?.running) throw new CacError('ERR_NO_CONTAINER', `no running dev container for ${ws.folder}`, { hint: `start it with 'cac up ${ws.folder}'` });
+    const settings = await this.readConfiguration(ws, opts.signal);
+    const probed = await this.probeUserEnv(container.id, settings, opts.signal);
+    const call = execCall({
+      docker: this.opts.dockerPath,
+      containerId: container.id,
+      command: argv,
+      env: { ...probed, ...settings.remoteEnv },
+      ...(settings.user ? { user: settings.user } : {}),
+      ...(settings.folder ? { folder: settings.folder } : {}),
+      stdin: opts.inherit === true || opts.stdin !== undefined,
+      tty: opts.inherit === true && opts.tty === true,
+      ...(this.opts.loginFiles ? { sourceFiles: this.opts.loginFiles } : {}),
+    });
+    const r = await this.opts.host.exec(call.argv, {
+      env: { ...this.opts.env, ...call.env },
       ...(opts.inherit ? { inherit: true } : {}),
       ...(opts.stdin !== undefined ? { stdin: opts.stdin } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...signal,
     });
     return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  // remoteUser, the workspace folder, remoteEnv and userEnvProbe as the CLI resolves them for this container
+  private async readConfiguration(ws: WorkspaceRef, signal?: AbortSignal): Promise<ExecSettings> {
+    const r = await this.opts.host.exec([...this.opts.cli, 'read-configuration', ...this.common(ws), '--include-merged-configuration'], {
+      env: { ...this.opts.env, ...this.opts.cliEnv },
+      ...(signal ? { signal } : {}),
+    });
+    const settings = r.exitCode === 0 ? execSettings(r.stdout) : undefined;
+    if (settings) return settings;
+    const why = redact(stripAnsi(r.stderr), this.opts.secrets ?? []).trim().split('\n').filter(Boolean).pop() ?? `exit ${r.exitCode}`;
+    throw new CacError('ERR_DEVCONTAINER_EXEC', `reading the dev container configuration of ${ws.folder} failed: ${why}`, { hint: `check ${ws.configFile}; run 'cac up ${ws.folder}' again` });
+  }
+
+  // The remote user's login environment as the devcontainer.json's userEnvProbe defines it; it reaches cac
+  // on stdout. A probe that hangs (a shell waiting for input) is abandoned, as the CLI does.
+  private async probeUserEnv(containerId: string, settings: ExecSettings, signal?: AbortSignal): Promise<Record<string, string>> {
+    const probe = probeCommand(settings.probe);
+    if (!probe) return {};
+    const user = settings.user ? ['-u', settings.user] : [];
+    const r = await this.opts.host.exec([this.opts.dockerPath, 'exec', ...user, containerId, ...probe.argv], {
+      env: this.opts.env,
+      timeoutMs: PROBE_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+    });
+    return parseProbe(r.stdout, probe.mark);
   }
 
   async list(opts: { all?: boolean; signal?: AbortSignal } = {}): Promise<ContainerInfo[]> {
@@ -162,6 +217,11 @@ export interface CliOutcome {
   remoteUser?: string;
   remoteWorkspaceFolder?: string;
   composeProjectName?: string;
+}
+
+function redactOutcome(outcome: CliOutcome | undefined, secrets: readonly string[]): CliOutcome | undefined {
+  if (!outcome) return undefined;
+  return Object.fromEntries(Object.entries(outcome).map(([k, v]) => [k, typeof v === 'string' ? redact(v, secrets) : v])) as CliOutcome;
 }
 
 function lastJson(stdout: string): CliOutcome | undefined {

@@ -19,6 +19,8 @@ export interface LocalGitSourceOptions {
   mirrorsDir: string;
   /** A mirror fetched this recently is not fetched again (several boxes of one reconcile); default 30 s. */
   refreshMs?: number;
+  /** git's own settings on top of the host's environment (GIT_SSH_COMMAND …). */
+  env?: Record<string, string>;
 }
 
 // git never asks for a password on a terminal: a missing credential fails at once; and it speaks only
@@ -79,6 +81,6 @@ export class LocalGitSource implements RepoSource {
   }
 
   private git(args: string[], signal?: AbortSignal) {
-    return this.opts.host.exec(['git', ...args], { env: GIT_ENV, ...(signal ? { signal } : {}) });
+    return this.opts.host.exec(['git', ...args], { env: { ...this.opts.env, ...GIT_ENV }, ...(signal ? { signal } : {}) });
   }
 }

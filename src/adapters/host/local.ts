@@ -3,13 +3,15 @@ import type { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
 import { interrupted, CacError } from '../../errors.js';
 import type { ExecOptions, ExecResult, Host } from '../../ports/host.js';
+import { localChildEnv } from '../../util/child-env.js';
 
 export class LocalHost implements Host {
   readonly kind = 'local' as const;
   private readonly env: Record<string, string | undefined>;
 
+  /** `env`: the programs' whole environment; default: the allow-listed part of cac's own (child-env.ts). */
   constructor(opts: { env?: Record<string, string | undefined> } = {}) {
-    this.env = opts.env ?? process.env;
+    this.env = opts.env ?? localChildEnv(process.env);
   }
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {

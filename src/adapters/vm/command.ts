@@ -26,7 +26,7 @@ export interface CommandDriverOptions {
   commands: Record<PluginCall, string>;
   /** Per call. */
   timeoutMs: number;
-  /** The plugins' environment (cac's own: cloud CLIs need their credentials). */
+  /** The plugins' whole environment (an allow-list of cac's plus `[boxes.command] env`; app/drivers.ts). */
   env: Record<string, string | undefined>;
   /** For a leading `~/` in a command line. */
   home?: string;

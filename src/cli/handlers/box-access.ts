@@ -52,5 +52,5 @@ export const ssh: Handler = async (ctx, input) => {
   const box = await liveBox(ctx, id);
   const [{ ensureKeyPair }, { interactiveSsh }] = await Promise.all([import('../../app/ssh-key.js'), import('../../adapters/host/ssh-client.js')]);
   const keys = await ensureKeyPair(ctx.stateDir);
-  return interactiveSsh(box.sshTarget, keys.path, commandOf(input), { env: ctx.env });
+  return interactiveSsh(box.sshTarget, keys.path, commandOf(input), { env: ctx.childEnv });
 };

@@ -5,6 +5,7 @@ import { CacError, EXIT } from '../../errors.js';
 import { loadConfig } from '../../config/load.js';
 import { STARTER_CONFIG } from '../../config/starter.js';
 import { writeFileAtomic } from '../../util/fs.js';
+import { redactUrl } from '../../util/redact.js';
 import type { Handler } from '../action.js';
 
 export const path: Handler = async (ctx) => {
@@ -14,7 +15,10 @@ export const path: Handler = async (ctx) => {
 };
 
 export const show: Handler = async (ctx) => {
-  const { config, file, exists } = await ctx.config();
+  const loaded = await ctx.config();
+  const { file, exists } = loaded;
+  // a store URL may carry a password (redis://user:pass@host): shown as *** like doctor and errors do
+  const config = loaded.config.store.url ? { ...loaded.config, store: { ...loaded.config.store, url: redactUrl(loaded.config.store.url) } } : loaded.config;
   const header = `# effective config (${exists ? file : `${file} not present: all defaults`})\n`;
   ctx.result({ outcome: 'ok', file, exists, config }, header + stringify(config));
   return EXIT.ok;

@@ -8,7 +8,8 @@ import { homeGuardLines } from './home-guard.js';
 
 export const FINISH_MARK = '# cac agents: finish';
 /** Relative to the container home. */
-const ENV_FILE = '.cac/agents.env';
+export const AGENTS_ENV_FILE = '.cac/agents.env';
+const ENV_FILE = AGENTS_ENV_FILE;
 const GUARD = '# cac agents env';
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PROFILES = ['.profile', '.bash_profile', '.bash_login', '.zprofile'];
@@ -59,7 +60,10 @@ export function parseRefusedFiles(stdout: string): string[] {
 // Few forks on purpose (this runs on every injection): quoting and the profile check are sh only.
 function envLines(names: readonly string[]): string[] {
   const file = `"$h"/${ENV_FILE}`;
-  const line = `if [ -f "$HOME/${ENV_FILE}" ]; then . "$HOME/${ENV_FILE}"; fi ${GUARD}`;
+  // An interactive shell without a terminal is a tool probing the login environment (the devcontainer
+  // CLI's userEnvProbe, VS Code's), not a person: it would put every value on `docker exec -e NAME=value`
+  // command lines (lifecycle hooks), so it does not get them. `cac exec` sources the file itself.
+  const line = `if [ -f "$HOME/${ENV_FILE}" ] && { [ -t 0 ] || case $- in *i*) false ;; esac; }; then . "$HOME/${ENV_FILE}"; fi ${GUARD}`;
   return [
     // cac_q VALUE: sets r to VALUE single-quoted for sh (every byte survives, trailing newlines too)
     '  cac_q() {',

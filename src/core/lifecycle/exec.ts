@@ -2,15 +2,15 @@
 import { CacError } from '../../errors.js';
 import type { ContainerInfo, DevcontainerEngine, WorkspaceRef } from '../../ports/engine.js';
 
-/** Runs argv in the workspace's running container with cac's stdio; resolves with its exit code. */
-export async function exec(engine: DevcontainerEngine, ws: WorkspaceRef, argv: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<number> {
+/** Runs argv in the workspace's running container with cac's stdio (a terminal when `tty`); resolves with its exit code. */
+export async function exec(engine: DevcontainerEngine, ws: WorkspaceRef, argv: readonly string[], opts: { signal?: AbortSignal; tty?: boolean } = {}): Promise<number> {
   if (argv.length === 0) {
     throw new CacError('ERR_USAGE', 'no command given', { hint: 'usage: cac exec [workspace] -- <cmd> [args...]' });
   }
   const c = await engine.find(ws, opts.signal ? { signal: opts.signal } : {});
   if (!c) throw new CacError('ERR_NO_CONTAINER', `no dev container for ${ws.folder}`, { hint: `create it with 'cac up ${ws.folder}'` });
   if (!c.running) throw new CacError('ERR_CONTAINER_STOPPED', `the dev container of ${ws.folder} is ${c.state}`, { hint: `start it with 'cac start ${ws.folder}'` });
-  const r = await engine.exec(ws, argv, { inherit: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const r = await engine.exec(ws, argv, { inherit: true, ...(opts.tty ? { tty: true } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
   return r.exitCode;
 }
 
