@@ -3,6 +3,7 @@
 import { CacError } from '../../errors.js';
 import { isEngineDown, engineUnreachable } from './docker-cli.js';
 import type { CliOutcome } from './devcontainer-cli.js';
+import { composeMissing, isComposeMissing } from './compose.js';
 
 export interface UpFailure {
   outcome: CliOutcome | undefined;
@@ -10,12 +11,15 @@ export interface UpFailure {
   buildTail: string[];
   logFile: string;
   exitCode: number;
+  /** Where the engine runs, for messages: 'this machine', 'the box'. */
+  where?: string;
 }
 
 export function classifyUpFailure(f: UpFailure): CacError {
   const all = f.stderrLines.join('\n');
   const message = f.outcome?.message ?? `devcontainer up exited ${f.exitCode}`;
   if (isEngineDown(all) || isEngineDown(message)) return engineUnreachable(lastMatching(f.stderrLines, /daemon|connect/i) ?? message);
+  if (isComposeMissing(message) || isComposeMissing(all)) return composeMissing(f.where ?? "the engine's host", message);
   if (f.outcome?.description === 'An error occurred building the image.' || /^Command failed: docker (buildx )?build /.test(message)) {
     return new CacError('ERR_BUILD_FAILED', `building the dev container image failed (full log: ${f.logFile})`, {
       hint: 'fix the Dockerfile or the features; the last 20 lines of the build are shown above',
