@@ -32,8 +32,11 @@ export function storeLocation(config: Config, stateDir: string): { kind: 'redis'
   return { kind: 'sqlite', location: resolve(url?.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(stateDir, 'boxes.db')) };
 }
 
-/** Opens the configured store (the Redis client or the SQLite file is loaded only here). */
-export async function openStore(config: Config, stateDir: string): Promise<BoxStore> {
+/**
+ * Opens the configured store (the Redis client or the SQLite file is loaded only here). `readOnly`: for
+ * commands that only read (a SQLite file is then opened read-only, so they never wait for a writer).
+ */
+export async function openStore(config: Config, stateDir: string, opts: { readOnly?: boolean } = {}): Promise<BoxStore> {
   const { kind, location } = storeLocation(config, stateDir);
   if (kind === 'redis') {
     const [{ Redis }, { RedisAgentBoxStore }, { redactUrl }] = await Promise.all([import('ioredis'), import('../adapters/store/redis.js'), import('../util/redact.js')]);
@@ -52,11 +55,11 @@ export async function openStore(config: Config, stateDir: string): Promise<BoxSt
   }
   const { SqliteAgentBoxStore } = await import('../adapters/store/sqlite.js');
   try {
-    return new SqliteAgentBoxStore(location);
+    return new SqliteAgentBoxStore(location, opts.readOnly ? { readOnly: true } : {});
   } catch (e) {
     if (e instanceof CacError) throw e;
     throw new CacError('ERR_STORE', `cannot open the box store ${location}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: 'make the state dir writable ($XDG_STATE_HOME/cac) or point [store] url at another file',
+      hint: "'cac doctor' checks the store; or point [store] url at another file",
     });
   }
 }
