@@ -28,7 +28,8 @@ const parse = (row: BodyRow | undefined): Box | null => (row ? (JSON.parse(row.b
 export interface SqliteStoreOptions {
   /**
    * For commands that only read (box list/show, pool status, a dry run): the file is opened read-only,
-   * so nothing can be written. A missing or older file is opened writable (made or upgraded) instead.
+   * so nothing can be written. A missing file reads as an empty store (nothing is created); an older
+   * file is opened writable and upgraded.
    */
   readOnly?: boolean;
   /** How long a write waits for another process's write transaction; default 5 s. */
@@ -246,9 +247,16 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 }
 
-/** The file read-only when it exists at this cac's schema; undefined when it must be made or upgraded first. */
+/**
+ * The file read-only when it exists at this cac's schema; an empty in-memory store when there is no file
+ * (a reader creates nothing); undefined when the file must be upgraded first.
+ */
 function openCurrentReadOnly(file: string, timeout: number): Database.Database | undefined {
-  if (!existsSync(file)) return undefined;
+  if (!existsSync(file)) {
+    const empty = new Database(':memory:');
+    migrate(empty);
+    return empty;
+  }
   const db = new Database(file, { readonly: true, timeout });
   try {
     if (checkVersion(db) === 'current') return db;

@@ -121,7 +121,8 @@ export class DefaultPoolManager {
     const sig = run.signal ? { signal: run.signal } : {};
     // records BEFORE VMs: a VM a record names is then always in the listing (planOrphans)
     const records = await store.list({ states: LIVE_STATES });
-    const vms = await driver.list(sig);
+    // a dry run only looks: the driver records nothing either (fleet host health)
+    const vms = await driver.list({ ...sig, ...(run.dry ? { readOnly: true } : {}) });
     const tagged = vms.map((vm) => ({ vmRef: vm.vmRef, boxId: vm.boxId ?? '', createdAt: vm.createdAt }));
     const orphans = planOrphans(tagged, records, this.now(), this.o.orphanGraceMs);
     const releasing = records.filter((r) => r.state === 'releasing').map((r) => r.id);

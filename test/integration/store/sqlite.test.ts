@@ -1,5 +1,5 @@
 // The store contract on SQLite (a fresh file per test), plus what only a file has: modes, WAL, reopening.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -114,11 +114,15 @@ describe('SqliteAgentBoxStore file', () => {
     }
   });
 
-  it('read-only: never writes the file, and opens a missing file writable (an empty store)', async () => {
-    const file = join(tempDir(), 'boxes.db');
+  it('read-only: never writes the file, and reads a missing file as an empty store without making it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'boxes.db');
     const fresh = new SqliteAgentBoxStore(file, { readOnly: true });
     expect(await fresh.list()).toEqual([]);
+    expect(await fresh.listFleetHosts()).toEqual([]);
     await fresh.close();
+    expect(readdirSync(dir)).toEqual([]);
+    await new SqliteAgentBoxStore(file).close();
     const readOnly = new SqliteAgentBoxStore(file, { readOnly: true });
     await expect(readOnly.setPaused('x#main', true)).rejects.toThrow(/readonly/);
     await readOnly.close();
