@@ -89,6 +89,12 @@ export interface BoxStore extends FleetLeases {
   /** Records a `requested` box. The same idempotency key returns the existing record, never a second one. */
   createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box>;
   /**
+   * createBox, in ONE atomic operation with a count: records the box only while its pool has fewer than
+   * `maxLive` boxes in INSTANCE_STATES (requested … ready); null when the pool is full. The same
+   * idempotency key returns the existing record whatever the count.
+   */
+  createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null>;
+  /**
    * In ONE atomic operation: takes the oldest standby box of the pool, makes it `claimed` by `claimant`
    * with a lease, `warm: true`, and increments its fence. Null when the pool has no standby box.
    */

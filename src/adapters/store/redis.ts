@@ -1,7 +1,7 @@
 // The shared BoxStore for several hosts: Redis, with every multi-key change in one Lua script
 // (redis-scripts.ts), so a claim is atomic and ONE round trip (EVALSHA through defineCommand).
 import { Redis, type ChainableCommander } from 'ioredis';
-import { assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../core/boxes/box.js';
+import { assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../core/boxes/box.js';
 import { CacError } from '../../errors.js';
 import type {
   BoxStore,
@@ -59,7 +59,8 @@ export class RedisAgentBoxStore implements BoxStore {
   ) {
     this.prefix = opts.prefix ?? 'cac:';
     this.keys = redisKeys(this.prefix);
-    client.defineCommand('cacCreateBox', { numberOfKeys: 4, lua: CREATE_BOX });
+    // the number of keys goes first on each call: a limited create also passes the counted indexes
+    client.defineCommand('cacCreateBox', { lua: CREATE_BOX });
     client.defineCommand('cacClaimStandby', { numberOfKeys: 2, lua: CLAIM_STANDBY });
     client.defineCommand('cacCasBox', { numberOfKeys: 1, lua: CAS_BOX });
     client.defineCommand('cacExtendLock', { numberOfKeys: 1, lua: EXTEND_LOCK });
@@ -75,22 +76,34 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
-    const box = newBoxRecord(input, newBoxId(), opts.idempotencyKey);
+    const created = await this.create(input, opts.idempotencyKey, null);
+    if (!created) throw new CacError('ERR_STORE', `Redis did not return the box recorded under ${opts.idempotencyKey}`);
+    return created;
+  }
+
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+    return this.create(input, opts.idempotencyKey, opts.maxLive);
+  }
+
+  private async create(input: NewBox, idempotencyKey: string, maxLive: number | null): Promise<Box | null> {
+    const box = newBoxRecord(input, newBoxId(), idempotencyKey);
     const k = this.keys;
+    const counted = maxLive === null ? [] : INSTANCE_STATES.map((state) => k.index(box.poolKey, state));
     const reply = await this.scripts.cacCreateBox(
-      k.idem(opts.idempotencyKey),
+      4 + counted.length,
+      k.idem(idempotencyKey),
       k.box(box.id),
       k.index(box.poolKey, box.state),
       k.pools,
+      ...counted,
       this.prefix,
       box.id,
       box.poolKey,
       box.createdAt,
+      maxLive === null ? '' : maxLive,
       ...encodeFields(box).set,
     );
-    const created = this.decode(reply);
-    if (!created) throw new CacError('ERR_STORE', `Redis did not return the box recorded under ${opts.idempotencyKey}`);
-    return created;
+    return this.decode(reply);
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
-import { applyPatch, assertTransition, BOX_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../core/boxes/box.js';
+import { applyPatch, assertTransition, BOX_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../core/boxes/box.js';
 import type {
   BoxStore,
   ClaimOptions,
@@ -90,14 +90,25 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
-    return this.tx(() => {
-      const existing = parse(this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(opts.idempotencyKey));
-      if (existing) return existing;
-      const box = newBoxRecord(input, newBoxId(), opts.idempotencyKey);
-      this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(box.id, box.idempotencyKey, box.poolKey, box.state, box.createdAt, JSON.stringify(box));
-      return box;
-    });
+    return this.tx(() => this.insert(input, opts.idempotencyKey, null) as Box);
+  }
+
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+    return this.tx(() => this.insert(input, opts.idempotencyKey, opts.maxLive));
+  }
+
+  /** The record under the key, else a new one unless the pool already has `maxLive` live boxes. Call inside tx. */
+  private insert(input: NewBox, idempotencyKey: string, maxLive: number | null): Box | null {
+    const existing = parse(this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(idempotencyKey));
+    if (existing) return existing;
+    const box = newBoxRecord(input, newBoxId(), idempotencyKey);
+    if (maxLive !== null) {
+      const live = this.sql<string[], { n: number }>(`SELECT COUNT(*) AS n FROM boxes WHERE pool_key = ? AND state IN (${INSTANCE_STATES.map(() => '?').join(', ')})`);
+      if ((live.get(box.poolKey, ...INSTANCE_STATES)?.n ?? 0) >= maxLive) return null;
+    }
+    this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(box.id, box.idempotencyKey, box.poolKey, box.state, box.createdAt, JSON.stringify(box));
+    return box;
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {

@@ -10,7 +10,7 @@ import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import { poolKeyOf, type Box } from './box.js';
 import { runSteps, type ProvisionStep } from './provision.js';
-import { resolvePool } from './pools.js';
+import { resolvePool, type ResolvedPool } from './pools.js';
 import { teardownBox } from './teardown.js';
 import { validateBranch, validateRepoUrl, type PoolDefinition } from './validate.js';
 
@@ -85,40 +85,64 @@ export class AllocatorService {
     const warm = await claimWarm();
     if (warm) return warm;
 
-    const waitMs = req.waitForCapacity?.timeoutMs ?? 0;
-    const box = await this.deps.store.createBox(
-      {
-        repoUrl: req.repoUrl,
-        baseBranch: pool.baseBranch,
-        branch: pool.branch,
-        claimant: req.requestedBy,
-        leaseExpiresAt: started + this.leaseMs,
-        // a wait for capacity is not provisioning time: reconcile must not fail the box while it waits
-        deadlineAt: started + waitMs + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
-        now: started,
-      },
-      { idempotencyKey: req.idempotencyKey ?? `request:${randomUUID()}` },
-    );
+    const until = started + (req.waitForCapacity?.timeoutMs ?? 0);
+    const cold = await this.recordCold(req, pool, until, claimWarm);
+    if ('warm' in cold) return cold;
+    const { box, fresh } = cold;
     // a repeated idempotency key returns the earlier record, whose worker was started back then
-    const fresh = req.idempotencyKey === undefined || box.createdAt === started;
     if (!fresh || box.state !== 'requested') return { box, warm: false };
-    const instead = await this.reserve(box, claimWarm, req.waitForCapacity);
+    const instead = await this.reserve(box, claimWarm, until, req.waitForCapacity?.signal);
     if (instead) return instead;
     await this.start(box, req.envPayload);
     return { box, warm: false };
   }
 
   /**
+   * Records the cold box within the pool's max_instances (one atomic store operation, so racing requests
+   * never overfill it). A full pool fails at once with ERR_NO_CAPACITY, or until `until` tries again,
+   * taking a warm box instead when one turns up (resolves with that grant).
+   */
+  private async recordCold(req: BoxRequest, pool: ResolvedPool, until: number, claimWarm: () => Promise<BoxGrant | undefined>): Promise<{ box: Box; fresh: boolean } | BoxGrant> {
+    const { store } = this.deps;
+    const idempotencyKey = req.idempotencyKey ?? `request:${randomUUID()}`;
+    const sig = req.waitForCapacity?.signal ? { signal: req.waitForCapacity.signal } : {};
+    for (;;) {
+      const now = this.now();
+      const input = {
+        repoUrl: req.repoUrl,
+        baseBranch: pool.baseBranch,
+        branch: pool.branch,
+        claimant: req.requestedBy,
+        leaseExpiresAt: now + this.leaseMs,
+        // a wait for capacity is not provisioning time: reconcile must not fail the box while it waits
+        deadlineAt: Math.max(now, until) + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
+        now,
+      };
+      const box = pool.maxInstances === null ? await store.createBox(input, { idempotencyKey }) : await store.createBoxIfRoom(input, { idempotencyKey, maxLive: pool.maxInstances });
+      if (box) return { box, fresh: req.idempotencyKey === undefined || box.createdAt === now };
+      if (this.now() >= until) {
+        const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
+        throw new CacError('ERR_NO_CAPACITY', `pool ${poolKey} is full: ${pool.maxInstances} live boxes (max_instances)`, {
+          hint: 'release a box, request with --wait, or raise max_instances in [[pools]]',
+          details: { poolKey, maxInstances: pool.maxInstances },
+        });
+      }
+      await sleep(Math.max(1, Math.min(this.deps.capacityPollMs ?? 1_000, until - this.now())), undefined, sig);
+      const warm = await claimWarm();
+      if (warm) return warm;
+    }
+  }
+
+  /**
    * Holds the driver's capacity (a fleet host) for a new cold box before its worker starts, so two
    * requests for one free host never both get a box. None: fails at once with ERR_NO_CAPACITY, or
-   * while `wait` lasts tries again, taking a warm box instead when one turns up. A box that got
-   * nothing ends `destroyed`, never left in flight. Resolves with the warm grant that replaced it.
+   * until `until` tries again, taking a warm box instead when one turns up. A box that got nothing
+   * ends `destroyed`, never left in flight. Resolves with the warm grant that replaced it.
    */
-  private async reserve(box: Box, claimWarm: () => Promise<BoxGrant | undefined>, wait?: BoxRequest['waitForCapacity']): Promise<BoxGrant | undefined> {
+  private async reserve(box: Box, claimWarm: () => Promise<BoxGrant | undefined>, until: number, signal?: AbortSignal): Promise<BoxGrant | undefined> {
     const { driver, store } = this.deps;
     if (!driver.reserve) return undefined;
-    const until = this.now() + (wait?.timeoutMs ?? 0);
-    const sig = wait?.signal ? { signal: wait.signal } : {};
+    const sig = signal ? { signal } : {};
     try {
       for (;;) {
         try {

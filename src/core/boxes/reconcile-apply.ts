@@ -98,11 +98,12 @@ export async function applyPoolPlan(
   await remove(plan.destroys, out.destroyed, 'destroying');
   const now = deps.now();
   for (let i = 0; i < plan.creates; i++) {
-    const box = await deps.store.createBox(
+    // within max_instances at the moment of the write: a cold request may have taken a place since the snapshot
+    const box = await deps.store.createBoxIfRoom(
       { repoUrl: spec.repoUrl, baseBranch: spec.baseBranch, deadlineAt: now + spec.provisionTimeoutMs, now },
-      { idempotencyKey: `reconcile:${round}:${spec.repoUrl}#${spec.baseBranch}:${i}` },
+      { idempotencyKey: `reconcile:${round}:${spec.repoUrl}#${spec.baseBranch}:${i}`, maxLive: spec.maxInstances },
     );
-    if (!(await reserveCapacity(deps, box, warnings, sig))) break;
+    if (!box || !(await reserveCapacity(deps, box, warnings, sig))) break;
     out.created.push(box.id);
   }
   return out;

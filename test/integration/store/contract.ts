@@ -81,6 +81,40 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.get(box.id)).toEqual(box);
     });
 
+    it('creates within max_instances: counts the pool\'s requested…ready boxes only; a known key returns its record even when full', async () => {
+      const within = (key: string, maxLive: number, baseBranch = 'main') =>
+        store.createBoxIfRoom({ repoUrl: REPO, baseBranch, deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: key, maxLive });
+      const first = await within('w1', 2);
+      expect(first).toMatchObject({ state: 'requested', idempotencyKey: 'w1', poolKey: POOL });
+      expect(await store.get(first?.id ?? '')).toEqual(first);
+      const standby = await seedStandby(store, T0 + 1);
+      expect(await within('w2', 2)).toBeNull();
+      expect(await within('w1', 2)).toEqual(first);
+      expect(await within('w1', 0)).toEqual(first);
+      expect((await within('dev-1', 1, 'dev'))?.poolKey).toBe(OTHER_POOL);
+      // failed, releasing and destroyed boxes do not count; claimed and ready ones do
+      await store.transition(first?.id ?? '', { from: 'requested', to: 'failed', now: T0 + 2 });
+      const second = await within('w3', 2);
+      expect(second?.state).toBe('requested');
+      await store.transition(second?.id ?? '', { from: 'requested', to: 'releasing', now: T0 + 3 });
+      await store.transition(second?.id ?? '', { from: 'releasing', to: 'destroyed', now: T0 + 3 });
+      await store.claimStandby(POOL, claimAt(T0 + 4));
+      expect((await within('w4', 2))?.state).toBe('requested');
+      expect(await within('w5', 2)).toBeNull();
+      expect(await store.get(standby.id)).toMatchObject({ state: 'claimed' });
+      expect((await store.list({ poolKey: POOL })).map((b) => b.idempotencyKey).sort()).toEqual(['w1', 'w3', 'w4', standby.idempotencyKey].sort());
+    });
+
+    it('gives the last slot of a pool to exactly one of 20 concurrent creates', async () => {
+      await seedStandby(store, T0);
+      const racers = Array.from({ length: 20 }, (_, i) =>
+        store.createBoxIfRoom({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 900_000, now: T0 + 1 }, { idempotencyKey: `race-${i}`, maxLive: 2 }),
+      );
+      const created = (await Promise.all(racers)).filter((b): b is Box => b !== null);
+      expect(created).toHaveLength(1);
+      expect(await store.list({ poolKey: POOL })).toHaveLength(2);
+    });
+
     it('claims the oldest standby box of the pool, and only standby boxes of that pool', async () => {
       const newer = await seedStandby(store, T0 + 200);
       const oldest = await seedStandby(store, T0 + 100);

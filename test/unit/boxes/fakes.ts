@@ -1,7 +1,7 @@
 // In-memory fakes of OUR ports for the box unit tests: a BoxStore (single-threaded JS makes each method
 // atomic, as the real stores are), a VmDriver of plain objects, and an SSH login that records its calls.
 import { CacError } from '../../../src/errors.js';
-import { applyPatch, assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type NewBox, type SshTarget } from '../../../src/core/boxes/box.js';
+import { applyPatch, assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, poolKeyOf, type Box, type NewBox, type SshTarget } from '../../../src/core/boxes/box.js';
 import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../../src/ports/box-store.js';
 import type { Vm, VmDriver, VmSpec } from '../../../src/ports/vm-driver.js';
 
@@ -24,6 +24,14 @@ export class MemoryBoxStore implements BoxStore {
     const box = newBoxRecord(input, `box_${String(this.seq).padStart(12, '0')}`, opts.idempotencyKey);
     this.boxes.set(box.id, box);
     return box;
+  }
+
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+    const existing = [...this.boxes.values()].find((b) => b.idempotencyKey === opts.idempotencyKey);
+    if (existing) return existing;
+    const poolKey = poolKeyOf(input.repoUrl, input.baseBranch);
+    const live = [...this.boxes.values()].filter((b) => b.poolKey === poolKey && INSTANCE_STATES.includes(b.state)).length;
+    return live < opts.maxLive ? this.createBox(input, opts) : null;
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {

@@ -104,6 +104,23 @@ describe('DefaultPoolManager.reconcilePools', () => {
     expect([...h.driver.vms.values()].map((v) => v.boxId)).toEqual([busy.id]);
   });
 
+  it('creates within max_instances as the store counts at the write: a cold request that took a place meanwhile is not overfilled', async () => {
+    const h = harness();
+    const expired = await h.box('claimed', { claimant: 'alice' });
+    h.clock.advance(2 * MIN);
+    // while the round releases the expired box, a cold request records a box for bob
+    const destroy = h.driver.destroy.bind(h.driver);
+    h.driver.destroy = async (ref) => {
+      await h.store.createBox({ repoUrl: REPO, baseBranch: 'main', claimant: 'bob', leaseExpiresAt: T0 + 60 * MIN, deadlineAt: T0 + 60 * MIN, now: h.clock.now() }, { idempotencyKey: 'bob' });
+      await destroy(ref);
+    };
+    const r = await h.manager.reconcilePools(pool(2, 2));
+    expect(r.pools[0]?.applied?.released).toEqual([expired.id]);
+    expect(r.pools[0]?.plan.creates).toBe(2);
+    expect(r.pools[0]?.applied?.created).toHaveLength(1);
+    expect((await h.store.list({ states: ['requested', 'provisioning', 'standby', 'claimed', 'ready'] })).length).toBe(2);
+  });
+
   it('destroys failed boxes once their retention is over', async () => {
     const h = harness();
     const failed = await h.box('failed');
