@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { CacError } from '../errors.js';
 import type { BoxStore } from '../ports/box-store.js';
+import type { Reporter } from '../ports/reporter.js';
 import type { VmDriver } from '../ports/vm-driver.js';
 import type { Box } from '../core/boxes/box.js';
 import { AllocatorService } from '../core/boxes/allocator.js';
@@ -35,8 +36,9 @@ export function storeLocation(config: Config, stateDir: string): { kind: 'redis'
 /**
  * Opens the configured store (the Redis client or the SQLite file is loaded only here). `readOnly`: for
  * commands that only read (a SQLite file is then opened read-only, so they never wait for a writer).
+ * `reporter` hears, once each, of Redis records that do not decode (listings skip them).
  */
-export async function openStore(config: Config, stateDir: string, opts: { readOnly?: boolean } = {}): Promise<BoxStore> {
+export async function openStore(config: Config, stateDir: string, opts: { readOnly?: boolean; reporter?: Reporter } = {}): Promise<BoxStore> {
   const { kind, location } = storeLocation(config, stateDir);
   if (kind === 'redis') {
     const [{ Redis }, { RedisAgentBoxStore }, { redactUrl }] = await Promise.all([import('ioredis'), import('../adapters/store/redis.js'), import('../util/redact.js')]);
@@ -51,7 +53,9 @@ export async function openStore(config: Config, stateDir: string, opts: { readOn
         hint: "start Redis or fix [store] url; 'cac doctor' checks it",
       });
     }
-    return new RedisAgentBoxStore(client);
+    const { reporter } = opts;
+    const onCorrupt = (e: CacError) => reporter?.emit({ type: 'warning', message: `${e.message}; skipped`, ...(e.hint ? { hint: e.hint } : {}) });
+    return new RedisAgentBoxStore(client, { onCorrupt });
   }
   const { SqliteAgentBoxStore } = await import('../adapters/store/sqlite.js');
   try {

@@ -2,7 +2,7 @@
 // (redis-scripts.ts), so a claim is atomic and ONE round trip (EVALSHA through defineCommand).
 import { Redis, type ChainableCommander } from 'ioredis';
 import { assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../core/boxes/box.js';
-import { CacError } from '../../errors.js';
+import { CacError, isCacError } from '../../errors.js';
 import type {
   BoxStore,
   ClaimOptions,
@@ -15,7 +15,7 @@ import type {
   UpdateOptions,
 } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
-import { decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
+import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
 import { CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
@@ -34,6 +34,12 @@ interface Scripts {
 export interface RedisStoreOptions {
   /** Prepended to every key; default `cac:`. */
   prefix?: string;
+  /**
+   * Told once per record (per store) about a box hash that does not decode (ERR_STORE_CORRUPT, naming the
+   * id, the field and what is wrong). Listings skip such a record and claims pass it by; cac never
+   * repairs or deletes it, so `cac box show <id>` still names it for a person to fix.
+   */
+  onCorrupt?: (error: CacError) => void;
 }
 
 /** Results of a pipeline or MULTI; the first command error is thrown. */
@@ -51,6 +57,8 @@ export class RedisAgentBoxStore implements BoxStore {
   private readonly prefix: string;
   private readonly keys: ReturnType<typeof redisKeys>;
   private readonly scripts: Scripts;
+  private readonly onCorrupt: (error: CacError) => void;
+  private readonly reported = new Set<string>();
 
   /** Takes ownership of `client`: close() quits it. */
   constructor(
@@ -59,6 +67,7 @@ export class RedisAgentBoxStore implements BoxStore {
   ) {
     this.prefix = opts.prefix ?? 'cac:';
     this.keys = redisKeys(this.prefix);
+    this.onCorrupt = opts.onCorrupt ?? (() => {});
     // the number of keys goes first on each call: a limited create also passes the counted indexes
     client.defineCommand('cacCreateBox', { lua: CREATE_BOX });
     client.defineCommand('cacClaimStandby', { numberOfKeys: 2, lua: CLAIM_STANDBY });
@@ -108,15 +117,19 @@ export class RedisAgentBoxStore implements BoxStore {
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
     const k = this.keys;
-    const reply = await this.scripts.cacClaimStandby(
-      k.index(poolKey, 'standby'),
-      k.index(poolKey, 'claimed'),
-      this.prefix,
-      opts.claimant,
-      opts.now + opts.leaseMs,
-      opts.now,
-    );
-    return this.decode(reply);
+    // a standby record that does not decode is handed to nobody: reported, left for repair, the next one taken
+    for (;;) {
+      const reply = await this.scripts.cacClaimStandby(
+        k.index(poolKey, 'standby'),
+        k.index(poolKey, 'claimed'),
+        this.prefix,
+        opts.claimant,
+        opts.now + opts.leaseMs,
+        opts.now,
+      );
+      const claimed = this.readable(() => this.decode(reply));
+      if (claimed !== undefined) return claimed;
+    }
   }
 
   async transition(id: string, opts: TransitionOptions): Promise<Box | null> {
@@ -137,11 +150,28 @@ export class RedisAgentBoxStore implements BoxStore {
 
   private decode(reply: unknown): Box | null {
     const record = pairsToRecord(reply);
-    return record ? decodeBox(record) : null;
+    return record ? decodeBox(record, record.id === undefined ? undefined : this.keys.box(record.id)) : null;
   }
 
+  /** The decoded box (or null); undefined, reported once, when the record does not decode. */
+  private readable(decode: () => Box | null): Box | null | undefined {
+    try {
+      return decode();
+    } catch (e) {
+      if (!isCacError(e) || e.code !== 'ERR_STORE_CORRUPT') throw e;
+      const id = String(e.details?.id ?? e.details?.key ?? '?');
+      if (!this.reported.has(id)) {
+        this.reported.add(id);
+        this.onCorrupt(e);
+      }
+      return undefined;
+    }
+  }
+
+  /** One box, or null; ERR_STORE_CORRUPT (naming the field) for a record that does not decode. */
   async get(id: string): Promise<Box | null> {
-    return decodeBox(await this.client.hgetall(this.keys.box(id)));
+    const key = this.keys.box(id);
+    return decodeBox(await this.client.hgetall(key), key);
   }
 
   async list(filter: ListFilter = {}): Promise<Box[]> {
@@ -153,7 +183,19 @@ export class RedisAgentBoxStore implements BoxStore {
     if (ids.length === 0) return [];
     const hashes = this.client.pipeline();
     for (const id of ids) hashes.hgetall(this.keys.box(id));
-    const boxes = (await run(hashes)).map((reply) => (reply && typeof reply === 'object' ? decodeBox(reply as Record<string, string>) : null));
+    const replies = await run(hashes);
+    const boxes = replies.map((reply, i) => {
+      const id = ids[i] ?? '';
+      const key = this.keys.box(id);
+      const hash = reply && typeof reply === 'object' ? (reply as Record<string, string>) : {};
+      // an undecodable record is reported once and left out: one bad record must not hide the others
+      return (
+        this.readable(() => {
+          if (Object.keys(hash).length === 0) throw corrupt(id, 'record', 'is missing, though a pool index lists it', key);
+          return decodeBox(hash, key);
+        }) ?? null
+      );
+    });
     return boxes.filter((b): b is Box => b !== null).sort(byAge);
   }
 

@@ -25,7 +25,7 @@ async function withAllocator<T>(
 ): Promise<T> {
   const { afterClaim, readOnly } = opts;
   const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir, { readOnly: readOnly === true });
+  const store = await openStore(config, ctx.stateDir, { readOnly: readOnly === true, reporter: ctx.reporter });
   try {
     return await fn(await allocator(ctx, config, store, afterClaim ? { afterClaim } : {}), store);
   } finally {
@@ -105,7 +105,7 @@ export const release: Handler = async (ctx, input) => {
 export const provisionWorker: Handler = async (ctx, input) => {
   const id = idOf(input);
   const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
+  const store = await openStore(config, ctx.stateDir, { reporter: ctx.reporter });
   let deps: Awaited<ReturnType<typeof provisionDeps>> | undefined;
   try {
     const env = input.opts.envStdin === true ? await workerEnv(ctx, store, id) : undefined;

@@ -21,7 +21,7 @@ async function withManager<T>(
   const { config } = await ctx.config();
   configuredPools(config); // bad [[pools]] entries fail before anything opens
   // status and a dry run only read: a read-only store cannot be written by mistake, nor wait for a writer
-  const store = await openStore(config, ctx.stateDir, { readOnly: opts.readOnly === true });
+  const store = await openStore(config, ctx.stateDir, { readOnly: opts.readOnly === true, reporter: ctx.reporter });
   try {
     return await fn(await poolManager(ctx, config, store, opts), config);
   } finally {
