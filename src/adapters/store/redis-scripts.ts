@@ -64,6 +64,15 @@ if #ARGV > 7 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 8 + n)) end
 return redis.call('HGETALL', KEYS[1])
 `;
 
+/** KEYS: box. ARGV: expected state, expected fence, now. Increments the fence of a box still at both. */
+export const BUMP_FENCE = `
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fence')
+if not cur[1] or cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return false end
+redis.call('HINCRBY', KEYS[1], 'fence', 1)
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
+return redis.call('HGETALL', KEYS[1])
+`;
+
 /** KEYS: lock. ARGV: token, ttlMs. Extends only the holder's lock. */
 export const EXTEND_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end

@@ -16,7 +16,7 @@ import type {
 } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
-import { CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
+import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -25,6 +25,7 @@ interface Scripts {
   cacCreateBox: Script;
   cacClaimStandby: Script;
   cacCasBox: Script;
+  cacBumpFence: Script;
   cacExtendLock: Script;
   cacReleaseLock: Script;
   cacLeaseFleetHost: Script;
@@ -72,6 +73,7 @@ export class RedisAgentBoxStore implements BoxStore {
     client.defineCommand('cacCreateBox', { lua: CREATE_BOX });
     client.defineCommand('cacClaimStandby', { numberOfKeys: 2, lua: CLAIM_STANDBY });
     client.defineCommand('cacCasBox', { numberOfKeys: 1, lua: CAS_BOX });
+    client.defineCommand('cacBumpFence', { numberOfKeys: 1, lua: BUMP_FENCE });
     client.defineCommand('cacExtendLock', { numberOfKeys: 1, lua: EXTEND_LOCK });
     client.defineCommand('cacReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     client.defineCommand('cacLeaseFleetHost', { numberOfKeys: 2, lua: LEASE_FLEET_HOST });
@@ -148,6 +150,10 @@ export class RedisAgentBoxStore implements BoxStore {
     return this.decode(reply);
   }
 
+  async bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null> {
+    return this.decode(await this.scripts.cacBumpFence(this.keys.box(id), opts.state, String(opts.fence), opts.now));
+  }
+
   private decode(reply: unknown): Box | null {
     const record = pairsToRecord(reply);
     return record ? decodeBox(record, record.id === undefined ? undefined : this.keys.box(record.id)) : null;
@@ -216,6 +222,10 @@ export class RedisAgentBoxStore implements BoxStore {
 
   async releaseLock(name: string, token: string): Promise<boolean> {
     return (await this.scripts.cacReleaseLock(this.keys.lock(name), token)) === 1;
+  }
+
+  async holdsLock(name: string, token: string): Promise<boolean> {
+    return (await this.client.get(this.keys.lock(name))) === token;
   }
 
   async recordFailure(poolKey: string, now: number): Promise<number> {

@@ -84,6 +84,7 @@ export const SQL = {
     ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at WHERE locks.expires_at <= ?`,
   extendLock: 'UPDATE locks SET expires_at = ? WHERE name = ? AND token = ? AND expires_at > ?',
   releaseLock: 'DELETE FROM locks WHERE name = ? AND token = ? AND expires_at > ?',
+  holdsLock: 'SELECT 1 AS n FROM locks WHERE name = ? AND token = ? AND expires_at > ?',
   recordFailure: `INSERT INTO pools (pool_key, consecutive_failures, last_failure_at) VALUES (?, 1, ?)
     ON CONFLICT (pool_key) DO UPDATE SET consecutive_failures = consecutive_failures + 1, last_failure_at = excluded.last_failure_at
     RETURNING consecutive_failures`,

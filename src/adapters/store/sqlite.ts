@@ -145,6 +145,13 @@ export class SqliteAgentBoxStore implements BoxStore {
     });
   }
 
+  async bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null> {
+    return this.tx(() => {
+      const box = this.readIfMatches(id, opts.state, opts.fence);
+      return box && this.write({ ...box, fence: box.fence + 1, updatedAt: opts.now });
+    });
+  }
+
   async get(id: string): Promise<Box | null> {
     return this.read(id);
   }
@@ -182,6 +189,10 @@ export class SqliteAgentBoxStore implements BoxStore {
 
   async releaseLock(name: string, token: string): Promise<boolean> {
     return this.guard(() => this.sql(SQL.releaseLock).run(name, token, Date.now()).changes === 1);
+  }
+
+  async holdsLock(name: string, token: string): Promise<boolean> {
+    return this.sql<[string, string, number], { n: number }>(SQL.holdsLock).get(name, token, Date.now()) !== undefined;
   }
 
   async recordFailure(poolKey: string, now: number): Promise<number> {

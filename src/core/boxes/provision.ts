@@ -96,8 +96,8 @@ export async function runSteps(deps: StepDeps, ctx: StepContext, steps: readonly
 }
 
 /**
- * Provisions box `id` from `requested`, or resumes it in `provisioning`. An abort by `signal` leaves
- * the box in flight (a reconcile resumes it, or its deadline fails it); its own deadline fails it.
+ * Provisions box `id` from `requested`, or resumes it in `provisioning` (bumping its fence). An abort by
+ * `signal` leaves the box in flight (a reconcile resumes it, or its deadline fails it); its own deadline fails it.
  */
 export async function provisionBox(deps: ProvisionDeps, id: string, opts: { signal?: AbortSignal; envPayload?: string } = {}): Promise<ProvisionOutcome> {
   try {
@@ -111,6 +111,8 @@ async function provisionSteps(deps: ProvisionDeps, id: string, opts: { signal?: 
   const { store, now } = deps;
   let box = await store.get(id);
   if (box?.state === 'requested') box = await store.transition(id, { from: 'requested', fence: box.fence, to: 'provisioning', now: now() });
+  // a resume takes the box over: the worker that left it may still be running, and its writes (at the old fence) must lose
+  else if (box?.state === 'provisioning') box = await store.bumpFence(id, { state: 'provisioning', fence: box.fence, now: now() });
   if (box?.state !== 'provisioning') return { outcome: 'lost', box: box ?? (await store.get(id)) };
   const deadline = AbortSignal.timeout(Math.max(0, box.deadlineAt - now()));
   const signal = opts.signal ? AbortSignal.any([opts.signal, deadline]) : deadline;

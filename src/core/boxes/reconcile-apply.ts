@@ -6,6 +6,7 @@ import type { Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import type { Box } from './box.js';
 import type { OrphanPlan, PlannedAction, PoolPlan, PoolSpec } from './plan-pool.js';
+import { isLockLost } from './lease-lock.js';
 import { teardownBox } from './teardown.js';
 
 export interface ApplyDeps {
@@ -13,6 +14,8 @@ export interface ApplyDeps {
   driver: VmDriver;
   now: () => number;
   reporter: Reporter;
+  /** The reconcile lock's fencing check, made before every side effect; throws ERR_LOCK_LOST once it is gone. */
+  assertHeld?: () => Promise<void>;
 }
 
 export interface HygieneApplied {
@@ -28,12 +31,12 @@ export interface PoolApplied {
   created: string[];
 }
 
-/** Runs one action; its failure becomes a warning so the other actions still run (an abort stops all). */
+/** Runs one action; its failure becomes a warning so the other actions still run (an abort or a lost lock stops all). */
 async function attempt(warnings: string[], what: string, fn: () => Promise<boolean>): Promise<boolean> {
   try {
     return await fn();
   } catch (e) {
-    if (isAbortError(e)) throw e;
+    if (isAbortError(e) || isLockLost(e)) throw e;
     warnings.push(`${what}: ${e instanceof Error ? e.message : String(e)}`);
     return false;
   }
@@ -46,6 +49,7 @@ export async function applyHygiene(deps: ApplyDeps, plan: OrphanPlan, records: r
   const out: HygieneApplied = { vmsDestroyed: [], boxesFailed: [], releasesFinished: [] };
   const sig = signal ? { signal } : {};
   for (const vm of plan.destroyVms) {
+    await deps.assertHeld?.();
     if (await attempt(warnings, `destroying orphan VM ${vm.vmRef}`, async () => (await deps.driver.destroy(vm.vmRef, sig), true))) out.vmsDestroyed.push(vm.vmRef);
   }
   const seen = byId(records);
@@ -54,6 +58,7 @@ export async function applyHygiene(deps: ApplyDeps, plan: OrphanPlan, records: r
     if (box && (await failBox(deps, box, f.reason))) out.boxesFailed.push(f.id);
   }
   for (const box of records.filter((r) => r.state === 'releasing')) {
+    await deps.assertHeld?.();
     const done = await attempt(warnings, `finishing the release of ${box.id}`, async () => (await teardownBox(deps, box, sig))?.state === 'destroyed');
     if (done) out.releasesFinished.push(box.id);
   }
@@ -61,6 +66,7 @@ export async function applyHygiene(deps: ApplyDeps, plan: OrphanPlan, records: r
 }
 
 async function failBox(deps: ApplyDeps, box: Box, reason: string): Promise<boolean> {
+  await deps.assertHeld?.();
   const failed = await deps.store.transition(box.id, { from: box.state, fence: box.fence, to: 'failed', patch: { error: reason }, now: deps.now() });
   if (failed) deps.reporter.emit({ type: 'info', message: `failed ${box.id}: ${reason}` });
   return failed !== null;
@@ -82,6 +88,7 @@ export async function applyPoolPlan(
   for (const f of plan.fails) {
     const box = seen.get(f.id);
     if (box && (await failBox(deps, box, f.reason))) {
+      await deps.assertHeld?.();
       await deps.store.recordFailure(box.poolKey, deps.now());
       out.failed.push(f.id);
     }
@@ -90,6 +97,7 @@ export async function applyPoolPlan(
     for (const a of actions) {
       const box = seen.get(a.id);
       if (!box) continue;
+      await deps.assertHeld?.();
       const gone = await attempt(warnings, `${verb} ${a.id}`, async () => (await teardownBox(deps, box, { reason: a.reason, ...sig }))?.state === 'destroyed');
       if (gone) into.push(a.id);
     }
@@ -98,6 +106,7 @@ export async function applyPoolPlan(
   await remove(plan.destroys, out.destroyed, 'destroying');
   const now = deps.now();
   for (let i = 0; i < plan.creates; i++) {
+    await deps.assertHeld?.();
     // within max_instances at the moment of the write: a cold request may have taken a place since the snapshot
     const box = await deps.store.createBoxIfRoom(
       { repoUrl: spec.repoUrl, baseBranch: spec.baseBranch, deadlineAt: now + spec.provisionTimeoutMs, now },

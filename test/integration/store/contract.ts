@@ -154,6 +154,24 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(ready).toMatchObject({ state: 'ready', fence: 1, readyAt: T0 + 3, updatedAt: T0 + 3, claimant: 'alice' });
     });
 
+    it('bumps the fence of a box still in the given state at the given fence; the old fence then loses', async () => {
+      const box = await create('bump');
+      await store.transition(box.id, { from: 'requested', to: 'provisioning', now: T0 });
+      expect(await store.bumpFence(box.id, { state: 'requested', fence: 0, now: T0 + 1 })).toBeNull();
+      expect(await store.bumpFence(box.id, { state: 'provisioning', fence: 3, now: T0 + 1 })).toBeNull();
+      expect(await store.bumpFence('box_doesnotexist', { state: 'provisioning', fence: 0, now: T0 + 1 })).toBeNull();
+      const bumped = await store.bumpFence(box.id, { state: 'provisioning', fence: 0, now: T0 + 2 });
+      expect(bumped).toEqual({ ...(await store.get(box.id)), fence: 1, updatedAt: T0 + 2, state: 'provisioning' });
+      expect(await store.update(box.id, { state: 'provisioning', fence: 0, patch: { vmRef: 'late' }, now: T0 + 3 })).toBeNull();
+      expect(await store.transition(box.id, { from: 'provisioning', fence: 0, to: 'standby', now: T0 + 3 })).toBeNull();
+      expect(await store.transition(box.id, { from: 'provisioning', fence: 1, to: 'standby', now: T0 + 4 })).toMatchObject({ state: 'standby', fence: 1 });
+      const [a, b] = await Promise.all([
+        store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 }),
+        store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 }),
+      ]);
+      expect([a, b].filter((x) => x !== null).map((x) => x?.fence)).toEqual([2]);
+    });
+
     it('compare-and-sets the state: a stale state returns null and changes nothing', async () => {
       const box = await create('cas');
       expect(await store.transition(box.id, { from: 'provisioning', to: 'standby', now: T0 + 1 })).toBeNull();
@@ -236,6 +254,20 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.releaseLock('reconcile', 'tok-a')).toBe(true);
       expect(await store.releaseLock('reconcile', 'tok-a')).toBe(false);
       expect(await store.acquireLock('reconcile', 'tok-b', 5_000)).toBe(true);
+    });
+
+    it('says whether a token holds a lock now: never after its lease ran out or it was released', async () => {
+      expect(await store.holdsLock('fenced', 'tok-a')).toBe(false);
+      expect(await store.acquireLock('fenced', 'tok-a', 200)).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-a')).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-b')).toBe(false);
+      expect(await store.holdsLock('other', 'tok-a')).toBe(false);
+      await sleep(300);
+      expect(await store.holdsLock('fenced', 'tok-a')).toBe(false);
+      expect(await store.acquireLock('fenced', 'tok-b', 5_000)).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-b')).toBe(true);
+      expect(await store.releaseLock('fenced', 'tok-b')).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-b')).toBe(false);
     });
 
     it('lets a lock expire, and keeps it past its first TTL when extended', async () => {

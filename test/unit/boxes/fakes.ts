@@ -1,7 +1,7 @@
 // In-memory fakes of OUR ports for the box unit tests: a BoxStore (single-threaded JS makes each method
 // atomic, as the real stores are), a VmDriver of plain objects, and an SSH login that records its calls.
 import { CacError } from '../../../src/errors.js';
-import { applyPatch, assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, poolKeyOf, type Box, type NewBox, type SshTarget } from '../../../src/core/boxes/box.js';
+import { applyPatch, assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, poolKeyOf, type Box, type BoxState, type NewBox, type SshTarget } from '../../../src/core/boxes/box.js';
 import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../../src/ports/box-store.js';
 import type { Vm, VmDriver, VmSpec } from '../../../src/ports/vm-driver.js';
 
@@ -59,6 +59,14 @@ export class MemoryBoxStore implements BoxStore {
     return next;
   }
 
+  async bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null> {
+    const box = this.boxes.get(id);
+    if (!box || box.state !== opts.state || box.fence !== opts.fence) return null;
+    const next = { ...box, fence: box.fence + 1, updatedAt: opts.now };
+    this.boxes.set(id, next);
+    return next;
+  }
+
   async get(id: string): Promise<Box | null> {
     return this.boxes.get(id) ?? null;
   }
@@ -91,6 +99,11 @@ export class MemoryBoxStore implements BoxStore {
   async releaseLock(name: string, token: string): Promise<boolean> {
     if (this.locks.get(name)?.token !== token) return false;
     return this.locks.delete(name);
+  }
+
+  async holdsLock(name: string, token: string): Promise<boolean> {
+    const held = this.locks.get(name);
+    return held?.token === token && held.until > this.clock();
   }
 
   private healthOf(poolKey: string): PoolHealth {

@@ -226,9 +226,38 @@ describe('DefaultPoolManager.reconcilePools', () => {
     store = h.store;
     const r = await h.manager.reconcilePools(pool(1));
     expect(r.outcome).toBe('warnings');
-    expect(r.warnings).toContain('lost the reconcile lock mid-round; boxes left in flight resume in the next reconcile');
+    expect(r.warnings).toContain('lost the reconcile lock mid-round; the next reconcile does the rest and resumes boxes left in flight');
     expect(r.pools[0]?.applied?.provisioned).toEqual([{ id: expect.any(String), outcome: 'interrupted', resumed: false }]);
     expect(await h.states()).toEqual(['provisioning']);
+  });
+
+  it('a lock whose lease runs out mid-apply stops the round before its next side effect', async () => {
+    // a long TTL: the extension timer never fires in this test, only the fencing check can see the loss
+    const h = harness({ lockTtlMs: 30 * MIN });
+    const first = await h.box('claimed', { claimant: 'alice' });
+    const second = await h.box('claimed', { claimant: 'bob' });
+    h.clock.advance(2 * MIN);
+    const destroy = h.driver.destroy.bind(h.driver);
+    h.driver.destroy = async (ref) => {
+      await destroy(ref);
+      // the process stalled past its lease while releasing; another reconcile took the lock
+      h.clock.advance(31 * MIN);
+      expect(await h.store.acquireLock('reconcile', 'usurper', 60 * MIN)).toBe(true);
+    };
+    const r = await h.manager.reconcilePools(pool(2, 5));
+    expect(r.outcome).toBe('warnings');
+    expect(r.warnings).toContain('lost the reconcile lock mid-round; the next reconcile does the rest and resumes boxes left in flight');
+    expect(h.store.box(first.id).state).toBe('destroyed');
+    expect(h.store.box(second.id).state).toBe('claimed'); // not released by a holder that lost the lock
+    expect(await h.states()).toEqual(['claimed', 'destroyed']); // and nothing created
+    expect(h.store.locks.get('reconcile')?.token).toBe('usurper');
+  });
+
+  it('a resumed pool box bumps its fence', async () => {
+    const h = harness();
+    const halfway = await h.box('provisioning');
+    await h.manager.reconcilePools(pool(1));
+    expect(h.store.box(halfway.id)).toMatchObject({ state: 'standby', fence: halfway.fence + 1 });
   });
 
   it('a driver out of capacity stops the round without counting a pool failure', async () => {
