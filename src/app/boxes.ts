@@ -18,6 +18,7 @@ import type { Box } from '../core/boxes/box.js';
 import { AllocatorService } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/boxes/provision.js';
+import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import { configPoolFields, validateDurationMs, validatePools, type PoolDefinition } from '../core/boxes/validate.js';
 import { parseDuration } from '../util/duration.js';
@@ -117,6 +118,12 @@ export async function afterClaimSteps(ctx: AppContext, config: Config, opts: { e
 export async function poolManager(ctx: AppContext, config: Config, store: BoxStore, opts: { intervalMs?: number; withSteps: boolean }): Promise<DefaultPoolManager> {
   const driver = await createDriver(ctx, config, store);
   const provision = opts.withSteps ? await provisionDeps(ctx, config, store, driver) : undefined;
+  // a round that may change boxes also checks its standby boxes (a dry run or status logs in nowhere)
+  let checkStandby: StandbyCheck | undefined;
+  if (opts.withSteps) {
+    const [{ standbyCheck }, { ensureKeyPair }] = await Promise.all([import('./standby-check.js'), import('./ssh-key.js')]);
+    checkStandby = standbyCheck((await ensureKeyPair(ctx.stateDir)).privateKey);
+  }
   const lockTtl = ctx.env.CAC_RECONCILE_LOCK_TTL;
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({
@@ -124,6 +131,7 @@ export async function poolManager(ctx: AppContext, config: Config, store: BoxSto
     driver,
     steps: provision?.steps ?? [],
     ...(provision?.settle ? { settle: provision.settle } : {}),
+    ...(checkStandby ? { checkStandby } : {}),
     reporter: ctx.reporter,
     options: {
       provisionTimeoutMs: ms(config.boxes.provision_timeout, 'boxes.provision_timeout'),

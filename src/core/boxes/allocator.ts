@@ -60,6 +60,8 @@ export interface BoxGrant {
 }
 
 const SETTLED = new Set(['ready', 'standby']);
+/** Errors that say the box is not the one cac made: its SSH host key changed, or cac's key is refused. */
+const IDENTITY_FAILURES = new Set(['ERR_HOST_KEY_MISMATCH', 'ERR_SSH_AUTH']);
 const GONE = new Set(['failed', 'releasing', 'destroyed']);
 
 export class AllocatorService {
@@ -78,9 +80,15 @@ export class AllocatorService {
     if (req.branch !== undefined) validateBranch(req.branch, 'branch');
     const pool = resolvePool(this.deps.pools ?? [], req.repoUrl, req.branch);
     const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
+    // a claimed box whose after-claim steps find it is not the box cac made (host key changed) is failed,
+    // never handed out: the next standby box is claimed instead
     const claimWarm = async (): Promise<BoxGrant | undefined> => {
-      const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: this.now() });
-      return claimed ? { box: await this.readyWarm(claimed, pool.branch, started, req.envPayload), warm: true } : undefined;
+      for (;;) {
+        const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: this.now() });
+        if (!claimed) return undefined;
+        const ready = await this.readyWarm(claimed, pool.branch, started, req.envPayload);
+        if (ready) return { box: ready, warm: true };
+      }
     };
     const warm = await claimWarm();
     if (warm) return warm;
@@ -189,8 +197,12 @@ export class AllocatorService {
     }
   }
 
-  // claimed → (after-claim steps) → ready; a failed step fails the box and the request
-  private async readyWarm(claimed: Box, branch: string, started: number, envPayload: string | undefined): Promise<Box> {
+  /**
+   * claimed → (after-claim steps) → ready. A failed step fails the box and the request, except a box that
+   * is not the one cac made (its host key is not the pinned one, cac's key is refused): that box is
+   * failed and undefined returned, so the caller claims another.
+   */
+  private async readyWarm(claimed: Box, branch: string, started: number, envPayload: string | undefined): Promise<Box | undefined> {
     const { store } = this.deps;
     const reporter = this.deps.reporter ?? silentReporter;
     let box = claimed;
@@ -200,6 +212,10 @@ export class AllocatorService {
     if ('lost' in r) throw new CacError('ERR_BOX_LOST', `box ${box.id} was taken away right after its claim`, { hint: 'request again' });
     if (!r.ok) {
       await store.transition(box.id, { from: 'claimed', fence: box.fence, to: 'failed', patch: { error: r.error, steps: r.steps }, now: this.now() });
+      if (r.code !== undefined && IDENTITY_FAILURES.has(r.code)) {
+        reporter.emit({ type: 'warning', message: `box ${box.id} failed after its claim: ${r.error}`, hint: 'it is kept for a while as evidence; another box is claimed' });
+        return undefined;
+      }
       throw new CacError('ERR_BOX_FAILED', `box ${box.id} failed after its claim: ${r.error}`, { hint: 'request again; the failed box is kept for a while as evidence' });
     }
     const at = this.now();

@@ -1,7 +1,7 @@
 // The provisioning pipeline: ordered, named steps, each timed and recorded on the box. A box becomes
 // `standby` (pool box) or `ready` (cold box made for its claimant) only when its last step passed.
 // Every write is compare-and-set on (state, fence), so a provisioner that lost the box stops.
-import { isAbortError } from '../../errors.js';
+import { isAbortError, isCacError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { Vm, VmDriver } from '../../ports/vm-driver.js';
@@ -51,8 +51,11 @@ export type ProvisionOutcome =
   /** Someone else moved the box (released, failed at its deadline, already provisioned): nothing done. */
   | { outcome: 'lost'; box: Box | null };
 
-/** How a run of steps ended: every step passed, one failed (box untouched), or the box moved away. */
-export type StepsResult = { ok: true; box: Box } | { ok: false; error: string; steps: BoxStep[] } | { lost: true };
+/**
+ * How a run of steps ended: every step passed, one failed (box untouched; `code` is the CacError code of
+ * what failed it, when it was one), or the box moved away.
+ */
+export type StepsResult = { ok: true; box: Box } | { ok: false; error: string; steps: BoxStep[]; code?: string } | { lost: true };
 
 /** The recorded steps with `step` replacing an earlier run of the same name (a resumed box). */
 function withStep(steps: readonly BoxStep[], step: BoxStep): BoxStep[] {
@@ -84,7 +87,7 @@ export async function runSteps(deps: StepDeps, ctx: StepContext, steps: readonly
       const message = late ? 'past its provisioning deadline' : e instanceof Error ? e.message : String(e);
       reporter.emit({ type: 'step.fail', id: stepId, detail: message });
       const record: BoxStep = { name: step.name, startedAt, durationMs: now() - startedAt, ok: false, error: message };
-      return { ok: false, error: `${step.name}: ${message}`, steps: withStep(ctx.box.steps, record) };
+      return { ok: false, error: `${step.name}: ${message}`, steps: withStep(ctx.box.steps, record), ...(!late && isCacError(e) ? { code: e.code } : {}) };
     }
     const record: BoxStep = { name: step.name, startedAt, durationMs: now() - startedAt, ok: true };
     const next = await store.update(id, { state, fence: ctx.box.fence, patch: { ...(patch ?? {}), steps: withStep(ctx.box.steps, record) }, now: now() });

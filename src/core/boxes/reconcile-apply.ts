@@ -1,5 +1,6 @@
 // The apply half of reconcile: carry out what the pure planners decided, each action compare-and-set
 // against the state the plan saw. Removals first (orphans, fails, releases, destroys), then creates.
+import pLimit from 'p-limit';
 import { isAbortError, isCacError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
@@ -63,6 +64,34 @@ export async function applyHygiene(deps: ApplyDeps, plan: OrphanPlan, records: r
     if (done) out.releasesFinished.push(box.id);
   }
   return out;
+}
+
+/** Asks one standby box whether it is still the box cac made and can work (pinned SSH host key, engine); throws why not. */
+export type StandbyCheck = (box: Box, opts: { signal?: AbortSignal }) => Promise<void>;
+
+/**
+ * Checks every standby box (`concurrency` at once) and fails the ones that do not pass, so a claim never
+ * hands them out. Not a pool failure (the box was fine when made). Resolves with the boxes failed.
+ */
+export async function applyStandbyChecks(deps: ApplyDeps, boxes: readonly Box[], check: StandbyCheck, concurrency: number, signal?: AbortSignal): Promise<PlannedAction[]> {
+  const limit = pLimit(concurrency);
+  const standby = boxes.filter((b) => b.state === 'standby');
+  const verdicts = await Promise.all(
+    standby.map((box) =>
+      limit(async () => {
+        try {
+          await check(box, signal ? { signal } : {});
+          return undefined;
+        } catch (e) {
+          if (isAbortError(e) || signal?.aborted) throw e;
+          return { box, reason: `failed its standby check: ${e instanceof Error ? e.message : String(e)}` };
+        }
+      }),
+    ),
+  );
+  const unfit: PlannedAction[] = [];
+  for (const v of verdicts) if (v && (await failBox(deps, v.box, v.reason))) unfit.push({ id: v.box.id, reason: v.reason });
+  return unfit;
 }
 
 async function failBox(deps: ApplyDeps, box: Box, reason: string): Promise<boolean> {

@@ -10,11 +10,11 @@ import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import { poolKeyOf, type Box } from './box.js';
 import { isLockLost, withLeaseLock } from './lease-lock.js';
-import { planOrphans, planPool, type OrphanPlan, type PoolPlan } from './plan-pool.js';
+import { planOrphans, planPool, type OrphanPlan, type PlannedAction, type PoolPlan } from './plan-pool.js';
 import { poolStatus, type PlanTimers, type PoolStatus } from './pool-status.js';
 import { allPools, LIVE_STATES } from './pools.js';
 import { provisionBox, type ProvisionStep } from './provision.js';
-import { applyHygiene, applyPoolPlan, type HygieneApplied, type PoolApplied } from './reconcile-apply.js';
+import { applyHygiene, applyPoolPlan, applyStandbyChecks, type HygieneApplied, type PoolApplied, type StandbyCheck } from './reconcile-apply.js';
 import { validateBranch, validatePools, validateRepoUrl, type PoolDefinition } from './validate.js';
 
 export interface PoolManagerOptions {
@@ -43,6 +43,8 @@ export interface PoolManagerDeps {
   steps: readonly ProvisionStep[];
   /** Called when a box's provisioning ended (frees its SSH connection). */
   settle?: (boxId: string) => Promise<void>;
+  /** Asked of every standby box each round (not on a dry run): one that fails is failed and replaced. */
+  checkStandby?: StandbyCheck;
   options?: PoolManagerOptions;
   now?: () => number;
   reporter?: Reporter;
@@ -61,7 +63,8 @@ export interface PoolReport extends PoolDefinition {
   /** In [[pools]]; other pools (of cold boxes) only get their removals. */
   configured: boolean;
   plan: PoolPlan;
-  applied?: PoolApplied & { provisioned: ProvisionReport[] };
+  /** `unfit`: standby boxes failed this round because they did not pass their check (pinned SSH host key, engine). */
+  applied?: PoolApplied & { unfit: PlannedAction[]; provisioned: ProvisionReport[] };
 }
 
 export interface ReconcileResult {
@@ -139,14 +142,18 @@ export class DefaultPoolManager {
       const round = randomUUID();
       for (const { spec, configured } of specs) {
         const poolKey = poolKeyOf(spec.repoUrl, spec.baseBranch);
-        const [boxes, health] = await Promise.all([store.list({ poolKey, states: LIVE_STATES }), store.getPoolHealth(poolKey)]);
+        const [listed, health] = await Promise.all([store.list({ poolKey, states: LIVE_STATES }), store.getPoolHealth(poolKey)]);
+        let boxes = listed;
+        // standby boxes that are no longer what cac made are failed before planning, so this round replaces them
+        const unfit = run.dry || !this.deps.checkStandby ? [] : await applyStandbyChecks(applyDeps, boxes, this.deps.checkStandby, this.o.concurrency, run.signal);
+        if (unfit.length) boxes = await store.list({ poolKey, states: LIVE_STATES });
         const plan = planPool({ boxes, health }, spec, this.now());
         const { repoUrl, baseBranch, minStandby, maxInstances } = spec;
         const report: PoolReport = { repoUrl, baseBranch, minStandby, maxInstances, poolKey, configured, plan };
         reports.push(report);
         if (run.dry) continue;
         const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
-        report.applied = { ...applied, provisioned: [] };
+        report.applied = { ...applied, unfit, provisioned: [] };
         const failedNow = new Set(applied.failed);
         for (const b of boxes) if (isAbandoned(b) && !failedNow.has(b.id)) jobs.push({ report, id: b.id, resumed: true });
         for (const id of applied.created) jobs.push({ report, id, resumed: false });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AllocatorService, type AllocatorDeps } from '../../../src/core/boxes/allocator.js';
 import { poolKeyOf, type Box } from '../../../src/core/boxes/box.js';
 import type { ProvisionStep } from '../../../src/core/boxes/provision.js';
-import { isCacError } from '../../../src/errors.js';
+import { CacError, isCacError } from '../../../src/errors.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';
 import { REPO, T0 } from './make-box.js';
 
@@ -170,6 +170,32 @@ describe('AllocatorService.requestBox', () => {
     const box = await broken.standby();
     expect(await rejection(broken.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x' }))).toMatchObject({ code: 'ERR_BOX_FAILED', message: expect.stringContaining('env: disk full') });
     expect(broken.store.box(box.id).state).toBe('failed');
+  });
+
+  it('a claimed box whose after-claim step finds its host key changed is failed, never returned: the next one is claimed', async () => {
+    const connects: string[] = [];
+    const pinned: ProvisionStep = {
+      name: 'switch',
+      run: async (ctx) => {
+        connects.push(ctx.box.id);
+        if (ctx.box.id === changed.id) throw new CacError('ERR_HOST_KEY_MISMATCH', `host key mismatch for ${ctx.box.sshTarget?.host ?? ''}`);
+      },
+    };
+    const h = harness({ afterClaim: [pinned] });
+    const changed = await h.standby();
+    const sound = await h.standby();
+    const grant = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x' });
+    expect(grant).toMatchObject({ warm: true, box: { id: sound.id, state: 'ready', claimant: 'x' } });
+    expect(connects).toEqual([changed.id, sound.id]);
+    expect(h.store.box(changed.id)).toMatchObject({ state: 'failed', error: 'switch: host key mismatch for 127.0.0.1' });
+    // with no sound standby box left, the request goes cold rather than handing out a changed box
+    const other = await h.standby();
+    const changedToo = harness({ afterClaim: [{ name: 'switch', run: () => Promise.reject(new CacError('ERR_HOST_KEY_MISMATCH', 'changed')) }] });
+    const only = await changedToo.standby();
+    const cold = await changedToo.alloc.requestBox({ repoUrl: REPO, requestedBy: 'y' });
+    expect(cold).toMatchObject({ warm: false, box: { state: 'requested', claimant: 'y' } });
+    expect(changedToo.store.box(only.id).state).toBe('failed');
+    expect(h.store.box(other.id).state).toBe('standby');
   });
 
   it('refuses bad input with the field named', async () => {

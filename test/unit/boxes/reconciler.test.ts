@@ -3,7 +3,7 @@ import { boxSteps } from '../../../src/core/boxes/box-steps.js';
 import { poolKeyOf, type Box, type BoxState } from '../../../src/core/boxes/box.js';
 import type { ProvisionStep } from '../../../src/core/boxes/provision.js';
 import { DefaultPoolManager, type PoolManagerOptions } from '../../../src/core/boxes/reconciler.js';
-import { isCacError } from '../../../src/errors.js';
+import { CacError, isCacError } from '../../../src/errors.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from './fakes.js';
 import { REPO, T0 } from './make-box.js';
 
@@ -258,6 +258,33 @@ describe('DefaultPoolManager.reconcilePools', () => {
     const halfway = await h.box('provisioning');
     await h.manager.reconcilePools(pool(1));
     expect(h.store.box(halfway.id)).toMatchObject({ state: 'standby', fence: halfway.fence + 1 });
+  });
+
+  it('checks every standby box each round: one that fails (host key changed) is failed and replaced, not a pool failure', async () => {
+    const h = harness();
+    const changed = await h.box('standby');
+    const sound = await h.box('standby');
+    const checked: string[] = [];
+    const checkStandby = async (b: Box) => {
+      checked.push(b.id);
+      if (b.id === changed.id) throw new CacError('ERR_HOST_KEY_MISMATCH', 'host key mismatch for 127.0.0.1:2201');
+    };
+    const manager = new DefaultPoolManager({ store: h.store, driver: h.driver, steps: boxSteps({ driver: h.driver, sshPublicKey: 'k', login: async () => {} }), now: h.clock.now, checkStandby });
+    const dry = await manager.reconcilePools(pool(2), { dryRun: true });
+    expect(checked).toEqual([]); // a dry run logs in nowhere
+    expect(dry.pools[0]?.plan.creates).toBe(0);
+    const r = await manager.reconcilePools(pool(2));
+    expect(checked.sort()).toEqual([changed.id, sound.id].sort());
+    const reason = 'failed its standby check: host key mismatch for 127.0.0.1:2201';
+    expect(r.pools[0]?.applied?.unfit).toEqual([{ id: changed.id, reason }]);
+    expect(h.store.box(changed.id)).toMatchObject({ state: 'failed', error: reason });
+    expect(h.store.box(sound.id).state).toBe('standby');
+    expect(r.pools[0]?.plan.creates).toBe(1);
+    expect(r.pools[0]?.applied?.provisioned.map((p) => p.outcome)).toEqual(['standby']);
+    expect((await h.store.getPoolHealth(POOL)).consecutiveFailures).toBe(0);
+    // a claim now only finds sound boxes
+    const claimed = [await h.store.claimStandby(POOL, { claimant: 'a', leaseMs: MIN, now: h.clock.now() }), await h.store.claimStandby(POOL, { claimant: 'b', leaseMs: MIN, now: h.clock.now() })];
+    expect(claimed.map((b) => b?.id)).not.toContain(changed.id);
   });
 
   it('a driver out of capacity stops the round without counting a pool failure', async () => {
