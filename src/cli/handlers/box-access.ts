@@ -13,7 +13,7 @@ const GONE = new Set(['releasing', 'destroyed']);
 /** The box, reachable: not released, SSH target known. */
 async function liveBox(ctx: AppContext, id: string): Promise<Box & { sshTarget: NonNullable<Box['sshTarget']> }> {
   const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
+  const store = await openStore(config, ctx.stateDir, { readOnly: true, reporter: ctx.reporter });
   const box = await store.get(id).finally(() => store.close());
   if (!box) throw new CacError('ERR_BOX_NOT_FOUND', `no box ${id}`, { hint: "see 'cac box list'" });
   if (GONE.has(box.state)) throw new CacError('ERR_BOX_GONE', `box ${id} is ${box.state}`, { hint: "request a new one with 'cac box request'" });

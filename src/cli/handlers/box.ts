@@ -17,10 +17,15 @@ import { requestEnv } from './box-env.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** Opens the store, runs `fn`, always closes the store. */
-async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService, store: BoxStore) => Promise<T>, afterClaim?: readonly ProvisionStep[]): Promise<T> {
+/** Opens the store (read-only for commands that only read), runs `fn`, always closes the store. */
+async function withAllocator<T>(
+  ctx: AppContext,
+  fn: (alloc: AllocatorService, store: BoxStore) => Promise<T>,
+  opts: { afterClaim?: readonly ProvisionStep[]; readOnly?: boolean } = {},
+): Promise<T> {
+  const { afterClaim, readOnly } = opts;
   const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
+  const store = await openStore(config, ctx.stateDir, { readOnly: readOnly === true, reporter: ctx.reporter });
   try {
     return await fn(await allocator(ctx, config, store, afterClaim ? { afterClaim } : {}), store);
   } finally {
@@ -53,7 +58,7 @@ export const request: Handler = async (ctx, input) => {
         ctx.result({ outcome: 'success', warm: grant.warm, box }, box.id);
         return EXIT.ok;
       },
-      env.afterClaim,
+      { afterClaim: env.afterClaim },
     );
   } finally {
     await env.close();
@@ -67,7 +72,7 @@ export const list: Handler = async (ctx, input) => {
     const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBoxList(boxes, Date.now());
     ctx.result({ outcome: 'success', boxes }, human);
     return EXIT.ok;
-  });
+  }, { readOnly: true });
 };
 
 export const show: Handler = async (ctx, input) => {
@@ -78,7 +83,7 @@ export const show: Handler = async (ctx, input) => {
     const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBox(box);
     ctx.result({ outcome: 'success', box }, human);
     return EXIT.ok;
-  });
+  }, { readOnly: true });
 };
 
 export const release: Handler = async (ctx, input) => {
@@ -98,7 +103,7 @@ export const release: Handler = async (ctx, input) => {
 export const provisionWorker: Handler = async (ctx, input) => {
   const id = idOf(input);
   const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
+  const store = await openStore(config, ctx.stateDir, { reporter: ctx.reporter });
   let deps: Awaited<ReturnType<typeof provisionDeps>> | undefined;
   try {
     const env = input.opts.envStdin === true ? await workerEnv(ctx, store, id) : undefined;

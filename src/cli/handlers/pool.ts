@@ -13,12 +13,17 @@ import { renderReconcile, renderStatus } from './pool-render.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-async function withManager<T>(ctx: AppContext, opts: { intervalMs?: number; withSteps: boolean }, fn: (m: DefaultPoolManager, config: Config) => Promise<T>): Promise<T> {
+async function withManager<T>(
+  ctx: AppContext,
+  opts: { intervalMs?: number; withSteps: boolean; readOnly?: boolean },
+  fn: (m: DefaultPoolManager, config: Config) => Promise<T>,
+): Promise<T> {
   const { config } = await ctx.config();
   // bad [[pools]] entries and a bad lock TTL fail before anything opens
   configuredPools(config);
   reconcileLockTtlMs(ctx.env);
-  const store = await openStore(config, ctx.stateDir);
+  // status and a dry run only read: a read-only store cannot be written by mistake, nor wait for a writer
+  const store = await openStore(config, ctx.stateDir, { readOnly: opts.readOnly === true, reporter: ctx.reporter });
   try {
     return await fn(await poolManager(ctx, config, store, opts), config);
   } finally {
@@ -31,7 +36,7 @@ const exitOf = (r: ReconcileResult) => (r.outcome === 'warnings' ? EXIT.warnings
 export const reconcile: Handler = async (ctx, input) => {
   const intervalMs = durationMs(str(input.opts.interval) ?? '60s', '--interval');
   const dryRun = input.opts.dryRun === true;
-  return withManager(ctx, { intervalMs, withSteps: !dryRun }, async (manager, config) => {
+  return withManager(ctx, { intervalMs, withSteps: !dryRun, readOnly: dryRun }, async (manager, config) => {
     const pools = configuredPools(config);
     if (input.opts.watch !== true || dryRun) {
       const r = await manager.reconcilePools(pools, { dryRun, signal: ctx.signal });
@@ -56,7 +61,7 @@ export const reconcile: Handler = async (ctx, input) => {
 };
 
 export const status: Handler = async (ctx, input) => {
-  return withManager(ctx, { withSteps: false }, async (manager, config) => {
+  return withManager(ctx, { withSteps: false, readOnly: true }, async (manager, config) => {
     const rows = await manager.status(configuredPools(config));
     if (input.opts.prometheus === true) {
       const { prometheusText } = await import('../../core/boxes/metrics.js');

@@ -5,6 +5,9 @@ export const BOX_STATES = ['requested', 'provisioning', 'standby', 'claimed', 'r
 
 export type BoxState = (typeof BOX_STATES)[number];
 
+/** The states that count toward a pool's max_instances: a box that exists, or is being made, for the pool. */
+export const INSTANCE_STATES: readonly BoxState[] = ['requested', 'provisioning', 'standby', 'claimed', 'ready'];
+
 /** Where to reach a box over SSH; `hostKey` is the pinned OpenSSH public key line. */
 export interface SshTarget {
   host: string;
