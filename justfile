@@ -19,6 +19,10 @@ test-integration: infra-up build
 test-e2e: infra-up build
     scripts/test-lanes e2e
 
+# the e2e subset against Podman's Docker-compatible socket: export CAC_TEST_PODMAN_HOST first (README: Podman)
+test-podman: infra-up build
+    scripts/test-lanes podman
+
 # build dist/ (esbuild bundle + .d.ts)
 build:
     node scripts/build.mjs

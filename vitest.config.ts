@@ -1,4 +1,5 @@
-// Three lanes: unit (no engines), integration (real dockerd, sshd, Redis), e2e (the built bin/cac).
+// Lanes: unit (no engines), integration (real dockerd, sshd, Redis), e2e (the built bin/cac), and
+// podman (the e2e subset against a Podman socket).
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -16,6 +17,10 @@ export default defineConfig({
       },
       {
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000, fileParallelism: false },
+      },
+      // the e2e subset against Podman's Docker-compatible socket (CAC_TEST_PODMAN_HOST); not in `just test`
+      {
+        test: { name: 'podman', include: ['test/podman/**/*.test.ts'], testTimeout: 600_000, hookTimeout: 600_000, fileParallelism: false },
       },
     ],
   },

@@ -150,11 +150,12 @@ build_base() {  # $1 = rootfs, $2 = tag, $3 = hash
   import_rootfs "$r" "$2" "$3" 'CMD ["/bin/bash"]'
 }
 
-# cac-test/box:bookworm: a "remote box" reached over ssh as cac, with its own Docker engine inside.
+# cac-test/box:bookworm: a "remote box" reached over ssh as cac, with its own Docker engine (and
+# Compose, for dockerComposeFile repositories) inside.
 build_box() {  # $1 = rootfs, $2 = tag, $3 = hash
   local r=$1
   debootstrap_rootfs "$r" \
-    ca-certificates,git,openssh-server,openssh-client,docker.io,sudo,curl,iptables,procps,iproute2,xz-utils,pigz
+    ca-certificates,git,openssh-server,openssh-client,docker.io,docker-compose,sudo,curl,iptables,procps,iproute2,xz-utils,pigz
   rootfs_common "$r"
   chroot "$r" useradd -m -u 1000 -U -s /bin/bash -G sudo,docker cac
   chroot "$r" usermod -p '*' cac  # no password, but not locked: sshd refuses key login to locked accounts

@@ -12,11 +12,13 @@ import { join, resolve } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { CacError } from '../errors.js';
 import type { BoxStore } from '../ports/box-store.js';
+import type { Reporter } from '../ports/reporter.js';
 import type { VmDriver } from '../ports/vm-driver.js';
 import type { Box } from '../domain/box.js';
 import { AllocatorService } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/provision/pipeline.js';
+import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import { configPoolFields, validatePools, type PoolDefinition } from '../domain/pool.js';
 import { durationMs } from '../domain/duration.js';
@@ -26,14 +28,18 @@ import type { AppContext } from './context.js';
 // use: `cac box request` answers from the store alone.
 
 /** Where the store lives: `[store] url`, else `$XDG_STATE_HOME/cac/boxes.db`. */
-function storeLocation(config: Config, stateDir: string): { kind: 'redis' | 'sqlite'; location: string } {
+export function storeLocation(config: Config, stateDir: string): { kind: 'redis' | 'sqlite'; location: string } {
   const url = config.store.url;
   if (url?.startsWith('redis')) return { kind: 'redis', location: url };
   return { kind: 'sqlite', location: resolve(url?.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(stateDir, 'boxes.db')) };
 }
 
-/** Opens the configured store (the Redis client or the SQLite file is loaded only here). */
-export async function openStore(config: Config, stateDir: string): Promise<BoxStore> {
+/**
+ * Opens the configured store (the Redis client or the SQLite file is loaded only here). `readOnly`: for
+ * commands that only read (a SQLite file is then opened read-only, so they never wait for a writer).
+ * `reporter` hears, once each, of Redis records that do not decode (listings skip them).
+ */
+export async function openStore(config: Config, stateDir: string, opts: { readOnly?: boolean; reporter?: Reporter } = {}): Promise<BoxStore> {
   const { kind, location } = storeLocation(config, stateDir);
   if (kind === 'redis') {
     const [{ Redis }, { RedisAgentBoxStore }, { redactUrl }] = await Promise.all([import('ioredis'), import('../adapters/store/redis.js'), import('../util/redact.js')]);
@@ -48,15 +54,17 @@ export async function openStore(config: Config, stateDir: string): Promise<BoxSt
         hint: "start Redis or fix [store] url; 'cac doctor' checks it",
       });
     }
-    return new RedisAgentBoxStore(client);
+    const { reporter } = opts;
+    const onCorrupt = (e: CacError) => reporter?.emit({ type: 'warning', message: `${e.message}; skipped`, ...(e.hint ? { hint: e.hint } : {}) });
+    return new RedisAgentBoxStore(client, { onCorrupt });
   }
   const { SqliteAgentBoxStore } = await import('../adapters/store/sqlite.js');
   try {
-    return new SqliteAgentBoxStore(location);
+    return new SqliteAgentBoxStore(location, opts.readOnly ? { readOnly: true } : {});
   } catch (e) {
     if (e instanceof CacError) throw e;
     throw new CacError('ERR_STORE', `cannot open the box store ${location}: ${e instanceof Error ? e.message : String(e)}`, {
-      hint: 'make the state dir writable ($XDG_STATE_HOME/cac) or point [store] url at another file',
+      hint: "'cac doctor' checks the store; or point [store] url at another file",
     });
   }
 }
@@ -115,12 +123,19 @@ export async function poolManager(ctx: AppContext, config: Config, store: BoxSto
   const driver = await createDriver(ctx, config, store);
   const provision = opts.withSteps ? await pipelineDeps(ctx, config, store, driver) : undefined;
   const lockTtlMs = reconcileLockTtlMs(ctx.env);
+  // a round that may change boxes also checks its standby boxes (a dry run or status logs in nowhere)
+  let checkStandby: StandbyCheck | undefined;
+  if (opts.withSteps) {
+    const [{ standbyCheck }, { ensureKeyPair }] = await Promise.all([import('./standby-check.js'), import('./ssh-key.js')]);
+    checkStandby = standbyCheck((await ensureKeyPair(ctx.stateDir)).privateKey);
+  }
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({
     store,
     driver,
     steps: provision?.steps ?? [],
     ...(provision?.settle ? { settle: provision.settle } : {}),
+    ...(checkStandby ? { checkStandby } : {}),
     reporter: ctx.reporter,
     options: {
       provisionTimeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),

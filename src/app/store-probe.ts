@@ -1,31 +1,35 @@
-// Doctor's store row: SQLite file writable (the embedded default) or Redis answering PING.
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+// Doctor's store row: SQLite file writable (the embedded default) or Redis answering PING. The SQLite
+// check never takes the write lock, so it answers while a reconcile writes.
+import { constants } from 'node:fs';
+import { access, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { DoctorCheck } from '../core/doctor/checks.js';
 import type { Config } from '../config/schema.js';
 import { redactUrl } from '../util/redact.js';
+import { storeLocation } from './boxes.js';
 
 export async function probeStore(config: Config, stateDir: string): Promise<DoctorCheck> {
-  const url = config.store.url;
-  if (url?.startsWith('redis')) return probeRedis(url);
-  const file = url?.startsWith('sqlite:') ? url.slice('sqlite:'.length) : join(stateDir, 'boxes.db');
+  const { kind, location } = storeLocation(config, stateDir);
+  if (kind === 'redis') return probeRedis(location);
+  const file = location;
   try {
-    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(file);
-    try {
-      db.pragma('journal_mode = WAL');
-      db.exec('CREATE TABLE IF NOT EXISTS cac_doctor (n INTEGER); DROP TABLE cac_doctor;');
-    } finally {
-      db.close();
-    }
+    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
+    await access(dirname(file), constants.W_OK); // SQLite writes its -wal and -shm files beside the store
+    const exists = await access(file).then(() => true, () => false);
+    if (!exists) return { name: 'store', status: 'ok', detail: `sqlite ${file} (made on first use; its dir is writable)` };
+    await access(file, constants.R_OK | constants.W_OK);
+    const { SqliteAgentBoxStore } = await import('../adapters/store/sqlite.js');
+    // read-only: checks the file opens and its schema is one this cac knows, without waiting for a writer
+    await new SqliteAgentBoxStore(file, { readOnly: true }).close();
     return { name: 'store', status: 'ok', detail: `sqlite ${file} writable` };
   } catch (e) {
+    const code = (e as { code?: string }).code;
+    const denied = code === 'EACCES' || code === 'EPERM' || code === 'EROFS';
     return {
       name: 'store',
       status: 'error',
       detail: `sqlite ${file}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`,
-      hint: 'make the state dir writable ($XDG_STATE_HOME/cac), or rebuild better-sqlite3 (npm ci)',
+      hint: denied ? 'make the state dir writable ($XDG_STATE_HOME/cac) or point [store] url at another file' : ((e as { hint?: string }).hint ?? 'point [store] url at another file'),
     };
   }
 }

@@ -14,6 +14,9 @@ export const RELEASED_STATES: readonly BoxState[] = ['releasing', 'destroyed'];
 /** States a box never leaves for ready: failed (kept as evidence) or released. */
 export const DEAD_STATES: readonly BoxState[] = ['failed', ...RELEASED_STATES];
 
+/** The states that count toward a pool's max_instances: a box that exists, or is being made, for the pool. */
+export const INSTANCE_STATES: readonly BoxState[] = ['requested', 'provisioning', 'standby', 'claimed', 'ready'];
+
 /** Where to reach a box over SSH; `hostKey` is the pinned OpenSSH public key line. */
 export interface SshTarget {
   host: string;

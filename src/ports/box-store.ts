@@ -89,6 +89,12 @@ export interface BoxStore extends FleetLeases {
   /** Records a `requested` box. The same idempotency key returns the existing record, never a second one. */
   createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box>;
   /**
+   * createBox, in ONE atomic operation with a count: records the box only while its pool has fewer than
+   * `maxLive` boxes in INSTANCE_STATES (requested … ready); null when the pool is full. The same
+   * idempotency key returns the existing record whatever the count.
+   */
+  createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null>;
+  /**
    * In ONE atomic operation: takes the oldest standby box of the pool, makes it `claimed` by `claimant`
    * with a lease, `warm: true`, and increments its fence. Null when the pool has no standby box.
    */
@@ -100,6 +106,12 @@ export interface BoxStore extends FleetLeases {
   transition(id: string, opts: TransitionOptions): Promise<Box | null>;
   /** Patches a box without changing its state (steps, vmRef, sshTarget); null on a missing box or a failed comparison. */
   update(id: string, opts: UpdateOptions): Promise<Box | null>;
+  /**
+   * Compare-and-set on (state, fence) that increments the fence: whoever takes over a box (a reconcile
+   * resuming one left in flight) makes every write of the previous worker, at the old fence, lose.
+   * Null when the box is missing or the comparison fails.
+   */
+  bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null>;
   /** One box, or null. */
   get(id: string): Promise<Box | null>;
   /** Boxes matching the filter, oldest first. */
@@ -112,6 +124,8 @@ export interface BoxStore extends FleetLeases {
   extendLock(name: string, token: string, ttlMs: number): Promise<boolean>;
   /** Releases the lock only when `token` holds it (compare-and-delete). */
   releaseLock(name: string, token: string): Promise<boolean>;
+  /** Whether `token` holds the lock now (its lease not run out): the fencing check before a side effect. */
+  holdsLock(name: string, token: string): Promise<boolean>;
   /** Counts one more failure in a row for the pool; returns the new consecutive count. */
   recordFailure(poolKey: string, now: number): Promise<number>;
   /** Clears the pool's consecutive failures (after a success, or on resume). */

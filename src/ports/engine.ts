@@ -23,6 +23,10 @@ export interface ContainerInfo {
   configFile: string | undefined;
   /** The remote user from the devcontainer.metadata label, when known. */
   remoteUser: string | undefined;
+  /** A Compose config's project (com.docker.compose.project label); undefined for a single container. */
+  composeProject?: string;
+  /** The project's services (any state), filled by list(). */
+  composeServices?: string[];
 }
 
 /** Progress from the engine while it works (mapped to Reporter events by core). */
@@ -49,6 +53,8 @@ export interface UpResult {
   containerId: string;
   remoteUser: string;
   remoteWorkspaceFolder: string;
+  /** Set for a Compose config: the project the `service` container belongs to. */
+  composeProject?: string;
 }
 
 export interface DevcontainerEngine {
@@ -59,9 +65,12 @@ export interface DevcontainerEngine {
    * this call had created a container before failing, the error's details say `createdContainer: true`.
    */
   up(ws: WorkspaceRef, opts?: UpOptions): Promise<UpResult>;
-  /** Stop a container (a stopped one is left as it is). */
+  /** Stop a container (a stopped one is left as it is); for a Compose config, every container of its project. */
   stop(id: string, opts?: { signal?: AbortSignal }): Promise<void>;
-  /** Remove a container, optionally with its anonymous volumes. */
+  /**
+   * Remove a container, optionally with its anonymous volumes; for a Compose config, every container of
+   * its project and the project's networks (and, with volumes, the project's volumes).
+   */
   remove(id: string, opts?: { volumes?: boolean; signal?: AbortSignal }): Promise<void>;
   /**
    * Run a command as the remote user in the workspace folder, with the user's login environment;
@@ -73,7 +82,7 @@ export interface DevcontainerEngine {
     argv: readonly string[],
     opts?: { signal?: AbortSignal; inherit?: boolean; stdin?: string; tty?: boolean },
   ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
-  /** cac-managed containers; only running ones unless `all`. */
+  /** cac-managed containers (a Compose config's `service` container stands for its project); only running ones unless `all`. */
   list(opts?: { all?: boolean; signal?: AbortSignal }): Promise<ContainerInfo[]>;
   /** Throws ERR_ENGINE_UNREACHABLE with a hint when no engine answers. */
   ping(opts?: { signal?: AbortSignal }): Promise<string>;

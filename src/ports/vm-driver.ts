@@ -30,8 +30,11 @@ export interface VmDriver {
   create(spec: VmSpec, opts: { idempotencyKey: string; signal?: AbortSignal }): Promise<Vm>;
   /** The VM, or undefined when it is gone. */
   get(vmRef: string, opts?: { signal?: AbortSignal }): Promise<Vm | undefined>;
-  /** Every VM this driver manages for cac (for orphan sweeps). */
-  list(opts?: { signal?: AbortSignal }): Promise<Vm[]>;
+  /**
+   * Every VM this driver manages for cac (for orphan sweeps). `readOnly` (a dry run): only look, record
+   * nothing (ssh-fleet keeps its hosts' health as it was).
+   */
+  list(opts?: { signal?: AbortSignal; readOnly?: boolean }): Promise<Vm[]>;
   /** Removes the VM; a VM already gone is not an error. */
   destroy(vmRef: string, opts?: { signal?: AbortSignal }): Promise<void>;
   /** Where to log in, with the host key read over a trusted channel and pinned. Waits for sshd. */

@@ -38,6 +38,7 @@ describeWith(['docker'], 'boxes and warm pools through bin/cac', () => {
     expect(runContainers(RUN)).toEqual([]);
     expect((await json<{ boxes: unknown[] }>(['box', 'list', '--all'])).boxes).toEqual([]);
     expect(existsSync(keyFile)).toBe(false);
+    expect(existsSync(join(stateDir, 'boxes.db'))).toBe(false); // readers create no store either
   });
 
   let warm: BoxDoc;

@@ -52,7 +52,9 @@ describeWith(['docker', 'redis'], 'bin/cac', () => {
     const doc = JSON.parse(r.stdout);
     const byName = Object.fromEntries(doc.checks.map((c: { name: string }) => [c.name, c]));
     expect(byName['engine server'].status).toBe('ok');
-    expect(byName['engine server'].detail).toMatch(/^\d+\.\d+/);
+    expect(byName['engine server'].detail).toMatch(/^Docker \d+\.\d+/);
+    // scripts/infra up installs Debian's docker-compose (Compose v1); the docker.io client has no v2 plugin
+    expect(byName.compose).toMatchObject({ status: 'ok', detail: expect.stringMatching(/^(docker compose|docker-compose) v?\d+\.\d+/) });
     expect(byName['devcontainer CLI']).toMatchObject({ status: 'ok', detail: '@devcontainers/cli 0.89.0' });
     expect(byName.git.status).toBe('ok');
     expect(byName.store).toMatchObject({ status: 'ok' });

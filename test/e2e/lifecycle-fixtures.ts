@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { engineEnv, infra } from '../helpers/infra.js';
 
-const RUN_ID = `lc-${process.pid}-${Date.now()}`;
+export const RUN_ID = `lc-${process.pid}-${Date.now()}`;
 const BASE = infra.CAC_TEST_BASE_IMAGE ?? 'cac-test/base:bookworm';
 
 export type FixtureName = 'image' | 'dockerfile' | 'feature' | 'postcreate';

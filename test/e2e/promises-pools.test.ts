@@ -24,9 +24,12 @@ interface Round {
   pools: Array<{ poolKey: string; plan: { creates: number }; applied?: { created: string[]; provisioned: Array<{ id: string; outcome: string }> } }>;
 }
 
+const watchers = new Set<ResultPromise>();
+
 /** `cac pool reconcile --watch --json …` in the background; its stdout lines as they come. */
 function watch(args: string[]): { child: ResultPromise; lines: string[]; waitFor: (n: number, deadlineMs: number) => Promise<void> } {
   const child = execa(process.execPath, [BIN, 'pool', 'reconcile', '--watch', '--json', ...args], { env: { ...cli.env, NO_COLOR: '1' }, reject: false, buffer: true });
+  watchers.add(child);
   const lines: string[] = [];
   let partial = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -45,7 +48,12 @@ function watch(args: string[]): { child: ResultPromise; lines: string[]; waitFor
 const inFlight = async () => (await cli.boxes()).filter((b) => b.state === 'requested' || b.state === 'provisioning');
 
 describeWith(['docker'], 'README promises: pool reconcile --watch, box documents, box request output', () => {
-  afterAll(() => removeRun(RUN));
+  afterAll(async () => {
+    // a failed test may leave its watcher running: stop it before removing its boxes
+    for (const w of watchers) if (w.exitCode === null) w.kill('SIGKILL');
+    await Promise.all([...watchers].map((w) => w.catch(() => undefined)));
+    removeRun(RUN);
+  });
 
   it('--watch: a round every --interval, each one JSON line; Ctrl-C between rounds exits 130', async () => {
     config(1, 2);

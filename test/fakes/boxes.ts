@@ -1,7 +1,7 @@
 // In-memory fakes of OUR ports for the box unit tests: a BoxStore (single-threaded JS makes each method
 // atomic, as the real stores are), a VmDriver of plain objects, and an SSH login that records its calls.
 import { CacError } from '../../src/errors.js';
-import { applyPatch, assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type NewBox, type SshTarget } from '../../src/domain/box.js';
+import { applyPatch, assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, poolKeyOf, type Box, type BoxState, type NewBox, type SshTarget } from '../../src/domain/box.js';
 import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../src/ports/box-store.js';
 import type { Vm, VmDriver, VmSpec } from '../../src/ports/vm-driver.js';
 
@@ -26,6 +26,14 @@ export class MemoryBoxStore implements BoxStore {
     return box;
   }
 
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+    const existing = [...this.boxes.values()].find((b) => b.idempotencyKey === opts.idempotencyKey);
+    if (existing) return existing;
+    const poolKey = poolKeyOf(input.repoUrl, input.baseBranch);
+    const live = [...this.boxes.values()].filter((b) => b.poolKey === poolKey && INSTANCE_STATES.includes(b.state)).length;
+    return live < opts.maxLive ? this.createBox(input, opts) : null;
+  }
+
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
     const oldest = [...this.boxes.values()].filter((b) => b.poolKey === poolKey && b.state === 'standby').sort(byAge)[0];
     if (!oldest) return null;
@@ -47,6 +55,14 @@ export class MemoryBoxStore implements BoxStore {
     const box = this.boxes.get(id);
     if (!box || (opts.state !== undefined && box.state !== opts.state) || (opts.fence !== undefined && box.fence !== opts.fence)) return null;
     const next = applyPatch(box, opts.patch, opts.now);
+    this.boxes.set(id, next);
+    return next;
+  }
+
+  async bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null> {
+    const box = this.boxes.get(id);
+    if (!box || box.state !== opts.state || box.fence !== opts.fence) return null;
+    const next = { ...box, fence: box.fence + 1, updatedAt: opts.now };
     this.boxes.set(id, next);
     return next;
   }
@@ -85,6 +101,11 @@ export class MemoryBoxStore implements BoxStore {
     const held = this.locks.get(name);
     if (held?.token !== token || held.until <= this.clock()) return false;
     return this.locks.delete(name);
+  }
+
+  async holdsLock(name: string, token: string): Promise<boolean> {
+    const held = this.locks.get(name);
+    return held?.token === token && held.until > this.clock();
   }
 
   private healthOf(poolKey: string): PoolHealth {

@@ -24,7 +24,7 @@ export class CliLogMapper {
   readonly buildTail: string[] = [];
   /** Every readable line, for the log file. */
   readonly lines: string[] = [];
-  /** What the CLI did to the container: `docker run` (created) or `docker start` (started). */
+  /** What the CLI did to the container: `docker run` / `compose up` (created) or `docker start` / `compose up --no-recreate` (started). */
   containerAction: 'created' | 'started' | undefined;
 
   /** `secrets`: values to replace with *** in every kept line (e.g. forwarded agent env values). */
@@ -46,11 +46,19 @@ export class CliLogMapper {
     if (entry.type === 'progress' && entry.name) return this.progress(entry.name, entry.status);
     if (entry.type === 'start' && text.startsWith('Run: docker run ')) this.containerAction = 'created';
     if (entry.type === 'start' && text.startsWith('Run: docker start ')) this.containerAction ??= 'started';
+    if (entry.type === 'start') this.composeUp(text);
     if (entry.type === 'start' || entry.type === 'stop') return this.step(entry.type, text);
     // trace entries (level 1) hold the container user's whole environment (userEnvProbe): never kept
     if ((entry.level ?? 2) < 2) return;
     if (entry.type === 'raw' && (entry.level ?? 0) >= 3) text.split('\n').forEach((l) => l.trim() && this.pushTail(l));
     this.text(text);
+  }
+
+  // A Compose config never runs `docker run`: `compose up -d` creates the services, and with
+  // --no-recreate (the CLI found the service container stopped) it starts them.
+  private composeUp(text: string): void {
+    if (!COMPOSE_RUN.test(text) || !/ up -d( |$)/.test(text)) return;
+    this.containerAction = / --no-recreate( |$)/.test(text) ? (this.containerAction ?? 'started') : 'created';
   }
 
   /** Close steps still open (the CLI stopped early). */
@@ -94,7 +102,11 @@ export class CliLogMapper {
   }
 }
 
+const COMPOSE_RUN = /^Run: (\S*docker-compose|\S*docker compose) /;
+
 function stepOf(text: string): { id: string; title: string } | undefined {
+  if (COMPOSE_RUN.test(text) && / build( |$)/.test(text)) return { id: 'build', title: 'Building services' };
+  if (COMPOSE_RUN.test(text) && / up -d( |$)/.test(text)) return { id: 'start', title: 'Starting services' };
   if (/^Run: docker (buildx )?build /.test(text)) {
     return text.includes('updateUID') ? { id: 'uid', title: 'Updating the remote user UID' } : { id: 'build', title: 'Building image' };
   }

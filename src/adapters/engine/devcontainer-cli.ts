@@ -69,20 +69,36 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     // redacted after parsing: a value with a quote or a backslash is escaped inside the JSON text
     const outcome = redactOutcome(lastJson(r.stdout), secrets);
     if (r.exitCode === 0 && outcome?.outcome === 'success' && outcome.containerId) {
-      return { action: mapper.containerAction ?? 'reused', containerId: outcome.containerId, remoteUser: outcome.remoteUser ?? 'root', remoteWorkspaceFolder: outcome.remoteWorkspaceFolder ?? '/' };
+      return {
+        action: mapper.containerAction ?? 'reused',
+        containerId: outcome.containerId,
+        remoteUser: outcome.remoteUser ?? 'root',
+        remoteWorkspaceFolder: outcome.remoteWorkspaceFolder ?? '/',
+        ...(outcome.composeProjectName ? { composeProject: outcome.composeProjectName } : {}),
+      };
     }
     mapper.failOpen();
-    const failure = opts.signal?.aborted ? interrupted() : classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode });
+    const failure = opts.signal?.aborted ? interrupted() : classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode, where: WHERE[this.opts.host.kind] });
     if (failure instanceof CacError && failure.code === 'ERR_BUILD_FAILED') await this.removeBuildLeftover(mapper.buildTail);
     throw mapper.containerAction === 'created' ? markCreated(failure) : failure;
   }
 
   async stop(id: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
-    await this.docker.run(['stop', id], opts.signal);
+    const project = await this.projectOf(id, opts.signal);
+    const ids = project ? await this.docker.projectObjects('container', project, opts.signal) : [id];
+    if (ids.length) await this.docker.run(['stop', ...ids], opts.signal);
   }
 
+  // A Compose project goes as `compose down` would take it: every container, then its networks (and volumes).
   async remove(id: string, opts: { volumes?: boolean; signal?: AbortSignal } = {}): Promise<void> {
-    await this.docker.run(['rm', '-f', ...(opts.volumes ? ['-v'] : []), id], opts.signal);
+    const project = await this.projectOf(id, opts.signal);
+    const ids = project ? await this.docker.projectObjects('container', project, opts.signal) : [id];
+    if (ids.length) await this.docker.run(['rm', '-f', ...(opts.volumes ? ['-v'] : []), ...ids], opts.signal);
+    if (!project) return;
+    const networks = await this.docker.projectObjects('network', project, opts.signal);
+    if (networks.length) await this.docker.run(['network', 'rm', ...networks], opts.signal);
+    const volumes = opts.volumes ? await this.docker.projectObjects('volume', project, opts.signal) : [];
+    if (volumes.length) await this.docker.run(['volume', 'rm', ...volumes], opts.signal);
   }
 
   /**
@@ -144,11 +160,20 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
 
   async list(opts: { all?: boolean; signal?: AbortSignal } = {}): Promise<ContainerInfo[]> {
     const ids = await this.docker.ids([MANAGED_LABEL], opts.all === true, opts.signal);
-    return this.docker.inspect(ids, opts.signal);
+    const found = await this.docker.inspect(ids, opts.signal);
+    const projects = [...new Set(found.map((c) => c.composeProject).filter((p): p is string => p !== undefined))];
+    const services = new Map(await Promise.all(projects.map(async (p) => [p, await this.docker.projectServices(p, opts.signal)] as const)));
+    return found.map((c) => (c.composeProject ? { ...c, composeServices: services.get(c.composeProject) ?? [] } : c));
   }
 
   ping(opts: { signal?: AbortSignal } = {}): Promise<string> {
     return this.docker.ping(opts.signal);
+  }
+
+  // Only the `service` container carries cac's labels; Compose's project label names the rest.
+  private async projectOf(id: string, signal?: AbortSignal): Promise<string | undefined> {
+    const [c] = await this.docker.inspect([id], signal).catch(() => []);
+    return c?.composeProject;
   }
 
   // The classic builder keeps the container of a failed RUN step: nothing half-made is left behind.
@@ -181,6 +206,8 @@ function markCreated(e: unknown): unknown {
   if (e instanceof CacError) return new CacError(e.code, e.message, { ...(e.hint ? { hint: e.hint } : {}), cause: e.cause, details: { ...e.details, createdContainer: true } });
   return new CacError('ERR_DEVCONTAINER_UP', e instanceof Error ? e.message : String(e), { cause: e, details: { createdContainer: true } });
 }
+
+const WHERE: Record<Host['kind'], string> = { local: 'this machine', ssh: 'the box', container: 'the container' };
 
 function redactOutcome(outcome: CliOutcome | undefined, secrets: readonly string[]): CliOutcome | undefined {
   if (!outcome) return undefined;

@@ -1,7 +1,9 @@
-// The docker CLI for what the devcontainer CLI lacks: find by labels, stop, remove, list, ping.
+// The docker CLI for what the devcontainer CLI lacks: find by labels, stop, remove, list, ping, and a
+// Compose project's containers, networks and volumes (found by Compose's own project label).
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { ContainerInfo, WorkspaceRef } from '../../ports/engine.js';
+import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './compose.js';
 
 export const MANAGED_LABEL = 'cac.managed=true';
 
@@ -39,6 +41,19 @@ export class DockerCli {
     return (JSON.parse(out) as RawInspect[]).map(toInfo);
   }
 
+  /** Ids of a Compose project's objects (any state): containers, networks or volumes. */
+  async projectObjects(kind: 'container' | 'network' | 'volume', project: string, signal?: AbortSignal): Promise<string[]> {
+    const filter = ['--filter', `label=${COMPOSE_PROJECT_LABEL}=${project}`];
+    const args = kind === 'container' ? ['ps', '-aq', '--no-trunc', ...filter] : [kind, 'ls', '-q', ...filter];
+    return (await this.run(args, signal)).split('\n').map((s) => s.trim()).filter(Boolean);
+  }
+
+  /** The service names of a Compose project's containers (any state), sorted. */
+  async projectServices(project: string, signal?: AbortSignal): Promise<string[]> {
+    const out = await this.run(['ps', '-a', '--filter', `label=${COMPOSE_PROJECT_LABEL}=${project}`, '--format', `{{.Label "${COMPOSE_SERVICE_LABEL}"}}`], signal);
+    return [...new Set(out.split('\n').map((s) => s.trim()).filter(Boolean))].sort();
+  }
+
   async ping(signal?: AbortSignal): Promise<string> {
     return (await this.run(['version', '--format', '{{.Server.Version}}'], signal)).trim();
   }
@@ -62,6 +77,7 @@ function toInfo(c: RawInspect): ContainerInfo {
     workspace: labels['devcontainer.local_folder'],
     configFile: labels['devcontainer.config_file'],
     remoteUser: remoteUserOf(labels['devcontainer.metadata']),
+    ...(labels[COMPOSE_PROJECT_LABEL] ? { composeProject: labels[COMPOSE_PROJECT_LABEL] } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 // with a code, a hint, and the tail of the relevant log.
 import { CacError } from '../../errors.js';
 import { isEngineDown, engineUnreachable } from './docker-cli.js';
+import { composeMissing, isComposeMissing } from './compose.js';
 
 /** The JSON line `devcontainer up` prints last. */
 export interface CliOutcome {
@@ -11,6 +12,7 @@ export interface CliOutcome {
   containerId?: string;
   remoteUser?: string;
   remoteWorkspaceFolder?: string;
+  composeProjectName?: string;
 }
 
 export interface UpFailure {
@@ -19,12 +21,15 @@ export interface UpFailure {
   buildTail: string[];
   logFile: string;
   exitCode: number;
+  /** Where the engine runs, for messages: 'this machine', 'the box'. */
+  where?: string;
 }
 
 export function classifyUpFailure(f: UpFailure): CacError {
   const all = f.stderrLines.join('\n');
   const message = f.outcome?.message ?? `devcontainer up exited ${f.exitCode}`;
   if (isEngineDown(all) || isEngineDown(message)) return engineUnreachable(lastMatching(f.stderrLines, /daemon|connect/i) ?? message);
+  if (isComposeMissing(message) || isComposeMissing(all)) return composeMissing(f.where ?? "the engine's host", message);
   if (f.outcome?.description === 'An error occurred building the image.' || /^Command failed: docker (buildx )?build /.test(message)) {
     return new CacError('ERR_BUILD_FAILED', `building the dev container image failed (full log: ${f.logFile})`, {
       hint: 'fix the Dockerfile or the features; the last 20 lines of the build are shown above',

@@ -50,30 +50,51 @@ export function pairsToRecord(reply: unknown): Record<string, string> | null {
   return record;
 }
 
-function corrupt(id: string | undefined, field: string): CacError {
-  return new CacError('ERR_STORE_CORRUPT', `box ${id ?? '?'} in Redis has no valid ${field}`, {
-    hint: 'the record was written by something other than cac; remove it or restore the store',
+/** A box hash that does not decode: says which record, which field and what is wrong with it. */
+export function corrupt(id: string | undefined, field: string, problem: string, key?: string): CacError {
+  const where = key ?? `the box hash of ${id ?? '?'}`;
+  return new CacError('ERR_STORE_CORRUPT', `box ${id ?? key ?? '?'} in Redis cannot be read: ${field} ${problem}`, {
+    hint: `cac leaves it as it is: inspect it with 'redis-cli HGETALL ${where}', then fix the field or delete the record`,
+    details: { id: id ?? null, field, problem, ...(key ? { key } : {}) },
   });
 }
 
-/** A box from its hash; null when the hash is empty (no such box). */
-export function decodeBox(h: Record<string, string>): Box | null {
-  if (h.id === undefined) return null;
+/**
+ * A box from its hash; null when the hash is empty (no such box). ERR_STORE_CORRUPT (naming the field
+ * and what is wrong) when it does not decode; `key` names the hash in that error.
+ */
+export function decodeBox(h: Record<string, string>, key?: string): Box | null {
+  if (Object.keys(h).length === 0) return null;
+  const id = h.id;
+  if (id === undefined) throw corrupt(undefined, 'id', 'is missing', key);
   const str = (f: string): string => {
     const v = h[f];
-    if (v === undefined) throw corrupt(h.id, f);
+    if (v === undefined) throw corrupt(id, f, 'is missing', key);
     return v;
   };
   const num = (f: string): number => {
     const v = Number(str(f));
-    if (!Number.isFinite(v)) throw corrupt(h.id, f);
+    if (!Number.isFinite(v)) throw corrupt(id, f, `is not a number (${JSON.stringify(h[f]?.slice(0, 40))})`, key);
     return v;
   };
   const optNum = (f: string): number | null => (h[f] === undefined ? null : num(f));
+  const json = <T>(f: string, shape: 'object' | 'array'): T | null => {
+    const v = h[f];
+    if (v === undefined) return null;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(v);
+    } catch {
+      throw corrupt(id, f, 'is not valid JSON', key);
+    }
+    const ok = shape === 'array' ? Array.isArray(parsed) : typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed);
+    if (!ok) throw corrupt(id, f, `is not a JSON ${shape}`, key);
+    return parsed as T;
+  };
   const state = str('state');
-  if (!(BOX_STATES as readonly string[]).includes(state)) throw corrupt(h.id, 'state');
+  if (!(BOX_STATES as readonly string[]).includes(state)) throw corrupt(id, 'state', `is not a box state (${JSON.stringify(state.slice(0, 40))})`, key);
   return {
-    id: h.id,
+    id,
     poolKey: str('poolKey'),
     repoUrl: str('repoUrl'),
     baseBranch: str('baseBranch'),
@@ -84,9 +105,9 @@ export function decodeBox(h: Record<string, string>): Box | null {
     fence: num('fence'),
     idempotencyKey: str('idempotencyKey'),
     vmRef: h.vmRef ?? null,
-    sshTarget: h.sshTarget === undefined ? null : (JSON.parse(h.sshTarget) as SshTarget),
-    steps: h.steps === undefined ? [] : (JSON.parse(h.steps) as BoxStep[]),
-    workspace: h.workspace === undefined ? null : (JSON.parse(h.workspace) as BoxWorkspace),
+    sshTarget: json<SshTarget>('sshTarget', 'object'),
+    steps: json<BoxStep[]>('steps', 'array') ?? [],
+    workspace: json<BoxWorkspace>('workspace', 'object'),
     error: h.error ?? null,
     warm: h.warm === undefined ? null : h.warm === '1',
     createdAt: num('createdAt'),

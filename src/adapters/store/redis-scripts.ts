@@ -8,12 +8,21 @@
 //   P fleet:holder             hash boxId → hostId (one lease per box)
 //   P fleet:hosts              set of host ids with a lease or a health record
 
-/** KEYS: idem, box, index(requested), pools. ARGV: prefix, id, poolKey, createdAt, field/value pairs… */
+/**
+ * KEYS: idem, box, index(requested), pools, then the pool's indexes of the states counted against
+ * maxLive. ARGV: prefix, id, poolKey, createdAt, maxLive ('' = no limit), field/value pairs… The
+ * existing box under the key; else false when those indexes already hold maxLive boxes; else the new box.
+ */
 export const CREATE_BOX = `
 local existing = redis.call('GET', KEYS[1])
 if existing then return redis.call('HGETALL', ARGV[1] .. 'box:' .. existing) end
+if ARGV[5] ~= '' then
+  local live = 0
+  for i = 5, #KEYS do live = live + redis.call('ZCARD', KEYS[i]) end
+  if live >= tonumber(ARGV[5]) then return false end
+end
 redis.call('SET', KEYS[1], ARGV[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 5))
+redis.call('HSET', KEYS[2], unpack(ARGV, 6))
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[3])
 return redis.call('HGETALL', KEYS[2])
@@ -52,6 +61,15 @@ redis.call('HSET', KEYS[1], 'updatedAt', ARGV[6])
 local n = tonumber(ARGV[7])
 if n > 0 then redis.call('HSET', KEYS[1], unpack(ARGV, 8, 7 + n)) end
 if #ARGV > 7 + n then redis.call('HDEL', KEYS[1], unpack(ARGV, 8 + n)) end
+return redis.call('HGETALL', KEYS[1])
+`;
+
+/** KEYS: box. ARGV: expected state, expected fence, now. Increments the fence of a box still at both. */
+export const BUMP_FENCE = `
+local cur = redis.call('HMGET', KEYS[1], 'state', 'fence')
+if not cur[1] or cur[1] ~= ARGV[1] or cur[2] ~= ARGV[2] then return false end
+redis.call('HINCRBY', KEYS[1], 'fence', 1)
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[3])
 return redis.call('HGETALL', KEYS[1])
 `;
 

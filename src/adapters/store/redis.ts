@@ -1,8 +1,8 @@
 // The shared BoxStore for several hosts: Redis, with every multi-key change in one Lua script
 // (redis-scripts.ts), so a claim is atomic and ONE round trip (EVALSHA through defineCommand).
 import { Redis, type ChainableCommander } from 'ioredis';
-import { assertTransition, BOX_STATES, byAge, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../domain/box.js';
-import { CacError } from '../../errors.js';
+import { assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../domain/box.js';
+import { CacError, isCacError } from '../../errors.js';
 import type {
   BoxStore,
   ClaimOptions,
@@ -15,8 +15,8 @@ import type {
   UpdateOptions,
 } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
-import { decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
-import { CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
+import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
+import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -25,6 +25,7 @@ interface Scripts {
   cacCreateBox: Script;
   cacClaimStandby: Script;
   cacCasBox: Script;
+  cacBumpFence: Script;
   cacExtendLock: Script;
   cacReleaseLock: Script;
   cacLeaseFleetHost: Script;
@@ -34,6 +35,12 @@ interface Scripts {
 export interface RedisStoreOptions {
   /** Prepended to every key; default `cac:`. */
   prefix?: string;
+  /**
+   * Told once per record (per store) about a box hash that does not decode (ERR_STORE_CORRUPT, naming the
+   * id, the field and what is wrong). Listings skip such a record and claims pass it by; cac never
+   * repairs or deletes it, so `cac box show <id>` still names it for a person to fix.
+   */
+  onCorrupt?: (error: CacError) => void;
 }
 
 /** Results of a pipeline or MULTI; the first command error is thrown. */
@@ -51,6 +58,8 @@ export class RedisAgentBoxStore implements BoxStore {
   private readonly prefix: string;
   private readonly keys: ReturnType<typeof redisKeys>;
   private readonly scripts: Scripts;
+  private readonly onCorrupt: (error: CacError) => void;
+  private readonly reported = new Set<string>();
 
   /** Takes ownership of `client`: close() quits it. */
   constructor(
@@ -59,9 +68,12 @@ export class RedisAgentBoxStore implements BoxStore {
   ) {
     this.prefix = opts.prefix ?? 'cac:';
     this.keys = redisKeys(this.prefix);
-    client.defineCommand('cacCreateBox', { numberOfKeys: 4, lua: CREATE_BOX });
+    this.onCorrupt = opts.onCorrupt ?? (() => {});
+    // the number of keys goes first on each call: a limited create also passes the counted indexes
+    client.defineCommand('cacCreateBox', { lua: CREATE_BOX });
     client.defineCommand('cacClaimStandby', { numberOfKeys: 2, lua: CLAIM_STANDBY });
     client.defineCommand('cacCasBox', { numberOfKeys: 1, lua: CAS_BOX });
+    client.defineCommand('cacBumpFence', { numberOfKeys: 1, lua: BUMP_FENCE });
     client.defineCommand('cacExtendLock', { numberOfKeys: 1, lua: EXTEND_LOCK });
     client.defineCommand('cacReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     client.defineCommand('cacLeaseFleetHost', { numberOfKeys: 2, lua: LEASE_FLEET_HOST });
@@ -75,35 +87,51 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
-    const box = newBoxRecord(input, newBoxId(), opts.idempotencyKey);
-    const k = this.keys;
-    const reply = await this.scripts.cacCreateBox(
-      k.idem(opts.idempotencyKey),
-      k.box(box.id),
-      k.index(box.poolKey, box.state),
-      k.pools,
-      this.prefix,
-      box.id,
-      box.poolKey,
-      box.createdAt,
-      ...encodeFields(box).set,
-    );
-    const created = this.decode(reply);
+    const created = await this.create(input, opts.idempotencyKey, null);
     if (!created) throw new CacError('ERR_STORE', `Redis did not return the box recorded under ${opts.idempotencyKey}`);
     return created;
   }
 
-  async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+    return this.create(input, opts.idempotencyKey, opts.maxLive);
+  }
+
+  private async create(input: NewBox, idempotencyKey: string, maxLive: number | null): Promise<Box | null> {
+    const box = newBoxRecord(input, newBoxId(), idempotencyKey);
     const k = this.keys;
-    const reply = await this.scripts.cacClaimStandby(
-      k.index(poolKey, 'standby'),
-      k.index(poolKey, 'claimed'),
+    const counted = maxLive === null ? [] : INSTANCE_STATES.map((state) => k.index(box.poolKey, state));
+    const reply = await this.scripts.cacCreateBox(
+      4 + counted.length,
+      k.idem(idempotencyKey),
+      k.box(box.id),
+      k.index(box.poolKey, box.state),
+      k.pools,
+      ...counted,
       this.prefix,
-      opts.claimant,
-      opts.now + opts.leaseMs,
-      opts.now,
+      box.id,
+      box.poolKey,
+      box.createdAt,
+      maxLive === null ? '' : maxLive,
+      ...encodeFields(box).set,
     );
     return this.decode(reply);
+  }
+
+  async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
+    const k = this.keys;
+    // a standby record that does not decode is handed to nobody: reported, left for repair, the next one taken
+    for (;;) {
+      const reply = await this.scripts.cacClaimStandby(
+        k.index(poolKey, 'standby'),
+        k.index(poolKey, 'claimed'),
+        this.prefix,
+        opts.claimant,
+        opts.now + opts.leaseMs,
+        opts.now,
+      );
+      const claimed = this.readable(() => this.decode(reply));
+      if (claimed !== undefined) return claimed;
+    }
   }
 
   async transition(id: string, opts: TransitionOptions): Promise<Box | null> {
@@ -122,13 +150,34 @@ export class RedisAgentBoxStore implements BoxStore {
     return this.decode(reply);
   }
 
-  private decode(reply: unknown): Box | null {
-    const record = pairsToRecord(reply);
-    return record ? decodeBox(record) : null;
+  async bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null> {
+    return this.decode(await this.scripts.cacBumpFence(this.keys.box(id), opts.state, String(opts.fence), opts.now));
   }
 
+  private decode(reply: unknown): Box | null {
+    const record = pairsToRecord(reply);
+    return record ? decodeBox(record, record.id === undefined ? undefined : this.keys.box(record.id)) : null;
+  }
+
+  /** The decoded box (or null); undefined, reported once, when the record does not decode. */
+  private readable(decode: () => Box | null): Box | null | undefined {
+    try {
+      return decode();
+    } catch (e) {
+      if (!isCacError(e) || e.code !== 'ERR_STORE_CORRUPT') throw e;
+      const id = String(e.details?.id ?? e.details?.key ?? '?');
+      if (!this.reported.has(id)) {
+        this.reported.add(id);
+        this.onCorrupt(e);
+      }
+      return undefined;
+    }
+  }
+
+  /** One box, or null; ERR_STORE_CORRUPT (naming the field) for a record that does not decode. */
   async get(id: string): Promise<Box | null> {
-    return decodeBox(await this.client.hgetall(this.keys.box(id)));
+    const key = this.keys.box(id);
+    return decodeBox(await this.client.hgetall(key), key);
   }
 
   async list(filter: ListFilter = {}): Promise<Box[]> {
@@ -140,7 +189,19 @@ export class RedisAgentBoxStore implements BoxStore {
     if (ids.length === 0) return [];
     const hashes = this.client.pipeline();
     for (const id of ids) hashes.hgetall(this.keys.box(id));
-    const boxes = (await run(hashes)).map((reply) => (reply && typeof reply === 'object' ? decodeBox(reply as Record<string, string>) : null));
+    const replies = await run(hashes);
+    const boxes = replies.map((reply, i) => {
+      const id = ids[i] ?? '';
+      const key = this.keys.box(id);
+      const hash = reply && typeof reply === 'object' ? (reply as Record<string, string>) : {};
+      // an undecodable record is reported once and left out: one bad record must not hide the others
+      return (
+        this.readable(() => {
+          if (Object.keys(hash).length === 0) throw corrupt(id, 'record', 'is missing, though a pool index lists it', key);
+          return decodeBox(hash, key);
+        }) ?? null
+      );
+    });
     return boxes.filter((b): b is Box => b !== null).sort(byAge);
   }
 
@@ -161,6 +222,10 @@ export class RedisAgentBoxStore implements BoxStore {
 
   async releaseLock(name: string, token: string): Promise<boolean> {
     return (await this.scripts.cacReleaseLock(this.keys.lock(name), token)) === 1;
+  }
+
+  async holdsLock(name: string, token: string): Promise<boolean> {
+    return (await this.client.get(this.keys.lock(name))) === token;
   }
 
   async recordFailure(poolKey: string, now: number): Promise<number> {

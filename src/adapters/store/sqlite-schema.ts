@@ -48,16 +48,30 @@ CREATE TABLE fleet_hosts (
 
 const MIGRATIONS = [V1, V2];
 
-/** Creates the tables in a new file, upgrades an older one; refuses a file written by a newer cac. */
+/**
+ * Whether the file is at this cac's schema ('current') or must be made or upgraded ('older'); refuses a
+ * file written by a newer cac. Only reads: it waits for no writer.
+ */
+export function checkVersion(db: Database.Database): 'current' | 'older' {
+  const version = Number(db.pragma('user_version', { simple: true }));
+  if (version > SCHEMA_VERSION) {
+    throw new CacError('ERR_STORE_VERSION', `the box store ${db.name} has schema ${version}; this cac knows ${SCHEMA_VERSION}`, {
+      hint: 'upgrade cac, or point [store] url at another file',
+    });
+  }
+  return version === SCHEMA_VERSION ? 'current' : 'older';
+}
+
+/**
+ * Creates the tables in a new file, upgrades an older one; refuses a file written by a newer cac. A file
+ * already current is only read, so opening the store never waits for another process's write.
+ */
 export function migrate(db: Database.Database): void {
+  if (checkVersion(db) === 'current') return;
   db.transaction(() => {
+    // again under the write lock: another process may have migrated meanwhile
+    if (checkVersion(db) === 'current') return;
     const version = Number(db.pragma('user_version', { simple: true }));
-    if (version === SCHEMA_VERSION) return;
-    if (version > SCHEMA_VERSION) {
-      throw new CacError('ERR_STORE_VERSION', `the box store ${db.name} has schema ${version}; this cac knows ${SCHEMA_VERSION}`, {
-        hint: 'upgrade cac, or point [store] url at another file',
-      });
-    }
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] ?? '');
     db.pragma(`user_version = ${SCHEMA_VERSION}`);
   }).immediate();
@@ -70,6 +84,7 @@ export const SQL = {
     ON CONFLICT (name) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at WHERE locks.expires_at <= ?`,
   extendLock: 'UPDATE locks SET expires_at = ? WHERE name = ? AND token = ? AND expires_at > ?',
   releaseLock: 'DELETE FROM locks WHERE name = ? AND token = ? AND expires_at > ?',
+  holdsLock: 'SELECT 1 AS n FROM locks WHERE name = ? AND token = ? AND expires_at > ?',
   recordFailure: `INSERT INTO pools (pool_key, consecutive_failures, last_failure_at) VALUES (?, 1, ?)
     ON CONFLICT (pool_key) DO UPDATE SET consecutive_failures = consecutive_failures + 1, last_failure_at = excluded.last_failure_at
     RETURNING consecutive_failures`,

@@ -1,9 +1,12 @@
 // The embedded default BoxStore: one SQLite file (WAL). Every read-check-write runs inside ONE
 // `BEGIN IMMEDIATE` transaction, so it holds the write lock from the read on (docs/architecture.md rule 1).
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+// Readers never wait for a writer: WAL readers see the last commit, opening a current file takes no
+// lock, and read commands open the file read-only.
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { applyPatch, assertTransition, BOX_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
+import { CacError } from '../../errors.js';
+import { applyPatch, assertTransition, BOX_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
 import type {
   BoxStore,
   ClaimOptions,
@@ -16,26 +19,44 @@ import type {
   UpdateOptions,
 } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
-import { migrate, SQL, type FleetRow, type PoolRow } from './sqlite-schema.js';
+import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlite-schema.js';
 
 type BodyRow = { body: string };
 
 const parse = (row: BodyRow | undefined): Box | null => (row ? (JSON.parse(row.body) as Box) : null);
+
+export interface SqliteStoreOptions {
+  /**
+   * For commands that only read (box list/show, pool status, a dry run): the file is opened read-only,
+   * so nothing can be written. A missing file reads as an empty store (nothing is created); an older
+   * file is opened writable and upgraded.
+   */
+  readOnly?: boolean;
+  /** How long a write waits for another process's write transaction; default 5 s. */
+  busyTimeoutMs?: number;
+}
 
 export class SqliteAgentBoxStore implements BoxStore {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
 
   /** Opens (creating 0600 in a 0700 dir when new) the store file, e.g. `$XDG_STATE_HOME/cac/boxes.db`. */
-  constructor(file: string) {
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    closeSync(openSync(file, 'a', 0o600)); // SQLite gives its -wal/-shm files the same mode
-    this.db = new Database(file);
-    this.db.pragma('busy_timeout = 5000'); // first, so even the pragmas and the migration wait for a writer
-    this.db.pragma('journal_mode = WAL');
-    // WAL + NORMAL survives a process crash at any point; only an OS crash can lose the last commits
-    this.db.pragma('synchronous = NORMAL');
-    migrate(this.db);
+  constructor(
+    private readonly file: string,
+    opts: SqliteStoreOptions = {},
+  ) {
+    const timeout = opts.busyTimeoutMs ?? 5000;
+    this.db = this.guard(() => (opts.readOnly && openCurrentReadOnly(file, timeout)) || openWritable(file, timeout));
+  }
+
+  /** Runs `fn`, turning SQLite's lock and permission errors into CacErrors that say what happened. */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      // a write on a read-only handle is a bug in the caller, not a file to fix: left as it is
+      throw (this.db as Database.Database | undefined)?.readonly ? e : storeError(e, this.file);
+    }
   }
 
   // statements are compiled once per SQL text: claims are hot
@@ -49,7 +70,7 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   private tx<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    return this.guard(() => this.db.transaction(fn).immediate());
   }
 
   private read(id: string): Box | null {
@@ -69,14 +90,25 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
-    return this.tx(() => {
-      const existing = parse(this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(opts.idempotencyKey));
-      if (existing) return existing;
-      const box = newBoxRecord(input, newBoxId(), opts.idempotencyKey);
-      this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(box.id, box.idempotencyKey, box.poolKey, box.state, box.createdAt, JSON.stringify(box));
-      return box;
-    });
+    return this.tx(() => this.insert(input, opts.idempotencyKey, null) as Box);
+  }
+
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+    return this.tx(() => this.insert(input, opts.idempotencyKey, opts.maxLive));
+  }
+
+  /** The record under the key, else a new one unless the pool already has `maxLive` live boxes. Call inside tx. */
+  private insert(input: NewBox, idempotencyKey: string, maxLive: number | null): Box | null {
+    const existing = parse(this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(idempotencyKey));
+    if (existing) return existing;
+    const box = newBoxRecord(input, newBoxId(), idempotencyKey);
+    if (maxLive !== null) {
+      const live = this.sql<string[], { n: number }>(`SELECT COUNT(*) AS n FROM boxes WHERE pool_key = ? AND state IN (${INSTANCE_STATES.map(() => '?').join(', ')})`);
+      if ((live.get(box.poolKey, ...INSTANCE_STATES)?.n ?? 0) >= maxLive) return null;
+    }
+    this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(box.id, box.idempotencyKey, box.poolKey, box.state, box.createdAt, JSON.stringify(box));
+    return box;
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
@@ -113,6 +145,13 @@ export class SqliteAgentBoxStore implements BoxStore {
     });
   }
 
+  async bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null> {
+    return this.tx(() => {
+      const box = this.readIfMatches(id, opts.state, opts.fence);
+      return box && this.write({ ...box, fence: box.fence + 1, updatedAt: opts.now });
+    });
+  }
+
   async get(id: string): Promise<Box | null> {
     return this.read(id);
   }
@@ -140,28 +179,32 @@ export class SqliteAgentBoxStore implements BoxStore {
 
   async acquireLock(name: string, token: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    return this.sql(SQL.takeLock).run(name, token, now + ttlMs, now).changes === 1;
+    return this.guard(() => this.sql(SQL.takeLock).run(name, token, now + ttlMs, now).changes === 1);
   }
 
   async extendLock(name: string, token: string, ttlMs: number): Promise<boolean> {
     const now = Date.now();
-    return this.sql(SQL.extendLock).run(now + ttlMs, name, token, now).changes === 1;
+    return this.guard(() => this.sql(SQL.extendLock).run(now + ttlMs, name, token, now).changes === 1);
   }
 
   async releaseLock(name: string, token: string): Promise<boolean> {
-    return this.sql(SQL.releaseLock).run(name, token, Date.now()).changes === 1;
+    return this.guard(() => this.sql(SQL.releaseLock).run(name, token, Date.now()).changes === 1);
+  }
+
+  async holdsLock(name: string, token: string): Promise<boolean> {
+    return this.sql<[string, string, number], { n: number }>(SQL.holdsLock).get(name, token, Date.now()) !== undefined;
   }
 
   async recordFailure(poolKey: string, now: number): Promise<number> {
-    return this.sql<[string, number], { consecutive_failures: number }>(SQL.recordFailure).get(poolKey, now)?.consecutive_failures ?? 0;
+    return this.guard(() => this.sql<[string, number], { consecutive_failures: number }>(SQL.recordFailure).get(poolKey, now)?.consecutive_failures ?? 0);
   }
 
   async resetFailures(poolKey: string): Promise<void> {
-    this.sql('UPDATE pools SET consecutive_failures = 0 WHERE pool_key = ?').run(poolKey);
+    this.guard(() => this.sql('UPDATE pools SET consecutive_failures = 0 WHERE pool_key = ?').run(poolKey));
   }
 
   async setPaused(poolKey: string, paused: boolean): Promise<void> {
-    this.sql(SQL.setPaused).run(poolKey, paused ? 1 : 0);
+    this.guard(() => this.sql(SQL.setPaused).run(poolKey, paused ? 1 : 0));
   }
 
   private pool(poolKey: string): PoolRow | undefined {
@@ -174,11 +217,11 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   async recordClaim(poolKey: string, claim: { warm: boolean; latencyMs: number }): Promise<void> {
-    this.sql(SQL.recordClaim).run(poolKey, claim.warm ? 1 : 0, claim.warm ? 0 : 1, Math.round(claim.latencyMs));
+    this.guard(() => this.sql(SQL.recordClaim).run(poolKey, claim.warm ? 1 : 0, claim.warm ? 0 : 1, Math.round(claim.latencyMs)));
   }
 
   async recordProvision(poolKey: string, provision: { latencyMs: number }): Promise<void> {
-    this.sql(SQL.recordProvision).run(poolKey, Math.round(provision.latencyMs));
+    this.guard(() => this.sql(SQL.recordProvision).run(poolKey, Math.round(provision.latencyMs)));
   }
 
   async poolStats(poolKey: string): Promise<PoolStats> {
@@ -208,11 +251,11 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   async releaseFleetHost(hostId: string, boxId: string): Promise<boolean> {
-    return this.sql(SQL.fleetRelease).run(hostId, boxId).changes === 1;
+    return this.guard(() => this.sql(SQL.fleetRelease).run(hostId, boxId).changes === 1);
   }
 
   async setFleetHostHealth(hostId: string, healthy: boolean, reason?: string): Promise<void> {
-    this.sql(SQL.fleetHealth).run(hostId, healthy ? 1 : 0, healthy ? null : (reason ?? 'unhealthy'));
+    this.guard(() => this.sql(SQL.fleetHealth).run(hostId, healthy ? 1 : 0, healthy ? null : (reason ?? 'unhealthy')));
   }
 
   async listFleetHosts(): Promise<FleetHost[]> {
@@ -224,4 +267,61 @@ export class SqliteAgentBoxStore implements BoxStore {
   async close(): Promise<void> {
     this.db.close();
   }
+}
+
+/**
+ * The file read-only when it exists at this cac's schema; an empty in-memory store when there is no file
+ * (a reader creates nothing); undefined when the file must be upgraded first.
+ */
+function openCurrentReadOnly(file: string, timeout: number): Database.Database | undefined {
+  if (!existsSync(file)) {
+    const empty = new Database(':memory:');
+    migrate(empty);
+    return empty;
+  }
+  const db = new Database(file, { readonly: true, timeout });
+  try {
+    if (checkVersion(db) === 'current') return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+  db.close();
+  return undefined;
+}
+
+function openWritable(file: string, timeout: number): Database.Database {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600)); // SQLite gives its -wal/-shm files the same mode
+  const db = new Database(file, { timeout });
+  try {
+    // switching to WAL takes the write lock: only a new file needs it (a WAL file stays WAL)
+    if (db.pragma('journal_mode', { simple: true }) !== 'wal') db.pragma('journal_mode = WAL');
+    // WAL + NORMAL survives a process crash at any point; only an OS crash can lose the last commits
+    db.pragma('synchronous = NORMAL');
+    migrate(db);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+/** SQLite's busy and permission errors as CacErrors with the right hint; anything else unchanged. */
+function storeError(e: unknown, file: string): unknown {
+  if (e instanceof CacError || !(e instanceof Error)) return e;
+  const code = (e as Error & { code?: string }).code ?? '';
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    return new CacError('ERR_STORE_BUSY', `the box store ${file} is busy: another cac process holds its write lock`, {
+      hint: 'try again in a moment; a process that keeps it (a stuck `cac` writing the store) must be stopped',
+      cause: e,
+    });
+  }
+  if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_PERM') || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+    return new CacError('ERR_STORE', `cannot open the box store ${file} for writing: ${e.message}`, {
+      hint: 'make the state dir writable ($XDG_STATE_HOME/cac) or point [store] url at another file',
+      cause: e,
+    });
+  }
+  return e;
 }

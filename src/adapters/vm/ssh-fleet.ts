@@ -104,11 +104,11 @@ export class SshFleetVmDriver implements VmDriver {
     return fleetVms(lease, probes, this.opts.scope).find((vm) => vm.vmRef === vmRef);
   }
 
-  /** Asks every host (and refreshes its health: a host that answers is healthy again). */
-  async list(opts: { signal?: AbortSignal } = {}): Promise<Vm[]> {
+  /** Asks every host (and, unless `readOnly`, refreshes its health: a host that answers is healthy again). */
+  async list(opts: { signal?: AbortSignal; readOnly?: boolean } = {}): Promise<Vm[]> {
     const leases = await this.opts.leases.listFleetHosts();
     const probes = await probeAll(this.opts, opts.signal);
-    await Promise.all(this.opts.hosts.map((h) => this.refreshHealth(h.id, leases, probes.get(h.id))));
+    if (!opts.readOnly) await Promise.all(this.opts.hosts.map((h) => this.refreshHealth(h.id, leases, probes.get(h.id))));
     return fleetVms(leases, probes, this.opts.scope);
   }
 

@@ -19,7 +19,7 @@ export interface WorkerResult {
 
 export async function runBoxWorker(ctx: AppContext, input: { id: string; envStdin: boolean }): Promise<WorkerResult> {
   const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
+  const store = await openStore(config, ctx.stateDir, { reporter: ctx.reporter });
   let deps: Awaited<ReturnType<typeof pipelineDeps>> | undefined;
   try {
     const env = input.envStdin ? await workerEnv(ctx, store, input.id) : undefined;

@@ -12,10 +12,11 @@ import type { AppContext } from '../context.js';
 
 export type { Box } from '../../domain/box.js';
 
-/** Opens the store, runs `fn` with an allocator over it, always closes the store. */
-async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService) => Promise<T>, afterClaim?: readonly ProvisionStep[]): Promise<T> {
+/** Opens the store (read-only for commands that only read), runs `fn` with an allocator over it, always closes the store. */
+async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService) => Promise<T>, opts: { afterClaim?: readonly ProvisionStep[]; readOnly?: boolean } = {}): Promise<T> {
+  const { afterClaim, readOnly } = opts;
   const { config } = await ctx.config();
-  const store = await openStore(config, ctx.stateDir);
+  const store = await openStore(config, ctx.stateDir, { readOnly: readOnly === true, reporter: ctx.reporter });
   try {
     return await fn(await allocator(ctx, config, store, afterClaim ? { afterClaim } : {}));
   } finally {
@@ -61,7 +62,7 @@ export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promi
         const box = input.wait && !grant.warm ? await alloc.waitForBox(grant.box.id, { timeoutMs: Math.max(1, until - Date.now()), signal: ctx.signal }) : grant.box;
         return { outcome: 'success', warm: grant.warm, box };
       },
-      env.afterClaim,
+      { afterClaim: env.afterClaim },
     );
   } finally {
     await env.close();
@@ -105,13 +106,13 @@ export function boxLog(ctx: AppContext, id: string): string {
 
 /** Boxes oldest first: the live ones but failed, or every box with `all`. */
 export async function listBoxes(ctx: AppContext, input: { all: boolean }): Promise<{ outcome: 'success'; boxes: Box[] }> {
-  const boxes = await withAllocator(ctx, (alloc) => alloc.listBoxes(input.all ? {} : { states: LIVE_STATES.filter((s) => s !== 'failed') }));
+  const boxes = await withAllocator(ctx, (alloc) => alloc.listBoxes(input.all ? {} : { states: LIVE_STATES.filter((s) => s !== 'failed') }), { readOnly: true });
   return { outcome: 'success', boxes };
 }
 
 /** One box; with `wait`, once it is ready. */
 export async function showBox(ctx: AppContext, input: { id: string; wait: boolean; timeoutMs: number }): Promise<{ outcome: 'success'; box: Box }> {
-  const box = await withAllocator(ctx, (alloc) => (input.wait ? alloc.waitForBox(input.id, { timeoutMs: input.timeoutMs, signal: ctx.signal }) : alloc.getBox(input.id)));
+  const box = await withAllocator(ctx, (alloc) => (input.wait ? alloc.waitForBox(input.id, { timeoutMs: input.timeoutMs, signal: ctx.signal }) : alloc.getBox(input.id)), { readOnly: true });
   return { outcome: 'success', box };
 }
 
@@ -125,7 +126,7 @@ export async function releaseBox(ctx: AppContext, input: { id: string }): Promis
 /** The box, reachable: not released, SSH target known. */
 async function liveBox(ctx: AppContext, id: string): Promise<Box & { sshTarget: NonNullable<Box['sshTarget']> }> {
   const { config } = await ctx.config();
-  const store: BoxStore = await openStore(config, ctx.stateDir);
+  const store: BoxStore = await openStore(config, ctx.stateDir, { readOnly: true, reporter: ctx.reporter });
   const box = await store.get(id).finally(() => store.close());
   if (!box) throw new CacError('ERR_BOX_NOT_FOUND', `no box ${id}`, { hint: "see 'cac box list'" });
   if (RELEASED_STATES.includes(box.state)) throw new CacError('ERR_BOX_GONE', `box ${id} is ${box.state}`, { hint: "request a new one with 'cac box request'" });

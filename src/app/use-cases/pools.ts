@@ -10,12 +10,13 @@ import type { AppContext } from '../context.js';
 export type { PoolStatus } from '../../domain/pool.js';
 export type { PoolReport, ReconcileResult } from '../../core/boxes/reconciler.js';
 
-async function withManager<T>(ctx: AppContext, opts: { intervalMs?: number; withSteps: boolean }, fn: (m: DefaultPoolManager, config: Config) => Promise<T>): Promise<T> {
+async function withManager<T>(ctx: AppContext, opts: { intervalMs?: number; withSteps: boolean; readOnly?: boolean }, fn: (m: DefaultPoolManager, config: Config) => Promise<T>): Promise<T> {
   const { config } = await ctx.config();
   // bad [[pools]] entries and a bad lock TTL fail before anything opens
   configuredPools(config);
   reconcileLockTtlMs(ctx.env);
-  const store = await openStore(config, ctx.stateDir);
+  // status and a dry run only read: a read-only store cannot be written by mistake, nor wait for a writer
+  const store = await openStore(config, ctx.stateDir, { readOnly: opts.readOnly === true, reporter: ctx.reporter });
   try {
     return await fn(await poolManager(ctx, config, store, opts), config);
   } finally {
@@ -32,7 +33,7 @@ export interface ReconcileInput {
 
 /** One reconcile of every configured pool (a dry run plans only). */
 export async function reconcilePools(ctx: AppContext, input: ReconcileInput): Promise<ReconcileResult> {
-  return withManager(ctx, { intervalMs: input.intervalMs, withSteps: !input.dryRun }, (manager, config) =>
+  return withManager(ctx, { intervalMs: input.intervalMs, withSteps: !input.dryRun, readOnly: input.dryRun }, (manager, config) =>
     manager.reconcilePools(configuredPools(config), { dryRun: input.dryRun, signal: ctx.signal }),
   );
 }
@@ -46,7 +47,7 @@ export async function watchPools(ctx: AppContext, input: { intervalMs: number; o
 
 /** Per pool: standby, provisioning, claimed, failed, paused, latencies. */
 export async function poolsStatus(ctx: AppContext): Promise<{ outcome: 'success'; pools: PoolStatus[] }> {
-  const pools = await withManager(ctx, { withSteps: false }, (manager, config) => manager.status(configuredPools(config)));
+  const pools = await withManager(ctx, { withSteps: false, readOnly: true }, (manager, config) => manager.status(configuredPools(config)));
   return { outcome: 'success', pools };
 }
 

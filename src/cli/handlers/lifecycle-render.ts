@@ -12,8 +12,8 @@ export function renderLifecycle(reporter: Reporter, r: LifecycleResult): void {
 
 export function renderList(rows: ListedContainer[]): string {
   if (rows.length === 0) return 'no cac-managed dev containers';
-  const table = new Table({ head: ['container', 'workspace', 'state', 'image', 'age'], style: { head: [], border: [] } });
-  for (const r of rows) table.push([r.containerId.slice(0, 12), r.workspace ?? '-', r.state, r.image, age(r.ageMs)]);
+  const table = new Table({ head: ['container', 'workspace', 'state', 'image / compose project', 'age'], style: { head: [], border: [] } });
+  for (const r of rows) table.push([r.containerId.slice(0, 12), r.workspace ?? '-', r.state, r.composeProject ? `${r.composeProject}: ${r.services?.join(', ') ?? ''}` : r.image, age(r.ageMs)]);
   return table.toString();
 }
 

@@ -10,7 +10,7 @@ import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import { DEAD_STATES, poolKeyOf, type Box } from '../../domain/box.js';
 import { runSteps, type ProvisionStep } from '../provision/pipeline.js';
-import { resolvePool } from './pools.js';
+import { resolvePool, type ResolvedPool } from './pools.js';
 import { teardownBox } from './teardown.js';
 import { dropRequested, moveBox } from './transition.js';
 import { validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
@@ -62,6 +62,8 @@ export interface BoxGrant {
 }
 
 const SETTLED = new Set(['ready', 'standby']);
+/** Errors that say the box is not the one cac made: its SSH host key changed, or cac's key is refused. */
+const IDENTITY_FAILURES = new Set(['ERR_HOST_KEY_MISMATCH', 'ERR_SSH_AUTH']);
 
 export class AllocatorService {
   private readonly now: () => number;
@@ -80,47 +82,77 @@ export class AllocatorService {
     validateClaimant(req.requestedBy, 'requestedBy');
     const pool = resolvePool(this.deps.pools ?? [], req.repoUrl, req.branch);
     const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
+    // a claimed box whose after-claim steps find it is not the box cac made (host key changed) is failed,
+    // never handed out: the next standby box is claimed instead
     const claimWarm = async (): Promise<BoxGrant | undefined> => {
-      const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: this.now() });
-      return claimed ? { box: await this.readyWarm(claimed, pool.branch, started, req.envPayload), warm: true } : undefined;
+      for (;;) {
+        const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: this.now() });
+        if (!claimed) return undefined;
+        const ready = await this.readyWarm(claimed, pool.branch, started, req.envPayload);
+        if (ready) return { box: ready, warm: true };
+      }
     };
     const warm = await claimWarm();
     if (warm) return warm;
 
-    const waitMs = req.waitForCapacity?.timeoutMs ?? 0;
-    const box = await this.deps.store.createBox(
-      {
-        repoUrl: req.repoUrl,
-        baseBranch: pool.baseBranch,
-        branch: pool.branch,
-        claimant: req.requestedBy,
-        leaseExpiresAt: started + this.leaseMs,
-        // a wait for capacity is not provisioning time: reconcile must not fail the box while it waits
-        deadlineAt: started + waitMs + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
-        now: started,
-      },
-      { idempotencyKey: req.idempotencyKey ?? `request:${randomUUID()}` },
-    );
+    const until = started + (req.waitForCapacity?.timeoutMs ?? 0);
+    const cold = await this.recordCold(req, pool, until, claimWarm);
+    if ('warm' in cold) return cold;
+    const { box, fresh } = cold;
     // a repeated idempotency key returns the earlier record, whose worker was started back then
-    const fresh = req.idempotencyKey === undefined || box.createdAt === started;
     if (!fresh || box.state !== 'requested') return { box, warm: false };
-    const instead = await this.reserve(box, claimWarm, req.waitForCapacity);
+    const instead = await this.reserve(box, claimWarm, until, req.waitForCapacity?.signal);
     if (instead) return instead;
     await this.start(box, req.envPayload);
     return { box, warm: false };
   }
 
   /**
+   * Records the cold box within the pool's max_instances (one atomic store operation, so racing requests
+   * never overfill it). A full pool fails at once with ERR_NO_CAPACITY, or until `until` tries again,
+   * taking a warm box instead when one turns up (resolves with that grant).
+   */
+  private async recordCold(req: BoxRequest, pool: ResolvedPool, until: number, claimWarm: () => Promise<BoxGrant | undefined>): Promise<{ box: Box; fresh: boolean } | BoxGrant> {
+    const { store } = this.deps;
+    const idempotencyKey = req.idempotencyKey ?? `request:${randomUUID()}`;
+    const sig = req.waitForCapacity?.signal ? { signal: req.waitForCapacity.signal } : {};
+    for (;;) {
+      const now = this.now();
+      const input = {
+        repoUrl: req.repoUrl,
+        baseBranch: pool.baseBranch,
+        branch: pool.branch,
+        claimant: req.requestedBy,
+        leaseExpiresAt: now + this.leaseMs,
+        // a wait for capacity is not provisioning time: reconcile must not fail the box while it waits
+        deadlineAt: Math.max(now, until) + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
+        now,
+      };
+      const box = pool.maxInstances === null ? await store.createBox(input, { idempotencyKey }) : await store.createBoxIfRoom(input, { idempotencyKey, maxLive: pool.maxInstances });
+      if (box) return { box, fresh: req.idempotencyKey === undefined || box.createdAt === now };
+      if (this.now() >= until) {
+        const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
+        throw new CacError('ERR_NO_CAPACITY', `pool ${poolKey} is full: ${pool.maxInstances} live boxes (max_instances)`, {
+          hint: 'release a box, request with --wait, or raise max_instances in [[pools]]',
+          details: { poolKey, maxInstances: pool.maxInstances },
+        });
+      }
+      await sleep(Math.max(1, Math.min(this.deps.capacityPollMs ?? 1_000, until - this.now())), undefined, sig);
+      const warm = await claimWarm();
+      if (warm) return warm;
+    }
+  }
+
+  /**
    * Holds the driver's capacity (a fleet host) for a new cold box before its worker starts, so two
    * requests for one free host never both get a box. None: fails at once with ERR_NO_CAPACITY, or
-   * while `wait` lasts tries again, taking a warm box instead when one turns up. A box that got
-   * nothing ends `destroyed`, never left in flight. Resolves with the warm grant that replaced it.
+   * until `until` tries again, taking a warm box instead when one turns up. A box that got nothing
+   * ends `destroyed`, never left in flight. Resolves with the warm grant that replaced it.
    */
-  private async reserve(box: Box, claimWarm: () => Promise<BoxGrant | undefined>, wait?: BoxRequest['waitForCapacity']): Promise<BoxGrant | undefined> {
+  private async reserve(box: Box, claimWarm: () => Promise<BoxGrant | undefined>, until: number, signal?: AbortSignal): Promise<BoxGrant | undefined> {
     const { driver, store } = this.deps;
     if (!driver.reserve) return undefined;
-    const until = this.now() + (wait?.timeoutMs ?? 0);
-    const sig = wait?.signal ? { signal: wait.signal } : {};
+    const sig = signal ? { signal } : {};
     try {
       for (;;) {
         try {
@@ -165,8 +197,12 @@ export class AllocatorService {
     }
   }
 
-  // claimed → (after-claim steps) → ready; a failed step fails the box and the request
-  private async readyWarm(claimed: Box, branch: string, started: number, envPayload: string | undefined): Promise<Box> {
+  /**
+   * claimed → (after-claim steps) → ready. A failed step fails the box and the request, except a box that
+   * is not the one cac made (its host key is not the pinned one, cac's key is refused): that box is
+   * failed and undefined returned, so the caller claims another.
+   */
+  private async readyWarm(claimed: Box, branch: string, started: number, envPayload: string | undefined): Promise<Box | undefined> {
     const { store } = this.deps;
     const reporter = this.deps.reporter ?? silentReporter;
     let box = claimed;
@@ -176,6 +212,10 @@ export class AllocatorService {
     if ('lost' in r) throw new CacError('ERR_BOX_LOST', `box ${box.id} was taken away right after its claim`, { hint: 'request again' });
     if (!r.ok) {
       await moveBox(store, box, 'failed', { patch: { error: r.error, steps: r.steps }, now: this.now() });
+      if (r.code !== undefined && IDENTITY_FAILURES.has(r.code)) {
+        reporter.emit({ type: 'warning', message: `box ${box.id} failed after its claim: ${r.error}`, hint: 'it is kept for a while as evidence; another box is claimed' });
+        return undefined;
+      }
       throw new CacError('ERR_BOX_FAILED', `box ${box.id} failed after its claim: ${r.error}`, { hint: 'request again; the failed box is kept for a while as evidence' });
     }
     const at = this.now();

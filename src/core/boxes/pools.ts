@@ -21,6 +21,8 @@ export interface ResolvedPool {
   branch: string;
   /** Whether [[pools]] keeps warm boxes for it. */
   configured: boolean;
+  /** The pool's max_instances; null (no limit) for an unconfigured pool. */
+  maxInstances: number | null;
 }
 
 /**
@@ -30,7 +32,7 @@ export interface ResolvedPool {
 export function resolvePool(pools: readonly PoolDefinition[], repoUrl: string, branch: string | undefined): ResolvedPool {
   const ofRepo = pools.filter((p) => p.repoUrl === repoUrl);
   const exact = branch === undefined ? ofRepo[0] : (ofRepo.find((p) => p.baseBranch === branch) ?? ofRepo[0]);
-  if (exact) return { baseBranch: exact.baseBranch, branch: branch ?? exact.baseBranch, configured: true };
+  if (exact) return { baseBranch: exact.baseBranch, branch: branch ?? exact.baseBranch, configured: true, maxInstances: exact.maxInstances };
   const base = branch ?? 'main';
-  return { baseBranch: base, branch: base, configured: false };
+  return { baseBranch: base, branch: base, configured: false, maxInstances: null };
 }

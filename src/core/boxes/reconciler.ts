@@ -9,12 +9,12 @@ import type { BoxStore } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import { LIVE_STATES, poolKeyOf, type Box } from '../../domain/box.js';
-import { withLeaseLock } from './lease-lock.js';
-import { planOrphans, planPool, type OrphanPlan, type PoolPlan } from './plan-pool.js';
+import { isLockLost, withLeaseLock } from './lease-lock.js';
+import { planOrphans, planPool, type OrphanPlan, type PlannedAction, type PoolPlan } from './plan-pool.js';
 import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools } from './pools.js';
 import { provisionBox, type ProvisionStep } from '../provision/pipeline.js';
-import { applyHygiene, applyPoolPlan, type HygieneApplied, type PoolApplied } from './reconcile-apply.js';
+import { applyHygiene, applyPoolPlan, applyStandbyChecks, type HygieneApplied, type PoolApplied, type StandbyCheck } from './reconcile-apply.js';
 import { teardownBox } from './teardown.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';
@@ -45,6 +45,8 @@ export interface PoolManagerDeps {
   steps: readonly ProvisionStep[];
   /** Called when a box's provisioning ended (frees its SSH connection). */
   settle?: (boxId: string) => Promise<void>;
+  /** Asked of every standby box each round (not on a dry run): one that fails is failed and replaced. */
+  checkStandby?: StandbyCheck;
   options?: PoolManagerOptions;
   now?: () => number;
   reporter?: Reporter;
@@ -63,7 +65,8 @@ export interface PoolReport extends PoolDefinition {
   /** In [[pools]]; other pools (of cold boxes) only get their removals. */
   configured: boolean;
   plan: PoolPlan;
-  applied?: PoolApplied & { provisioned: ProvisionReport[] };
+  /** `unfit`: standby boxes failed this round because they did not pass their check (pinned SSH host key, engine). */
+  applied?: PoolApplied & { unfit: PlannedAction[]; provisioned: ProvisionReport[] };
 }
 
 export interface ReconcileResult {
@@ -113,47 +116,60 @@ export class DefaultPoolManager {
     const sig = opts.signal ? { signal: opts.signal } : {};
     // a dead holder's lease runs out within one TTL: waiting a little longer always outlives it
     const waitMs = this.o.lockTtlMs + 500;
-    const run = await withLeaseLock(this.deps.store, LOCK, { ttlMs: this.o.lockTtlMs, waitMs, ...sig }, (lost) =>
-      this.round(pools, started, { dry: false, signal: opts.signal ? AbortSignal.any([opts.signal, lost]) : lost, lost }),
+    const run = await withLeaseLock(this.deps.store, LOCK, { ttlMs: this.o.lockTtlMs, waitMs, ...sig }, ({ lost, assertHeld }) =>
+      this.round(pools, started, { dry: false, signal: opts.signal ? AbortSignal.any([opts.signal, lost]) : lost, lost, assertHeld, ...(opts.signal ? { user: opts.signal } : {}) }),
     );
     if (run.taken) return run.value;
     const reason = 'another reconcile holds the lock';
     return { outcome: 'skipped', dryRun: false, reason, orphans: { destroyVms: [], failBoxes: [], releasing: [] }, pools: [], warnings: [], durationMs: this.now() - started };
   }
 
-  private async round(pools: readonly PoolDefinition[], started: number, run: { dry: boolean; signal?: AbortSignal; lost?: AbortSignal }): Promise<ReconcileResult> {
+  private async round(pools: readonly PoolDefinition[], started: number, run: RoundRun): Promise<ReconcileResult> {
     const { store, driver } = this.deps;
     const warnings: string[] = [];
     const sig = run.signal ? { signal: run.signal } : {};
     // records BEFORE VMs: a VM a record names is then always in the listing (planOrphans)
     const records = await store.list({ states: LIVE_STATES });
-    const vms = await driver.list(sig);
+    // a dry run only looks: the driver records nothing either (fleet host health)
+    const vms = await driver.list({ ...sig, ...(run.dry ? { readOnly: true } : {}) });
     const tagged = vms.map((vm) => ({ vmRef: vm.vmRef, boxId: vm.boxId ?? '', createdAt: vm.createdAt }));
     const orphans = planOrphans(tagged, records, this.now(), this.o.orphanGraceMs);
     const releasing = records.filter((r) => r.state === 'releasing').map((r) => r.id);
-    const applyDeps = { store, driver, now: this.now, reporter: this.reporter };
-    const hygiene = run.dry ? undefined : await applyHygiene(applyDeps, orphans, records, warnings, run.signal);
-
-    // the configured pools, plus every other pool with boxes (for their fails, releases and destroys)
-    const specs = allPools(pools, records).map(({ pool, configured }) => ({ spec: { ...this.timers(), ...pool }, configured }));
+    const applyDeps = { store, driver, now: this.now, reporter: this.reporter, ...(run.assertHeld ? { assertHeld: run.assertHeld } : {}) };
+    let hygiene: HygieneApplied | undefined;
     const reports: PoolReport[] = [];
-    const jobs: Array<{ report: PoolReport; id: string; resumed: boolean }> = [];
-    const round = randomUUID();
-    for (const { spec, configured } of specs) {
-      const poolKey = poolKeyOf(spec.repoUrl, spec.baseBranch);
-      const [boxes, health] = await Promise.all([store.list({ poolKey, states: LIVE_STATES }), store.getPoolHealth(poolKey)]);
-      const plan = planPool({ boxes, health }, spec, this.now());
-      const { repoUrl, baseBranch, minStandby, maxInstances } = spec;
-      const report: PoolReport = { repoUrl, baseBranch, minStandby, maxInstances, poolKey, configured, plan };
-      reports.push(report);
-      if (run.dry) continue;
-      const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
-      report.applied = { ...applied, provisioned: [] };
-      const failedNow = new Set(applied.failed);
-      for (const b of boxes) if (isAbandoned(b) && !failedNow.has(b.id)) jobs.push({ report, id: b.id, resumed: true });
-      for (const id of applied.created) jobs.push({ report, id, resumed: false });
+    // a lost lock stops the apply phase at the next side effect: what was done stays, the rest waits for the next holder
+    try {
+      hygiene = run.dry ? undefined : await applyHygiene(applyDeps, orphans, records, warnings, run.signal);
+
+      // the configured pools, plus every other pool with boxes (for their fails, releases and destroys)
+      const specs = allPools(pools, records).map(({ pool, configured }) => ({ spec: { ...this.timers(), ...pool }, configured }));
+      const jobs: Array<{ report: PoolReport; id: string; resumed: boolean }> = [];
+      const round = randomUUID();
+      for (const { spec, configured } of specs) {
+        const poolKey = poolKeyOf(spec.repoUrl, spec.baseBranch);
+        const [listed, health] = await Promise.all([store.list({ poolKey, states: LIVE_STATES }), store.getPoolHealth(poolKey)]);
+        let boxes = listed;
+        // standby boxes that are no longer what cac made are failed before planning, so this round replaces them
+        const unfit = run.dry || !this.deps.checkStandby ? [] : await applyStandbyChecks(applyDeps, boxes, this.deps.checkStandby, this.o.concurrency, run.signal);
+        if (unfit.length) boxes = await store.list({ poolKey, states: LIVE_STATES });
+        const plan = planPool({ boxes, health }, spec, this.now());
+        const { repoUrl, baseBranch, minStandby, maxInstances } = spec;
+        const report: PoolReport = { repoUrl, baseBranch, minStandby, maxInstances, poolKey, configured, plan };
+        reports.push(report);
+        if (run.dry) continue;
+        const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
+        report.applied = { ...applied, unfit, provisioned: [] };
+        const failedNow = new Set(applied.failed);
+        for (const b of boxes) if (isAbandoned(b) && !failedNow.has(b.id)) jobs.push({ report, id: b.id, resumed: true });
+        for (const id of applied.created) jobs.push({ report, id, resumed: false });
+      }
+      if (jobs.length) await this.provisionAll(jobs, warnings, run);
+    } catch (e) {
+      // the user's interrupt, or any other error, propagates; only a lost lock ends the round quietly
+      if (!run.lost?.aborted || run.user?.aborted) throw e;
     }
-    if (jobs.length) await this.provisionAll(jobs, warnings, run);
+    if (run.lost?.aborted) warnings.push('lost the reconcile lock mid-round; the next reconcile does the rest and resumes boxes left in flight');
     const outcome = warnings.length ? 'warnings' : 'success';
     return { outcome, dryRun: run.dry, orphans: { ...orphans, releasing }, ...(hygiene ? { hygiene } : {}), pools: reports, warnings, durationMs: this.now() - started };
   }
@@ -195,7 +211,7 @@ export class DefaultPoolManager {
     return { provisionTimeoutMs, failedRetentionMs, backoffIntervalMs, hardFailureLimit, maxBatch };
   }
 
-  private async provisionAll(jobs: Array<{ report: PoolReport; id: string; resumed: boolean }>, warnings: string[], run: { signal?: AbortSignal; lost?: AbortSignal }): Promise<void> {
+  private async provisionAll(jobs: Array<{ report: PoolReport; id: string; resumed: boolean }>, warnings: string[], run: RoundRun): Promise<void> {
     const limit = pLimit(this.o.concurrency);
     const { store, driver, steps, settle } = this.deps;
     const deps = { store, driver, steps, now: this.now, reporter: this.reporter, ...(settle ? { settle } : {}) };
@@ -206,6 +222,7 @@ export class DefaultPoolManager {
           job.report.applied?.provisioned.push(entry);
           if (run.signal?.aborted) return;
           try {
+            await run.assertHeld?.();
             const r = await provisionBox(deps, job.id, run.signal ? { signal: run.signal } : {});
             entry.outcome = r.outcome;
             if (r.outcome === 'failed') {
@@ -213,15 +230,15 @@ export class DefaultPoolManager {
               warnings.push(`box ${job.id} failed: ${r.error}`);
             }
           } catch (e) {
-            if (!(isAbortError(e) || run.signal?.aborted)) throw e;
+            // an abort (the user's, or a lost lock's) ends this box's part of the round; anything else propagates
+            if (!(isAbortError(e) || isLockLost(e) || run.signal?.aborted)) throw e;
             entry.outcome = 'interrupted';
           }
         }),
       ),
     );
-    // a lost lock stops this round quietly: the next holder resumes what is left in flight
-    if (run.lost?.aborted) warnings.push('lost the reconcile lock mid-round; boxes left in flight resume in the next reconcile');
-    else if (run.signal?.aborted) {
+    // a lost lock stops this round quietly (the caller warns): the next holder resumes what is left in flight
+    if (!run.lost?.aborted && run.signal?.aborted) {
       // the user's interrupt: no worker is left to finish these boxes, so take them down, then stop
       await this.takeDown(jobs.map((j) => j.id));
       throw interrupted();
@@ -238,6 +255,19 @@ export class DefaultPoolManager {
       if (done?.state === 'destroyed') this.reporter.emit({ type: 'info', message: `took down ${id}: interrupted while provisioning` });
     }
   }
+}
+
+/** How a round runs: a dry run, or under the lock with its signals and fencing check. */
+interface RoundRun {
+  dry: boolean;
+  /** The user's signal and the lost lock together. */
+  signal?: AbortSignal;
+  /** The user's own signal (Ctrl-C). */
+  user?: AbortSignal;
+  /** Aborted when the lock is lost. */
+  lost?: AbortSignal;
+  /** The lock's fencing check before each side effect. */
+  assertHeld?: () => Promise<void>;
 }
 
 /** A pool box (no claimant) in flight: only a reconcile provisions those, so the lock holder owns it. */

@@ -1,5 +1,7 @@
 // `cac doctor`: each check is a command run on a Host, turned into a row with a status and a hint.
 import type { Host } from '../../ports/host.js';
+import { COMPOSE_INSTALL_HINT } from '../../domain/compose.js';
+import { detectCompose } from './compose.js';
 
 type CheckStatus = 'ok' | 'warning' | 'error';
 
@@ -23,15 +25,16 @@ export interface DoctorDeps {
 }
 
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
-  const [engine, devcontainer, git, ssh, config, store] = await Promise.all([
+  const [engine, compose, devcontainer, git, ssh, config, store] = await Promise.all([
     checkEngine(deps),
+    checkCompose(deps),
     checkDevcontainer(deps),
     checkTool(deps, 'git', ['git', '--version'], 'install git (apt-get install git)'),
     checkTool(deps, 'ssh client', ['ssh', '-V'], 'install OpenSSH (apt-get install openssh-client)'),
     deps.config(),
     deps.store(),
   ]);
-  return [checkNode(deps.nodeVersion), ...engine, devcontainer, git, ssh, config, store];
+  return [checkNode(deps.nodeVersion), ...engine, compose, devcontainer, git, ssh, config, store];
 }
 
 /** 0 all ok, 3 with warnings, 1 with errors. */
@@ -62,7 +65,7 @@ async function checkEngine(deps: DoctorDeps): Promise<DoctorCheck[]> {
   const info = parseVersion(r.stdout);
   const client: DoctorCheck = { name: 'engine client', status: info.client ? 'ok' : 'warning', detail: info.client ? `docker ${info.client}` : 'version unknown' };
   const server: DoctorCheck = info.server
-    ? { name: 'engine server', status: 'ok', detail: `${info.server}${info.api ? ` (API ${info.api})` : ''}, reachable` }
+    ? { name: 'engine server', status: 'ok', detail: `${info.product} ${info.server}${info.api ? ` (API ${info.api})` : ''}, reachable` }
     : {
         name: 'engine server',
         status: 'error',
@@ -72,16 +75,27 @@ async function checkEngine(deps: DoctorDeps): Promise<DoctorCheck[]> {
   return [client, server];
 }
 
-function parseVersion(stdout: string): { client?: string; server?: string; api?: string } {
+export function parseVersion(stdout: string): { client?: string; server?: string; api?: string; product: 'Docker' | 'Podman' } {
   try {
     const v = JSON.parse(stdout.trim().split('\n')[0] ?? '{}') as {
       Client?: { Version?: string };
-      Server?: { Version?: string; ApiVersion?: string } | null;
+      Server?: { Version?: string; ApiVersion?: string; Platform?: { Name?: string }; Components?: Array<{ Name?: string; Version?: string }> } | null;
     };
-    return { ...(v.Client?.Version ? { client: v.Client.Version } : {}), ...(v.Server?.Version ? { server: v.Server.Version, api: v.Server.ApiVersion ?? '' } : {}) };
+    // Podman's Docker-compatible API names itself in the platform and components; it answers with its own version
+    const podman = v.Server?.Components?.find((c) => /podman/i.test(c.Name ?? ''));
+    const product = podman || /podman/i.test(v.Server?.Platform?.Name ?? '') ? 'Podman' : 'Docker';
+    const server = podman?.Version ?? v.Server?.Version;
+    return { product, ...(v.Client?.Version ? { client: v.Client.Version } : {}), ...(server ? { server, api: v.Server?.ApiVersion ?? '' } : {}) };
   } catch {
-    return {};
+    return { product: 'Docker' };
   }
+}
+
+// Only dev containers with `dockerComposeFile` need Compose: missing is a warning, not an error.
+async function checkCompose(deps: DoctorDeps): Promise<DoctorCheck> {
+  const found = await detectCompose(deps.host, deps.docker.path, deps.docker.env, deps.signal);
+  if (!found) return { name: 'compose', status: 'warning', detail: "missing: neither 'docker compose' nor 'docker-compose' runs (needed for dockerComposeFile configs)", hint: COMPOSE_INSTALL_HINT };
+  return { name: 'compose', status: 'ok', detail: `${found.argv.join(' ')} ${found.version} (Compose ${found.flavor})` };
 }
 
 async function checkDevcontainer(deps: DoctorDeps): Promise<DoctorCheck> {

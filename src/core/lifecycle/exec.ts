@@ -23,6 +23,9 @@ export interface ListedContainer {
   createdAt: string;
   ageMs: number;
   remoteUser: string | null;
+  /** A Compose config's project and its services; null for a single-container config. */
+  composeProject: string | null;
+  services: string[] | null;
 }
 
 export async function list(engine: DevcontainerEngine, now: number, opts: { all?: boolean; signal?: AbortSignal } = {}): Promise<ListedContainer[]> {
@@ -36,5 +39,7 @@ export async function list(engine: DevcontainerEngine, now: number, opts: { all?
     createdAt: c.createdAt,
     ageMs: Math.max(0, now - Date.parse(c.createdAt)),
     remoteUser: c.remoteUser ?? null,
+    composeProject: c.composeProject ?? null,
+    services: c.composeProject ? (c.composeServices ?? []) : null,
   }));
 }

@@ -17,6 +17,8 @@ export interface LifecycleResult {
   agents: AgentResult[];
   /** Present for no-op outcomes, e.g. "nothing to stop". */
   message?: string;
+  /** up/start/rebuild of a Compose config: the project the `service` container belongs to. */
+  composeProject?: string;
   /** Credential files copied back to the host before stop/down. */
   syncedBack?: string[];
 }

@@ -73,6 +73,7 @@ async function finish(
     configFile: ws.configFile,
     durationMs: deps.now() - started,
     agents,
+    ...(r.composeProject ? { composeProject: r.composeProject } : {}),
   };
 }
 

@@ -3,7 +3,7 @@
 // Every write is compare-and-set on (state, fence), so a pipeline that lost the box stops. Vocabulary:
 // a step is one named unit (this file's ProvisionStep), the pipeline runs a box's steps in order, and the
 // box worker (app/use-cases/box-worker.ts) is the background process that runs a cold box's pipeline.
-import { isAbortError } from '../../errors.js';
+import { isAbortError, isCacError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { Vm, VmDriver } from '../../ports/vm-driver.js';
@@ -55,8 +55,11 @@ export type ProvisionOutcome =
   /** Someone else moved the box (released, failed at its deadline, already provisioned): nothing done. */
   | { outcome: 'lost'; box: Box | null };
 
-/** How a run of steps ended: every step passed, one failed (box untouched), or the box moved away. */
-export type StepsResult = { ok: true; box: Box } | { ok: false; error: string; steps: BoxStep[] } | { lost: true };
+/**
+ * How a run of steps ended: every step passed, one failed (box untouched; `code` is the CacError code of
+ * what failed it, when it was one), or the box moved away.
+ */
+export type StepsResult = { ok: true; box: Box } | { ok: false; error: string; steps: BoxStep[]; code?: string } | { lost: true };
 
 /** The recorded steps with `step` replacing an earlier run of the same name (a resumed box). */
 function withStep(steps: readonly BoxStep[], step: BoxStep): BoxStep[] {
@@ -88,7 +91,7 @@ export async function runSteps(deps: StepDeps, ctx: StepContext, steps: readonly
       const message = late ? 'past its provisioning deadline' : e instanceof Error ? e.message : String(e);
       reporter.emit({ type: 'step.fail', id: stepId, detail: message });
       const record: BoxStep = { name: step.name, startedAt, durationMs: now() - startedAt, ok: false, error: message };
-      return { ok: false, error: `${step.name}: ${message}`, steps: withStep(ctx.box.steps, record) };
+      return { ok: false, error: `${step.name}: ${message}`, steps: withStep(ctx.box.steps, record), ...(!late && isCacError(e) ? { code: e.code } : {}) };
     }
     const record: BoxStep = { name: step.name, startedAt, durationMs: now() - startedAt, ok: true };
     const next = await store.update(id, { state, fence: ctx.box.fence, patch: { ...(patch ?? {}), steps: withStep(ctx.box.steps, record) }, now: now() });
@@ -100,8 +103,8 @@ export async function runSteps(deps: StepDeps, ctx: StepContext, steps: readonly
 }
 
 /**
- * Provisions box `id` from `requested`, or resumes it in `provisioning`. An abort by `signal` leaves
- * the box in flight (a reconcile resumes it, or its deadline fails it); its own deadline fails it.
+ * Provisions box `id` from `requested`, or resumes it in `provisioning` (bumping its fence). An abort by
+ * `signal` leaves the box in flight (a reconcile resumes it, or its deadline fails it); its own deadline fails it.
  */
 export async function provisionBox(deps: ProvisionDeps, id: string, opts: { signal?: AbortSignal; envPayload?: string } = {}): Promise<ProvisionOutcome> {
   try {
@@ -115,6 +118,8 @@ async function provisionSteps(deps: ProvisionDeps, id: string, opts: { signal?: 
   const { store, now } = deps;
   let box = await store.get(id);
   if (box?.state === 'requested') box = await moveBox(store, box, 'provisioning', { now: now() });
+  // a resume takes the box over: the worker that left it may still be running, and its writes (at the old fence) must lose
+  else if (box?.state === 'provisioning') box = await store.bumpFence(id, { state: 'provisioning', fence: box.fence, now: now() });
   if (box?.state !== 'provisioning') return { outcome: 'lost', box: box ?? (await store.get(id)) };
   // a deadline past a timer's reach (a long --timeout wait plus provision_timeout) fires at that reach, not at once
   const deadline = AbortSignal.timeout(timerDelay(box.deadlineAt - now()));

@@ -82,6 +82,40 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.get(box.id)).toEqual(box);
     });
 
+    it('creates within max_instances: counts the pool\'s requested…ready boxes only; a known key returns its record even when full', async () => {
+      const within = (key: string, maxLive: number, baseBranch = 'main') =>
+        store.createBoxIfRoom({ repoUrl: REPO, baseBranch, deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: key, maxLive });
+      const first = await within('w1', 2);
+      expect(first).toMatchObject({ state: 'requested', idempotencyKey: 'w1', poolKey: POOL });
+      expect(await store.get(first?.id ?? '')).toEqual(first);
+      const standby = await seedStandby(store, T0 + 1);
+      expect(await within('w2', 2)).toBeNull();
+      expect(await within('w1', 2)).toEqual(first);
+      expect(await within('w1', 0)).toEqual(first);
+      expect((await within('dev-1', 1, 'dev'))?.poolKey).toBe(OTHER_POOL);
+      // failed, releasing and destroyed boxes do not count; claimed and ready ones do
+      await store.transition(first?.id ?? '', { from: 'requested', to: 'failed', now: T0 + 2 });
+      const second = await within('w3', 2);
+      expect(second?.state).toBe('requested');
+      await store.transition(second?.id ?? '', { from: 'requested', to: 'releasing', now: T0 + 3 });
+      await store.transition(second?.id ?? '', { from: 'releasing', to: 'destroyed', now: T0 + 3 });
+      await store.claimStandby(POOL, claimAt(T0 + 4));
+      expect((await within('w4', 2))?.state).toBe('requested');
+      expect(await within('w5', 2)).toBeNull();
+      expect(await store.get(standby.id)).toMatchObject({ state: 'claimed' });
+      expect((await store.list({ poolKey: POOL })).map((b) => b.idempotencyKey).sort()).toEqual(['w1', 'w3', 'w4', standby.idempotencyKey].sort());
+    });
+
+    it('gives the last slot of a pool to exactly one of 20 concurrent creates', async () => {
+      await seedStandby(store, T0);
+      const racers = Array.from({ length: 20 }, (_, i) =>
+        store.createBoxIfRoom({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 900_000, now: T0 + 1 }, { idempotencyKey: `race-${i}`, maxLive: 2 }),
+      );
+      const created = (await Promise.all(racers)).filter((b): b is Box => b !== null);
+      expect(created).toHaveLength(1);
+      expect(await store.list({ poolKey: POOL })).toHaveLength(2);
+    });
+
     it('claims the oldest standby box of the pool, and only standby boxes of that pool', async () => {
       const newer = await seedStandby(store, T0 + 200);
       const oldest = await seedStandby(store, T0 + 100);
@@ -119,6 +153,24 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.get(box.id)).toEqual(claimed);
       const ready = await store.transition(box.id, { from: 'claimed', fence: 1, to: 'ready', patch: { readyAt: T0 + 3 }, now: T0 + 3 });
       expect(ready).toMatchObject({ state: 'ready', fence: 1, readyAt: T0 + 3, updatedAt: T0 + 3, claimant: 'alice' });
+    });
+
+    it('bumps the fence of a box still in the given state at the given fence; the old fence then loses', async () => {
+      const box = await create('bump');
+      await store.transition(box.id, { from: 'requested', to: 'provisioning', now: T0 });
+      expect(await store.bumpFence(box.id, { state: 'requested', fence: 0, now: T0 + 1 })).toBeNull();
+      expect(await store.bumpFence(box.id, { state: 'provisioning', fence: 3, now: T0 + 1 })).toBeNull();
+      expect(await store.bumpFence('box_doesnotexist', { state: 'provisioning', fence: 0, now: T0 + 1 })).toBeNull();
+      const bumped = await store.bumpFence(box.id, { state: 'provisioning', fence: 0, now: T0 + 2 });
+      expect(bumped).toEqual({ ...(await store.get(box.id)), fence: 1, updatedAt: T0 + 2, state: 'provisioning' });
+      expect(await store.update(box.id, { state: 'provisioning', fence: 0, patch: { vmRef: 'late' }, now: T0 + 3 })).toBeNull();
+      expect(await store.transition(box.id, { from: 'provisioning', fence: 0, to: 'standby', now: T0 + 3 })).toBeNull();
+      expect(await store.transition(box.id, { from: 'provisioning', fence: 1, to: 'standby', now: T0 + 4 })).toMatchObject({ state: 'standby', fence: 1 });
+      const [a, b] = await Promise.all([
+        store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 }),
+        store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 }),
+      ]);
+      expect([a, b].filter((x) => x !== null).map((x) => x?.fence)).toEqual([2]);
     });
 
     it('compare-and-sets the state: a stale state returns null and changes nothing', async () => {
@@ -203,6 +255,20 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.releaseLock('reconcile', 'tok-a')).toBe(true);
       expect(await store.releaseLock('reconcile', 'tok-a')).toBe(false);
       expect(await store.acquireLock('reconcile', 'tok-b', 5_000)).toBe(true);
+    });
+
+    it('says whether a token holds a lock now: never after its lease ran out or it was released', async () => {
+      expect(await store.holdsLock('fenced', 'tok-a')).toBe(false);
+      expect(await store.acquireLock('fenced', 'tok-a', 200)).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-a')).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-b')).toBe(false);
+      expect(await store.holdsLock('other', 'tok-a')).toBe(false);
+      await sleep(300);
+      expect(await store.holdsLock('fenced', 'tok-a')).toBe(false);
+      expect(await store.acquireLock('fenced', 'tok-b', 5_000)).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-b')).toBe(true);
+      expect(await store.releaseLock('fenced', 'tok-b')).toBe(true);
+      expect(await store.holdsLock('fenced', 'tok-b')).toBe(false);
     });
 
     it('lets a lock expire, and keeps it past its first TTL when extended', async () => {

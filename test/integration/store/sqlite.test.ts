@@ -1,10 +1,12 @@
 // The store contract on SQLite (a fresh file per test), plus what only a file has: modes, WAL, reopening.
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
+import { probeStore } from '../../../src/app/store-probe.js';
+import { defaultConfig } from '../../../src/config/schema.js';
 import { isCacError } from '../../../src/errors.js';
 import { boxStoreContract } from './contract.js';
 import { seedStandby } from './seed.js';
@@ -69,6 +71,64 @@ describe('SqliteAgentBoxStore file', () => {
     const check = new Database(file, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(2);
     check.close();
+  });
+
+  it('opens and reads, writable or read-only, while another connection holds a write transaction', async () => {
+    const file = join(tempDir(), 'boxes.db');
+    const first = new SqliteAgentBoxStore(file);
+    const box = await seedStandby(first, 1);
+    await first.close();
+    const writer = new Database(file);
+    writer.exec('BEGIN IMMEDIATE');
+    writer.prepare('UPDATE pools SET paused = 1').run();
+    try {
+      const readOnly = new SqliteAgentBoxStore(file, { readOnly: true, busyTimeoutMs: 100 });
+      expect(await readOnly.list()).toEqual([box]);
+      expect(await readOnly.get(box.id)).toEqual(box);
+      expect((await readOnly.poolCounts(box.poolKey)).standby).toBe(1);
+      await readOnly.close();
+      const writable = new SqliteAgentBoxStore(file, { busyTimeoutMs: 100 });
+      expect(await writable.list()).toEqual([box]);
+      // a write waits for the lock, then says the store is busy (not a permissions problem)
+      const error = await writable.createBox({ repoUrl: box.repoUrl, baseBranch: 'main', deadlineAt: 9, now: 2 }, { idempotencyKey: 'k' }).catch((e: unknown) => e);
+      expect(isCacError(error) && error.code).toBe('ERR_STORE_BUSY');
+      expect(isCacError(error) && error.hint).not.toMatch(/writable|permission/);
+      await writable.close();
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
+  it("doctor's store row answers ok while another connection holds a write transaction", async () => {
+    const stateDir = tempDir();
+    const file = join(stateDir, 'boxes.db');
+    await new SqliteAgentBoxStore(file).close();
+    const writer = new Database(file);
+    writer.exec('BEGIN IMMEDIATE');
+    try {
+      expect(await probeStore(defaultConfig(), stateDir)).toMatchObject({ name: 'store', status: 'ok' });
+    } finally {
+      writer.exec('ROLLBACK');
+      writer.close();
+    }
+  });
+
+  it('read-only: never writes the file, and reads a missing file as an empty store without making it', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'boxes.db');
+    const fresh = new SqliteAgentBoxStore(file, { readOnly: true });
+    expect(await fresh.list()).toEqual([]);
+    expect(await fresh.listFleetHosts()).toEqual([]);
+    await fresh.close();
+    expect(readdirSync(dir)).toEqual([]);
+    await new SqliteAgentBoxStore(file).close();
+    const readOnly = new SqliteAgentBoxStore(file, { readOnly: true });
+    await expect(readOnly.setPaused('x#main', true)).rejects.toThrow(/readonly/);
+    await readOnly.close();
+    const check = new SqliteAgentBoxStore(file);
+    expect((await check.getPoolHealth('x#main')).paused).toBe(false);
+    await check.close();
   });
 
   it('refuses a file written by a newer schema', () => {

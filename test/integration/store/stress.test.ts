@@ -12,6 +12,7 @@ import { poolKeyOf } from '../../../src/domain/box.js';
 import type { BoxStore } from '../../../src/ports/box-store.js';
 import { describeWith, infra } from '../../helpers/infra.js';
 import type { WorkerArgs, WorkerResult } from './claim-worker.js';
+import type { CreateWorkerArgs } from './create-worker.js';
 import { dropPrefix, uniquePrefix } from './redis-prefix.js';
 import { REPO, seedPools } from './seed.js';
 
@@ -19,12 +20,18 @@ const WORKERS = 8;
 const BRANCHES = ['main', 'dev', 'release', 'next'];
 const PER_POOL = 2_500;
 const WORKER = join(import.meta.dirname, 'claim-worker.ts');
+const CREATE_WORKER = join(import.meta.dirname, 'create-worker.ts');
+const RACE_POOLS = Array.from({ length: 300 }, (_, i) => `race-${i}`);
 
 /** Starts every worker, waits until all are ready, says go to all, and collects their results. */
 async function runWorkers(base: Omit<WorkerArgs, 'claimant'>): Promise<WorkerResult[]> {
+  return race(WORKER, (claimant) => ({ ...base, claimant }));
+}
+
+async function race(worker: string, argsOf: (claimant: string) => object): Promise<WorkerResult[]> {
   const children = Array.from({ length: WORKERS }, (_, i) => {
-    const args: WorkerArgs = { ...base, claimant: `worker-${i}` };
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const args = argsOf(`worker-${i}`);
+    const child = spawn(process.execPath, ['--import', 'tsx', worker, JSON.stringify(args)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
     return { child, lines, exited };
@@ -55,6 +62,20 @@ async function stress(store: BoxStore, base: Omit<WorkerArgs, 'claimant' | 'pool
   expect(await store.list({ states: ['standby'] })).toEqual([]);
 }
 
+/**
+ * Every worker asks for a box in each of RACE_POOLS, each pool holding `maxLive - 1` boxes already: the
+ * last place of every pool goes to exactly one process (max_instances is atomic across processes).
+ */
+async function lastPlaceRace(store: BoxStore, base: Pick<CreateWorkerArgs, 'kind' | 'target' | 'prefix'>): Promise<void> {
+  const maxLive = 2;
+  await Promise.all(RACE_POOLS.map((b) => store.createBox({ repoUrl: REPO, baseBranch: b, deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: `first-${b}` })));
+  const results = await race(CREATE_WORKER, (claimant): CreateWorkerArgs => ({ ...base, repoUrl: REPO, branches: RACE_POOLS, maxLive, claimant }));
+  const won = results.flatMap((r) => r.ids);
+  expect(won).toHaveLength(RACE_POOLS.length);
+  for (const b of RACE_POOLS) expect(await store.list({ poolKey: poolKeyOf(REPO, b) })).toHaveLength(maxLive);
+  expect(results.filter((r) => r.ids.length > 0).length).toBeGreaterThan(1); // they really raced
+}
+
 describe('claim stress: SQLite', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cac-stress-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +89,16 @@ describe('claim stress: SQLite', () => {
       await store.close();
     }
   });
+
+  it(`${WORKERS} processes race for the last place of ${RACE_POOLS.length} pools: one each`, async () => {
+    const file = join(dir, 'race.db');
+    const store = new SqliteAgentBoxStore(file);
+    try {
+      await lastPlaceRace(store, { kind: 'sqlite', target: file, prefix: '' });
+    } finally {
+      await store.close();
+    }
+  });
 });
 
 describeWith(['redis'], 'claim stress: Redis', () => {
@@ -77,6 +108,18 @@ describeWith(['redis'], 'claim stress: Redis', () => {
     const store = RedisAgentBoxStore.connect(url, { prefix });
     try {
       await stress(store, { kind: 'redis', target: url, prefix, inflight: 4 });
+    } finally {
+      await store.close();
+      await dropPrefix(url, prefix);
+    }
+  });
+
+  it(`${WORKERS} processes race for the last place of ${RACE_POOLS.length} pools: one each`, async () => {
+    const url = infra.CAC_TEST_REDIS_URL ?? '';
+    const prefix = uniquePrefix();
+    const store = RedisAgentBoxStore.connect(url, { prefix });
+    try {
+      await lastPlaceRace(store, { kind: 'redis', target: url, prefix });
     } finally {
       await store.close();
       await dropPrefix(url, prefix);

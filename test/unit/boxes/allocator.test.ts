@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AllocatorService, type AllocatorDeps } from '../../../src/core/boxes/allocator.js';
 import { poolKeyOf, type Box } from '../../../src/domain/box.js';
 import type { ProvisionStep } from '../../../src/core/provision/pipeline.js';
-import { isCacError } from '../../../src/errors.js';
+import { CacError, isCacError } from '../../../src/errors.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
 import { REPO, T0 } from '../../fakes/box.js';
 
@@ -62,15 +62,60 @@ describe('AllocatorService.requestBox', () => {
     expect((await h.store.poolCounts(POOL)).standby).toBe(1);
   });
 
-  it('hands each standby box to one requester only, however many ask at once', async () => {
+  it('hands each standby box to one requester only, however many ask at once, and never exceeds max_instances', async () => {
     const h = harness();
     for (let i = 0; i < 3; i++) await h.standby();
-    const grants = await Promise.all(Array.from({ length: 8 }, (_, i) => h.alloc.requestBox({ repoUrl: REPO, requestedBy: `r${i}` })));
+    const settled = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => h.alloc.requestBox({ repoUrl: REPO, requestedBy: `r${i}` })));
+    const grants = settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     const warm = grants.filter((g) => g.warm).map((g) => g.box.id);
     expect(warm).toHaveLength(3);
     expect(new Set(warm).size).toBe(3);
-    expect(grants.filter((g) => !g.warm)).toHaveLength(5);
-    expect(new Set(grants.map((g) => g.box.id)).size).toBe(8);
+    // max_instances 5: 3 warm + 2 cold; the other 3 are refused
+    expect(grants.filter((g) => !g.warm)).toHaveLength(2);
+    expect(new Set(grants.map((g) => g.box.id)).size).toBe(5);
+    expect(settled.flatMap((r) => (r.status === 'rejected' ? [isCacError(r.reason) && r.reason.code] : []))).toEqual(['ERR_NO_CAPACITY', 'ERR_NO_CAPACITY', 'ERR_NO_CAPACITY']);
+    expect(await h.store.list()).toHaveLength(5);
+  });
+
+  it('a cold request beyond max_instances: ERR_NO_CAPACITY naming the pool, nothing recorded, no worker', async () => {
+    const h = harness({ pools: [{ repoUrl: REPO, baseBranch: 'main', minStandby: 0, maxInstances: 1 }] });
+    const first = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'a' });
+    expect(first).toMatchObject({ warm: false, box: { state: 'requested' } });
+    const e = await rejection(h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'b' }));
+    expect(e).toEqual({ code: 'ERR_NO_CAPACITY', message: `pool ${POOL} is full: 1 live boxes (max_instances)` });
+    expect((await h.store.list()).map((b) => b.id)).toEqual([first.box.id]);
+    expect(h.started.map((b) => b.id)).toEqual([first.box.id]);
+    // a failed box frees its place
+    await h.store.transition(first.box.id, { from: 'requested', to: 'failed', now: h.clock.now() });
+    expect((await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'b' })).box.claimant).toBe('b');
+  });
+
+  it('a full pool with --wait: waits for a place, then records the box', async () => {
+    const h = harness({ pools: [{ repoUrl: REPO, baseBranch: 'main', minStandby: 0, maxInstances: 1 }], capacityPollMs: 1 });
+    const first = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'a' });
+    const waiting = h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'b', waitForCapacity: { timeoutMs: 60_000 } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await h.store.list()).toHaveLength(1);
+    await h.store.transition(first.box.id, { from: 'requested', to: 'releasing', now: h.clock.now() });
+    const grant = await waiting;
+    expect(grant).toMatchObject({ warm: false, box: { claimant: 'b', state: 'requested' } });
+    expect(h.started.map((b) => b.claimant)).toEqual(['a', 'b']);
+  });
+
+  it('a full pool with --wait takes a warm box that turns up; past the timeout it is ERR_NO_CAPACITY', async () => {
+    const h = harness({ pools: [{ repoUrl: REPO, baseBranch: 'main', minStandby: 0, maxInstances: 2 }], capacityPollMs: 1 });
+    await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'a' });
+    // a pool box a reconcile is provisioning fills the second place
+    const poolBox = await h.store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 600_000, now: h.clock.now() }, { idempotencyKey: 'pool-box' });
+    await h.store.transition(poolBox.id, { from: 'requested', to: 'provisioning', now: h.clock.now() });
+    const waiting = h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'b', waitForCapacity: { timeoutMs: 60_000 } });
+    await new Promise((r) => setTimeout(r, 20));
+    await h.store.transition(poolBox.id, { from: 'provisioning', to: 'standby', now: h.clock.now() });
+    expect(await waiting).toMatchObject({ warm: true, box: { id: poolBox.id, claimant: 'b' } });
+    const late = h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'c', waitForCapacity: { timeoutMs: 50 } });
+    h.clock.advance(100);
+    expect((await rejection(late)).code).toBe('ERR_NO_CAPACITY');
+    expect(await h.store.list()).toHaveLength(2);
   });
 
   it('records a cold box for the requester when the pool is empty, and starts its provisioning', async () => {
@@ -125,6 +170,32 @@ describe('AllocatorService.requestBox', () => {
     const box = await broken.standby();
     expect(await rejection(broken.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x' }))).toMatchObject({ code: 'ERR_BOX_FAILED', message: expect.stringContaining('env: disk full') });
     expect(broken.store.box(box.id).state).toBe('failed');
+  });
+
+  it('a claimed box whose after-claim step finds its host key changed is failed, never returned: the next one is claimed', async () => {
+    const connects: string[] = [];
+    const pinned: ProvisionStep = {
+      name: 'switch',
+      run: async (ctx) => {
+        connects.push(ctx.box.id);
+        if (ctx.box.id === changed.id) throw new CacError('ERR_HOST_KEY_MISMATCH', `host key mismatch for ${ctx.box.sshTarget?.host ?? ''}`);
+      },
+    };
+    const h = harness({ afterClaim: [pinned] });
+    const changed = await h.standby();
+    const sound = await h.standby();
+    const grant = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x' });
+    expect(grant).toMatchObject({ warm: true, box: { id: sound.id, state: 'ready', claimant: 'x' } });
+    expect(connects).toEqual([changed.id, sound.id]);
+    expect(h.store.box(changed.id)).toMatchObject({ state: 'failed', error: 'switch: host key mismatch for 127.0.0.1' });
+    // with no sound standby box left, the request goes cold rather than handing out a changed box
+    const other = await h.standby();
+    const changedToo = harness({ afterClaim: [{ name: 'switch', run: () => Promise.reject(new CacError('ERR_HOST_KEY_MISMATCH', 'changed')) }] });
+    const only = await changedToo.standby();
+    const cold = await changedToo.alloc.requestBox({ repoUrl: REPO, requestedBy: 'y' });
+    expect(cold).toMatchObject({ warm: false, box: { state: 'requested', claimant: 'y' } });
+    expect(changedToo.store.box(only.id).state).toBe('failed');
+    expect(h.store.box(other.id).state).toBe('standby');
   });
 
   it('refuses bad input with the field named', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { boxSteps, type SshLogin } from '../../../src/core/provision/vm-steps.js';
-import { provisionBox, type ProvisionDeps, type ProvisionStep } from '../../../src/core/provision/pipeline.js';
+import { provisionBox, runSteps, type ProvisionDeps, type ProvisionStep } from '../../../src/core/provision/pipeline.js';
+import type { Box } from '../../../src/domain/box.js';
 import { CacError } from '../../../src/errors.js';
 import { silentReporter } from '../../../src/ports/reporter.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
@@ -118,6 +119,24 @@ describe('provisionBox', () => {
     ];
     expect((await provisionBox(h.deps, box.id)).outcome).toBe('lost');
     expect(h.store.box(box.id)).toMatchObject({ state: 'failed', error: 'deadline' });
+  });
+
+  it('a resume takes the box over: it bumps the fence, so the worker that left it in flight loses its next write', async () => {
+    const h = harness();
+    const created = await h.poolBox();
+    const abandoned = (await h.store.transition(created.id, { from: 'requested', to: 'provisioning', now: T0 })) as Box;
+    let entered: () => void = () => {};
+    const inStep = new Promise<void>((r) => (entered = r));
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => (release = r));
+    h.deps.steps = [{ name: 'vm', run: async () => (entered(), await gate, { vmRef: 'vm-resumed' }) }];
+    const resumed = provisionBox(h.deps, abandoned.id);
+    await inStep;
+    // the old worker (still at fence 0) finishes a step while the resume runs
+    const old = await runSteps(h.deps, { box: abandoned, signal: new AbortController().signal }, [{ name: 'vm', run: async () => ({ vmRef: 'vm-stale' }) }], 'provisioning');
+    expect(old).toEqual({ lost: true });
+    release();
+    expect(await resumed).toMatchObject({ outcome: 'standby', box: { fence: abandoned.fence + 1, vmRef: 'vm-resumed' } });
   });
 
   it('fails the box at its deadline', async () => {

@@ -3,7 +3,7 @@ import { boxSteps } from '../../../src/core/provision/vm-steps.js';
 import { poolKeyOf, type Box, type BoxState } from '../../../src/domain/box.js';
 import type { ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import { DefaultPoolManager, type PoolManagerOptions } from '../../../src/core/boxes/reconciler.js';
-import { isCacError } from '../../../src/errors.js';
+import { CacError, isCacError } from '../../../src/errors.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
 import { REPO, T0 } from '../../fakes/box.js';
 
@@ -102,6 +102,23 @@ describe('DefaultPoolManager.reconcilePools', () => {
     expect(h.store.box(expired.id)).toMatchObject({ state: 'destroyed', error: 'claimed by alice past its lease' });
     expect(h.store.box(busy.id).state).toBe('ready');
     expect([...h.driver.vms.values()].map((v) => v.boxId)).toEqual([busy.id]);
+  });
+
+  it('creates within max_instances as the store counts at the write: a cold request that took a place meanwhile is not overfilled', async () => {
+    const h = harness();
+    const expired = await h.box('claimed', { claimant: 'alice' });
+    h.clock.advance(2 * MIN);
+    // while the round releases the expired box, a cold request records a box for bob
+    const destroy = h.driver.destroy.bind(h.driver);
+    h.driver.destroy = async (ref) => {
+      await h.store.createBox({ repoUrl: REPO, baseBranch: 'main', claimant: 'bob', leaseExpiresAt: T0 + 60 * MIN, deadlineAt: T0 + 60 * MIN, now: h.clock.now() }, { idempotencyKey: 'bob' });
+      await destroy(ref);
+    };
+    const r = await h.manager.reconcilePools(pool(2, 2));
+    expect(r.pools[0]?.applied?.released).toEqual([expired.id]);
+    expect(r.pools[0]?.plan.creates).toBe(2);
+    expect(r.pools[0]?.applied?.created).toHaveLength(1);
+    expect((await h.store.list({ states: ['requested', 'provisioning', 'standby', 'claimed', 'ready'] })).length).toBe(2);
   });
 
   it('destroys failed boxes once their retention is over', async () => {
@@ -209,9 +226,65 @@ describe('DefaultPoolManager.reconcilePools', () => {
     store = h.store;
     const r = await h.manager.reconcilePools(pool(1));
     expect(r.outcome).toBe('warnings');
-    expect(r.warnings).toContain('lost the reconcile lock mid-round; boxes left in flight resume in the next reconcile');
+    expect(r.warnings).toContain('lost the reconcile lock mid-round; the next reconcile does the rest and resumes boxes left in flight');
     expect(r.pools[0]?.applied?.provisioned).toEqual([{ id: expect.any(String), outcome: 'interrupted', resumed: false }]);
     expect(await h.states()).toEqual(['provisioning']);
+  });
+
+  it('a lock whose lease runs out mid-apply stops the round before its next side effect', async () => {
+    // a long TTL: the extension timer never fires in this test, only the fencing check can see the loss
+    const h = harness({ lockTtlMs: 30 * MIN });
+    const first = await h.box('claimed', { claimant: 'alice' });
+    const second = await h.box('claimed', { claimant: 'bob' });
+    h.clock.advance(2 * MIN);
+    const destroy = h.driver.destroy.bind(h.driver);
+    h.driver.destroy = async (ref) => {
+      await destroy(ref);
+      // the process stalled past its lease while releasing; another reconcile took the lock
+      h.clock.advance(31 * MIN);
+      expect(await h.store.acquireLock('reconcile', 'usurper', 60 * MIN)).toBe(true);
+    };
+    const r = await h.manager.reconcilePools(pool(2, 5));
+    expect(r.outcome).toBe('warnings');
+    expect(r.warnings).toContain('lost the reconcile lock mid-round; the next reconcile does the rest and resumes boxes left in flight');
+    expect(h.store.box(first.id).state).toBe('destroyed');
+    expect(h.store.box(second.id).state).toBe('claimed'); // not released by a holder that lost the lock
+    expect(await h.states()).toEqual(['claimed', 'destroyed']); // and nothing created
+    expect(h.store.locks.get('reconcile')?.token).toBe('usurper');
+  });
+
+  it('a resumed pool box bumps its fence', async () => {
+    const h = harness();
+    const halfway = await h.box('provisioning');
+    await h.manager.reconcilePools(pool(1));
+    expect(h.store.box(halfway.id)).toMatchObject({ state: 'standby', fence: halfway.fence + 1 });
+  });
+
+  it('checks every standby box each round: one that fails (host key changed) is failed and replaced, not a pool failure', async () => {
+    const h = harness();
+    const changed = await h.box('standby');
+    const sound = await h.box('standby');
+    const checked: string[] = [];
+    const checkStandby = async (b: Box) => {
+      checked.push(b.id);
+      if (b.id === changed.id) throw new CacError('ERR_HOST_KEY_MISMATCH', 'host key mismatch for 127.0.0.1:2201');
+    };
+    const manager = new DefaultPoolManager({ store: h.store, driver: h.driver, steps: boxSteps({ driver: h.driver, sshPublicKey: 'k', login: async () => {} }), now: h.clock.now, checkStandby });
+    const dry = await manager.reconcilePools(pool(2), { dryRun: true });
+    expect(checked).toEqual([]); // a dry run logs in nowhere
+    expect(dry.pools[0]?.plan.creates).toBe(0);
+    const r = await manager.reconcilePools(pool(2));
+    expect(checked.sort()).toEqual([changed.id, sound.id].sort());
+    const reason = 'failed its standby check: host key mismatch for 127.0.0.1:2201';
+    expect(r.pools[0]?.applied?.unfit).toEqual([{ id: changed.id, reason }]);
+    expect(h.store.box(changed.id)).toMatchObject({ state: 'failed', error: reason });
+    expect(h.store.box(sound.id).state).toBe('standby');
+    expect(r.pools[0]?.plan.creates).toBe(1);
+    expect(r.pools[0]?.applied?.provisioned.map((p) => p.outcome)).toEqual(['standby']);
+    expect((await h.store.getPoolHealth(POOL)).consecutiveFailures).toBe(0);
+    // a claim now only finds sound boxes
+    const claimed = [await h.store.claimStandby(POOL, { claimant: 'a', leaseMs: MIN, now: h.clock.now() }), await h.store.claimStandby(POOL, { claimant: 'b', leaseMs: MIN, now: h.clock.now() })];
+    expect(claimed.map((b) => b?.id)).not.toContain(changed.id);
   });
 
   it('a driver out of capacity stops the round without counting a pool failure', async () => {

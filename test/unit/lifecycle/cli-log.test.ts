@@ -42,6 +42,25 @@ describe('devcontainer CLI log mapping', () => {
     expect(reused.containerAction).toBeUndefined();
   });
 
+  it('a Compose config: `compose up -d` created the services, with --no-recreate it started them', () => {
+    const events: EngineEvent[] = [];
+    const created = new CliLogMapper((e) => events.push(e));
+    created.line(j({ type: 'start', text: 'Run: docker-compose --project-name p_devcontainer -f /w/.devcontainer/compose.yml -f /d/docker-compose.devcontainer.build-1.yml build' }));
+    created.line(j({ type: 'start', text: 'Run: docker-compose --project-name p_devcontainer -f /w/.devcontainer/compose.yml -f /d/docker-compose.devcontainer.build-1.yml up -d' }));
+    expect(created.containerAction).toBe('created');
+    expect(events.filter((e) => e.type === 'step.start')).toEqual([
+      { type: 'step.start', id: 'build', title: 'Building services' },
+      { type: 'step.start', id: 'start', title: 'Starting services' },
+    ]);
+    const started = new CliLogMapper(() => {});
+    started.line(j({ type: 'start', text: 'Run: docker compose --project-name p_devcontainer -f /w/c.yml up -d --no-recreate app cache' }));
+    expect(started.containerAction).toBe('started');
+    const reused = new CliLogMapper(() => {});
+    reused.line(j({ type: 'start', text: 'Run: docker-compose -f /w/.devcontainer/compose.yml config' }));
+    reused.line(j({ type: 'start', text: 'Run: docker ps -q -a --filter label=com.docker.compose.project=p_devcontainer' }));
+    expect(reused.containerAction).toBeUndefined();
+  });
+
   it('fails steps left open', () => {
     const events: EngineEvent[] = [];
     const m = new CliLogMapper((e) => events.push(e));
@@ -68,6 +87,15 @@ describe('up failure classification', () => {
     expect(down.code).toBe('ERR_ENGINE_UNREACHABLE');
     expect(down.hint).toContain("cac doctor");
     expect(classifyUpFailure({ ...base, outcome: { message: 'weird' } }).code).toBe('ERR_DEVCONTAINER_UP');
+  });
+
+  it('Compose not installed: ERR_COMPOSE_MISSING naming the host and how to install it, not a raw spawn error', () => {
+    const e = classifyUpFailure({ ...base, where: 'this machine', outcome: { outcome: 'error', message: 'spawn docker-compose ENOENT', description: 'An error occurred retrieving the Docker Compose configuration.' } });
+    expect(e).toMatchObject({ code: 'ERR_COMPOSE_MISSING' });
+    expect(e.message).toBe("this dev container uses Docker Compose (dockerComposeFile), but neither 'docker compose' nor 'docker-compose' runs on this machine");
+    expect(e.hint).toContain('apt-get install docker-compose');
+    const onBox = classifyUpFailure({ ...base, where: 'the box', stderrLines: ['sh: 1: docker-compose: not found'], outcome: { message: 'Command failed' } });
+    expect(onBox.code).toBe('ERR_COMPOSE_MISSING');
   });
 });
 
