@@ -5,8 +5,9 @@ set shell := ["bash", "-euo", "pipefail", "-c"]
 demo: infra-up build
     scripts/demo
 
-# every lane against real engines: infra up, build, unit + integration + e2e, one total line
-test: infra-up build
+# lint (format, lint rules, dead code), then every lane against real engines: infra up, build, unit +
+# integration + e2e, one total line
+test: lint infra-up build
     scripts/test-lanes unit integration e2e
 
 # the unit lane only (no engines)
