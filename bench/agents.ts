@@ -68,7 +68,13 @@ try {
     const results = await inject(deps, target, { event: 'start' });
     const took = ms(t);
     statuses = results.map((r) => `${r.agent} ${r.status}`).join(', ');
-    mustBe(results.map((r) => r.agent).sort().join() === AGENTS.join() && results.every((r) => r.status === 'ok'), `every agent injected ok, got ${statuses}`);
+    mustBe(
+      results
+        .map((r) => r.agent)
+        .sort()
+        .join() === AGENTS.join() && results.every((r) => r.status === 'ok'),
+      `every agent injected ok, got ${statuses}`,
+    );
     if (i === 0) continue; // warm-up: the first injection into this container
     times.push(took);
     trips.push(execs);

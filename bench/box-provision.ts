@@ -222,7 +222,9 @@ function timed(cmd: string, args: string[]): number {
 try {
   await main();
 } finally {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=cac.test-run=${run}`], { env, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=cac.test-run=${run}`], { env, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { env });
   rmSync(home, { recursive: true, force: true });
 }

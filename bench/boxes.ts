@@ -166,9 +166,7 @@ async function main(): Promise<void> {
   const ratio = (a: string, b: string, what: string) => targets.check(what, median(s[a]) / median(s[b]), '≥', 20, '×');
   // the CLI target is for boxes with their inner engine (the default): a plain SSH box is made so fast that
   // node starting cac dominates both requests
-  const cli = plain
-    ? `${(median(s['cli cold']) / median(s['cli warm'])).toFixed(2)}× (no target for plain SSH boxes)`
-    : ratio('cli cold', 'cli warm', 'cold / warm `cac box request --wait`, median');
+  const cli = plain ? `${(median(s['cli cold']) / median(s['cli warm'])).toFixed(2)}× (no target for plain SSH boxes)` : ratio('cli cold', 'cli warm', 'cold / warm `cac box request --wait`, median');
   console.log(`\nwarm-to-cold ratio: CLI ${cli}, in process ${ratio('library cold', 'library warm', 'cold / warm requestBox in process, median')}`);
   targets.finish();
 }
@@ -176,7 +174,9 @@ async function main(): Promise<void> {
 try {
   await main();
 } finally {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=cac.test-run=${run}`], { env, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=cac.test-run=${run}`], { env, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   if (ids.length) execFileSync('docker', ['rm', '-f', '-v', ...ids], { env });
   rmSync(home, { recursive: true, force: true });
 }

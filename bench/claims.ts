@@ -112,8 +112,14 @@ async function concurrentRows(name: string, store: BoxStore, base: Pick<WorkerAr
   const floor = [...before, ...(await floorRun())];
   const reported = claims.flatMap((r) => r.ids.map((id) => ({ id, claimant: r.claimant })));
   const records = new Map((await store.list({ poolKey: pool })).map((b) => [b.id, b]));
-  mustBe(reported.length === seeded.length && new Set(reported.map((r) => r.id)).size === seeded.length, `${name}: each of ${seeded.length} boxes claimed exactly once (got ${reported.length} claims)`);
-  mustBe(reported.every((r) => records.get(r.id)?.state === 'claimed' && records.get(r.id)?.claimant === r.claimant), `${name}: every box is recorded claimed by the process that claimed it`);
+  mustBe(
+    reported.length === seeded.length && new Set(reported.map((r) => r.id)).size === seeded.length,
+    `${name}: each of ${seeded.length} boxes claimed exactly once (got ${reported.length} claims)`,
+  );
+  mustBe(
+    reported.every((r) => records.get(r.id)?.state === 'claimed' && records.get(r.id)?.claimant === r.claimant),
+    `${name}: every box is recorded claimed by the process that claimed it`,
+  );
   mustBe(claims.filter((r) => r.ids.length > 0).length > PROCESSES / 2, `${name}: the processes really raced`);
 
   // the mean, not the median: what contention costs (lock waits, retries) is in the slow claims
@@ -121,7 +127,10 @@ async function concurrentRows(name: string, store: BoxStore, base: Pick<WorkerAr
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
   const what = base.kind === 'redis' ? 'PING round trip' : 'BEGIN IMMEDIATE write transaction';
   return [
-    [`${name}: ${PROCESSES} processes claim ${seeded.length} boxes at once, claim mean / p50 / p99`, `${ms(mean(latencies))} / ${ms(median(latencies))} / ${ms(percentile(latencies, 99))} (${Math.round(latencies.length / (wallMs / 1000))} claims/s)`],
+    [
+      `${name}: ${PROCESSES} processes claim ${seeded.length} boxes at once, claim mean / p50 / p99`,
+      `${ms(mean(latencies))} / ${ms(median(latencies))} / ${ms(percentile(latencies, 99))} (${Math.round(latencies.length / (wallMs / 1000))} claims/s)`,
+    ],
     [`${name}: floor, the same ${PROCESSES} processes, bare ${what} mean / p50 / p99`, `${ms(mean(floor))} / ${ms(median(floor))} / ${ms(percentile(floor, 99))}`],
     [`${name}: concurrent claim mean / floor mean`, targets.check(`${name}: ${PROCESSES}-process claim mean / bare ${what} mean`, mean(latencies) / mean(floor), '≤', 3, '×')],
   ];
@@ -142,10 +151,7 @@ async function sqliteRows(): Promise<Row[]> {
       const n = (db.prepare('SELECT n FROM bench_floor WHERE id = 1').get() as { n: number }).n;
       mustBe(n === floorTotal && new Set(answers).size === answers.length, `SQLite floor: ${floorTotal} committed write transactions (counter at ${n})`);
     };
-    return [
-      ...latencyRows('SQLite', await claimLatencies(store)),
-      ...(await concurrentRows('SQLite', store, { kind: 'sqlite', target: file, prefix: '' }, checkFloor)),
-    ];
+    return [...latencyRows('SQLite', await claimLatencies(store)), ...(await concurrentRows('SQLite', store, { kind: 'sqlite', target: file, prefix: '' }, checkFloor))];
   } finally {
     db.close();
     await store.close();
@@ -172,7 +178,11 @@ async function redisRows(url: string): Promise<Row[]> {
     for (const box of seeded) mustBe((await store.claimStandby(box.poolKey, { claimant: 'count', leaseMs: 1, now: T0 })) !== null, 'a counted claim finds a box');
     counting = false;
     rows.push(['Redis: commands per claim (each one round trip)', targets.check('Redis commands per claim', commands / seeded.length, '≤', 3, '')]);
-    const checkFloor = (answers: string[]) => mustBe(answers.every((a) => a === 'PONG'), 'Redis floor: every PING answered PONG');
+    const checkFloor = (answers: string[]) =>
+      mustBe(
+        answers.every((a) => a === 'PONG'),
+        'Redis floor: every PING answered PONG',
+      );
     rows.push(...(await concurrentRows('Redis', store, { kind: 'redis', target: url, prefix }, checkFloor)));
     return rows;
   } finally {
@@ -206,7 +216,10 @@ function planRows(): Row[] {
     actionsPerRun.push(actions);
   }
   // a planner that planned nothing would be fast for nothing; a pure one plans the same every time
-  mustBe(actionsPerRun.every((a) => a > 0 && a === actionsPerRun[0]), `planPool plans the same actions every run, got ${actionsPerRun.join(', ')}`);
+  mustBe(
+    actionsPerRun.every((a) => a > 0 && a === actionsPerRun[0]),
+    `planPool plans the same actions every run, got ${actionsPerRun.join(', ')}`,
+  );
   return [
     [`planPool, ${POOLS} pools × ${BOXES_PER_POOL} boxes (median of 10 runs)`, targets.check('planPool over 1,000 pools, median', median(runs), '≤', 50, 'ms')],
     ['planPool, fastest / slowest run', `${ms(Math.min(...runs))} / ${ms(Math.max(...runs))}`],

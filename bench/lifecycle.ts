@@ -39,7 +39,9 @@ function rawUp(): Up {
   return { ms: r.ms, containerId: doc.containerId };
 }
 function containers(): string[] {
-  return spawnSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=devcontainer.local_folder=${ws}`], { env, encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+  return spawnSync('docker', ['ps', '-aq', '--no-trunc', '--filter', `label=devcontainer.local_folder=${ws}`], { env, encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean);
 }
 function cleanup(): void {
   const ids = containers();
@@ -61,7 +63,13 @@ try {
     mustBe(r.containerId === first.containerId, `a warm up reuses ${first.containerId.slice(0, 12)}, got ${r.containerId.slice(0, 12)}`);
     return r.ms;
   };
-  const warm = interleave([{ name: 'cac up', run: warmUp(cacUp) }, { name: 'devcontainer up', run: warmUp(rawUp) }], runs);
+  const warm = interleave(
+    [
+      { name: 'cac up', run: warmUp(cacUp) },
+      { name: 'devcontainer up', run: warmUp(rawUp) },
+    ],
+    runs,
+  );
   // cold: each run makes a new container
   const seen = new Set([first.containerId]);
   const coldUp = (up: () => Up) => () => {
@@ -71,7 +79,13 @@ try {
     seen.add(r.containerId);
     return r.ms;
   };
-  const cold = interleave([{ name: 'cac up', run: coldUp(cacUp) }, { name: 'devcontainer up', run: coldUp(rawUp) }], runs);
+  const cold = interleave(
+    [
+      { name: 'cac up', run: coldUp(cacUp) },
+      { name: 'devcontainer up', run: coldUp(rawUp) },
+    ],
+    runs,
+  );
 
   const w = { cac: median(warm['cac up']), raw: median(warm['devcontainer up']) };
   const c = { cac: median(cold['cac up']), raw: median(cold['devcontainer up']) };

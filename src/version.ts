@@ -4,5 +4,4 @@ import { createRequire } from 'node:module';
 
 declare const __CAC_VERSION__: string | undefined;
 
-export const VERSION: string =
-  typeof __CAC_VERSION__ === 'string' ? __CAC_VERSION__ : (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const VERSION: string = typeof __CAC_VERSION__ === 'string' ? __CAC_VERSION__ : (createRequire(import.meta.url)('../package.json') as { version: string }).version;

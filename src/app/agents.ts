@@ -16,11 +16,7 @@ import { hostHome } from '../util/paths.js';
 import { engineEnv } from './engine.js';
 import type { AppContext } from './context.js';
 
-export async function agentHooks(
-  ctx: AppContext,
-  config: Config,
-  _engine: DevcontainerEngine,
-): Promise<{ agents?: AgentInjector; syncBack?: AgentSyncBack }> {
+export async function agentHooks(ctx: AppContext, config: Config, _engine: DevcontainerEngine): Promise<{ agents?: AgentInjector; syncBack?: AgentSyncBack }> {
   if (!config.agents.enabled) return {};
   const deps = agentDeps(ctx, config);
   return {

@@ -89,13 +89,7 @@ export function configuredPools(config: Config): PoolDefinition[] {
 }
 
 /** The provisioning pipeline's dependencies: driver, key pair, steps; `close` ends its SSH connections. */
-export async function pipelineDeps(
-  ctx: AppContext,
-  config: Config,
-  store: BoxStore,
-  driver: VmDriver,
-  opts: { env?: EnvInjector } = {},
-): Promise<ProvisionDeps & { close(): Promise<void> }> {
+export async function pipelineDeps(ctx: AppContext, config: Config, store: BoxStore, driver: VmDriver, opts: { env?: EnvInjector } = {}): Promise<ProvisionDeps & { close(): Promise<void> }> {
   const [{ ensureKeyPair }, { sshLogin }, { boxSteps }] = await Promise.all([import('./ssh-key.js'), import('../adapters/vm/ssh-probe.js'), import('../core/provision/vm-steps.js')]);
   const keys = await ensureKeyPair(ctx.stateDir);
   const steps = boxSteps({ driver, sshPublicKey: keys.publicKey, login: (target, o) => sshLogin(target, keys.privateKey, o) });

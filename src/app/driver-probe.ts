@@ -26,7 +26,7 @@ export async function probeVmDriver(config: Config, deps: ProbeDeps): Promise<Do
     return vmDriverCheck(await probeDocker(config, deps));
   } catch (e) {
     // a config problem (no hosts, a missing call) or a failure of the probe itself
-    const detail = e instanceof Error ? e.message.split('\n')[0] ?? '' : String(e);
+    const detail = e instanceof Error ? (e.message.split('\n')[0] ?? '') : String(e);
     return vmDriverCheck({ driver, probes: [], problem: { detail, ...(isCacError(e) && e.hint ? { hint: e.hint } : {}) } });
   }
 }
@@ -79,9 +79,20 @@ async function probeCommand(config: Config, deps: ProbeDeps): Promise<DriverProb
 
 /** The program's path when it exists and is executable (bare names are looked up on PATH). */
 async function findProgram(program: string, env: Record<string, string | undefined>): Promise<string | undefined> {
-  const paths = program.includes('/') ? [program] : (env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, program));
+  const paths = program.includes('/')
+    ? [program]
+    : (env.PATH ?? '')
+        .split(delimiter)
+        .filter(Boolean)
+        .map((dir) => join(dir, program));
   for (const path of paths) {
-    if (await access(path, constants.X_OK).then(() => true, () => false)) return path;
+    if (
+      await access(path, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return path;
   }
   return undefined;
 }

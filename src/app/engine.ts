@@ -17,10 +17,7 @@ export function engineEnv(config: Config, env: Env): Record<string, string> {
 
 /** Names cac treats as secrets whatever they look like: every agent's env_forward and auth variables, the plugins' listed ones. */
 function secretNames(config: Config): Set<string> {
-  return new Set([
-    ...AGENT_KINDS.flatMap((k) => [...config.agents[k].env_forward, ...PRESETS[k].authEnv]),
-    ...(config.boxes.command?.env ?? []),
-  ]);
+  return new Set([...AGENT_KINDS.flatMap((k) => [...config.agents[k].env_forward, ...PRESETS[k].authEnv]), ...(config.boxes.command?.env ?? [])]);
 }
 
 /** Secret values in cac's environment (master keys, forwarded values): scrubbed from every devcontainer log and error. */

@@ -17,7 +17,10 @@ export async function encryptionFor(ctx: AppContext): Promise<EncryptionService>
 
 export async function loadKeyRing(env: Env, keyFile: string | undefined, configFile: string): Promise<KeyRing> {
   if (keyFile) return readKeyFile(keyFilePath(keyFile, env, configFile));
-  const keys = (env.CAC_MASTER_KEY ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
+  const keys = (env.CAC_MASTER_KEY ?? '')
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
   if (keys.length === 0) throw noMasterKey();
   return parseKeys(keys, (i) => `key ${i + 1} of $CAC_MASTER_KEY`);
 }
@@ -48,7 +51,10 @@ async function readKeyFile(file: string): Promise<KeyRing> {
     if (text !== '' && !text.startsWith('#')) keys.push({ text, line: i + 1 });
   });
   if (keys.length === 0) throw noMasterKey();
-  return parseKeys(keys.map((k) => k.text), (i) => `line ${keys[i]?.line} of ${file}`);
+  return parseKeys(
+    keys.map((k) => k.text),
+    (i) => `line ${keys[i]?.line} of ${file}`,
+  );
 }
 
 /**
@@ -61,7 +67,7 @@ export async function boxEnv(ctx: AppContext, raw: Buffer, what: string): Promis
   if (!looksLikeEnvelope(head)) {
     raw.fill(0);
     throw new CacError('ERR_INVALID_INPUT', `${what} is not an encrypted payload`, {
-      hint: "encrypt the .env first: cac env encrypt --in .env --out .env.cac (cac never sends a plaintext .env)",
+      hint: 'encrypt the .env first: cac env encrypt --in .env --out .env.cac (cac never sends a plaintext .env)',
     });
   }
   const envelope = raw.toString('utf8').trim();

@@ -15,7 +15,10 @@ export async function probeStore(config: Config, stateDir: string): Promise<Doct
   try {
     await mkdir(dirname(file), { recursive: true, mode: 0o700 });
     await access(dirname(file), constants.W_OK); // SQLite writes its -wal and -shm files beside the store
-    const exists = await access(file).then(() => true, () => false);
+    const exists = await access(file).then(
+      () => true,
+      () => false,
+    );
     if (!exists) return { name: 'store', status: 'ok', detail: `sqlite ${file} (made on first use; its dir is writable)` };
     await access(file, constants.R_OK | constants.W_OK);
     const { SqliteAgentBoxStore } = await import('../adapters/store/sqlite.js');

@@ -64,13 +64,16 @@ function caught(fn: () => unknown, path: Array<string | number>, prefix = ''): R
   } catch (e) {
     if (!isCacError(e)) throw e;
     const field = typeof e.details?.field === 'string' ? e.details.field : undefined;
-    return [{ path: field ? pathOfField(field) : fleetPath(e.message) ?? path, message: `${prefix}${e.message}`, ...(e.hint ? { hint: e.hint } : {}) }];
+    return [{ path: field ? pathOfField(field) : (fleetPath(e.message) ?? path), message: `${prefix}${e.message}`, ...(e.hint ? { hint: e.hint } : {}) }];
   }
 }
 
 /** `pools[1].base_branch` → `['pools', 1, 'base_branch']`. */
 function pathOfField(field: string): Array<string | number> {
-  return field.split(/[.[\]]+/).filter(Boolean).map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+  return field
+    .split(/[.[\]]+/)
+    .filter(Boolean)
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
 }
 
 /** `boxes.fleet.2: …` → `['boxes', 'fleet', 2]`. */

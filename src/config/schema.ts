@@ -73,7 +73,7 @@ const commandDriverSchema = z.object({
   status: z.optional(nonEmpty()),
   timeout: duration('5m', 'timer'),
   // what the plugins get of cac's environment beyond the allow-list (a cloud CLI's credentials); never CAC_*
-  env: z.optional(z.array(envName.check(z.refine((n) => !n.startsWith('CAC_'), { message: 'CAC_* variables are cac\'s own and never passed to a plugin' })))),
+  env: z.optional(z.array(envName.check(z.refine((n) => !n.startsWith('CAC_'), { message: "CAC_* variables are cac's own and never passed to a plugin" })))),
 });
 
 const boxesSchema = z.object({
@@ -96,9 +96,7 @@ const poolSchema = z
     min_standby: withDefault(z.number().check(z.int(), z.minimum(0)), 1),
     max_instances: withDefault(z.number().check(z.int(), z.minimum(1)), 10),
   })
-  .check(
-    z.refine((p) => p.min_standby <= p.max_instances, { message: 'min_standby must not exceed max_instances', path: ['min_standby'] }),
-  );
+  .check(z.refine((p) => p.min_standby <= p.max_instances, { message: 'min_standby must not exceed max_instances', path: ['min_standby'] }));
 
 const secretsSchema = z.object({
   master_key_file: z.optional(nonEmpty()),

@@ -92,9 +92,7 @@ export interface NewBox {
 }
 
 /** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
-export type BoxPatch = Partial<
-  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt'>
->;
+export type BoxPatch = Partial<Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt'>>;
 
 const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {
   requested: ['provisioning', 'failed', 'releasing'],

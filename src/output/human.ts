@@ -34,9 +34,7 @@ export function createHumanReporter(stdio: Stdio, opts: HumanReporterOptions): R
     switch (e.type) {
       case 'step.start': {
         const title = safe(e.title);
-        const spinner = opts.ora
-          ? opts.ora({ text: title, stream: err as NodeJS.WriteStream, color: 'cyan', isEnabled: true, isSilent: false }).start()
-          : undefined;
+        const spinner = opts.ora ? opts.ora({ text: title, stream: err as NodeJS.WriteStream, color: 'cyan', isEnabled: true, isSilent: false }).start() : undefined;
         if (!spinner) line(`${c.cyan('[..]')} ${title}`);
         steps.set(e.id, { title, started: Date.now(), ...(spinner ? { spinner } : {}) });
         return;

@@ -30,11 +30,7 @@ export interface ContainerInfo {
 }
 
 /** Progress from the engine while it works (mapped to Reporter events by core). */
-export type EngineEvent =
-  | { type: 'step.start'; id: string; title: string }
-  | { type: 'step.ok'; id: string }
-  | { type: 'step.fail'; id: string }
-  | { type: 'log'; line: string };
+export type EngineEvent = { type: 'step.start'; id: string; title: string } | { type: 'step.ok'; id: string } | { type: 'step.fail'; id: string } | { type: 'log'; line: string };
 
 export interface UpOptions {
   /** Remove an existing container first (rebuild). */
@@ -77,11 +73,7 @@ export interface DevcontainerEngine {
    * resolves with its exit code. No environment value is ever put on a command line. `tty` (with
    * `inherit`) gives the command a terminal.
    */
-  exec(
-    ws: WorkspaceRef,
-    argv: readonly string[],
-    opts?: { signal?: AbortSignal; inherit?: boolean; stdin?: string; tty?: boolean },
-  ): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  exec(ws: WorkspaceRef, argv: readonly string[], opts?: { signal?: AbortSignal; inherit?: boolean; stdin?: string; tty?: boolean }): Promise<{ exitCode: number; stdout: string; stderr: string }>;
   /** cac-managed containers (a Compose config's `service` container stands for its project); only running ones unless `all`. */
   list(opts?: { all?: boolean; signal?: AbortSignal }): Promise<ContainerInfo[]>;
   /** Throws ERR_ENGINE_UNREACHABLE with a hint when no engine answers. */

@@ -111,9 +111,18 @@ describeWith(['docker'], 'remote boxes ready to work: repo, devcontainer, agents
     const filled = await json<{ pools: Array<{ applied: { provisioned: Array<{ id: string; outcome: string; error?: string }> } }> }>(['pool', 'reconcile']);
     psSamples.push(...(await stop()));
     const provisioned = filled.pools[0]?.applied.provisioned ?? [];
-    expect(provisioned.map((p) => p.outcome), JSON.stringify(provisioned)).toEqual(['standby']);
+    expect(
+      provisioned.map((p) => p.outcome),
+      JSON.stringify(provisioned),
+    ).toEqual(['standby']);
     const box = (await json<{ box: BoxDoc }>(['box', 'show', provisioned[0]?.id ?? ''])).box;
-    expect(box.steps.map((s) => [s.name, s.ok])).toEqual([['vm_create', true], ['ssh_ready', true], ['repo', true], ['devcontainer', true], ['agents', true]]);
+    expect(box.steps.map((s) => [s.name, s.ok])).toEqual([
+      ['vm_create', true],
+      ['ssh_ready', true],
+      ['repo', true],
+      ['devcontainer', true],
+      ['agents', true],
+    ]);
     const ws = box.workspace;
     expect(ws).toMatchObject({ folder: `/home/cac/cac/${box.id}/${repo.split('/').pop()}`, branch: 'main', remoteUser: 'dev' });
     if (!ws) throw new Error('no workspace');
@@ -132,7 +141,10 @@ describeWith(['docker'], 'remote boxes ready to work: repo, devcontainer, agents
     const grant = await json<{ warm: boolean; box: BoxDoc }>(['box', 'request', '--repo', REPO, '--branch', 'feature', '--env-file', envFile, '--for', 'ticket-7']);
     psSamples.push(...(await stop()));
     expect(grant).toMatchObject({ warm: true, box: { id: warm.id, state: 'ready', branch: 'feature', workspace: { branch: 'feature', containerId: warm.workspace?.containerId } } });
-    expect(grant.box.steps.slice(-2).map((s) => [s.name, s.ok])).toEqual([['switch', true], ['env', true]]);
+    expect(grant.box.steps.slice(-2).map((s) => [s.name, s.ok])).toEqual([
+      ['switch', true],
+      ['env', true],
+    ]);
     const shown = await cac(['box', 'exec', warm.id, '--', 'sh', '-c', 'cat .env; cat feature.txt'], { showsEnv: true });
     expect(shown.exitCode, shown.stderr).toBe(0);
     expect(shown.stdout).toBe(`${PLAIN}on feature\n`);
@@ -157,7 +169,9 @@ describeWith(['docker'], 'remote boxes ready to work: repo, devcontainer, agents
   it('the canary is nowhere but in the .env: not in any output, the state dir, process argv, the boxes or their shell history', async () => {
     for (const box of [warm, cold]) {
       // everything on the box but the .env itself (the checkout is also the dev container's workspace)
-      boxTraces.push(docker('exec', box.vmRef, 'sh', '-c', `grep -rl --exclude=.env ${CANARY} /home /root /tmp /var/log 2>/dev/null; cat /home/cac/.bash_history /root/.bash_history 2>/dev/null; true`));
+      boxTraces.push(
+        docker('exec', box.vmRef, 'sh', '-c', `grep -rl --exclude=.env ${CANARY} /home /root /tmp /var/log 2>/dev/null; cat /home/cac/.bash_history /root/.bash_history 2>/dev/null; true`),
+      );
       expect(onBox(box, `ls -a ${box.workspace?.folder} | grep '^.env'`)).toBe('.env');
     }
     expect(psSamples.length).toBeGreaterThan(10);

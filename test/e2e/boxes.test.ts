@@ -53,7 +53,10 @@ describeWith(['docker'], 'boxes and warm pools through bin/cac', () => {
     const grant = await json<{ outcome: string; warm: boolean; box: BoxDoc }>(['box', 'request', '--repo', REPO, '--for', 'ticket-42', '--wait']);
     expect(grant).toMatchObject({ outcome: 'success', warm: true, box: { state: 'ready', warm: true, claimant: 'ticket-42' } });
     warm = grant.box;
-    expect(warm.steps.map((s) => [s.name, s.ok])).toEqual([['vm_create', true], ['ssh_ready', true]]);
+    expect(warm.steps.map((s) => [s.name, s.ok])).toEqual([
+      ['vm_create', true],
+      ['ssh_ready', true],
+    ]);
     const target = warm.sshTarget;
     if (!target || !warm.vmRef) throw new Error('the warm box has no SSH target');
     expect(target.hostKey).toBe(boxHostKey(warm.vmRef));

@@ -70,9 +70,7 @@ describeWith(['docker', 'redis'], 'bin/cac', () => {
     writeFileSync(file, '[boxes]\nleas_ttl = "1h"\n');
     const r = await runBin(['doctor', '--json', '--config', file], { env: { ...engineEnv(), ...env } });
     const doc = JSON.parse(r.stdout);
-    expect(doc.checks.filter((c: { status: string }) => c.status !== 'ok')).toEqual([
-      { name: 'config', status: 'warning', detail: `${file}: 1 unknown key(s)`, hint: "run 'cac config validate'" },
-    ]);
+    expect(doc.checks.filter((c: { status: string }) => c.status !== 'ok')).toEqual([{ name: 'config', status: 'warning', detail: `${file}: 1 unknown key(s)`, hint: "run 'cac config validate'" }]);
     expect([r.exitCode, doc.outcome]).toEqual([3, 'warnings']);
     const human = await runBin(['doctor', '--config', file], { env: { ...engineEnv(), ...env } });
     expect(human.exitCode).toBe(3);
@@ -82,9 +80,7 @@ describeWith(['docker', 'redis'], 'bin/cac', () => {
   it('doctor with a Redis store PINGs it; an unreachable engine is an error with a hint (exit 1)', async () => {
     const { env, home } = tempHome();
     const file = join(home, 'c.toml');
-    await import('node:fs').then((fs) =>
-      fs.writeFileSync(file, `[store]\nurl = "${infra.CAC_TEST_REDIS_URL}"\n[engine]\nhost = "unix://${home}/no-such.sock"\n`),
-    );
+    await import('node:fs').then((fs) => fs.writeFileSync(file, `[store]\nurl = "${infra.CAC_TEST_REDIS_URL}"\n[engine]\nhost = "unix://${home}/no-such.sock"\n`));
     const r = await runBin(['doctor', '--json', '--config', file], { env: { ...engineEnv(), ...env } });
     expect(r.exitCode).toBe(1);
     const doc = JSON.parse(r.stdout);

@@ -130,7 +130,10 @@ describeWith(['docker'], 'command driver through bin/cac', () => {
       const exe = join(FIXTURES, 'not-json');
       const { row: bad, exitCode } = await vmDriverRow(cli, configFile('doctor-not-json', commandConfig({ list: exe })));
       expect(exitCode).toBe(1);
-      expect(bad).toMatchObject({ status: 'error', detail: `command: 1 of 5 failed: list: command plugin ${exe} (list) gave a bad answer: printed something that is not JSON: "Creating your instance, please wait...\\ndone"` });
+      expect(bad).toMatchObject({
+        status: 'error',
+        detail: `command: 1 of 5 failed: list: command plugin ${exe} (list) gave a bad answer: printed something that is not JSON: "Creating your instance, please wait...\\ndone"`,
+      });
       const { row: missing } = await vmDriverRow(cli, configFile('doctor-missing', commandConfig({ destroy: '/nonexistent/plugin' })));
       expect(missing).toMatchObject({ status: 'error', detail: 'command: 1 of 4 failed: destroy: /nonexistent/plugin not found or not executable' });
     });

@@ -16,7 +16,12 @@ const env = { ...engineEnv(), ...homeEnv };
 const cac = (args: string[], extra: Record<string, string> = {}) => runBin(args, { env: { ...env, ...extra } });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
 const docker = (args: string[]) => execFileSync('docker', args, { env: { ...process.env, ...engineEnv() }, encoding: 'utf8' });
-const lines = (out: string) => out.split('\n').map((s) => s.trim()).filter(Boolean).sort();
+const lines = (out: string) =>
+  out
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .sort();
 
 /** name:state of the project's containers. */
 const projectContainers = (project: string) => lines(docker(['ps', '-a', '--filter', `label=com.docker.compose.project=${project}`, '--format', '{{.Label "com.docker.compose.service"}}:{{.State}}']));
@@ -42,11 +47,15 @@ function composeWorkspace(): string {
     labels.trimEnd(),
     '',
   ].join('\n');
-  const folder = makeWorkspace('compose', { '.devcontainer/compose.yml': compose, '.devcontainer/Dockerfile': `FROM ${BASE}\nRUN echo app-built > /etc/app-marker\n` }, {
-    dockerComposeFile: 'compose.yml',
-    service: 'app',
-    workspaceFolder: '/workspaces/app',
-  });
+  const folder = makeWorkspace(
+    'compose',
+    { '.devcontainer/compose.yml': compose, '.devcontainer/Dockerfile': `FROM ${BASE}\nRUN echo app-built > /etc/app-marker\n` },
+    {
+      dockerComposeFile: 'compose.yml',
+      service: 'app',
+      workspaceFolder: '/workspaces/app',
+    },
+  );
   return folder;
 }
 

@@ -93,7 +93,10 @@ describeWith(['docker'], 'lifecycle errors', () => {
     const needles = [folder, id ?? '', marker];
     while (!processesMentioning([marker]).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
     const before = processesMentioning(needles).filter((p) => p.pid !== child.pid);
-    expect(before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)), JSON.stringify(before)).toBe(true);
+    expect(
+      before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)),
+      JSON.stringify(before),
+    ).toBe(true);
     expect(before.some((p) => p.cmdline.includes(marker))).toBe(true);
     child.kill('SIGINT');
     const r = await child;
@@ -117,8 +120,14 @@ describeWith(['docker'], 'lifecycle errors', () => {
     // cac's side on this machine: the devcontainer CLI (it names the folder) and the docker clients it runs (they name the container)
     const ours = () => processesMentioning([folder, id ?? '']).filter((p) => p.pid !== child.pid);
     const before = ours();
-    expect(before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)), JSON.stringify(before)).toBe(true);
-    expect(before.some((p) => /\bdocker\b.* exec /.test(p.cmdline)), JSON.stringify(before)).toBe(true);
+    expect(
+      before.some((p) => p.cmdline.includes('devcontainer') && p.cmdline.includes(folder)),
+      JSON.stringify(before),
+    ).toBe(true);
+    expect(
+      before.some((p) => /\bdocker\b.* exec /.test(p.cmdline)),
+      JSON.stringify(before),
+    ).toBe(true);
     child.kill('SIGINT');
     const r = await child;
     expect(r.exitCode).toBe(130);

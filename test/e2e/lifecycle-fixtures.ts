@@ -41,7 +41,12 @@ export function fixture(name: FixtureName): { folder: string; user: string; chec
         folder: makeWorkspace(
           name,
           {
-            '.devcontainer/local-feat/devcontainer-feature.json': JSON.stringify({ id: 'local-feat', version: '1.0.0', name: 'local feature', options: { greeting: { type: 'string', default: 'hello' } } }),
+            '.devcontainer/local-feat/devcontainer-feature.json': JSON.stringify({
+              id: 'local-feat',
+              version: '1.0.0',
+              name: 'local feature',
+              options: { greeting: { type: 'string', default: 'hello' } },
+            }),
             '.devcontainer/local-feat/install.sh': '#!/bin/sh\nset -e\necho "$GREETING" > /etc/cac-feature-greeting\n',
           },
           { image: BASE, features: { './local-feat': { greeting: 'hi-from-feature' } }, remoteUser: 'dev' },

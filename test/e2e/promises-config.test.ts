@@ -16,7 +16,11 @@ describe('an unreadable config exits 2 (bin/cac)', () => {
     const file = join(home, 'config.toml');
     writeFileSync(file, '[agents]\nenabled = true\n');
     chmodSync(file, 0o600);
-    for (const argv of [['config', 'show'], ['config', 'validate', file], ['pool', 'status']]) {
+    for (const argv of [
+      ['config', 'show'],
+      ['config', 'validate', file],
+      ['pool', 'status'],
+    ]) {
       const r = await execa('setpriv', ['--reuid', NOBODY, '--regid', NOBODY, '--clear-groups', '--', process.execPath, BIN, ...argv, '--config', file, '--json'], {
         env: { PATH: process.env.PATH ?? '', HOME: home, XDG_STATE_HOME: join(home, 'state'), NO_COLOR: '1' },
         extendEnv: false,

@@ -104,8 +104,27 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
     expect(box).toBeDefined();
     expect(Object.keys(box ?? {}).sort()).toEqual(
       [
-        'id', 'poolKey', 'repoUrl', 'baseBranch', 'branch', 'state', 'claimant', 'warm', 'fence', 'leaseExpiresAt', 'idempotencyKey', 'vmRef',
-        'sshTarget', 'steps', 'workspace', 'error', 'createdAt', 'updatedAt', 'claimedAt', 'readyAt', 'deadlineAt',
+        'id',
+        'poolKey',
+        'repoUrl',
+        'baseBranch',
+        'branch',
+        'state',
+        'claimant',
+        'warm',
+        'fence',
+        'leaseExpiresAt',
+        'idempotencyKey',
+        'vmRef',
+        'sshTarget',
+        'steps',
+        'workspace',
+        'error',
+        'createdAt',
+        'updatedAt',
+        'claimedAt',
+        'readyAt',
+        'deadlineAt',
       ].sort(),
     );
     const at = box as unknown as Record<'createdAt' | 'claimedAt' | 'readyAt' | 'updatedAt' | 'leaseExpiresAt' | 'deadlineAt', number>;
@@ -124,7 +143,10 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
       workspace: null,
       error: null,
     });
-    expect(box?.steps.map((s) => [s.name, s.ok])).toEqual([['vm_create', true], ['ssh_ready', true]]);
+    expect(box?.steps.map((s) => [s.name, s.ok])).toEqual([
+      ['vm_create', true],
+      ['ssh_ready', true],
+    ]);
     for (const s of box?.steps ?? []) expect(s).toEqual({ name: s.name, startedAt: expect.any(Number), durationMs: expect.any(Number), ok: true });
     // times in ms since the epoch, in order; the lease is lease_ttl (90m) from the claim
     expect(at.createdAt).toBeLessThanOrEqual(at.claimedAt);
@@ -156,7 +178,10 @@ describe('--interval sets the backoff unit; pool pause and resume (a command plu
     const create = script('create', 'cat >/dev/null; echo "no capacity in this cloud" >&2; exit 1');
     const list = script('list', 'cat >/dev/null; echo "[]"');
     const other = script('other', 'cat >/dev/null; echo \'{"vmRef":"x","state":"gone"}\'');
-    writeConfig(failing.configFile, `[boxes]\ndriver = "command"\nprovision = "vm"\n[boxes.command]\ncreate = "${create}"\ndestroy = "${other}"\nlist = "${list}"\nstatus = "${other}"\n\n${poolToml(REPO, 1, 1)}`);
+    writeConfig(
+      failing.configFile,
+      `[boxes]\ndriver = "command"\nprovision = "vm"\n[boxes.command]\ncreate = "${create}"\ndestroy = "${other}"\nlist = "${list}"\nstatus = "${other}"\n\n${poolToml(REPO, 1, 1)}`,
+    );
 
     const first = await failing.cac(['pool', 'reconcile', '--json', '--interval', '5m']);
     expect(first.exitCode, first.stderr).toBe(3);
@@ -165,7 +190,10 @@ describe('--interval sets the backoff unit; pool pause and resume (a command plu
     const status = await failing.json<{ pools: Array<{ lastFailureAt: number; consecutiveFailures: number }> }>(['pool', 'status']);
     const { lastFailureAt, consecutiveFailures } = status.pools[0] ?? { lastFailureAt: 0, consecutiveFailures: 0 };
     expect(consecutiveFailures).toBe(1);
-    for (const [interval, ms] of [['5m', 5 * 60_000], ['7m', 7 * 60_000]] as const) {
+    for (const [interval, ms] of [
+      ['5m', 5 * 60_000],
+      ['7m', 7 * 60_000],
+    ] as const) {
       const plan = await failing.json<{ pools: Array<{ plan: { creates: number; blocked?: string } }> }>(['pool', 'reconcile', '--dry-run', '--interval', interval]);
       expect(plan.pools[0]?.plan).toMatchObject({ creates: 0, blocked: `backoff: 1 failures in a row; next create after ${new Date(lastFailureAt + ms).toISOString()}` });
     }

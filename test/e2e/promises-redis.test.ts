@@ -52,12 +52,20 @@ describeWith(['docker', 'redis'], 'the Redis store through bin/cac', () => {
     expect(r.pools[0]?.applied.provisioned.map((p) => p.outcome)).toEqual(['standby', 'standby']);
     expect(await pool()).toMatchObject({ standby: 2, provisioning: 0, claimed: 0 });
     const standby = (await here.boxes()).filter((b) => b.state === 'standby');
-    expect(runContainers(RUN).map((c) => c.boxId).sort()).toEqual(standby.map((b) => b.id).sort());
+    expect(
+      runContainers(RUN)
+        .map((c) => c.boxId)
+        .sort(),
+    ).toEqual(standby.map((b) => b.id).sort());
 
     const redis = new Redis(url);
     try {
       const keys = await redis.keys('cac:*');
-      for (const b of standby) expect(keys.some((k) => k.includes(b.id)), `a Redis key for ${b.id}`).toBe(true);
+      for (const b of standby)
+        expect(
+          keys.some((k) => k.includes(b.id)),
+          `a Redis key for ${b.id}`,
+        ).toBe(true);
     } finally {
       redis.disconnect();
     }
@@ -92,6 +100,10 @@ describeWith(['docker', 'redis'], 'the Redis store through bin/cac', () => {
     expect(await pool()).toMatchObject({ standby: 2, claimed: 0 });
     const live = (await here.json<{ boxes: BoxDoc[] }>(['box', 'list'])).boxes;
     expect(live.map((b) => b.state)).toEqual(['standby', 'standby']);
-    expect(runContainers(RUN).map((c) => c.boxId).sort()).toEqual(live.map((b) => b.id).sort());
+    expect(
+      runContainers(RUN)
+        .map((c) => c.boxId)
+        .sort(),
+    ).toEqual(live.map((b) => b.id).sort());
   });
 });

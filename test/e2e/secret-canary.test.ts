@@ -53,7 +53,11 @@ async function cac(args: string[], input?: string): Promise<CliResult> {
 const docker = (args: string[], extraEnv: Record<string, string> = {}) => execFileSync('docker', args, { env: { ...engineEnv(), ...extraEnv }, encoding: 'utf8' }).trim();
 const devContainer = () => docker(['ps', '-q', '--filter', `label=devcontainer.local_folder=${ws}`]);
 /** Files under `dirs` inside a container that hold the canary; the pattern travels by environment, not argv. */
-const filesWithCanary = (container: string, dirs: string) => docker(['exec', '-e', 'PAT', container, 'sh', '-c', `grep -rlF -- "$PAT" ${dirs} 2>/dev/null; true`], { PAT: CANARY }).split('\n').filter(Boolean).sort();
+const filesWithCanary = (container: string, dirs: string) =>
+  docker(['exec', '-e', 'PAT', container, 'sh', '-c', `grep -rlF -- "$PAT" ${dirs} 2>/dev/null; true`], { PAT: CANARY })
+    .split('\n')
+    .filter(Boolean)
+    .sort();
 
 /** Every process's argv on this machine, read every 20 ms while commands run: hits name the process. */
 function sampleCmdlines(): () => Promise<{ samples: number; hits: string[] }> {
@@ -128,7 +132,9 @@ describeWith(['docker'], 'secrets reach only their 0600 destinations: credential
   );
 
   afterAll(() => {
-    const ids = docker(['ps', '-aq', '--filter', `label=devcontainer.local_folder=${ws}`]).split('\n').filter(Boolean);
+    const ids = docker(['ps', '-aq', '--filter', `label=devcontainer.local_folder=${ws}`])
+      .split('\n')
+      .filter(Boolean);
     if (ids.length) docker(['rm', '-f', '-v', ...ids]);
     removeRun(RUN);
     rmSync(root, { recursive: true, force: true });
@@ -142,7 +148,18 @@ describeWith(['docker'], 'secrets reach only their 0600 destinations: credential
     expect(JSON.parse(up.stdout)).toMatchObject({ outcome: 'success', action: 'created', remoteUser: 'dev' });
     for (const name of ['CAC_MASTER_KEY', 'GITHUB_TOKEN', 'OPENAI_API_KEY']) expect(up.stderr).toContain(`\${localEnv:${name}} resolves empty`);
     // the forwarded value reaches login shells through the 0600 file, and nothing else carries it
-    const shown = await cac(['exec', ws, '-v', '--', 'sh', '-c', 'read -r want; [ "$OPENAI_API_KEY" = "$want" ] && echo forwarded; printf "[%s][%s][%s][%s]\\n" "$LEAK_MASTER" "$LEAK_TOKEN" "$LEAK_FORWARDED" "$FROM_HOST"; sleep 1'], `${FORWARDED}\n`);
+    const shown = await cac(
+      [
+        'exec',
+        ws,
+        '-v',
+        '--',
+        'sh',
+        '-c',
+        'read -r want; [ "$OPENAI_API_KEY" = "$want" ] && echo forwarded; printf "[%s][%s][%s][%s]\\n" "$LEAK_MASTER" "$LEAK_TOKEN" "$LEAK_FORWARDED" "$FROM_HOST"; sleep 1',
+      ],
+      `${FORWARDED}\n`,
+    );
     expect(shown.exitCode, shown.stderr).toBe(0);
     expect(shown.stdout).toBe(`forwarded\n[][][][${HOST_PLAIN}]\n`);
   });
@@ -172,7 +189,12 @@ describeWith(['docker'], 'secrets reach only their 0600 destinations: credential
     // where it is meant to be, and only there
     const dev = devContainer();
     expect(filesWithCanary(dev, '/home /root /tmp /var/log /workspaces')).toEqual(['/home/dev/.cac/agents.env', '/home/dev/.codex/auth.json']);
-    expect(docker(['exec', dev, 'stat', '-c', '%a', '/home/dev/.cac/agents.env', '/home/dev/.codex/auth.json', '/home/dev/.cac', '/home/dev/.codex']).split('\n')).toEqual(['600', '600', '700', '700']);
+    expect(docker(['exec', dev, 'stat', '-c', '%a', '/home/dev/.cac/agents.env', '/home/dev/.codex/auth.json', '/home/dev/.cac', '/home/dev/.codex']).split('\n')).toEqual([
+      '600',
+      '600',
+      '700',
+      '700',
+    ]);
     expect(filesWithCanary(boxVm, '/home /root /tmp /var/log')).toEqual([join(boxFolder, '.env')]);
     expect(docker(['exec', boxVm, 'stat', '-c', '%a', join(boxFolder, '.env')])).toBe('600');
     // what docker keeps about the containers (env, labels with the devcontainer metadata) holds none of it

@@ -35,7 +35,10 @@ describeWith(['docker', 'redis'], 'a corrupt record in the Redis store, through 
     writeConfig(join(homeEnv.XDG_CONFIG_HOME, 'cac', 'config.toml'), `[store]\nurl = "${url}"\n`);
     const store = RedisAgentBoxStore.connect(url);
     const make = async (key: string) => {
-      const b = await store.createBox({ repoUrl: REPO, baseBranch: 'main', claimant: 'ann', leaseExpiresAt: Date.now() + 3_600_000, deadlineAt: Date.now() + 3_600_000, now: Date.now() }, { idempotencyKey: key });
+      const b = await store.createBox(
+        { repoUrl: REPO, baseBranch: 'main', claimant: 'ann', leaseExpiresAt: Date.now() + 3_600_000, deadlineAt: Date.now() + 3_600_000, now: Date.now() },
+        { idempotencyKey: key },
+      );
       await store.transition(b.id, { from: 'requested', to: 'provisioning', now: Date.now() });
       return (await store.transition(b.id, { from: 'provisioning', to: 'ready', now: Date.now() })) ?? b;
     };

@@ -85,11 +85,17 @@ export class FakeDocker implements Host {
     const script = argv[argv.indexOf('-c') + 1] ?? '';
     const what: Call['what'] = script.startsWith(INJECT_MARK)
       ? 'inject'
-      : script.includes('exec tar -x') ? 'tar'
-      : script.startsWith(DISCOVER_MARK) ? 'discover'
-      : script.startsWith(FINISH_MARK) ? 'finish'
-      : script.startsWith(INSTALL_MARK) ? 'install'
-      : script.startsWith(READ_MARK) ? 'read' : 'other';
+      : script.includes('exec tar -x')
+        ? 'tar'
+        : script.startsWith(DISCOVER_MARK)
+          ? 'discover'
+          : script.startsWith(FINISH_MARK)
+            ? 'finish'
+            : script.startsWith(INSTALL_MARK)
+              ? 'install'
+              : script.startsWith(READ_MARK)
+                ? 'read'
+                : 'other';
     this.calls.push({ argv: [...argv], env: { ...opts.env }, what });
     if (opts.signal?.aborted) throw interrupted();
     if (what === 'discover') return this.discoverExit ? { exitCode: this.discoverExit, stdout: '', stderr: 'unable to find user dev' } : ok(this.discoverOut());
@@ -190,8 +196,7 @@ export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; dock
     hostHome: HOME,
     stateDir: '/state/cac',
     files: opts.files,
-    container: ({ containerId, remoteUser }) =>
-      new ContainerHost({ host: opts.docker, containerId, user: remoteUser, dockerEnv: { DOCKER_HOST: 'unix:///fake.sock' } }),
+    container: ({ containerId, remoteUser }) => new ContainerHost({ host: opts.docker, containerId, user: remoteUser, dockerEnv: { DOCKER_HOST: 'unix:///fake.sock' } }),
     reporter,
   };
   const lines = () => events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);

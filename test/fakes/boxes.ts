@@ -37,7 +37,16 @@ export class MemoryBoxStore implements BoxStore {
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
     const oldest = [...this.boxes.values()].filter((b) => b.poolKey === poolKey && b.state === 'standby').sort(byAge)[0];
     if (!oldest) return null;
-    const claimed: Box = { ...oldest, state: 'claimed', claimant: opts.claimant, leaseExpiresAt: opts.now + opts.leaseMs, claimedAt: opts.now, updatedAt: opts.now, warm: true, fence: oldest.fence + 1 };
+    const claimed: Box = {
+      ...oldest,
+      state: 'claimed',
+      claimant: opts.claimant,
+      leaseExpiresAt: opts.now + opts.leaseMs,
+      claimedAt: opts.now,
+      updatedAt: opts.now,
+      warm: true,
+      fence: oldest.fence + 1,
+    };
     this.boxes.set(claimed.id, claimed);
     return claimed;
   }
@@ -230,7 +239,14 @@ export class FakeVmDriver implements VmDriver {
     await this.beforeCreate?.(spec);
     if (this.failCreate) throw this.failCreate;
     this.seq += 1;
-    const vm = { vmRef: `vm-${this.seq}`, boxId: spec.boxId, poolKey: spec.poolKey, createdAt: this.clock(), state: 'running' as const, spec: { ...spec, labels: { ...spec.labels, key: opts.idempotencyKey } } };
+    const vm = {
+      vmRef: `vm-${this.seq}`,
+      boxId: spec.boxId,
+      poolKey: spec.poolKey,
+      createdAt: this.clock(),
+      state: 'running' as const,
+      spec: { ...spec, labels: { ...spec.labels, key: opts.idempotencyKey } },
+    };
     this.vms.set(vm.vmRef, vm);
     return vm;
   }

@@ -160,7 +160,14 @@ export function provisionHarness(overrides: Partial<SshProvisionerDeps> = {}) {
   /** A box at ssh_ready: its SSH target recorded, in `state`. */
   const box = async (opts: { branch?: string; repoUrl?: string; claimant?: string } = {}) => {
     const b = await store.createBox(
-      { repoUrl: opts.repoUrl ?? REPO, baseBranch: 'main', ...(opts.branch ? { branch: opts.branch } : {}), ...(opts.claimant ? { claimant: opts.claimant, leaseExpiresAt: T0 + 3_600_000 } : {}), deadlineAt: T0 + 600_000, now: T0 },
+      {
+        repoUrl: opts.repoUrl ?? REPO,
+        baseBranch: 'main',
+        ...(opts.branch ? { branch: opts.branch } : {}),
+        ...(opts.claimant ? { claimant: opts.claimant, leaseExpiresAt: T0 + 3_600_000 } : {}),
+        deadlineAt: T0 + 600_000,
+        now: T0,
+      },
       { idempotencyKey: `k${Math.random()}` },
     );
     return (await store.update(b.id, { patch: { sshTarget: TARGET, vmRef: 'vm-1' }, now: T0 })) ?? b;

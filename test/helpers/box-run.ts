@@ -44,7 +44,26 @@ export function sshPinned(target: SshTarget, keyFile: string, command: string, h
   writeFileSync(knownHosts, `[${target.host}]:${target.port} ${hostKey}\n`);
   const r = spawnSync(
     'ssh',
-    ['-i', keyFile, '-p', String(target.port), '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes', '-o', `UserKnownHostsFile=${knownHosts}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'IdentitiesOnly=yes', '-o', 'ConnectTimeout=10', `${target.user}@${target.host}`, command],
+    [
+      '-i',
+      keyFile,
+      '-p',
+      String(target.port),
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'StrictHostKeyChecking=yes',
+      '-o',
+      `UserKnownHostsFile=${knownHosts}`,
+      '-o',
+      'GlobalKnownHostsFile=/dev/null',
+      '-o',
+      'IdentitiesOnly=yes',
+      '-o',
+      'ConnectTimeout=10',
+      `${target.user}@${target.host}`,
+      command,
+    ],
     { encoding: 'utf8', timeout: 30_000 },
   );
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };

@@ -43,10 +43,7 @@ export async function runInProcess(argv: string[], env: Record<string, string | 
   return { exitCode, stdout: out(), stderr: err() };
 }
 
-export async function runBin(
-  argv: string[],
-  opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number } = {},
-): Promise<CliResult> {
+export async function runBin(argv: string[], opts: { env?: Record<string, string | undefined>; cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   const r = await execa(process.execPath, [BIN, ...argv], {
     env: { NO_COLOR: '1', ...opts.env },
     cwd: opts.cwd ?? REPO_ROOT,

@@ -17,7 +17,10 @@ const { env: homeEnv } = tempHome();
 const cac = (args: string[]) => runBin(args, { env: { ...podmanEnv, ...homeEnv } });
 const json = (stdout: string) => JSON.parse(stdout) as Record<string, unknown>;
 const onPodman = (args: string[]) => execFileSync('docker', args, { env: { ...process.env, ...podmanEnv }, encoding: 'utf8' });
-const runContainers = () => onPodman(['ps', '-aq', '--filter', `label=cac.test-run=${RUN_ID}`]).split('\n').filter(Boolean);
+const runContainers = () =>
+  onPodman(['ps', '-aq', '--filter', `label=cac.test-run=${RUN_ID}`])
+    .split('\n')
+    .filter(Boolean);
 
 function lane(name: string, fn: () => void): void {
   if (PODMAN) {

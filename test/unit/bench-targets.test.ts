@@ -42,7 +42,11 @@ describe('bench targets', () => {
 
   it('a bench process that missed a target exits 1, one that met them exits 0', () => {
     const bench = (value: number) =>
-      spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { Targets } from './bench/lib.ts'; const t = new Targets('demo'); t.check('ratio', ${value}, '≤', 1.3, '×'); t.finish();`], { cwd: REPO_ROOT, encoding: 'utf8' });
+      spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', `import { Targets } from './bench/lib.ts'; const t = new Targets('demo'); t.check('ratio', ${value}, '≤', 1.3, '×'); t.finish();`],
+        { cwd: REPO_ROOT, encoding: 'utf8' },
+      );
     const missed = bench(1.5);
     expect(missed.stdout).toContain('MISSED ratio: 1.50×');
     expect(missed.status).toBe(1);

@@ -112,7 +112,8 @@ describe('the command plugins’ environment', () => {
 
 describe("a devcontainer.json's ${localEnv:…} references", () => {
   it('are found with their env: alias and defaults, once each', () => {
-    const text = '{"containerEnv":{"A":"${localEnv:MY_PLAIN_SETTING}","B":"${env:GITHUB_TOKEN}","C":"${localEnv:CAC_MASTER_KEY:x}","D":"${localEnv:MY_PLAIN_SETTING}"},"mounts":["source=${localEnv:HOME}/.ssh,target=/s,type=bind"],"x":"${containerEnv:PATH} ${localEnv:bad-name}"}';
+    const text =
+      '{"containerEnv":{"A":"${localEnv:MY_PLAIN_SETTING}","B":"${env:GITHUB_TOKEN}","C":"${localEnv:CAC_MASTER_KEY:x}","D":"${localEnv:MY_PLAIN_SETTING}"},"mounts":["source=${localEnv:HOME}/.ssh,target=/s,type=bind"],"x":"${containerEnv:PATH} ${localEnv:bad-name}"}';
     expect(localEnvNames(text)).toEqual(['MY_PLAIN_SETTING', 'GITHUB_TOKEN', 'CAC_MASTER_KEY', 'HOME']);
   });
 

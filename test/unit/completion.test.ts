@@ -7,8 +7,7 @@ import { buildProgram } from '../../src/cli/program.js';
 import { completionScript, COMPLETION_FILES, type Shell } from '../../src/cli/completion/index.js';
 import { REPO_ROOT, runInProcess } from '../helpers/run-cli.js';
 
-const program = () =>
-  buildProgram({ stdio: { stdin: Readable.from([]), stdout: new PassThrough(), stderr: new PassThrough(), env: {} }, signal: new AbortController().signal, argv: [], exitCode: 0 });
+const program = () => buildProgram({ stdio: { stdin: Readable.from([]), stdout: new PassThrough(), stderr: new PassThrough(), env: {} }, signal: new AbortController().signal, argv: [], exitCode: 0 });
 
 // Simulates bash programmable completion for the given words and returns COMPREPLY.
 function bashComplete(words: string[]): string[] {

@@ -30,7 +30,12 @@ describe('config validate and the other commands agree (one validation)', () => 
       'boxes.command.create: cannot split the command "/opt/p create | tee log": unquoted | needs a shell',
       5,
     ],
-    ['a command driver without status', `[boxes]\ndriver = "command"\n\n${command('/opt/p create', 'destroy = "/opt/p destroy"\nlist = "/opt/p list"\n')}`, 'boxes.command: the command driver needs status', 4],
+    [
+      'a command driver without status',
+      `[boxes]\ndriver = "command"\n\n${command('/opt/p create', 'destroy = "/opt/p destroy"\nlist = "/opt/p list"\n')}`,
+      'boxes.command: the command driver needs status',
+      4,
+    ],
     ['an ssh-fleet driver without hosts', '[boxes]\ndriver = "ssh-fleet"\n', 'boxes.fleet: the ssh-fleet driver needs at least one [[boxes.fleet]] host', 1],
     ['a fleet host listed twice', `[boxes]\ndriver = "ssh-fleet"\n\n${fleetHost('10.0.0.5')}\n${fleetHost('10.0.0.5')}`, 'boxes.fleet.1: cac@10.0.0.5:22 is listed twice', 9],
   ])('%s: validate exits 2 like pool status, with the same message', async (_what, text, message, line) => {
@@ -58,10 +63,7 @@ describe('config validate and the other commands agree (one validation)', () => 
     expect(validate.exitCode, validate.stderr).toBe(0);
     const status = await runInProcess(['pool', 'status', '--json'], env);
     expect(status.exitCode, status.stdout).toBe(0);
-    expect((JSON.parse(status.stdout) as { pools: Array<{ poolKey: string }> }).pools.map((p) => p.poolKey)).toEqual([
-      'https://example.test/app.git#release/1.2',
-      'https://example.test/app.git#main',
-    ]);
+    expect((JSON.parse(status.stdout) as { pools: Array<{ poolKey: string }> }).pools.map((p) => p.poolKey)).toEqual(['https://example.test/app.git#release/1.2', 'https://example.test/app.git#main']);
   });
 
   it('every problem is listed, the first as the message', async () => {
@@ -108,11 +110,7 @@ describe('config validate --json', () => {
 });
 
 describe('a config that cannot be read is a usage error (exit 2)', () => {
-  it.each([
-    [['config', 'validate', '<dir>']],
-    [['config', 'show', '--config', '<dir>']],
-    [['pool', 'status', '--config', '<dir>']],
-  ])('a directory as the config: %j', async (argv) => {
+  it.each([[['config', 'validate', '<dir>']], [['config', 'show', '--config', '<dir>']], [['pool', 'status', '--config', '<dir>']]])('a directory as the config: %j', async (argv) => {
     const { env, home } = tempHome();
     const dir = join(home, 'conf.d');
     mkdirSync(dir);

@@ -68,7 +68,9 @@ describe('cac env', () => {
     const wrong = await runInProcess(['--json', 'env', 'check', out], { ...env, CAC_MASTER_KEY: key() });
     expect(wrong.exitCode).toBe(1);
     expect(JSON.parse(wrong.stdout)).toMatchObject({ outcome: 'error', code: 'ERR_UNKNOWN_KEY' });
-    const [head, body = ''] = readFileSync(out, 'utf8').trim().split(/:(?=[^:]*$)/);
+    const [head, body = ''] = readFileSync(out, 'utf8')
+      .trim()
+      .split(/:(?=[^:]*$)/);
     const bytes = Buffer.from(body, 'base64');
     bytes[bytes.length - 1] = (bytes[bytes.length - 1] ?? 0) ^ 0xff;
     writeFileSync(out, `${head}:${bytes.toString('base64')}\n`);

@@ -106,7 +106,10 @@ describe('input that would print control characters', () => {
   it('cac box list escapes a claimant stored by an older cac or a library caller', async () => {
     const { env } = tempHome();
     const store = await openStore(configSchema.parse({}), join(env.XDG_STATE_HOME, 'cac'));
-    await store.createBox({ repoUrl: 'https://example.test/a.git', baseBranch: 'main', claimant: HOSTILE, leaseExpiresAt: Date.now() + 60_000, deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: 'k1' });
+    await store.createBox(
+      { repoUrl: 'https://example.test/a.git', baseBranch: 'main', claimant: HOSTILE, leaseExpiresAt: Date.now() + 60_000, deadlineAt: Date.now() + 60_000, now: Date.now() },
+      { idempotencyKey: 'k1' },
+    );
     await store.close();
     const r = await runInProcess(['box', 'list'], env);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -27,7 +27,11 @@ const TRANSPORT = 'CAC_X_';
 
 /** `read-configuration --include-merged-configuration` output → exec settings. */
 export function execSettings(stdout: string): ExecSettings | undefined {
-  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) return undefined;
   let doc: { workspace?: { workspaceFolder?: unknown }; mergedConfiguration?: { remoteUser?: unknown; remoteEnv?: unknown; userEnvProbe?: unknown } };
   try {

@@ -78,7 +78,9 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       };
     }
     mapper.failOpen();
-    const failure = opts.signal?.aborted ? interrupted() : classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode, where: WHERE[this.opts.host.kind] });
+    const failure = opts.signal?.aborted
+      ? interrupted()
+      : classifyUpFailure({ outcome, stderrLines: mapper.lines, buildTail: mapper.buildTail, logFile, exitCode: r.exitCode, where: WHERE[this.opts.host.kind] });
     if (failure instanceof CacError && failure.code === 'ERR_BUILD_FAILED') await this.removeBuildLeftover(mapper.buildTail);
     throw mapper.containerAction === 'created' ? markCreated(failure) : failure;
   }
@@ -140,7 +142,12 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     });
     const settings = r.exitCode === 0 ? execSettings(r.stdout) : undefined;
     if (settings) return settings;
-    const why = redact(stripAnsi(r.stderr), this.opts.secrets ?? []).trim().split('\n').filter(Boolean).pop() ?? `exit ${r.exitCode}`;
+    const why =
+      redact(stripAnsi(r.stderr), this.opts.secrets ?? [])
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .pop() ?? `exit ${r.exitCode}`;
     throw new CacError('ERR_DEVCONTAINER_EXEC', `reading the dev container configuration of ${ws.folder} failed: ${why}`, { hint: `check ${ws.configFile}; run 'cac up ${ws.folder}' again` });
   }
 
@@ -178,7 +185,10 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
 
   // The classic builder keeps the container of a failed RUN step: nothing half-made is left behind.
   private async removeBuildLeftover(buildTail: readonly string[]): Promise<void> {
-    const id = [...buildTail].reverse().map((l) => /---> Running in ([0-9a-f]{12,64})/.exec(l)?.[1]).find(Boolean);
+    const id = [...buildTail]
+      .reverse()
+      .map((l) => /---> Running in ([0-9a-f]{12,64})/.exec(l)?.[1])
+      .find(Boolean);
     if (id) await this.docker.run(['rm', '-f', id]).catch(() => undefined);
   }
 
@@ -215,7 +225,11 @@ function redactOutcome(outcome: CliOutcome | undefined, secrets: readonly string
 }
 
 function lastJson(stdout: string): CliOutcome | undefined {
-  const line = stdout.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+  const line = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .pop();
   if (!line) return undefined;
   try {
     return JSON.parse(line) as CliOutcome;
@@ -223,4 +237,3 @@ function lastJson(stdout: string): CliOutcome | undefined {
     return undefined;
   }
 }
-

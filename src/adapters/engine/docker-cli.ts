@@ -32,7 +32,10 @@ export class DockerCli {
 
   async ids(labels: readonly string[], all: boolean, signal?: AbortSignal): Promise<string[]> {
     const out = await this.run(['ps', '-q', '--no-trunc', ...(all ? ['-a'] : []), ...labels.flatMap((l) => ['--filter', `label=${l}`])], signal);
-    return out.split('\n').map((s) => s.trim()).filter(Boolean);
+    return out
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   async inspect(ids: readonly string[], signal?: AbortSignal): Promise<ContainerInfo[]> {
@@ -45,13 +48,23 @@ export class DockerCli {
   async projectObjects(kind: 'container' | 'network' | 'volume', project: string, signal?: AbortSignal): Promise<string[]> {
     const filter = ['--filter', `label=${COMPOSE_PROJECT_LABEL}=${project}`];
     const args = kind === 'container' ? ['ps', '-aq', '--no-trunc', ...filter] : [kind, 'ls', '-q', ...filter];
-    return (await this.run(args, signal)).split('\n').map((s) => s.trim()).filter(Boolean);
+    return (await this.run(args, signal))
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   }
 
   /** The service names of a Compose project's containers (any state), sorted. */
   async projectServices(project: string, signal?: AbortSignal): Promise<string[]> {
     const out = await this.run(['ps', '-a', '--filter', `label=${COMPOSE_PROJECT_LABEL}=${project}`, '--format', `{{.Label "${COMPOSE_SERVICE_LABEL}"}}`], signal);
-    return [...new Set(out.split('\n').map((s) => s.trim()).filter(Boolean))].sort();
+    return [
+      ...new Set(
+        out
+          .split('\n')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    ].sort();
   }
 
   async ping(signal?: AbortSignal): Promise<string> {

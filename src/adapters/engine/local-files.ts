@@ -13,7 +13,10 @@ export const localFiles: WorkspaceFiles = {
     }
   },
   async isDirectory(path) {
-    return stat(path).then((s) => s.isDirectory(), () => false);
+    return stat(path).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
   },
   resolve: (...parts) => resolve(...parts),
 };

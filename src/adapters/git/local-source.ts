@@ -69,7 +69,10 @@ export class LocalGitSource implements RepoSource {
   }
 
   private async refresh(repoUrl: string, dir: string, signal?: AbortSignal): Promise<void> {
-    const exists = await stat(join(dir, 'HEAD')).then(() => true, () => false);
+    const exists = await stat(join(dir, 'HEAD')).then(
+      () => true,
+      () => false,
+    );
     if (!exists) await mkdir(this.opts.mirrorsDir, { recursive: true, mode: 0o700 });
     const args = exists ? ['-C', dir, 'fetch', '--quiet', '--prune', 'origin'] : ['clone', '--quiet', '--mirror', '--', repoUrl, dir];
     const r = await this.git(args, signal);

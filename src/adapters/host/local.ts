@@ -34,9 +34,7 @@ export class LocalHost implements Host {
       ...(!group && opts.timeoutMs ? { timeout: opts.timeoutMs } : {}),
       ...(!group && opts.signal ? { cancelSignal: opts.signal } : {}),
       forceKillAfterDelay: 3000,
-      ...(opts.inherit
-        ? { stdio: 'inherit' as const }
-        : { ...stdinOf(opts.stdin), stdout: 'pipe' as const, stderr: 'pipe' as const, encoding: 'utf8' as const }),
+      ...(opts.inherit ? { stdio: 'inherit' as const } : { ...stdinOf(opts.stdin), stdout: 'pipe' as const, stderr: 'pipe' as const, encoding: 'utf8' as const }),
     });
     let timedOut = false;
     const killGroup = (): void => {
@@ -83,7 +81,10 @@ export class LocalHost implements Host {
 
 async function isDir(path: string): Promise<boolean> {
   const { stat } = await import('node:fs/promises');
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 // A multi-byte character split across two chunks reaches the callback whole.

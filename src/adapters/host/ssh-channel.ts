@@ -33,7 +33,8 @@ const exits = new WeakMap<ClientChannel, Exit>();
 export function openChannel(client: Client, command: string): Promise<ClientChannel> {
   return new Promise((resolve, reject) => {
     client.exec(command, (err, ch) => {
-      if (err) return reject(new CacError('ERR_SSH_CHANNEL', `cannot start a command over SSH: ${err.message}`, { hint: "the box's sshd may limit sessions (MaxSessions) or be shutting down", cause: err }));
+      if (err)
+        return reject(new CacError('ERR_SSH_CHANNEL', `cannot start a command over SSH: ${err.message}`, { hint: "the box's sshd may limit sessions (MaxSessions) or be shutting down", cause: err }));
       ch.once('exit', (code: number | null, signal?: string) => exits.set(ch, { code, signal: signal ?? null }));
       resolve(ch);
     });

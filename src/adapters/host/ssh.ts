@@ -137,9 +137,7 @@ async function readKey(path: string): Promise<Buffer> {
 }
 
 function lostError(target: SshTarget, e: Error, opts: SshConnectOptions): CacError {
-  const why = /keepalive/i.test(e.message)
-    ? `no answer to ${opts.keepaliveCountMax} keepalives sent every ${opts.keepaliveIntervalMs} ms`
-    : e.message;
+  const why = /keepalive/i.test(e.message) ? `no answer to ${opts.keepaliveCountMax} keepalives sent every ${opts.keepaliveIntervalMs} ms` : e.message;
   return new CacError('ERR_SSH_DISCONNECTED', `the SSH connection to ${describeTarget(target)} was lost: ${why}`, {
     hint: 'the box or the network went away; the next command reconnects',
     cause: e,

@@ -3,17 +3,7 @@
 import { Redis, type ChainableCommander } from 'ioredis';
 import { assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../domain/box.js';
 import { CacError, isCacError } from '../../errors.js';
-import type {
-  BoxStore,
-  ClaimOptions,
-  FleetHost,
-  ListFilter,
-  PoolCounts,
-  PoolHealth,
-  PoolStats,
-  TransitionOptions,
-  UpdateOptions,
-} from '../../ports/box-store.js';
+import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
 import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
@@ -121,14 +111,7 @@ export class RedisAgentBoxStore implements BoxStore {
     const k = this.keys;
     // a standby record that does not decode is handed to nobody: reported, left for repair, the next one taken
     for (;;) {
-      const reply = await this.scripts.cacClaimStandby(
-        k.index(poolKey, 'standby'),
-        k.index(poolKey, 'claimed'),
-        this.prefix,
-        opts.claimant,
-        opts.now + opts.leaseMs,
-        opts.now,
-      );
+      const reply = await this.scripts.cacClaimStandby(k.index(poolKey, 'standby'), k.index(poolKey, 'claimed'), this.prefix, opts.claimant, opts.now + opts.leaseMs, opts.now);
       const claimed = this.readable(() => this.decode(reply));
       if (claimed !== undefined) return claimed;
     }

@@ -7,17 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
 import { applyPatch, assertTransition, BOX_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
-import type {
-  BoxStore,
-  ClaimOptions,
-  FleetHost,
-  ListFilter,
-  PoolCounts,
-  PoolHealth,
-  PoolStats,
-  TransitionOptions,
-  UpdateOptions,
-} from '../../ports/box-store.js';
+import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlite-schema.js';
 
@@ -106,16 +96,20 @@ export class SqliteAgentBoxStore implements BoxStore {
       const live = this.sql<string[], { n: number }>(`SELECT COUNT(*) AS n FROM boxes WHERE pool_key = ? AND state IN (${INSTANCE_STATES.map(() => '?').join(', ')})`);
       if ((live.get(box.poolKey, ...INSTANCE_STATES)?.n ?? 0) >= maxLive) return null;
     }
-    this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(box.id, box.idempotencyKey, box.poolKey, box.state, box.createdAt, JSON.stringify(box));
+    this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)').run(
+      box.id,
+      box.idempotencyKey,
+      box.poolKey,
+      box.state,
+      box.createdAt,
+      JSON.stringify(box),
+    );
     return box;
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
     return this.tx(() => {
-      const oldest = parse(
-        this.sql<[string], BodyRow>(`SELECT body FROM boxes WHERE pool_key = ? AND state = 'standby' ORDER BY created_at, seq LIMIT 1`).get(poolKey),
-      );
+      const oldest = parse(this.sql<[string], BodyRow>(`SELECT body FROM boxes WHERE pool_key = ? AND state = 'standby' ORDER BY created_at, seq LIMIT 1`).get(poolKey));
       if (!oldest) return null;
       return this.write({
         ...oldest,

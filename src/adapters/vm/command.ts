@@ -6,18 +6,7 @@ import type { SshTarget } from '../../domain/box.js';
 import { CacError } from '../../errors.js';
 import { quoteArgv } from '../../util/shell.js';
 import type { Vm, VmDriver, VmSpec } from '../../ports/vm-driver.js';
-import {
-  BOX_LABEL,
-  createdAtOf,
-  createInput,
-  parseCreateOutput,
-  parseListOutput,
-  parseStatusOutput,
-  POOL_LABEL,
-  PLUGIN_CALLS,
-  type Parsed,
-  type PluginCall,
-} from './command-contract.js';
+import { BOX_LABEL, createdAtOf, createInput, parseCreateOutput, parseListOutput, parseStatusOutput, POOL_LABEL, PLUGIN_CALLS, type Parsed, type PluginCall } from './command-contract.js';
 import { runPlugin, type PluginRun } from './plugin-process.js';
 import { shellWords } from '../../domain/shell-words.js';
 

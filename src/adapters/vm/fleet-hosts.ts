@@ -1,4 +1,3 @@
-
 import type { FleetHost } from '../../ports/box-store.js';
 import type { Vm } from '../../ports/vm-driver.js';
 

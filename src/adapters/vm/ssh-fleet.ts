@@ -91,7 +91,11 @@ export class SshFleetVmDriver implements VmDriver {
 
   /** Leases a free healthy host to the box now (create logs in to it later); ERR_NO_CAPACITY when none is free. */
   async reserve(spec: Pick<VmSpec, 'boxId'>): Promise<void> {
-    const hostId = await this.opts.leases.leaseFleetHost(this.opts.hosts.map((h) => h.id), spec.boxId, this.now());
+    const hostId = await this.opts.leases.leaseFleetHost(
+      this.opts.hosts.map((h) => h.id),
+      spec.boxId,
+      this.now(),
+    );
     if (hostId === null) throw await this.noCapacity([]);
   }
 

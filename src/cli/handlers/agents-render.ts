@@ -2,9 +2,7 @@
 import type { AgentDoctor } from '../../app/use-cases/agents.js';
 
 export function renderDoctor(rows: readonly AgentDoctor[], container: { id: string; remoteUser: string | null; home: string | null } | null, note?: string): string {
-  const head = container
-    ? `container ${container.id.slice(0, 12)} · user ${container.remoteUser ?? '(default)'}${container.home ? ` · home ${container.home}` : ''}`
-    : 'no running container';
+  const head = container ? `container ${container.id.slice(0, 12)} · user ${container.remoteUser ?? '(default)'}${container.home ? ` · home ${container.home}` : ''}` : 'no running container';
   return [head, ...(note ? [note] : []), ...rows.map(block)].join('\n\n');
 }
 

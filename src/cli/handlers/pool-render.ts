@@ -39,7 +39,7 @@ export function renderStatus(rows: readonly PoolStatus[]): string {
     style: { head: [], border: [] },
   });
   for (const r of rows) {
-    const creates = r.paused ? 'paused' : r.blocked ? r.blocked.split(':')[0] ?? 'blocked' : 'ok';
+    const creates = r.paused ? 'paused' : r.blocked ? (r.blocked.split(':')[0] ?? 'blocked') : 'ok';
     table.push([
       r.configured ? r.poolKey : `${r.poolKey} *`,
       r.standby,

@@ -27,24 +27,14 @@ export interface FinishPlan {
 export function finishLines(plan: FinishPlan): string[] {
   const bad = plan.names.find((n) => !NAME.test(n));
   if (bad !== undefined) throw new CacError('ERR_INVALID_INPUT', `not an environment variable name: ${JSON.stringify(bad)}`);
-  const env =
-    plan.env === 'skip' ? [] : plan.env === 'write' ? envLines(plan.names) : [`  if cac_inside "$h"/${ENV_FILE} && [ -f "$h"/${ENV_FILE} ]; then`, ...envLines(plan.names), '  fi'];
+  const env = plan.env === 'skip' ? [] : plan.env === 'write' ? envLines(plan.names) : [`  if cac_inside "$h"/${ENV_FILE} && [ -f "$h"/${ENV_FILE} ]; then`, ...envLines(plan.names), '  fi'];
   const onboarding = plan.claudeOnboarding
     ? [
         '  if ! cac_inside "$h/.claude.json"; then cac_refuse .claude.json',
         `  elif [ ! -e "$h/.claude.json" ]; then (umask 077; printf '%s\\n' '{"hasCompletedOnboarding":true}' > "$h/.claude.json") || return 1; fi`,
       ]
     : [];
-  return [
-    `cac_refuse() { printf 'refusedfile\\t%s\\n' "~/$1"; }`,
-    'cac_finish() {',
-    ...env,
-    ...onboarding,
-    '  return 0',
-    '}',
-    'cac_finish',
-    `printf 'finish\\t%s\\n' "$?"`,
-  ];
+  return [`cac_refuse() { printf 'refusedfile\\t%s\\n' "~/$1"; }`, 'cac_finish() {', ...env, ...onboarding, '  return 0', '}', 'cac_finish', `printf 'finish\\t%s\\n' "$?"`];
 }
 
 /** Finishing alone (after an install moved an agent into ~/.local). */

@@ -99,7 +99,7 @@ const KEEP = [
   'cac_keep() {',
   '  case $2 in /*) f=$2 ;; *) f=$h/$2 ;; esac',
   '  if [ -L "$f" ] || [ ! -f "$f" ] || ! cac_inside "$f"; then return 1; fi',
-  "  s=$(sha256sum < \"$f\" 2>/dev/null | cut -d' ' -f1)",
+  '  s=$(sha256sum < "$f" 2>/dev/null | cut -d\' \' -f1)',
   '  if [ -z "$s" ] || [ "$s" = "$3" ]; then return 1; fi',
   `  printf 'kept\\t%s\\t' "$1"; head -c ${MAX_CREDENTIAL_BYTES + 1} < "$f" | base64 | tr -d '\\n'; printf '\\n'`,
   '}',

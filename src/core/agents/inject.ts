@@ -106,10 +106,17 @@ type Prepared = Awaited<ReturnType<typeof prepare>>;
 // Everything the one exec needs: the copy plan, the guards over credentials this container already
 // got, the forwarded names and values, and the script.
 async function prepare(deps: AgentDeps, target: ContainerTarget, live: AgentState[]) {
-  const plan = planCopy(live.filter((s) => s.v.copy), target);
+  const plan = planCopy(
+    live.filter((s) => s.v.copy),
+    target,
+  );
   const recordFile = recordPath(deps.stateDir, target.workspace);
   const old = await readRecord(deps.files, recordFile);
-  const guards = guardsFor(old, target.containerId, plan.entries.map((e) => e.path));
+  const guards = guardsFor(
+    old,
+    target.containerId,
+    plan.entries.map((e) => e.path),
+  );
   const names = [...new Set(live.flatMap((s) => s.names))];
   const claude = live.some((s) => s.agent.kind === 'claude') && !(plan.copied.claude ?? []).includes('~/.claude.json');
   const finish: FinishPlan = { env: names.length ? 'write' : 'if-present', names, claudeOnboarding: claude };
@@ -123,7 +130,11 @@ async function prepare(deps: AgentDeps, target: ContainerTarget, live: AgentStat
 // What was written (tar failures and refreshed credentials left alone are not), and the record.
 async function settleCopy(deps: AgentDeps, target: ContainerTarget, live: AgentState[], p: Prepared, out: InjectOutput, d: Discovery): Promise<void> {
   const failed = copyOutcome(p.plan, out.tarExit, out.tarErrors);
-  const refused = refusedPaths(p.plan.entries.map((e) => e.path), p.copy?.roots ?? [], out.refused);
+  const refused = refusedPaths(
+    p.plan.entries.map((e) => e.path),
+    p.copy?.roots ?? [],
+    out.refused,
+  );
   const skipped = new Set([...failed.failed, ...refused, ...p.guards.filter((_, i) => out.kept.has(i)).map((g) => g.path)]);
   for (const s of live) {
     const mine = p.plan.copied[s.agent.kind] ?? [];
@@ -135,7 +146,18 @@ async function settleCopy(deps: AgentDeps, target: ContainerTarget, live: AgentS
   const synced = p.plan.synced.filter((f) => !skipped.has(f.container)).map((f) => ({ ...f, container: expandContainer(f.container, d.home) }));
   const refreshed = await keepRefreshed(deps, p.guards, out.kept, live);
   const next = { containerId: target.containerId, workspace: target.workspace, remoteWorkspaceFolder: target.remoteWorkspaceFolder, home: d.home };
-  const saved = await step(() => writeRecord(deps.files, p.recordFile, mergeRecord(p.old, next, live.map((s) => s.agent.kind), [...synced, ...refreshed])));
+  const saved = await step(() =>
+    writeRecord(
+      deps.files,
+      p.recordFile,
+      mergeRecord(
+        p.old,
+        next,
+        live.map((s) => s.agent.kind),
+        [...synced, ...refreshed],
+      ),
+    ),
+  );
   if (!saved.ok) live.filter((s) => s.copied.length).forEach((s) => s.warnings.push(`could not record credential hashes for sync-back: ${saved.error}`));
 }
 

@@ -59,13 +59,7 @@ function installScript(kind: string, command: string, home: string, probe: reado
   ].join('\n');
 }
 
-export async function install(
-  host: Host,
-  agent: EffectiveAgent,
-  d: Discovery,
-  env: Record<string, string>,
-  signal?: AbortSignal,
-): Promise<InstallOutcome> {
+export async function install(host: Host, agent: EffectiveAgent, d: Discovery, env: Record<string, string>, signal?: AbortSignal): Promise<InstallOutcome> {
   const blocked = installBlocker(agent.installCommand, d);
   if (blocked) return { installed: false, localPrefix: false, warning: blocked };
   const run = (cmd: string, intoLocal = false) =>

@@ -81,14 +81,7 @@ export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
   gemini: {
     kind: 'gemini',
     root: '~/.gemini',
-    files: [
-      cred('oauth_creds.json', { syncBack: true }),
-      cred('google_accounts.json'),
-      cred('.env'),
-      s('settings.json'),
-      s('GEMINI.md'),
-      s('commands'),
-    ],
+    files: [cred('oauth_creds.json', { syncBack: true }), cred('google_accounts.json'), cred('.env'), s('settings.json'), s('GEMINI.md'), s('commands')],
     exclude: ['tmp', 'history', 'logs'],
     authEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
     probe: ['gemini'],

@@ -35,7 +35,17 @@ export async function syncBack(deps: AgentDeps, target: SyncBackTarget, signal?:
   // no injection into this very container: nothing of ours to bring back
   if (!record || record.containerId !== target.containerId || record.files.length === 0) return { synced: [], warnings: [] };
   const host = deps.container(target);
-  const r = await host.exec(['sh', '-c', readScript(record.home, record.files.map((f) => f.container))], { timeoutMs: 60_000, ...(signal ? { signal } : {}) });
+  const r = await host.exec(
+    [
+      'sh',
+      '-c',
+      readScript(
+        record.home,
+        record.files.map((f) => f.container),
+      ),
+    ],
+    { timeoutMs: 60_000, ...(signal ? { signal } : {}) },
+  );
   if (r.exitCode !== 0) return { synced: [], warnings: [`could not read credentials in the container (exit ${r.exitCode})`] };
   const inContainer = parseRead(r.stdout);
   const out: SyncBackOutcome = { synced: [], warnings: [] };

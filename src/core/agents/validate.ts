@@ -29,7 +29,9 @@ export function validateHost(agent: EffectiveAgent, scan: HostScan, env: Env, op
     return { validated: false, copy: false, warnings };
   }
   if (scan.totalBytes > opts.maxBytes) {
-    const list = biggest(scan).map((f) => `${shown(f.host)} (${mb(f.size)})`).join(', ');
+    const list = biggest(scan)
+      .map((f) => `${shown(f.host)} (${mb(f.size)})`)
+      .join(', ');
     warnings.push(`host config is ${mb(scan.totalBytes)}, over max_copy_mb = ${mb(opts.maxBytes, 0)}; nothing copied (biggest: ${list})`);
     return { validated: true, copy: false, warnings };
   }

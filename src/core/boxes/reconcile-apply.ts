@@ -103,15 +103,7 @@ async function failBox(deps: ApplyDeps, box: Box, reason: string): Promise<boole
 }
 
 /** One pool's plan: fails (each a pool failure), releases, destroys, then new `requested` records. */
-export async function applyPoolPlan(
-  deps: ApplyDeps,
-  spec: PoolSpec,
-  boxes: readonly Box[],
-  plan: PoolPlan,
-  round: string,
-  warnings: string[],
-  signal?: AbortSignal,
-): Promise<PoolApplied> {
+export async function applyPoolPlan(deps: ApplyDeps, spec: PoolSpec, boxes: readonly Box[], plan: PoolPlan, round: string, warnings: string[], signal?: AbortSignal): Promise<PoolApplied> {
   const out: PoolApplied = { failed: [], released: [], destroyed: [], created: [] };
   const seen = byId(boxes);
   const sig = signal ? { signal } : {};

@@ -45,9 +45,7 @@ export function doctorExitCode(checks: readonly DoctorCheck[]): number {
 
 function checkNode(version: string): DoctorCheck {
   const major = Number(/^v?(\d+)/.exec(version)?.[1] ?? 0);
-  return major >= 20
-    ? { name: 'node', status: 'ok', detail: version }
-    : { name: 'node', status: 'error', detail: version, hint: 'cac needs Node.js 20 or newer' };
+  return major >= 20 ? { name: 'node', status: 'ok', detail: version } : { name: 'node', status: 'error', detail: version, hint: 'cac needs Node.js 20 or newer' };
 }
 
 async function checkEngine(deps: DoctorDeps): Promise<DoctorCheck[]> {

@@ -30,12 +30,7 @@ export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifec
   return finish(deps, ws, result, 'rebuilt', 'rebuild', started, opts);
 }
 
-async function runUp(
-  deps: LifecycleDeps,
-  ws: WorkspaceRef,
-  opts: LifecycleOptions,
-  flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean },
-): Promise<UpResult> {
+async function runUp(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions, flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean }): Promise<UpResult> {
   try {
     return await deps.engine.up(ws, { ...flags, ...signalOf(opts), onEvent: forward(deps.reporter) });
   } catch (e) {
@@ -52,15 +47,7 @@ async function removeLeftover(deps: LifecycleDeps, ws: WorkspaceRef, interrupted
   deps.reporter.emit({ type: 'info', message: `removed the ${interrupted ? 'interrupted' : 'failed'} container ${left.id.slice(0, 12)}` });
 }
 
-async function finish(
-  deps: LifecycleDeps,
-  ws: WorkspaceRef,
-  r: UpResult,
-  action: LifecycleAction,
-  event: AgentEvent,
-  started: number,
-  opts: LifecycleOptions,
-): Promise<LifecycleResult> {
+async function finish(deps: LifecycleDeps, ws: WorkspaceRef, r: UpResult, action: LifecycleAction, event: AgentEvent, started: number, opts: LifecycleOptions): Promise<LifecycleResult> {
   const target = { containerId: r.containerId, remoteUser: r.remoteUser, remoteWorkspaceFolder: r.remoteWorkspaceFolder, workspace: ws.folder };
   const agents = deps.agents && !opts.noAgents ? await deps.agents(target, event, opts.signal) : [];
   return {

@@ -11,9 +11,7 @@ export async function resolveWorkspace(files: WorkspaceFiles, folder: string, co
   if (!(await files.isDirectory(abs))) {
     throw new CacError('ERR_INVALID_INPUT', `workspace folder ${abs} does not exist`, { hint: 'pass an existing folder, or run cac from inside the workspace' });
   }
-  const candidates = configFile
-    ? [files.resolve(configFile)]
-    : [files.resolve(abs, '.devcontainer/devcontainer.json'), files.resolve(abs, '.devcontainer.json')];
+  const candidates = configFile ? [files.resolve(configFile)] : [files.resolve(abs, '.devcontainer/devcontainer.json'), files.resolve(abs, '.devcontainer.json')];
   for (const file of candidates) {
     const text = await files.readText(file);
     if (text === undefined) continue;

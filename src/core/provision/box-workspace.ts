@@ -11,8 +11,15 @@ export const boxLabel = (boxId: string): string => `cac.box=${boxId}`;
 
 /** The repository's name from its URL or path: `https://h/acme/app.git` → `app`; `repo` when there is none. */
 export function repoName(url: string): string {
-  const last = url.replace(/[/\\]+$/, '').split(/[/:]/).pop() ?? '';
-  const name = last.replace(/\.git$/, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[.-]+/, '');
+  const last =
+    url
+      .replace(/[/\\]+$/, '')
+      .split(/[/:]/)
+      .pop() ?? '';
+  const name = last
+    .replace(/\.git$/, '')
+    .replace(/[^A-Za-z0-9._-]/g, '-')
+    .replace(/^[.-]+/, '');
   return name === '' ? 'repo' : name;
 }
 

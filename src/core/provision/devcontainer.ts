@@ -65,6 +65,10 @@ export function devcontainerStep(deps: DevcontainerStepDeps): ProvisionStep {
 // The CLI's progress lines of several boxes at once would interleave: on a box they are logs (--verbose).
 function boxReporter(reporter: Reporter, boxId: string): Reporter {
   const asLog = (e: ReporterEvent): ReporterEvent =>
-    e.type === 'step.start' ? { type: 'log', source: boxId, line: e.title } : e.type === 'step.ok' || e.type === 'step.fail' ? { type: 'log', source: boxId, line: `${e.id} ${e.type === 'step.ok' ? 'done' : 'failed'}` } : e;
+    e.type === 'step.start'
+      ? { type: 'log', source: boxId, line: e.title }
+      : e.type === 'step.ok' || e.type === 'step.fail'
+        ? { type: 'log', source: boxId, line: `${e.id} ${e.type === 'step.ok' ? 'done' : 'failed'}` }
+        : e;
   return { emit: (e) => reporter.emit(asLog(e)), close: () => undefined };
 }

@@ -23,7 +23,10 @@ export class EnvInjector {
       // the script never echoes its input: its stderr names only a failing command
       if (r.exitCode !== 0) {
         const why = r.stderr.trim().split('\n').pop() ?? '';
-        const hint = r.exitCode === ENV_NOT_REGULAR_EXIT ? 'the repository commits .env as a link or a directory: remove it from the repository (cac writes .env itself)' : "check the box's disk and the checkout folder";
+        const hint =
+          r.exitCode === ENV_NOT_REGULAR_EXIT
+            ? 'the repository commits .env as a link or a directory: remove it from the repository (cac writes .env itself)'
+            : "check the box's disk and the checkout folder";
         throw new CacError('ERR_ENV_WRITE', `writing .env into ${folder} on the box failed (exit ${r.exitCode})${why ? `: ${why}` : ''}`, { hint });
       }
     });

@@ -25,7 +25,10 @@ export async function preloadImages(deps: PreloadDeps, host: Host, images: reado
     deps.reporter.emit({ type: 'log', source: opts.boxId, line: `loading ${image} into the box's engine` });
     const save = deps.images.save(image, sig);
     // a failed save rejects `done`; the load then sees a short stream and fails too: report the save
-    const saved = save.done.then(() => undefined, (e: unknown) => e);
+    const saved = save.done.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     const r = await host.exec(['docker', 'load', '--quiet'], { stdin: save.stream, ...sig });
     const saveError = await saved;
     if (saveError) throw saveError;

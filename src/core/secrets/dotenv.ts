@@ -38,7 +38,10 @@ export function parseDotenv(text: string): DotenvEntry[] {
     if (close < 0) throw malformed(line, 'a quoted value starts here and is never closed');
     const closeLine = line + countNewlines(text, valueStart, close);
     const restEnd = endOfLine(text, close);
-    const rest = text.slice(close + 1, restEnd).replace(/\r$/, '').trim();
+    const rest = text
+      .slice(close + 1, restEnd)
+      .replace(/\r$/, '')
+      .trim();
     if (rest !== '' && !rest.startsWith('#')) throw malformed(closeLine, 'unexpected text after the closing quote');
     [pos, line] = [restEnd + 1, closeLine + 1];
   }

@@ -74,7 +74,10 @@ describeWith(['docker'], 'crash: kill -9 of cac pool reconcile', () => {
   async function expectConverged(store: SqliteAgentBoxStore, trial: string): Promise<void> {
     const live = await store.list({ states: LIVE_STATES });
     expect(live.map((b) => b.state).sort(), trial).toEqual(Array.from({ length: MIN_STANDBY }, () => 'standby'));
-    expect(live.every((b) => b.poolKey === POOL && b.vmRef !== null), trial).toBe(true);
+    expect(
+      live.every((b) => b.poolKey === POOL && b.vmRef !== null),
+      trial,
+    ).toBe(true);
     const containers = runContainers(RUN);
     expect(containers.map((c) => c.id).sort(), `${trial}: containers without a record or records without a container`).toEqual(live.map((b) => b.vmRef).sort());
     expect(containers.map((c) => c.boxId).sort(), trial).toEqual(live.map((b) => b.id).sort());

@@ -22,7 +22,10 @@ const spec = { boxId: 'box_errors00001', poolKey: 'https://example.test/app.git#
 const vm = { vmRef: 'vm-1', boxId: undefined, poolKey: undefined, createdAt: 0, state: 'running' as const };
 
 async function failure(p: Promise<unknown>): Promise<CacError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   if (!isCacError(e)) throw new Error(`expected a CacError, got ${String(e)}`);
   expect(e.code).toBe('ERR_VM_PLUGIN');
   return e;

@@ -72,9 +72,12 @@ export function driverConformance(name: string, make: () => Promise<DriverUnderT
         await login(target, d.keys);
       });
 
-      it('refuses a login when the pinned host key is not the host\'s', async () => {
+      it("refuses a login when the pinned host key is not the host's", async () => {
         const target = await d.driver.sshTarget(vm, { timeoutMs: 60_000 });
-        const error = await login({ ...target, hostKey: OTHER_KEY }, d.keys).then(() => undefined, (e: unknown) => e);
+        const error = await login({ ...target, hostKey: OTHER_KEY }, d.keys).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
         expect(isCacError(error) && error.code).toBe('ERR_HOST_KEY_MISMATCH');
       });
     }

@@ -37,8 +37,7 @@ describeWith(['docker'], 'ssh-fleet driver', () => {
     ...over,
   });
   const store = () => new SqliteAgentBoxStore(join(dir, `boxes-${stores++}.db`));
-  const driver = (entries: FleetHostEntry[], leases = store()) =>
-    new SshFleetVmDriver({ hosts: fleetHosts(entries), leases, privateKey: async () => cac.privateKey, scope: RUN_LABELS });
+  const driver = (entries: FleetHostEntry[], leases = store()) => new SshFleetVmDriver({ hosts: fleetHosts(entries), leases, privateKey: async () => cac.privateKey, scope: RUN_LABELS });
   const spec = (boxId: string) => ({ boxId, poolKey: 'https://example.test/app.git#main', labels: RUN_LABELS, sshPublicKey: cac.publicKey });
 
   beforeAll(async () => {
@@ -98,11 +97,14 @@ describeWith(['docker'], 'ssh-fleet driver', () => {
       const d = driver([entry(host!)]);
       const vm = await d.create(spec('box_cleanup00001'), { idempotencyKey: 'cleanup' });
       // a devcontainer of this box, one of another box, and the box's work folder (no registry: an empty image)
-      await execIn(host!, `for i in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+      await execIn(
+        host!,
+        `for i in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
         tar -cf - -T /dev/null | docker import - cac-test/empty:1 >/dev/null
         docker create --label cac.box=box_cleanup00001 cac-test/empty:1 /none >/dev/null
         docker create --label cac.box=box_someoneelse cac-test/empty:1 /none >/dev/null
-        mkdir -p ~/cac/box_cleanup00001/repo ~/cac/box_someoneelse`);
+        mkdir -p ~/cac/box_cleanup00001/repo ~/cac/box_someoneelse`,
+      );
       await d.destroy(vm.vmRef);
       const left = await execIn(host!, `docker ps -a --format '{{.Label "cac.box"}}'; ls ~/cac; ls ~/.cac`);
       expect(left.split('\n').filter(Boolean)).toEqual(['box_someoneelse', 'box_someoneelse']);

@@ -113,7 +113,7 @@ export function hostContract(name: string, setup: () => Promise<ContractHost>): 
       expect(await alive(pidFile)).toBe(false);
     });
 
-    it('timeout and abort also end the command\'s children (nothing left holding its output)', async () => {
+    it("timeout and abort also end the command's children (nothing left holding its output)", async () => {
       const pidFile = `${scratch}/child.pid`;
       const r = await host.exec(sh('sleep 300 & echo $! >"$1"; wait', pidFile), { timeoutMs: 700 });
       expect(r).toMatchObject({ exitCode: 124, timedOut: true });

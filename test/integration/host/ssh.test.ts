@@ -49,7 +49,9 @@ describeWith(['ssh'], 'SshHost', () => {
     const err = await wrong.exec(['touch', marker]).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'ERR_HOST_KEY_MISMATCH', hint: expect.stringContaining('never accepts a new key') });
     expect((err as Error).message).toMatch(/expected ssh-ed25519 SHA256:\S+, the server presented ssh-ed25519 SHA256:\S+/);
-    const otherType = sshHost({ hostKey: 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=' });
+    const otherType = sshHost({
+      hostKey: 'ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBEmKSENjQEezOmxkZMy7opKgwFB9nkt5YRrYMjNuG5N87uRgg6CLrbo5wAdT/y6v0mKV0U2w0WZ2YB/++Tpockg=',
+    });
     await expect(otherType.exec(['touch', marker])).rejects.toMatchObject({ code: 'ERR_HOST_KEY_MISMATCH', message: expect.stringContaining('has no ecdsa-sha2-nistp256 host key') });
     expect((await sshHost().exec(['test', '-e', marker])).exitCode).toBe(1);
     expect(() => new SshHost(target({ hostKey: 'not a key' }))).toThrow(expect.objectContaining({ code: 'ERR_INVALID_INPUT' }));

@@ -31,8 +31,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       await under.dispose();
     });
 
-    const create = (key: string, now = T0, baseBranch = 'main') =>
-      store.createBox({ repoUrl: REPO, baseBranch, deadlineAt: now + 900_000, now }, { idempotencyKey: key });
+    const create = (key: string, now = T0, baseBranch = 'main') => store.createBox({ repoUrl: REPO, baseBranch, deadlineAt: now + 900_000, now }, { idempotencyKey: key });
 
     it('records a requested box with every field, and reads it back', async () => {
       const box = await create('k1');
@@ -74,17 +73,13 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
     });
 
     it('records a cold box for its claimant with fence 1 and warm false', async () => {
-      const box = await store.createBox(
-        { repoUrl: REPO, baseBranch: 'main', branch: 'fix-1', claimant: 'bob', leaseExpiresAt: T0 + 10, deadlineAt: T0 + 99, now: T0 },
-        { idempotencyKey: 'cold' },
-      );
+      const box = await store.createBox({ repoUrl: REPO, baseBranch: 'main', branch: 'fix-1', claimant: 'bob', leaseExpiresAt: T0 + 10, deadlineAt: T0 + 99, now: T0 }, { idempotencyKey: 'cold' });
       expect(box).toMatchObject({ state: 'requested', branch: 'fix-1', claimant: 'bob', leaseExpiresAt: T0 + 10, fence: 1, warm: false, claimedAt: T0 });
       expect(await store.get(box.id)).toEqual(box);
     });
 
-    it('creates within max_instances: counts the pool\'s requested…ready boxes only; a known key returns its record even when full', async () => {
-      const within = (key: string, maxLive: number, baseBranch = 'main') =>
-        store.createBoxIfRoom({ repoUrl: REPO, baseBranch, deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: key, maxLive });
+    it("creates within max_instances: counts the pool's requested…ready boxes only; a known key returns its record even when full", async () => {
+      const within = (key: string, maxLive: number, baseBranch = 'main') => store.createBoxIfRoom({ repoUrl: REPO, baseBranch, deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: key, maxLive });
       const first = await within('w1', 2);
       expect(first).toMatchObject({ state: 'requested', idempotencyKey: 'w1', poolKey: POOL });
       expect(await store.get(first?.id ?? '')).toEqual(first);
@@ -166,10 +161,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.update(box.id, { state: 'provisioning', fence: 0, patch: { vmRef: 'late' }, now: T0 + 3 })).toBeNull();
       expect(await store.transition(box.id, { from: 'provisioning', fence: 0, to: 'standby', now: T0 + 3 })).toBeNull();
       expect(await store.transition(box.id, { from: 'provisioning', fence: 1, to: 'standby', now: T0 + 4 })).toMatchObject({ state: 'standby', fence: 1 });
-      const [a, b] = await Promise.all([
-        store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 }),
-        store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 }),
-      ]);
+      const [a, b] = await Promise.all([store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 }), store.bumpFence(box.id, { state: 'standby', fence: 1, now: T0 + 5 })]);
       expect([a, b].filter((x) => x !== null).map((x) => x?.fence)).toEqual([2]);
     });
 

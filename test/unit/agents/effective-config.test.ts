@@ -7,7 +7,16 @@ const materialOf = (a: ReturnType<typeof effectiveAgent>) => a.material.map((m) 
 describe('effective agent config: preset + overrides', () => {
   it('is the preset when nothing is overridden', () => {
     const a = effectiveAgent('codex', config({}, { codex: { enabled: true } }), {}, HOME);
-    expect(a).toMatchObject({ enabled: true, install: true, installCommand: 'npm i -g @openai/codex', hostRoot: `${HOME}/.codex`, containerRoot: '~/.codex', materialFrom: 'preset', envForward: [], probe: ['codex'] });
+    expect(a).toMatchObject({
+      enabled: true,
+      install: true,
+      installCommand: 'npm i -g @openai/codex',
+      hostRoot: `${HOME}/.codex`,
+      containerRoot: '~/.codex',
+      materialFrom: 'preset',
+      envForward: [],
+      probe: ['codex'],
+    });
     expect(materialOf(a)).toEqual([
       [`${HOME}/.codex/auth.json`, '~/.codex/auth.json', false],
       [`${HOME}/.codex/config.toml`, '~/.codex/config.toml', false],
@@ -89,7 +98,7 @@ describe('~ expansion', () => {
     expect(expandHost('/abs//p', '/r', HOME)).toBe('/abs/p');
   });
 
-  it("keeps ~ on the container side until the real home is known, then expands to it", () => {
+  it('keeps ~ on the container side until the real home is known, then expands to it', () => {
     expect(containerPath('~/.codex/')).toBe('~/.codex');
     expect(containerPath('rel')).toBe('~/rel');
     expect(containerPath('~')).toBe('~');

@@ -133,7 +133,11 @@ describe('the injection script refuses every path a link leads out of the home',
     const { root, home, bin } = sandbox();
     writeFileSync(join(home, 'secret.json'), 'another file of the home');
     symlinkSync(join(home, 'secret.json'), join(home, 'b.json'));
-    const script = injectScript({ probes: [], copy: { absolute: false, roots: ['b.json'], guards: [{ name: 'b.json', sentHash: sha256('as injected') }] }, finish: { env: 'skip', names: [], claudeOnboarding: false } });
+    const script = injectScript({
+      probes: [],
+      copy: { absolute: false, roots: ['b.json'], guards: [{ name: 'b.json', sentHash: sha256('as injected') }] },
+      finish: { env: 'skip', names: [], claudeOnboarding: false },
+    });
     const tar = Buffer.concat(await packEntries([file('~/b.json', 'from the host')]).toArray());
     const got = parseInjectOutput(execFileSync('sh', ['-c', script], { input: tar, env: { PATH: `${bin}:/usr/bin:/bin` }, cwd: root, encoding: 'utf8' }));
     expect(got.kept.size).toBe(0);
@@ -150,7 +154,12 @@ describe('the ~/.local fallback of an npm install', () => {
     symlinkSync(out('local'), join(home, '.local'));
     exe(
       join(bin, 'npm'),
-      ['prefix=', 'while [ $# -gt 0 ]; do [ "$1" = --prefix ] && prefix=$2; shift; done', 'if [ -z "$prefix" ]; then echo "npm error code EACCES" >&2; exit 243; fi', 'mkdir -p "$prefix/bin" && : > "$prefix/bin/codex"'].join('\n'),
+      [
+        'prefix=',
+        'while [ $# -gt 0 ]; do [ "$1" = --prefix ] && prefix=$2; shift; done',
+        'if [ -z "$prefix" ]; then echo "npm error code EACCES" >&2; exit 243; fi',
+        'mkdir -p "$prefix/bin" && : > "$prefix/bin/codex"',
+      ].join('\n'),
     );
     const codex = effectiveAgent('codex', config(), {}, HOME);
     const d = { home, uid: 0, gid: 0, user: 'dev', bins: {}, versions: {}, tools: { npm: '/x/npm' } };

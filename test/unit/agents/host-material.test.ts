@@ -94,7 +94,9 @@ describe('host validation', () => {
     const v = validateHost(codex(), scan, {}, { hostHome: HOME, maxBytes: 2 * 1024 * 1024 });
     expect(v.copy).toBe(false);
     expect(v.validated).toBe(true);
-    expect(v.warnings[0]).toBe('host config is 4.0 MB, over max_copy_mb = 2 MB; nothing copied (biggest: ~/.codex/prompts/big.md (3.0 MB), ~/.codex/prompts/mid.md (1.0 MB), ~/.codex/auth.json (0.0 MB))');
+    expect(v.warnings[0]).toBe(
+      'host config is 4.0 MB, over max_copy_mb = 2 MB; nothing copied (biggest: ~/.codex/prompts/big.md (3.0 MB), ~/.codex/prompts/mid.md (1.0 MB), ~/.codex/auth.json (0.0 MB))',
+    );
   });
 
   it('carries config warnings (reserved env names)', async () => {

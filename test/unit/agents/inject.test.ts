@@ -77,11 +77,7 @@ describe('inject', () => {
     const rec = JSON.parse(files.text(path) ?? '{}');
     expect(files.files.get(path)?.mode).toBe(0o600);
     expect(rec).toMatchObject({ containerId: 'c0ffee', remoteWorkspaceFolder: '/workspaces/app', home: '/home/dev' });
-    expect(rec.files.map((f: { container: string }) => f.container)).toEqual([
-      '/home/dev/.codex/auth.json',
-      '/home/dev/.claude/.credentials.json',
-      '/home/dev/.gemini/oauth_creds.json',
-    ]);
+    expect(rec.files.map((f: { container: string }) => f.container)).toEqual(['/home/dev/.codex/auth.json', '/home/dev/.claude/.credentials.json', '/home/dev/.gemini/oauth_creds.json']);
     expect(files.text(path)).not.toContain(CANARY);
   });
 
@@ -126,7 +122,7 @@ describe('inject', () => {
     const results = await inject(deps, target, { event: 'start' });
     const installs = docker.of('install');
     expect(installs).toHaveLength(2);
-    expect(installs[1]?.argv.at(-1)).toContain("npm i -g @google/gemini-cli --prefix /home/dev/.local");
+    expect(installs[1]?.argv.at(-1)).toContain('npm i -g @google/gemini-cli --prefix /home/dev/.local');
     expect(results[3]).toMatchObject({ agent: 'gemini', status: 'ok', installed: true });
     expect(isNpmGlobal('npm i -g x')).toBe(true);
     expect(isNpmGlobal('npm install --global x@1')).toBe(true);
@@ -209,7 +205,10 @@ describe('inject', () => {
     const agents = config({}, { codex: { enabled: true, host_config_path: [] }, gemini: { enabled: true, host_config_path: [], install: false } });
     const { deps } = makeDeps({ agents, files: new MemFiles(), docker });
     const results = await inject(deps, target, { event: 'start' });
-    expect(results.map((r) => [r.agent, r.status, r.installed])).toEqual([['codex', 'ok', true], ['gemini', 'skipped', false]]);
+    expect(results.map((r) => [r.agent, r.status, r.installed])).toEqual([
+      ['codex', 'ok', true],
+      ['gemini', 'skipped', false],
+    ]);
     expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'install']);
     expect(docker.calls[0]?.argv.at(-1)).not.toContain('cac_probe gemini');
   });

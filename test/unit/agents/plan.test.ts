@@ -91,13 +91,21 @@ describe('credential modes follow what a file is in the container, not where it 
     'default host paths': () => ({ over: {}, env: {}, place: (k, f) => (f.host.startsWith('~/') ? `${HOME}/${f.host.slice(2)}` : `${HOME}/.${k}/${f.host}`) }),
     'a custom host dir outside the home': (k) => ({ over: { host_config_path: [`/custom/${k}`] }, env: {}, place: (kk, f) => `/custom/${kk}/${posix.basename(f.host)}` }),
     'a custom host dir in the home': (k) => ({ over: { host_config_path: [`~/dotfiles/${k}`] }, env: {}, place: (kk, f) => `${HOME}/dotfiles/${kk}/${posix.basename(f.host)}` }),
-    'custom host files listed one by one': (k) => ({ over: { host_config_path: PRESETS[k].files.map((f) => `/custom/${k}/${posix.basename(f.host)}`) }, env: {}, place: (kk, f) => `/custom/${kk}/${posix.basename(f.host)}` }),
+    'custom host files listed one by one': (k) => ({
+      over: { host_config_path: PRESETS[k].files.map((f) => `/custom/${k}/${posix.basename(f.host)}`) },
+      env: {},
+      place: (kk, f) => `/custom/${kk}/${posix.basename(f.host)}`,
+    }),
     'the root variable set, the preset dir listed': (k) => ({
       over: { host_config_path: [`~/.${k}`] },
       env: { CODEX_HOME: '/data/codex', CLAUDE_CONFIG_DIR: '/data/claude' },
       place: (kk, f) => `${HOME}/.${kk}/${posix.basename(f.host)}`,
     }),
-    'a custom container path': () => ({ over: { container_config_path: '/opt/agent' }, env: {}, place: (k, f) => (f.host.startsWith('~/') ? `${HOME}/${f.host.slice(2)}` : `${HOME}/.${k}/${f.host}`) }),
+    'a custom container path': () => ({
+      over: { container_config_path: '/opt/agent' },
+      env: {},
+      place: (k, f) => (f.host.startsWith('~/') ? `${HOME}/${f.host.slice(2)}` : `${HOME}/.${k}/${f.host}`),
+    }),
   };
 
   for (const kind of KINDS) {

@@ -100,7 +100,11 @@ describe('finish script', () => {
     expect(readFileSync(join(home, '.bash_profile'), 'utf8').match(/# cac agents env/g)).toHaveLength(1);
     expect(existsSync(join(home, '.zprofile'))).toBe(false);
     // a login shell (HOME = that home) sees exactly the values
-    const seen = execFileSync('sh', ['-c', `. ./.profile; printf '%s\\0' "$OPENAI_API_KEY" "$MULTI" "$EMPTY" "$PATH"`], { cwd: home, env: { HOME: home, PATH: '/usr/bin:/bin' }, encoding: 'utf8' }).split('\0');
+    const seen = execFileSync('sh', ['-c', `. ./.profile; printf '%s\\0' "$OPENAI_API_KEY" "$MULTI" "$EMPTY" "$PATH"`], {
+      cwd: home,
+      env: { HOME: home, PATH: '/usr/bin:/bin' },
+      encoding: 'utf8',
+    }).split('\0');
     expect(seen.slice(0, 3)).toEqual([values.OPENAI_API_KEY, values.MULTI, values.EMPTY]);
     expect(seen[3]).toBe(`${home}/.local/bin:/usr/bin:/bin`);
     expect(existsSync(join(root, 'PWNED'))).toBe(false);
@@ -117,7 +121,7 @@ describe('finish script', () => {
     expect(readFileSync(join(home, '.claude.json'), 'utf8')).toBe('{"mine":1}');
   });
 
-  it("with nothing forwarded it only rewrites an env file that exists (so stale values go)", () => {
+  it('with nothing forwarded it only rewrites an env file that exists (so stale values go)', () => {
     const { root, home } = sandbox();
     const plan = { env: 'if-present' as const, names: [], claudeOnboarding: false };
     sh(finishScript(home, plan), { PATH: '/usr/bin:/bin' }, root);

@@ -8,10 +8,7 @@ const r = (over: Partial<AgentResult>): AgentResult => ({ agent: 'codex', status
 
 describe('summary lines', () => {
   it('matches the documented output', () => {
-    const results = [
-      r({ agent: 'codex', copied: ['/a', '/b', '/c'] }),
-      r({ agent: 'cursor', status: 'warning', validated: false, warnings: ['host config ~/.cursor not found'] }),
-    ];
+    const results = [r({ agent: 'codex', copied: ['/a', '/b', '/c'] }), r({ agent: 'cursor', status: 'warning', validated: false, warnings: ['host config ~/.cursor not found'] })];
     expect([headerLine(results.map((x) => x.agent)), ...results.map(agentLine), closingLine(results)]).toEqual([
       'Injecting agents: codex, cursor',
       'codex: ok (copied 3 files)',
@@ -37,10 +34,21 @@ describe('agents doctor plan', () => {
     const { deps } = makeDeps({ agents, files, docker: new FakeDocker(), env: { OPENAI_API_KEY: 'sk-SECRET' } });
     const { agents: eff, facts } = await gatherFacts(deps);
     const rows = doctorPlan(deps, eff, facts);
-    expect(rows.map((x) => [x.agent, x.enabled])).toEqual([['codex', true], ['claude', false], ['cursor', false], ['gemini', false]]);
+    expect(rows.map((x) => [x.agent, x.enabled])).toEqual([
+      ['codex', true],
+      ['claude', false],
+      ['cursor', false],
+      ['gemini', false],
+    ]);
     const codex = rows[0];
-    expect(codex?.host.paths.slice(0, 2)).toEqual([{ path: '~/.codex/auth.json', found: true }, { path: '~/.codex/config.toml', found: false }]);
-    expect(codex?.host.env).toEqual([{ name: 'OPENAI_API_KEY', set: true }, { name: 'CODEX_API_KEY', set: false }]);
+    expect(codex?.host.paths.slice(0, 2)).toEqual([
+      { path: '~/.codex/auth.json', found: true },
+      { path: '~/.codex/config.toml', found: false },
+    ]);
+    expect(codex?.host.env).toEqual([
+      { name: 'OPENAI_API_KEY', set: true },
+      { name: 'CODEX_API_KEY', set: false },
+    ]);
     expect(codex?.container).toBeNull();
     expect(codex?.actions).toEqual(['copy 1 file(s) to ~/.codex', 'forward OPENAI_API_KEY', 'install if missing: npm i -g @openai/codex']);
     expect(rows[1]?.actions).toEqual(['none: [agents.claude] enabled = false']);

@@ -141,9 +141,7 @@ describe('sync-back takes only the same kind of credential from the container', 
     const { deps, files, setContainer } = await injected();
     setContainer('not json at all');
     const [codex] = await inject(deps, target, { event: 'start' });
-    expect(codex?.warnings).toEqual([
-      "~/.codex/auth.json not taken from the container (its copy is not JSON like the host copy); kept both (the container's copy was not overwritten)",
-    ]);
+    expect(codex?.warnings).toEqual(["~/.codex/auth.json not taken from the container (its copy is not JSON like the host copy); kept both (the container's copy was not overwritten)"]);
     expect(files.text(AUTH)).toBe('{"refresh":"r1"}');
   });
 });

@@ -49,7 +49,10 @@ function harness(slots: number) {
 }
 
 async function rejection(p: Promise<unknown>): Promise<CacError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   if (!isCacError(e)) throw new Error(`expected a CacError, got ${String(e)}`);
   return e;
 }

@@ -211,9 +211,7 @@ describe('AllocatorService.waitForBox, releaseBox, renewLease', () => {
     const h = harness();
     const { box } = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x' });
     setTimeout(() => {
-      void h.store
-        .transition(box.id, { from: 'requested', to: 'provisioning', now: T0 })
-        .then(() => h.store.transition(box.id, { from: 'provisioning', to: 'ready', now: T0 }));
+      void h.store.transition(box.id, { from: 'requested', to: 'provisioning', now: T0 }).then(() => h.store.transition(box.id, { from: 'provisioning', to: 'ready', now: T0 }));
     }, 20);
     expect((await h.alloc.waitForBox(box.id, { timeoutMs: 5000 })).state).toBe('ready');
   });

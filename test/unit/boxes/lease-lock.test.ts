@@ -15,7 +15,10 @@ describe('withLeaseLock', () => {
       expect(lost.aborted).toBe(false);
       clock.advance(61_000);
       await store.acquireLock('reconcile', 'other', 60_000);
-      const error = await assertHeld().then(() => undefined, (e: unknown) => e);
+      const error = await assertHeld().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isCacError(error) && [error.code, error.message]).toEqual(['ERR_LOCK_LOST', 'lost the reconcile lock (its lease ran out)']);
       expect(lost.aborted).toBe(true);
       await expect(assertHeld()).rejects.toBe(error);

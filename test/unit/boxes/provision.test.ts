@@ -34,7 +34,11 @@ describe('provisionBox', () => {
     expect(r.outcome).toBe('standby');
     const done = h.store.box(box.id);
     expect(done).toMatchObject({ state: 'standby', vmRef: 'vm-1', sshTarget: { host: '127.0.0.1', port: 2201, user: 'cac', hostKey: 'ssh-ed25519 KEY-vm-1' }, error: null, readyAt: null });
-    expect(done.steps.map((s) => [s.name, s.ok])).toEqual([['vm_create', true], ['ssh_ready', true], ['repo', true]]);
+    expect(done.steps.map((s) => [s.name, s.ok])).toEqual([
+      ['vm_create', true],
+      ['ssh_ready', true],
+      ['repo', true],
+    ]);
     expect(done.steps[2]?.durationMs).toBe(250);
     expect(h.logins).toEqual(['cac@127.0.0.1:2201 ssh-ed25519 KEY-vm-1']);
     const vm = h.driver.vms.get('vm-1');
@@ -60,7 +64,10 @@ describe('provisionBox', () => {
     expect(r).toMatchObject({ outcome: 'failed', error: 'ssh_ready: the host key of 127.0.0.1:2201 is not the pinned one' });
     const failed = h.store.box(box.id);
     expect(failed.state).toBe('failed');
-    expect(failed.steps.map((s) => [s.name, s.ok, s.error])).toEqual([['vm_create', true, undefined], ['ssh_ready', false, 'the host key of 127.0.0.1:2201 is not the pinned one']]);
+    expect(failed.steps.map((s) => [s.name, s.ok, s.error])).toEqual([
+      ['vm_create', true, undefined],
+      ['ssh_ready', false, 'the host key of 127.0.0.1:2201 is not the pinned one'],
+    ]);
     expect(failed.vmRef).toBe('vm-1'); // kept as evidence; reconcile destroys it after retention
     expect((await h.store.getPoolHealth(box.poolKey)).consecutiveFailures).toBe(1);
   });

@@ -15,8 +15,7 @@ const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBLDkNIdqMQZS6BHDHm3KXSqleJ71WX
 const MIN = 60_000;
 
 /** Everything the store holds, as one comparable value. */
-const snapshot = (s: MemoryBoxStore) =>
-  structuredClone({ boxes: [...s.boxes], health: [...s.health], stats: [...s.stats], locks: [...s.locks], fleet: [...s.fleet] });
+const snapshot = (s: MemoryBoxStore) => structuredClone({ boxes: [...s.boxes], health: [...s.health], stats: [...s.stats], locks: [...s.locks], fleet: [...s.fleet] });
 
 describe('pool reconcile --dry-run', () => {
   it('writes nothing to the store, not even fleet host health', async () => {

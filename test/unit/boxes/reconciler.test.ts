@@ -22,7 +22,13 @@ function harness(options: PoolManagerOptions = {}, extraSteps: ProvisionStep[] =
   const box = async (state: BoxState, extra: { claimant?: string; leaseExpiresAt?: number; vm?: boolean; deadlineAt?: number } = {}): Promise<Box> => {
     const cold = extra.claimant !== undefined;
     let b = await store.createBox(
-      { repoUrl: REPO, baseBranch: 'main', deadlineAt: extra.deadlineAt ?? clock.now() + 15 * MIN, now: clock.now(), ...(cold ? { claimant: extra.claimant, leaseExpiresAt: extra.leaseExpiresAt ?? clock.now() + MIN } : {}) },
+      {
+        repoUrl: REPO,
+        baseBranch: 'main',
+        deadlineAt: extra.deadlineAt ?? clock.now() + 15 * MIN,
+        now: clock.now(),
+        ...(cold ? { claimant: extra.claimant, leaseExpiresAt: extra.leaseExpiresAt ?? clock.now() + MIN } : {}),
+      },
       { idempotencyKey: `k${Math.random()}` },
     );
     if (state === 'requested') return b;
@@ -209,7 +215,10 @@ describe('DefaultPoolManager.reconcilePools', () => {
     await h.store.transition(b.id, { from: 'provisioning', to: 'ready', now: T0 });
     h.clock.advance(2 * MIN);
     const r = await h.manager.reconcilePools(pool(0));
-    expect(r.pools.map((p) => [p.poolKey, p.configured])).toEqual([[POOL, true], [`${other}#dev`, false]]);
+    expect(r.pools.map((p) => [p.poolKey, p.configured])).toEqual([
+      [POOL, true],
+      [`${other}#dev`, false],
+    ]);
     expect(r.pools[1]?.applied?.released).toEqual([b.id]);
   });
 

@@ -28,8 +28,7 @@ function world() {
   // only the defaults under test: no retention, lease or backoff option given
   const manager = new DefaultPoolManager({ store, driver, steps, now: clock.now });
   const started: Box[] = [];
-  const alloc = (leaseMs?: number) =>
-    new AllocatorService({ store, driver, pools: pools(), now: clock.now, startProvisioning: async (b) => void started.push(b), ...(leaseMs ? { leaseMs } : {}) });
+  const alloc = (leaseMs?: number) => new AllocatorService({ store, driver, pools: pools(), now: clock.now, startProvisioning: async (b) => void started.push(b), ...(leaseMs ? { leaseMs } : {}) });
   const standby = async (): Promise<Box> => {
     await manager.reconcilePools(pools(1));
     const [box] = await store.list({ states: ['standby'] });

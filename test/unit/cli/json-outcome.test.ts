@@ -83,18 +83,35 @@ describe('--json outcome vocabulary', () => {
     expect(commandPaths()).toEqual(Object.keys(CASES).sort());
   });
 
-  it.each(Object.entries(CASES))('%s --json: one document, outcome success|warnings|error|skipped, matching exit status', async (_path, c) => {
-    const s = setup();
-    const r = await runInProcess(['--json', ...c.argv(s)], s.env, c.input ?? '');
-    const doc = JSON.parse(r.stdout) as { outcome?: unknown };
-    expect(OUTCOMES).toContain(doc.outcome);
-    expect(EXITS[String(doc.outcome)]).toContain(r.exitCode);
-  }, 60_000);
+  it.each(Object.entries(CASES))(
+    '%s --json: one document, outcome success|warnings|error|skipped, matching exit status',
+    async (_path, c) => {
+      const s = setup();
+      const r = await runInProcess(['--json', ...c.argv(s)], s.env, c.input ?? '');
+      const doc = JSON.parse(r.stdout) as { outcome?: unknown };
+      expect(OUTCOMES).toContain(doc.outcome);
+      expect(EXITS[String(doc.outcome)]).toContain(r.exitCode);
+    },
+    60_000,
+  );
 
   it('the commands that succeed without an engine say success', async () => {
     const s = setup();
     const outcomes: Record<string, unknown> = {};
-    for (const path of ['agents doctor', 'box list', 'pool status', 'pool pause', 'pool resume', 'env keygen', 'env encrypt', 'config path', 'config show', 'config init', 'config validate', 'completion']) {
+    for (const path of [
+      'agents doctor',
+      'box list',
+      'pool status',
+      'pool pause',
+      'pool resume',
+      'env keygen',
+      'env encrypt',
+      'config path',
+      'config show',
+      'config init',
+      'config validate',
+      'completion',
+    ]) {
       const c = CASES[path] as Case;
       outcomes[path] = JSON.parse((await runInProcess(['--json', ...c.argv(s)], s.env, c.input ?? '')).stdout).outcome;
     }

@@ -39,14 +39,24 @@ describe('doctor: compose', () => {
 
 describe('doctor: which engine answers', () => {
   it('names Docker or Podman and its version', () => {
-    const docker = JSON.stringify({ Client: { Version: '20.10.24' }, Server: { Platform: { Name: '' }, Components: [{ Name: 'Engine', Version: '20.10.24' }], Version: '20.10.24', ApiVersion: '1.41' } });
+    const docker = JSON.stringify({
+      Client: { Version: '20.10.24' },
+      Server: { Platform: { Name: '' }, Components: [{ Name: 'Engine', Version: '20.10.24' }], Version: '20.10.24', ApiVersion: '1.41' },
+    });
     expect(parseVersion(docker)).toEqual({ product: 'Docker', client: '20.10.24', server: '20.10.24', api: '1.41' });
-    const podman = JSON.stringify({ Client: { Version: '20.10.24' }, Server: { Platform: { Name: 'linux/amd64/debian-12' }, Components: [{ Name: 'Podman Engine', Version: '4.3.1' }], Version: '4.3.1', ApiVersion: '1.41' } });
+    const podman = JSON.stringify({
+      Client: { Version: '20.10.24' },
+      Server: { Platform: { Name: 'linux/amd64/debian-12' }, Components: [{ Name: 'Podman Engine', Version: '4.3.1' }], Version: '4.3.1', ApiVersion: '1.41' },
+    });
     expect(parseVersion(podman)).toEqual({ product: 'Podman', client: '20.10.24', server: '4.3.1', api: '1.41' });
   });
 
   it('the engine server row says which engine', async () => {
-    const host = scriptedHost({ 'docker version --format {{json .}}': { stdout: JSON.stringify({ Client: { Version: '20.10.24' }, Server: { Components: [{ Name: 'Podman Engine', Version: '4.3.1' }], Version: '4.3.1', ApiVersion: '1.41' } }) } });
+    const host = scriptedHost({
+      'docker version --format {{json .}}': {
+        stdout: JSON.stringify({ Client: { Version: '20.10.24' }, Server: { Components: [{ Name: 'Podman Engine', Version: '4.3.1' }], Version: '4.3.1', ApiVersion: '1.41' } }),
+      },
+    });
     expect((await doctor(host)).find((c) => c.name === 'engine server')?.detail).toBe('Podman 4.3.1 (API 1.41), reachable');
   });
 });

@@ -1,12 +1,6 @@
 // The command plugin's JSON contract: what cac sends and how it reads (and refuses) the answers.
 import { describe, expect, it } from 'vitest';
-import {
-  createdAtOf,
-  createInput,
-  parseCreateOutput,
-  parseListOutput,
-  parseStatusOutput,
-} from '../../../src/adapters/vm/command-contract.js';
+import { createdAtOf, createInput, parseCreateOutput, parseListOutput, parseStatusOutput } from '../../../src/adapters/vm/command-contract.js';
 
 const KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBLDkNIdqMQZS6BHDHm3KXSqleJ71WXFsKL/tTtkXBPa';
 const reason = (r: { ok: boolean; reason?: string }) => (r.ok ? 'ok' : r.reason);
@@ -99,7 +93,10 @@ describe('parseStatusOutput', () => {
 
 describe('parseListOutput', () => {
   it('reads every VM with its labels', () => {
-    const vms = [{ vmRef: 'a', labels: { 'cac.box': 'box_1' } }, { vmRef: 'b', labels: {} }];
+    const vms = [
+      { vmRef: 'a', labels: { 'cac.box': 'box_1' } },
+      { vmRef: 'b', labels: {} },
+    ];
     expect(parseListOutput(JSON.stringify(vms))).toEqual({ ok: true, value: vms });
     expect(parseListOutput('[]\n')).toEqual({ ok: true, value: [] });
   });

@@ -26,7 +26,10 @@ describe('vmDriverCheck', () => {
   });
 
   it('errors on any failed plugin probe, and on a driver that cannot be set up', () => {
-    const probes = [{ subject: 'create', ok: true, detail: '/opt/p' }, { subject: 'list', ok: false, detail: 'command plugin /opt/p (list) exited 1' }];
+    const probes = [
+      { subject: 'create', ok: true, detail: '/opt/p' },
+      { subject: 'list', ok: false, detail: 'command plugin /opt/p (list) exited 1' },
+    ];
     expect(vmDriverCheck({ driver: 'command', probes }).status).toBe('error');
     expect(vmDriverCheck({ driver: 'command', probes: [], problem: { detail: 'boxes.command: the command driver needs status', hint: 'set it' } })).toEqual({
       name: 'vm driver',

@@ -13,7 +13,10 @@ const withBoxes = (boxes: Partial<Config['boxes']>): Config => {
   return { ...c, boxes: { ...c.boxes, ...boxes } };
 };
 const failure = async (config: Config, d = deps): Promise<[string, string, string | undefined]> => {
-  const e = await createVmDriver(config, d).then(() => undefined, (x: unknown) => x);
+  const e = await createVmDriver(config, d).then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   if (!isCacError(e)) throw new Error('expected a CacError');
   return [e.code, e.message, e.hint];
 };

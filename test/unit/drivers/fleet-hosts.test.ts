@@ -49,7 +49,10 @@ describe('fleetVms', () => {
   const H3 = 'cac@h3:22';
 
   it('lists a lease with what its state file says, running when the host answers', () => {
-    const probes = new Map<string, HostProbe>([[H1, { reachable: true, state: file('box_a', 40) }], [H2, { reachable: true }]]);
+    const probes = new Map<string, HostProbe>([
+      [H1, { reachable: true, state: file('box_a', 40) }],
+      [H2, { reachable: true }],
+    ]);
     expect(fleetVms([lease(H1, 'box_a'), lease(H2, null)], probes)).toEqual([{ vmRef: `${H1}#box_a`, boxId: 'box_a', poolKey: 'p#main', createdAt: 40, state: 'running' }]);
   });
 

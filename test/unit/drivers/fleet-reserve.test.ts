@@ -46,7 +46,10 @@ describe('SshFleetVmDriver.reserve', () => {
   it('every host leased: ERR_NO_CAPACITY saying how many are busy, and nothing leased', async () => {
     const { leases, driver } = fleet(['h1']);
     await driver.reserve({ boxId: 'box_first' });
-    const e = await driver.reserve({ boxId: 'box_second' }).then(() => undefined, (x: unknown) => x);
+    const e = await driver.reserve({ boxId: 'box_second' }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(isCacError(e) && [e.code, e.message]).toEqual(['ERR_NO_CAPACITY', 'no free fleet host: 1 configured, 1 leased, 0 unhealthy']);
     expect((await leases.listFleetHosts()).map((h) => h.boxId)).toEqual(['box_first']);
   });

@@ -41,7 +41,10 @@ function driver(hosts = ['h1', 'h2', 'h3']): SshFleetVmDriver {
 
 const stateOf = (host: string) => JSON.parse(readFileSync(join(root, host, '.cac/box.json'), 'utf8')) as { boxId: string; createdAt: number; labels: Record<string, string> };
 const errorOf = async (p: Promise<unknown>): Promise<CacError> => {
-  const e = await p.then(() => undefined, (x: unknown) => x);
+  const e = await p.then(
+    () => undefined,
+    (x: unknown) => x,
+  );
   if (!isCacError(e)) throw new Error(`expected a CacError, got ${String(e)}`);
   return e;
 };

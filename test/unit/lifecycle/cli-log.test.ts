@@ -82,15 +82,26 @@ describe('up failure classification', () => {
   });
 
   it('missing image, engine down, anything else', () => {
-    expect(classifyUpFailure({ ...base, outcome: { message: 'Command failed: docker pull cac-test/nope:latest' } })).toMatchObject({ code: 'ERR_IMAGE_NOT_FOUND', message: 'image cac-test/nope:latest not found locally and could not be pulled' });
-    const down = classifyUpFailure({ ...base, stderrLines: ['Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?'], outcome: { message: 'Command failed: docker ps' } });
+    expect(classifyUpFailure({ ...base, outcome: { message: 'Command failed: docker pull cac-test/nope:latest' } })).toMatchObject({
+      code: 'ERR_IMAGE_NOT_FOUND',
+      message: 'image cac-test/nope:latest not found locally and could not be pulled',
+    });
+    const down = classifyUpFailure({
+      ...base,
+      stderrLines: ['Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?'],
+      outcome: { message: 'Command failed: docker ps' },
+    });
     expect(down.code).toBe('ERR_ENGINE_UNREACHABLE');
-    expect(down.hint).toContain("cac doctor");
+    expect(down.hint).toContain('cac doctor');
     expect(classifyUpFailure({ ...base, outcome: { message: 'weird' } }).code).toBe('ERR_DEVCONTAINER_UP');
   });
 
   it('Compose not installed: ERR_COMPOSE_MISSING naming the host and how to install it, not a raw spawn error', () => {
-    const e = classifyUpFailure({ ...base, where: 'this machine', outcome: { outcome: 'error', message: 'spawn docker-compose ENOENT', description: 'An error occurred retrieving the Docker Compose configuration.' } });
+    const e = classifyUpFailure({
+      ...base,
+      where: 'this machine',
+      outcome: { outcome: 'error', message: 'spawn docker-compose ENOENT', description: 'An error occurred retrieving the Docker Compose configuration.' },
+    });
     expect(e).toMatchObject({ code: 'ERR_COMPOSE_MISSING' });
     expect(e.message).toBe("this dev container uses Docker Compose (dockerComposeFile), but neither 'docker compose' nor 'docker-compose' runs on this machine");
     expect(e.hint).toContain('apt-get install docker-compose');

@@ -62,7 +62,10 @@ describe('devcontainer up and secrets', () => {
       opts.onStderr?.(`${r.stderr}\n`);
       return r;
     };
-    const e = await engine.up(WS, { onEvent: (ev) => events.push(ev) }).then(() => undefined, (x: unknown) => x);
+    const e = await engine.up(WS, { onEvent: (ev) => events.push(ev) }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     if (!isCacError(e)) throw new Error(`expected a CacError, got ${String(e)}`);
     const call = host.calls[0];
     expect(call?.argv.slice(2, 3)).toEqual(['up']);
@@ -115,7 +118,12 @@ describe('exec: the login environment travels off argv', () => {
     expect(call.argv.join('\0')).not.toContain(CANARY);
     const sh = call.argv.slice(call.argv.indexOf('/bin/sh'));
     const out = execFileSync(sh[0] ?? '', sh.slice(1), { env: call.env, encoding: 'utf8' });
-    const seen = Object.fromEntries(out.split('\0').filter(Boolean).map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+    const seen = Object.fromEntries(
+      out
+        .split('\0')
+        .filter(Boolean)
+        .map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]),
+    );
     expect(seen).toMatchObject({ OPENAI_API_KEY: FORWARDED, MULTI: 'a\nb\n\n', EMPTY: '', PATH: '/usr/bin:/bin' });
     expect(Object.keys(seen).filter((k) => k.startsWith('CAC_X_'))).toEqual([]);
   });
@@ -126,7 +134,11 @@ describe('exec: the login environment travels off argv', () => {
     expect(p?.argv.slice(-2)).toEqual(['loginShell', 'M1']);
     expect(parseProbe('x M1A=1\0B=2=3\0PWD=/\0M1 y', 'M1')).toEqual({ A: '1', B: '2=3' });
     expect(parseProbe('no marks', 'M1')).toEqual({});
-    expect(execSettings('log\n{"workspace":{"workspaceFolder":"/w"},"mergedConfiguration":{"userEnvProbe":"none","remoteEnv":{"A":"1","B":null}}}\n')).toEqual({ folder: '/w', remoteEnv: { A: '1' }, probe: 'none' });
+    expect(execSettings('log\n{"workspace":{"workspaceFolder":"/w"},"mergedConfiguration":{"userEnvProbe":"none","remoteEnv":{"A":"1","B":null}}}\n')).toEqual({
+      folder: '/w',
+      remoteEnv: { A: '1' },
+      probe: 'none',
+    });
     expect(execSettings('not json')).toBeUndefined();
   });
 });
@@ -135,7 +147,7 @@ describe('forwarded agent variables and environment probes', () => {
   /** A home where injection's finishing step wrote the agent env file and the guarded profile line. */
   function injectedHome(): string {
     const home = mkdtempSync(join(tmpdir(), 'cac-home-'));
-    writeFileSync(join(home, '.profile'), '# the image\'s profile\n');
+    writeFileSync(join(home, '.profile'), "# the image's profile\n");
     const script = finishScript(home, { env: 'write', names: ['OPENAI_API_KEY'], claudeOnboarding: false });
     expect(execFileSync('sh', ['-c', script], { env: { PATH: '/usr/bin:/bin', OPENAI_API_KEY: FORWARDED }, encoding: 'utf8' })).toBe('finish\t0\n');
     return home;
@@ -154,7 +166,15 @@ describe('forwarded agent variables and environment probes', () => {
 
   it("cac exec's prelude sources the agent env file itself: values never leave the container", () => {
     const home = injectedHome();
-    const call = execCall({ docker: 'docker', containerId: ID, command: ['sh', '-c', 'printf "[%s]" "$OPENAI_API_KEY"'], env: { HOME: home }, stdin: false, tty: false, sourceFiles: [AGENTS_ENV_FILE] });
+    const call = execCall({
+      docker: 'docker',
+      containerId: ID,
+      command: ['sh', '-c', 'printf "[%s]" "$OPENAI_API_KEY"'],
+      env: { HOME: home },
+      stdin: false,
+      tty: false,
+      sourceFiles: [AGENTS_ENV_FILE],
+    });
     const sh = call.argv.slice(call.argv.indexOf('/bin/sh'));
     expect(execFileSync(sh[0] ?? '', sh.slice(1), { env: { ...call.env, PATH: '/usr/bin:/bin' }, encoding: 'utf8' })).toBe(`[${FORWARDED}]`);
     expect(call.argv.join('\0')).not.toContain(CANARY);

@@ -29,7 +29,7 @@ describe('resolveWorkspace', () => {
   });
 
   it('lists where it looked when there is no devcontainer.json (exit 2)', async () => {
-    const dir = ws({ 'README': 'x' });
+    const dir = ws({ README: 'x' });
     const e = (await resolveWorkspace(localFiles, dir).catch((x: unknown) => x)) as CacError;
     expect(e.code).toBe('ERR_NO_DEVCONTAINER');
     expect(e.exitCode).toBe(2);

@@ -60,7 +60,10 @@ describe.each(['push', 'clone'] as const)('repo delivery by %s through a real sh
     const host = localBox(home);
     const deps = { connections: undefined as never, delivery, source: new LocalGitSource({ host: new LocalHost(), mirrorsDir: join(home, 'mirrors') }) };
     const url = `file://${src}`;
-    const bundles = () => readdirSync(tmpdir()).filter((f) => f.startsWith('cac-bundle-')).sort();
+    const bundles = () =>
+      readdirSync(tmpdir())
+        .filter((f) => f.startsWith('cac-bundle-'))
+        .sort();
     const before = bundles();
     const folder = await fetchBranches(deps, host, box(url), 'cac/box_000000000001/app', ['main', ...HOSTILE], signal);
     expect(folder).toBe(join(home, 'cac/box_000000000001/app'));
@@ -152,7 +155,11 @@ describe('the box scripts', () => {
     expect(readFileSync(join(folder, '.env'), 'utf8')).toBe(payload);
     expect(statSync(join(folder, '.env')).mode & 0o777).toBe(0o600);
     expect(readdirSync(folder).filter((f) => f.startsWith('.env'))).toEqual(['.env']);
-    expect(readFileSync(join(folder, '.git/info/exclude'), 'utf8').split('\n').filter((l) => l === '/.env')).toHaveLength(1);
+    expect(
+      readFileSync(join(folder, '.git/info/exclude'), 'utf8')
+        .split('\n')
+        .filter((l) => l === '/.env'),
+    ).toHaveLength(1);
     expect(filesNamed(home, ['pwned'])).toEqual([]);
     expect(held?.every((b) => b === 0)).toBe(true);
   });
@@ -180,7 +187,9 @@ describe('the box scripts', () => {
     ]);
     expect(readdirSync(away).map((f) => [f, readFileSync(join(away, f), 'utf8')])).toEqual(awayBefore);
     expect(readdirSync(folder).filter((f) => f.startsWith('.env'))).toEqual(['.env']);
-    const files = readdirSync(home, { recursive: true, encoding: 'utf8' }).map((f) => join(home, f)).filter((f) => lstatSync(f).isFile());
+    const files = readdirSync(home, { recursive: true, encoding: 'utf8' })
+      .map((f) => join(home, f))
+      .filter((f) => lstatSync(f).isFile());
     expect(files.filter((f) => readFileSync(f, 'utf8').includes('SECRET_CANARY'))).toEqual([]);
   });
 

@@ -29,7 +29,10 @@ describe('the provisioning steps after ssh_ready', () => {
     const box = await h.box({ repoUrl: '/srv/git/app.git' });
     const r = await provision(h, box);
     expect(r.outcome, JSON.stringify(r)).toBe('standby');
-    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', true]]);
+    expect(stepNames(r.box)).toEqual([
+      ['repo', true],
+      ['devcontainer', true],
+    ]);
     expect(h.hosts).toHaveLength(1);
     const host = h.hosts[0]!;
     expect(host.closed).toBe(1);
@@ -40,7 +43,10 @@ describe('the provisioning steps after ssh_ready', () => {
     expect(h.source.disposed).toBe(1);
     expect(host.ran('checkout')[0]?.argv.slice(4)).toEqual([`/home/cac/cac/${box.id}/app`, 'main']);
     expect(h.images.saved).toEqual(['cac-test/base:bookworm']);
-    expect(host.calls.filter((c) => c.what === 'docker').map((c) => c.argv.slice(1, 3))).toEqual([['image', 'inspect'], ['load', '--quiet']]);
+    expect(host.calls.filter((c) => c.what === 'docker').map((c) => c.argv.slice(1, 3))).toEqual([
+      ['image', 'inspect'],
+      ['load', '--quiet'],
+    ]);
     expect(h.engine.calls.filter((c) => c !== 'find')).toEqual(['up']);
     const container = [...h.engine.containers.values()][0];
     expect(container?.workspace).toBe(`/home/cac/cac/${box.id}/app`);
@@ -61,13 +67,20 @@ describe('the provisioning steps after ssh_ready', () => {
     const box = await h.box({ repoUrl: 'file:///srv/git/app', branch: 'fix-1', claimant: 'bob' });
     const r = await provision(h, box, 'cac:v1:00000000:AAAA');
     expect(r.outcome).toBe('ready');
-    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', true], ['env', true]]);
+    expect(stepNames(r.box)).toEqual([
+      ['repo', true],
+      ['devcontainer', true],
+      ['env', true],
+    ]);
     expect(h.source.bundles).toEqual(['bundle:file:///srv/git/app:fix-1,main']);
     expect(h.hosts[0]?.ran('checkout')[0]?.argv.at(-1)).toBe('fix-1');
     expect(h.hosts[0]?.ran('write-env').map((c) => c.stdin)).toEqual(['TOKEN=canary-env-1\n']);
     // no payload (a pool box): the env step is neither run nor recorded
     const pool = await provision(h, await h.box());
-    expect(stepNames(pool.box)).toEqual([['repo', true], ['devcontainer', true]]);
+    expect(stepNames(pool.box)).toEqual([
+      ['repo', true],
+      ['devcontainer', true],
+    ]);
   });
 
   it.each([
@@ -85,7 +98,7 @@ describe('the provisioning steps after ssh_ready', () => {
   });
 
   it('branch names git allows but a shell would run ($(id), quotes, backticks) travel as single arguments, never in a script', async () => {
-    for (const branch of ['$(id)', "it's\"q", '`touch${IFS}pwned`']) {
+    for (const branch of ['$(id)', 'it\'s"q', '`touch${IFS}pwned`']) {
       const h = provisionHarness();
       const r = await provision(h, await h.box({ branch, claimant: 'eve', repoUrl: '/srv/app' }));
       expect(r.outcome).toBe('ready');
@@ -102,7 +115,10 @@ describe('the provisioning steps after ssh_ready', () => {
     expect(r.outcome).toBe('failed');
     expect(r.box?.state).toBe('failed');
     expect(r.outcome === 'failed' && r.error).toMatch(/^devcontainer: no devcontainer\.json for \/home\/cac\/cac\/box_\w+\/app/);
-    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', false]]);
+    expect(stepNames(r.box)).toEqual([
+      ['repo', true],
+      ['devcontainer', false],
+    ]);
     expect(h.engine.calls).toEqual([]);
   });
 
@@ -131,7 +147,11 @@ describe('the provisioning steps after ssh_ready', () => {
     const { deps: agentDeps, lines } = makeDeps({ agents: config({}, { codex: { enabled: true, install: false } }), files, docker });
     const h = provisionHarness({ agentDeps: (host) => (seen.push(host), agentDeps) });
     const r = await provision(h, await h.box());
-    expect(stepNames(r.box)).toEqual([['repo', true], ['devcontainer', true], ['agents', true]]);
+    expect(stepNames(r.box)).toEqual([
+      ['repo', true],
+      ['devcontainer', true],
+      ['agents', true],
+    ]);
     expect(seen).toEqual([h.hosts[0]]);
     expect(docker.of('inject')).toHaveLength(1);
     expect(docker.containerFiles.has('/home/dev/.codex/auth.json')).toBe(true);
