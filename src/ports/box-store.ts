@@ -1,12 +1,12 @@
 // BoxStore: where boxes and pools are recorded, and the atomic operations the allocator and the
-// reconciler need (POOLS.md rules 1, 2, 4, 6). SQLite (transactions) and Redis (Lua) implement it and
+// reconciler need. SQLite (transactions) and Redis (Lua) implement it and
 // pass one contract suite (test/integration/store/contract.ts).
 import type { Box, BoxPatch, BoxState, NewBox } from '../core/boxes/box.js';
 
 /** Boxes of one pool by state. */
 export type PoolCounts = Record<BoxState, number>;
 
-/** Failure bookkeeping that drives backoff and the hard limit (POOLS.md rule 6). */
+/** Failure bookkeeping that drives backoff and the hard limit. */
 export interface PoolHealth {
   consecutiveFailures: number;
   lastFailureAt: number | null;

@@ -1,4 +1,4 @@
-// XDG locations for config and state (ARCHITECTURE.md "Where state lives").
+// XDG locations for config and state.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 

@@ -1,5 +1,5 @@
 // The embedded default BoxStore: one SQLite file (WAL). Every read-check-write runs inside ONE
-// `BEGIN IMMEDIATE` transaction, so it holds the write lock from the read on (POOLS.md rule 1).
+// `BEGIN IMMEDIATE` transaction, so it holds the write lock from the read on.
 // Readers never wait for a writer: WAL readers see the last commit, opening a current file takes no
 // lock, and read commands open the file read-only.
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';

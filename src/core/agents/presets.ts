@@ -1,4 +1,4 @@
-// Agent presets baked into code (facts from each agent's docs, see design/AGENTS.md); every field can
+// Agent presets baked into code (facts from each agent's docs); every field can
 // be overridden in `[agents.<kind>]`. Host paths are relative to the agent's config dir unless they
 // start with `~`; container paths use `~` for the container user's real home.
 import type { AgentKind } from '../../config/kinds.js';

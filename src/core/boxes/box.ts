@@ -1,4 +1,4 @@
-// The box record and its state machine (POOLS.md "States"). Pure: the stores and the planner share it.
+// The box record and its state machine. Pure: the stores and the planner share it.
 import { CacError } from '../../errors.js';
 
 export const BOX_STATES = ['requested', 'provisioning', 'standby', 'claimed', 'ready', 'releasing', 'destroyed', 'failed'] as const;

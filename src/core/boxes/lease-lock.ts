@@ -1,4 +1,4 @@
-// One reconciler at a time (POOLS.md rule 4): a lease lock with a random token, extended while the
+// One reconciler at a time: a lease lock with a random token, extended while the
 // work runs and released by compare-and-delete. A holder that dies loses it when the lease runs out.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';

@@ -1,4 +1,4 @@
-// Reconcile = snapshot → pure plan → apply (POOLS.md rule 5). These planners only decide; the
+// Reconcile = snapshot → pure plan → apply. These planners only decide; the
 // reconciler applies destroys, fails and releases first, then creates.
 import type { PoolHealth } from '../../ports/box-store.js';
 import { byAge, type Box, type BoxState } from './box.js';
@@ -119,7 +119,7 @@ export interface OrphanPlan {
 const HAS_VM: readonly BoxState[] = ['provisioning', 'standby', 'claimed', 'ready'];
 
 /**
- * Orphans in both directions (POOLS.md rule 7). Read `records` BEFORE listing `vms`, so a VM recorded
+ * Orphans in both directions. Read `records` BEFORE listing `vms`, so a VM recorded
  * in a record is always in the listing; a VM newer than the records is protected by `graceMs`.
  */
 export function planOrphans(vms: readonly TaggedVm[], records: readonly Box[], now: number, graceMs: number): OrphanPlan {

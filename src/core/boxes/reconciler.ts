@@ -1,4 +1,4 @@
-// DefaultPoolManager (seed API): reconcile = lock → snapshot → pure plan → apply (POOLS.md rules 4–7).
+// DefaultPoolManager (seed API): reconcile = lock → snapshot → pure plan → apply.
 // The lock holder also resumes pool boxes left in flight: only a reconcile provisions pool boxes, so a
 // pool box in flight that this round did not start was abandoned by a reconcile that died.
 import { randomUUID } from 'node:crypto';

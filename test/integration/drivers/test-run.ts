@@ -35,7 +35,7 @@ export function keyPair(comment = 'cac-test'): KeyPair {
   return { privateKey: pair.private, publicKey: pair.public.trim() };
 }
 
-// an inner dockerd needs these (see INFRA.md: --privileged fails here)
+// an inner dockerd needs these (--privileged fails on hosts whose capability set lacks CAP_SYS_RESOURCE)
 const DIND = ['--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined'];
 
 /** Starts `n` box containers (sshd, user cac) that authorize `authorizedKey`; resolves once sshd answers. */

@@ -1,5 +1,5 @@
 // 8 OS processes claim 10,000 seeded standby boxes at once, on SQLite and on Redis: no box may be
-// claimed twice and no claim may be lost (POOLS.md rule 1).
+// claimed twice and no claim may be lost.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
