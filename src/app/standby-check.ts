@@ -1,6 +1,7 @@
 // The check a reconcile makes of every standby box before counting it as supply: a login with cac's key
 // that accepts only the box's pinned host key (a box whose host key changed is not the box cac made),
-// then its engine: a provisioned box's dev container must be running. A box that fails is failed.
+// then its engine: a provisioned box's dev container must be running. A box that fails is failed. A key
+// the box refuses (made by another host sharing the store) is no sign of a changed box and passes.
 import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
 import { CacError } from '../errors.js';
 
@@ -14,7 +15,15 @@ export function standbyCheck(privateKey: string, timeoutMs = 20_000): StandbyChe
     try {
       const containerId = box.workspace?.containerId;
       const argv = containerId ? ['docker', 'inspect', '--format', '{{.State.Running}}', containerId] : ['true'];
-      const r = await host.exec(argv, { timeoutMs, ...(signal ? { signal } : {}) });
+      let r;
+      try {
+        r = await host.exec(argv, { timeoutMs, ...(signal ? { signal } : {}) });
+      } catch (e) {
+        // ssh verifies the pinned host key before it offers a key: a refused key means the box is the one
+        // cac made but another host's cac made it (a shared store), so this host cannot look further
+        if (e instanceof CacError && e.code === 'ERR_SSH_AUTH') return;
+        throw e;
+      }
       if (!containerId) {
         if (r.exitCode !== 0) throw new CacError('ERR_BOX_UNFIT', `'true' exited ${r.exitCode} on the box`);
         return;

@@ -133,6 +133,10 @@ describeWith(['docker'], 'remote boxes ready to work: repo, devcontainer, agents
     const inside = await cac(['box', 'exec', box.id, '--', 'sh', '-c', 'pwd; id -un; ls ~/.codex; git rev-parse --abbrev-ref HEAD']);
     expect(inside.exitCode, inside.stderr).toBe(0);
     expect(inside.stdout.trim().split('\n')).toEqual([ws.remoteWorkspaceFolder, 'dev', 'auth.json', 'config.toml', 'main']);
+    // the next round checks the standby box (pinned-key login, its dev container running) and keeps it
+    const again = await json<{ pools: Array<{ plan: { creates: number }; applied: { unfit: unknown[] } }> }>(['pool', 'reconcile']);
+    expect(again.pools[0]).toMatchObject({ plan: { creates: 0 }, applied: { unfit: [] } });
+    expect((await json<{ box: BoxDoc }>(['box', 'show', box.id])).box.state).toBe('standby');
     warm = box;
   });
 

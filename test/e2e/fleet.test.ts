@@ -37,8 +37,9 @@ describeWith(['docker'], 'ssh-fleet driver through bin/cac', () => {
     const identity = keyPair('fleet-identity');
     writeFileSync(identityFile, identity.privateKey, { mode: 0o600 });
     hosts = await startBoxHosts(3, { authorizedKey: identity.publicKey });
-    // provision = "vm": the VM and SSH only (the repo and devcontainer steps are not the subject here)
-    writeConfig(cli.configFile, `[boxes]\ndriver = "ssh-fleet"\nprovision = "vm"\nprovision_timeout = "3m"\n\n${fleetToml(hosts)}\n${poolToml(REPO, 2, 3)}`);
+    // provision = "vm": the VM and SSH only (the repo and devcontainer steps are not the subject here);
+    // max_instances above the 3 hosts, so the fleet (not the pool limit) is what runs out
+    writeConfig(cli.configFile, `[boxes]\ndriver = "ssh-fleet"\nprovision = "vm"\nprovision_timeout = "3m"\n\n${fleetToml(hosts)}\n${poolToml(REPO, 2, 6)}`);
   });
   afterAll(async () => {
     await removeRunContainers();

@@ -96,7 +96,7 @@ describeWith(['docker'], 'README promises: output flags, list --json, the cac.ma
     expect(doc.outcome).toBe('success');
     const row = doc.containers.find((c) => c.containerId === containerId);
     expect(row).toBeDefined();
-    expect(Object.keys(row ?? {}).sort()).toEqual(['ageMs', 'configFile', 'containerId', 'createdAt', 'image', 'remoteUser', 'state', 'workspace']);
+    expect(Object.keys(row ?? {}).sort()).toEqual(['ageMs', 'composeProject', 'configFile', 'containerId', 'createdAt', 'image', 'remoteUser', 'services', 'state', 'workspace']);
     const [created, image] = docker('inspect', '--format', '{{.Created}} {{.Config.Image}}', containerId).split(' ');
     expect(row).toEqual({
       containerId,
@@ -107,6 +107,9 @@ describeWith(['docker'], 'README promises: output flags, list --json, the cac.ma
       createdAt: created,
       ageMs: expect.any(Number),
       remoteUser: 'dev',
+      // a single-container config has no Compose project
+      composeProject: null,
+      services: null,
     });
     expect(row?.ageMs as number).toBeGreaterThanOrEqual(0);
     expect(docker('inspect', '--format', '{{index .Config.Labels "cac.managed"}}', containerId)).toBe('true');

@@ -29,7 +29,13 @@ export function runContainers(runId: string): Array<{ id: string; boxId: string 
 /** Removes every container of the run (by label), whatever the tests did. */
 export function removeRun(runId: string): void {
   const ids = runContainers(runId).map((c) => c.id);
-  if (ids.length) docker(['rm', '-f', '-v', ...ids]);
+  if (!ids.length) return;
+  try {
+    docker(['rm', '-f', '-v', ...ids]);
+  } catch (e) {
+    // a box's own release (a detached worker) may be removing the same container right now
+    if (!/already in progress|No such container/.test(String((e as { stderr?: unknown }).stderr ?? e))) throw e;
+  }
 }
 
 /** The host key the box itself holds, read through the engine (what the driver should have pinned). */
