@@ -15,7 +15,7 @@ export function standbyCheck(privateKey: string, timeoutMs = 20_000): StandbyChe
     try {
       const containerId = box.workspace?.containerId;
       const argv = containerId ? ['docker', 'inspect', '--format', '{{.State.Running}}', containerId] : ['true'];
-      let r;
+      let r: Awaited<ReturnType<typeof host.exec>>;
       try {
         r = await host.exec(argv, { timeoutMs, ...(signal ? { signal } : {}) });
       } catch (e) {

@@ -15,8 +15,7 @@ export const RUN_LABELS: Record<string, string> = { 'cac.test-run': RUN };
 export const BOX_IMAGE = infra.CAC_TEST_BOX_IMAGE ?? 'cac-test/box:bookworm';
 export const DOCKER_ENV: Record<string, string> = { DOCKER_HOST: infra.DOCKER_HOST ?? '' };
 
-const docker = (args: string[], env: Record<string, string> = {}) =>
-  run('docker', args, { env: { ...process.env, ...DOCKER_ENV, ...env }, maxBuffer: 16 * 1024 * 1024 });
+const docker = (args: string[], env: Record<string, string> = {}) => run('docker', args, { env: { ...process.env, ...DOCKER_ENV, ...env }, maxBuffer: 16 * 1024 * 1024 });
 
 /** Removes every container of this run (and only those), whatever state the tests left. */
 export async function removeRunContainers(): Promise<void> {
@@ -53,10 +52,19 @@ export async function startBoxHosts(n: number, opts: { authorizedKey: string; do
 /** The container's published SSH port and host key (read over docker exec: the trusted channel), once sshd answers. */
 async function waitForSshd(id: string): Promise<SshTarget> {
   for (let i = 0; i < 300; i++) {
-    const port = await docker(['port', id, '22/tcp']).then((r) => /127\.0\.0\.1:(\d+)/.exec(r.stdout)?.[1], () => undefined);
-    const key = await docker(['exec', id, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub']).then((r) => r.stdout.trim().split(/\s+/).slice(0, 2).join(' '), () => '');
+    const port = await docker(['port', id, '22/tcp']).then(
+      (r) => /127\.0\.0\.1:(\d+)/.exec(r.stdout)?.[1],
+      () => undefined,
+    );
+    const key = await docker(['exec', id, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub']).then(
+      (r) => r.stdout.trim().split(/\s+/).slice(0, 2).join(' '),
+      () => '',
+    );
     const banner = port
-      ? await run('bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/$1; head -c 4 <&3', '_', port], { timeout: 2000 }).then((r) => r.stdout, () => '')
+      ? await run('bash', ['-c', 'exec 3<>/dev/tcp/127.0.0.1/$1; head -c 4 <&3', '_', port], { timeout: 2000 }).then(
+          (r) => r.stdout,
+          () => '',
+        )
       : '';
     if (port && key.startsWith('ssh-ed25519 ') && banner === 'SSH-') return { host: '127.0.0.1', port: Number(port), user: 'cac', hostKey: key };
     await new Promise((r) => setTimeout(r, 200));

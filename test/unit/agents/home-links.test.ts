@@ -50,7 +50,7 @@ function exe(path: string, body: string): void {
 const isLink = (p: string) => lstatSync(p).isSymbolicLink();
 const listing = (dir: string) => readdirSync(dir).sort();
 
-async function runScript(home: string, root: string, bin: string, entries: TarEntry[], finish = { env: 'write' as const, names: ['TOKEN'], claudeOnboarding: true }) {
+async function runScript(_home: string, root: string, bin: string, entries: TarEntry[], finish = { env: 'write' as const, names: ['TOKEN'], claudeOnboarding: true }) {
   const script = injectScript({ probes: [], copy: { absolute: false, roots: memberRoots(entries.map((e) => memberName(e.path))), guards: [] }, finish });
   const tar = Buffer.concat(await packEntries(entries).toArray());
   return parseInjectOutput(execFileSync('sh', ['-c', script], { input: tar, env: { PATH: `${bin}:/usr/bin:/bin`, TOKEN: 's3cret' }, cwd: root, encoding: 'utf8' }));
@@ -172,7 +172,7 @@ describe('the ~/.local fallback of an npm install', () => {
 
 describe('inject() with planted links: agent warnings, exit unaffected, nothing written through', () => {
   it('codex and claude end in warnings naming each refused file; the record keeps nothing refused', async () => {
-    const { root, home, bin, out } = sandbox();
+    const { home, bin, out } = sandbox();
     mkdirSync(out('etc'));
     mkdirSync(out('elsewhere'));
     symlinkSync(out('etc'), join(home, '.codex'));

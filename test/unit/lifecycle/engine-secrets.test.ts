@@ -21,7 +21,7 @@ const FORWARDED = `${CANARY}-fwd 'q' "$(x)" \`y\``;
 const PLAIN = `${CANARY}-plain`;
 const ENV = { PATH: '/usr/bin:/bin', HOME: '/home/me', CAC_MASTER_KEY: `${MASTER},other-old-key-1`, OPENAI_API_KEY: FORWARDED, MY_PLAIN: PLAIN };
 const WS = { folder: '/w/app', configFile: '/w/app/.devcontainer/devcontainer.json' };
-const ID = 'c0ffee'.repeat(10) + 'abcd';
+const ID = `${'c0ffee'.repeat(10)}abcd`;
 
 function config(): Config {
   const c = defaultConfig();
