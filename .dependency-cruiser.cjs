@@ -7,7 +7,7 @@ const outside = (...dirs) => `^src/(?!(${dirs.join('|')})/|errors\\.ts$)`;
 
 /** Libraries that touch the outside world or the terminal: adapters, app, cli and output only. */
 const WORLD = ['execa', 'ssh2', 'ioredis', 'better-sqlite3', 'chalk', 'ora', 'commander', '@commander-js/extra-typings', 'prom-client', 'cli-table3', 'smol-toml', 'zod'];
-const packages = (names) => `^node_modules/(${names.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})/`;
+const packages = (names) => `(^|/)node_modules/(${names.map((n) => n.replace(/[/.]/g, '\\$&')).join('|')})/`;
 
 module.exports = {
   forbidden: [
@@ -16,7 +16,7 @@ module.exports = {
       comment: 'src/domain holds plain types and pure rules: it imports only domain/ and errors.ts (and ms for durations, node:net for isIP).',
       severity: 'error',
       from: { path: '^src/domain/' },
-      to: { pathNot: ['^src/domain/', '^src/errors\\.ts$', '^node_modules/ms/', '^net$'] },
+      to: { pathNot: ['^src/domain/', '^src/errors\\.ts$', '(^|/)node_modules/ms/', '^net$'] },
     },
     {
       name: 'errors-is-a-leaf',
