@@ -50,7 +50,7 @@ function exe(path: string, body: string): void {
 const isLink = (p: string) => lstatSync(p).isSymbolicLink();
 const listing = (dir: string) => readdirSync(dir).sort();
 
-async function runScript(_home: string, root: string, bin: string, entries: TarEntry[], finish = { env: 'write' as const, names: ['TOKEN'], claudeOnboarding: true }) {
+async function runScript(root: string, bin: string, entries: TarEntry[], finish = { env: 'write' as const, names: ['TOKEN'], claudeOnboarding: true }) {
   const script = injectScript({ probes: [], copy: { absolute: false, roots: memberRoots(entries.map((e) => memberName(e.path))), guards: [] }, finish });
   const tar = Buffer.concat(await packEntries(entries).toArray());
   return parseInjectOutput(execFileSync('sh', ['-c', script], { input: tar, env: { PATH: `${bin}:/usr/bin:/bin`, TOKEN: 's3cret' }, cwd: root, encoding: 'utf8' }));
@@ -68,7 +68,7 @@ describe('the injection script refuses every path a link leads out of the home',
     symlinkSync(out('elsewhere'), join(home, '.cac'));
     symlinkSync(out('claude.json'), join(home, '.claude.json'));
     const entries = [dir('~/.codex'), dir('~/.config/cursor'), file('~/.codex/auth.json', '{"t":1}'), file('~/.config/cursor/auth.json', '{"c":1}')];
-    const got = await runScript(home, root, bin, entries);
+    const got = await runScript(root, bin, entries);
     expect(got).toMatchObject({ tarExit: 0, finishExit: 0 });
     expect(got.refused).toEqual([{ root: 0 }, { root: 1 }]);
     expect(got.refusedFiles).toEqual(['~/.cac/agents.env', '~/.claude.json']);
@@ -93,7 +93,7 @@ describe('the injection script refuses every path a link leads out of the home',
     symlinkSync('dotfiles/cac', join(home, '.cac'));
     symlinkSync(join(home, 'dotfiles/bash_profile'), join(home, '.bash_profile'));
     const entries = [dir('~/.codex'), dir('~/.codex/prompts', 0o755), file('~/.codex/auth.json', '{"t":1}'), file('~/.codex/prompts/p.md', 'p', 0o644)];
-    const got = await runScript(home, root, bin, entries);
+    const got = await runScript(root, bin, entries);
     expect(got).toMatchObject({ tarExit: 0, finishExit: 0, refused: [{ root: 0, under: '/prompts' }] });
     expect(listing(out('prompts'))).toEqual([]);
     expect(readFileSync(join(home, '.codex/auth.json'), 'utf8')).toBe('{"t":1}');
@@ -114,7 +114,7 @@ describe('the injection script refuses every path a link leads out of the home',
     exe(join(bin, 'getent'), `printf '%s\\n' ${quote(`dev:x:0:0::${home}:/bin/sh`)}`);
     symlinkSync(join(real, 'dot-codex'), join(real, '.codex'));
     mkdirSync(join(real, 'dot-codex'));
-    const got = await runScript(home, root, bin, [dir('~/.codex'), file('~/.codex/auth.json', '{"t":1}')]);
+    const got = await runScript(root, bin, [dir('~/.codex'), file('~/.codex/auth.json', '{"t":1}')]);
     expect(got).toMatchObject({ tarExit: 0, finishExit: 0, refused: [], refusedFiles: [] });
     expect(readFileSync(join(real, '.codex/auth.json'), 'utf8')).toBe('{"t":1}');
     expect(statSync(join(real, '.cac/agents.env')).mode & 0o777).toBe(0o600);
