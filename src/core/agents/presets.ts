@@ -39,6 +39,8 @@ export interface Preset {
 const s = (host: string, extra: Partial<PresetFile> = {}): PresetFile => ({ host, role: 'settings', ...extra });
 const cred = (host: string, extra: Partial<PresetFile> = {}): PresetFile => ({ host, role: 'credential', ...extra });
 
+// AGENTS.md, CLAUDE.md and GEMINI.md below are not documents of this project: they are the names of each
+// agent's own instruction file in the user's config dir, which injection copies as settings.
 export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
   codex: {
     kind: 'codex',
