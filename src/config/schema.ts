@@ -25,11 +25,24 @@ const duration = (def: string, limit: DurationLimit) =>
   );
 const envName = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'));
 
+// the agent-injection design writes one path as a plain string; an array lists several (host side)
+const paths = () =>
+  z.pipe(
+    z.union([nonEmpty(), z.array(nonEmpty())], { error: 'expected a path or an array of paths' }),
+    z.transform((v) => (typeof v === 'string' ? [v] : v)),
+  );
+// an agent has one config dir in the container: an array may hold only that one path
+const onePath = () =>
+  z.pipe(
+    z.union([nonEmpty(), z.tuple([nonEmpty()])], { error: 'expected a path (or an array of one path: the container has one config dir per agent)' }),
+    z.transform((v) => (typeof v === 'string' ? v : v[0])),
+  );
+
 const agentSchema = z.object({
   enabled: flag(false),
   install: flag(true),
-  host_config_path: z.optional(z.array(nonEmpty())),
-  container_config_path: z.optional(nonEmpty()),
+  host_config_path: z.optional(paths()),
+  container_config_path: z.optional(onePath()),
   env_forward: withDefault(z.array(envName), []),
   install_command: z.optional(nonEmpty()),
 });
