@@ -19,6 +19,11 @@ export interface RepoStepDeps {
   delivery?: RepoDelivery;
   /** Bundles for push delivery. */
   source: RepoSource;
+  /**
+   * Where the checkout lives on the box (absolute, or relative to the box user's home); default
+   * `~/cac/<box id>/<repo name>`, the work folder the ssh-fleet driver removes on release.
+   */
+  repoPath?: string;
 }
 
 /** Runs a script on the box; a non-zero exit is ERR_REPO with the last line of its stderr. */
@@ -61,7 +66,7 @@ export function repoStep(deps: RepoStepDeps): ProvisionStep {
       // a box for another branch than its pool's gets both: a later switch back needs no new fetch
       const branches = [...new Set([box.branch, box.baseBranch])];
       const host = await deps.connections.get(box);
-      const folder = await fetchBranches(deps, host, box, repoFolder(box), branches, ctx.signal);
+      const folder = await fetchBranches(deps, host, box, deps.repoPath ?? repoFolder(box), branches, ctx.signal);
       await checkout(host, folder, box.branch, ctx.signal);
       const workspace: BoxWorkspace = { folder, branch: box.branch, configFile: null, cli: null, containerId: null, remoteUser: null, remoteWorkspaceFolder: null };
       return { workspace };
