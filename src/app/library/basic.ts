@@ -44,6 +44,8 @@ export interface BasicProvisionerDeps {
   envInjector?: EnvInjector;
   /** Where the checkout lives on the box (absolute, or relative to the box user's home); default `~/cac/<box id>/<repo name>`. */
   repoPath?: string;
+  /** Images copied from the local engine into each box's engine before `devcontainer up` (`[boxes] preload_images`); default none. */
+  preloadImages?: readonly string[];
   /** cac's state dir (its SSH key pair, mirrors, logs); default $XDG_STATE_HOME/cac. */
   stateDir?: string;
   /** Hears progress and warnings; default silent. */
@@ -67,7 +69,9 @@ export class SshProvisioner extends CoreProvisioner {
     const ctx = libraryContext({ ...(deps.stateDir ? { stateDir: deps.stateDir } : {}), ...(deps.reporter ? { reporter: deps.reporter } : {}) });
     const repoPath = deps.repoPath === undefined ? {} : { repoPath: checkedRepoPath(deps.repoPath) };
     const open = deps.executor === undefined ? {} : { open: openerOf(deps.executor) };
-    super(sshProvisionerDeps(ctx, defaultConfig(), { ...(deps.envInjector ? { env: deps.envInjector } : {}), ...open, ...repoPath }));
+    const config = defaultConfig();
+    if (deps.preloadImages) config.boxes.preload_images = [...deps.preloadImages];
+    super(sshProvisionerDeps(ctx, config, { ...(deps.envInjector ? { env: deps.envInjector } : {}), ...open, ...repoPath }));
     this.stateDir = ctx.stateDir;
     this.envInjector = deps.envInjector;
   }
