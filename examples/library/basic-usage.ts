@@ -39,4 +39,5 @@ show('reconciled', { outcome: reconciled.outcome, pool: reconciled.pools[0] });
 show('ready', { box: await allocator.waitForBox(response.box.id, { timeoutMs: 15 * 60_000 }) });
 const warm = await allocator.requestBox({ repoUrl, branch: 'main', requestedBy: 'ticket-124', envPayload: encryptedPayload });
 show('claimed', { warm: warm.warm, box: warm.box });
+await provisioner.close();
 await store.close();

@@ -10,6 +10,7 @@ import { indexLines, lineOf } from './locate.js';
 import { findUnknownKeys } from './unknown-keys.js';
 import { configProblems, type RuleProblem } from './rules.js';
 
+/** An unknown key in the config: a warning, never an error. */
 export interface ConfigWarning {
   /** Dot path of the key, e.g. `agents.codex.enabeld`. */
   path: string;
@@ -17,6 +18,7 @@ export interface ConfigWarning {
   message: string;
 }
 
+/** A loaded config: the validated values, the file, whether it exists, and its unknown-key warnings. */
 export interface LoadedConfig {
   config: Config;
   file: string;

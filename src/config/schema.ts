@@ -115,6 +115,7 @@ const secretsSchema = z.object({
   master_key_file: z.optional(nonEmpty()),
 });
 
+/** The config's schema (zod/mini), keys as in the TOML file; `parse({})` gives every default. */
 export const configSchema = z.object({
   agents: withDefault(agentsSchema, agentsSchema.parse({})),
   engine: withDefault(engineSchema, engineSchema.parse({})),
@@ -124,9 +125,13 @@ export const configSchema = z.object({
   secrets: withDefault(secretsSchema, {}),
 });
 
+/** The validated config, keys as in the TOML file (README "Configuration"). */
 export type Config = z.output<typeof configSchema>;
+/** One agent's table, `[agents.<kind>]`. */
 export type AgentConfig = z.output<typeof agentSchema>;
+/** One `[[pools]]` entry. */
 export type PoolConfig = z.output<typeof poolSchema>;
+/** One `[[boxes.fleet]]` host of the ssh-fleet driver. */
 export type FleetHostConfig = z.output<typeof fleetHostSchema>;
 
 /** All defaults: what a missing config file means. */

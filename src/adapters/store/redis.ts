@@ -23,6 +23,7 @@ interface Scripts {
   cacReleaseFleetHost: Script;
 }
 
+/** Options of the Redis store: key prefix, what to do with a record that does not decode. */
 export interface RedisStoreOptions {
   /** Prepended to every key; default `cac:`. */
   prefix?: string;

@@ -15,6 +15,7 @@ import { envStep, type EnvInjector } from './env.js';
 import { repoStep } from './repo.js';
 import { switchStep } from './switch.js';
 
+/** The SshProvisioner's dependencies (the rich form; the library's SshProvisioner also takes `{ executor, envInjector, repoPath }`). */
 export interface SshProvisionerDeps {
   connections: BoxConnections;
   /** Git bundles for push delivery. */

@@ -13,6 +13,7 @@ import type { BoxConnections } from './connections.js';
 import { repoDelivery, type RepoDelivery } from './delivery.js';
 import { CHECKOUT, CLONE_FETCH, PUSH_FETCH } from './repo-scripts.js';
 
+/** What the repo step needs: the box's connection, the delivery, a bundle source, the checkout's place. */
 export interface RepoStepDeps {
   connections: BoxConnections;
   /** `[boxes] repo_delivery`; absent: push for local paths and file:// URLs, clone otherwise. */
@@ -58,6 +59,7 @@ export async function checkout(host: Host, folder: string, branch: string, signa
   await runGit(host, `git checkout ${branch}`, ['sh', '-c', CHECKOUT, 'sh', folder, validateBranch(branch, 'branch')], { signal });
 }
 
+/** The `repo` step: the branch reaches the box (a pushed bundle or a clone) and is checked out. */
 export function repoStep(deps: RepoStepDeps): ProvisionStep {
   return {
     name: 'repo',

@@ -18,6 +18,7 @@ const TAG_BYTES = 16;
 const KEY_ID = /^[0-9a-f]{8}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/** A parsed `cac:v1` envelope: the key id, the GCM nonce and tag, the ciphertext. */
 export interface Envelope {
   keyId: string;
   iv: Buffer;
