@@ -28,11 +28,7 @@ export class EnvInjector {
    * shown) that decrypts with the loaded keys. `what` names it in messages.
    */
   async check(payload: string, what: string): Promise<void> {
-    if (!looksLikeEnvelope(payload.slice(0, 64))) {
-      throw new CacError('ERR_INVALID_INPUT', `${what} is not an encrypted payload`, {
-        hint: 'encrypt the .env first: cac env encrypt --in .env --out .env.cac (cac never sends a plaintext .env)',
-      });
-    }
+    if (!looksLikeEnvelope(payload.slice(0, 64))) throw notEncrypted(what);
     await this.encryption.withDecrypted(payload.trim(), () => undefined);
   }
 
@@ -51,6 +47,13 @@ export class EnvInjector {
       }
     });
   }
+}
+
+/** ERR_INVALID_INPUT for a payload that is not an envelope (a plaintext .env is never sent, nor shown). */
+export function notEncrypted(what: string): CacError {
+  return new CacError('ERR_INVALID_INPUT', `${what} is not an encrypted payload`, {
+    hint: 'encrypt the .env first: cac env encrypt --in .env --out .env.cac (cac never sends a plaintext .env)',
+  });
 }
 
 /** The `env` step: runs only when the requester gave an encrypted .env (`ctx.envPayload`). */
