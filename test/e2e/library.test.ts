@@ -84,7 +84,10 @@ describeWith(['docker', 'redis'], 'the library: the Basic Usage and openControll
     const [requested, reconciled, ready, claimed] = events as [Event, Event, Event, Event];
     // returned before any step ran: the box was still only recorded
     expect(requested).toMatchObject({ warm: false, box: { state: 'requested', claimant: 'ticket-123', steps: [] } });
-    expect(reconciled.pool?.applied?.provisioned.map((p) => p.outcome), JSON.stringify(reconciled.pool)).toEqual(['standby', 'standby']);
+    expect(
+      reconciled.pool?.applied?.provisioned.map((p) => p.outcome),
+      JSON.stringify(reconciled.pool),
+    ).toEqual(['standby', 'standby']);
     expect(ready.box?.id).toBe(requested.box?.id);
     expect(ready.box?.state).toBe('ready');
     expect(ready.box?.steps.map((s) => [s.name, s.ok])).toEqual([
@@ -104,7 +107,7 @@ describeWith(['docker', 'redis'], 'the library: the Basic Usage and openControll
     expect(runContainers(RUN)).toHaveLength(3);
   });
 
-  it('facade.ts: openController reconciles the config\'s pool as `cac pool reconcile` and claims it warm with the .env', async () => {
+  it("facade.ts: openController reconciles the config's pool as `cac pool reconcile` and claims it warm with the .env", async () => {
     const config = join(home, 'facade.toml');
     writeFileSync(
       config,
@@ -113,7 +116,10 @@ describeWith(['docker', 'redis'], 'the library: the Basic Usage and openControll
     const events = await example('facade.ts', [config]);
     expect(events.map((e) => e.event)).toEqual(['reconciled', 'claimed']);
     const [reconciled, claimed] = events as [Event, Event];
-    expect(reconciled.pool?.applied?.provisioned.map((p) => p.outcome), JSON.stringify(reconciled.pool)).toEqual(['standby']);
+    expect(
+      reconciled.pool?.applied?.provisioned.map((p) => p.outcome),
+      JSON.stringify(reconciled.pool),
+    ).toEqual(['standby']);
     expect(claimed).toMatchObject({ warm: true, box: { state: 'ready', claimant: 'ticket-125' } });
     const box = claimed.box as BoxDoc;
     expect(box.steps.map((s) => s.name)).toEqual(['vm_create', 'ssh_ready', 'repo', 'devcontainer', 'env']);

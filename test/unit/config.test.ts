@@ -73,7 +73,7 @@ describe('config schema errors', () => {
 });
 
 describe('agent config paths: a string or an array', () => {
-  it('host_config_path takes one path as a string (the agent-injection design\'s form) or several as an array', () => {
+  it("host_config_path takes one path as a string (the agent-injection design's form) or several as an array", () => {
     const one = parseConfig('[agents.codex]\nhost_config_path = "~/.codex"\ncontainer_config_path = "~/.codex"\n', 'cfg.toml').config.agents.codex;
     expect([one.host_config_path, one.container_config_path]).toEqual([['~/.codex'], '~/.codex']);
     const many = parseConfig('[agents.codex]\nhost_config_path = ["~/.codex/auth.json", "~/.codex/config.toml"]\ncontainer_config_path = ["~/.codex"]\n', 'cfg.toml').config.agents.codex;

@@ -104,7 +104,15 @@ describe('the Basic Usage', () => {
     const { store, allocator } = basic();
     const made = await store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: 'pool-1' });
     await store.transition(made.id, { from: 'requested', to: 'provisioning', now: Date.now() });
-    const workspace = { folder: '/home/agent/repo', branch: 'main', configFile: '.devcontainer/devcontainer.json', cli: 'devcontainer', containerId: 'c1', remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/repo' };
+    const workspace = {
+      folder: '/home/agent/repo',
+      branch: 'main',
+      configFile: '.devcontainer/devcontainer.json',
+      cli: 'devcontainer',
+      containerId: 'c1',
+      remoteUser: 'dev',
+      remoteWorkspaceFolder: '/workspaces/repo',
+    };
     await store.update(made.id, { patch: { vmRef: 'vm-x', sshTarget: { host: '127.0.0.1', port: 22, user: 'cac', hostKey: 'ssh-ed25519 K' }, workspace }, now: Date.now() });
     await store.transition(made.id, { from: 'provisioning', to: 'standby', now: Date.now() });
     const envPayload = new EncryptionService(masterKey).encrypt(Buffer.from('TOKEN=canary\n'));

@@ -14,11 +14,25 @@ const EXAMPLES = join(ROOT, 'examples/library');
 /** The .d.ts files `node scripts/build.mjs` writes to dist/, written to a temp dir instead. */
 function emitDeclarations(): string {
   const out = mkdtempSync(join(tmpdir(), 'cac-dts-'));
-  const parsed = ts.getParsedCommandLineOfConfigFile(join(ROOT, 'tsconfig.build.json'), { outDir: out }, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n')); } });
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.build.json'),
+    { outDir: out },
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+      },
+    },
+  );
   if (!parsed) throw new Error('cannot read tsconfig.build.json');
   const program = ts.createProgram(parsed.fileNames, parsed.options);
   const emitted = program.emit(undefined, undefined, undefined, true);
-  expect(ts.getPreEmitDiagnostics(program).concat(emitted.diagnostics).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+  expect(
+    ts
+      .getPreEmitDiagnostics(program)
+      .concat(emitted.diagnostics)
+      .map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n')),
+  ).toEqual([]);
   return out;
 }
 
@@ -38,7 +52,9 @@ function diagnostics(files: string[], dts: string): string[] {
     baseUrl: ROOT,
     paths: { 'code-agent-controller': [join(dts, 'index.d.ts')] },
   });
-  return ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? `${d.file.fileName.replace(ROOT, '')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+  return ts
+    .getPreEmitDiagnostics(program)
+    .map((d) => `${d.file ? `${d.file.fileName.replace(ROOT, '')}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
 }
 
 describe('examples/library against the built declarations', () => {
@@ -47,7 +63,12 @@ describe('examples/library against the built declarations', () => {
   it('basic-usage.ts and facade.ts type-check, importing the package by its name', () => {
     const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.ts'));
     expect(files.sort()).toEqual(['basic-usage.ts', 'facade.ts']);
-    expect(diagnostics(files.map((f) => join(EXAMPLES, f)), dts)).toEqual([]);
+    expect(
+      diagnostics(
+        files.map((f) => join(EXAMPLES, f)),
+        dts,
+      ),
+    ).toEqual([]);
   });
 
   it('the check bites: a Basic Usage call with a wrong argument does not type-check', () => {

@@ -198,7 +198,8 @@ function contextOf(provisioner: CoreProvisioner, reporter: Reporter | undefined)
 /** An executor as the provisioner's opener: a shared Host is never closed by cac, a per-box one is when it can be. */
 function openerOf(executor: SshExecutor): OpenBoxHost {
   if (typeof executor !== 'function') {
-    if (typeof executor?.exec !== 'function') throw new CacError('ERR_INVALID_INPUT', 'executor: expected a Host (exec, putFiles) or a function from an SSH target to one', { hint: "omit it for cac's own SSH" });
+    if (typeof executor?.exec !== 'function')
+      throw new CacError('ERR_INVALID_INPUT', 'executor: expected a Host (exec, putFiles) or a function from an SSH target to one', { hint: "omit it for cac's own SSH" });
     return async () => closable(executor, false);
   }
   return async (target) => closable(await executor(target), true);
@@ -218,7 +219,6 @@ function closable(host: Host, owned: boolean): ClosableHost {
 
 /** repoPath reaches the box's shell only as a quoted argument; still, a path with control characters is no path. */
 function checkedRepoPath(path: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (typeof path !== 'string' || path.trim() === '' || /[\u0000-\u001f\u007f]/.test(path)) {
     throw new CacError('ERR_INVALID_INPUT', `repoPath: expected a path on the box, got ${JSON.stringify(path)}`, { hint: 'e.g. "/home/agent/repo", or omit it for ~/cac/<box id>/<repo name>' });
   }
