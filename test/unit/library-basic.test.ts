@@ -100,8 +100,23 @@ describe('the Basic Usage', () => {
     expect([...vmManager.vms.values()].map((v) => v.spec.sshPublicKey)).toEqual([expect.stringMatching(/^ssh-ed25519 \S+ cac$/)]);
   });
 
-  it('a warm claim writes the encrypted payload with the provisioner (switch, env after claim)', async () => {
-    const { store, allocator } = basic();
+  it('a warm claim writes the encrypted payload through the executor, to repoPath, decrypted only on its stdin', async () => {
+    const store = new MemoryBoxStore();
+    const vmManager = new FakeVmDriver();
+    const written: Array<{ target: string; argv: readonly string[]; stdin: string }> = [];
+    // the function form of the executor: one Host per box's SSH target
+    const executor = (target: { host: string; port: number }) => {
+      const host = new RecordingHost('ssh');
+      const exec = host.exec.bind(host);
+      host.exec = async (argv, opts = {}) => {
+        written.push({ target: `${target.host}:${target.port}`, argv, stdin: Buffer.from(opts.stdin as Uint8Array).toString() });
+        return exec(argv, opts);
+      };
+      return host;
+    };
+    const envInjector = new EnvInjector({ encryption: new EncryptionService(masterKey) });
+    const provisioner = new SshProvisioner({ executor, envInjector, repoPath: '/home/agent/repo', stateDir: mkdtempSync(join(tmpdir(), 'cac-lib-')) });
+    const allocator = new AllocatorService({ store, vmManager, provisioner });
     const made = await store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: 'pool-1' });
     await store.transition(made.id, { from: 'requested', to: 'provisioning', now: Date.now() });
     const workspace = {
@@ -118,6 +133,9 @@ describe('the Basic Usage', () => {
     const envPayload = new EncryptionService(masterKey).encrypt(Buffer.from('TOKEN=canary\n'));
     const { box, warm } = await allocator.requestBox({ repoUrl: REPO, branch: 'main', requestedBy: 'ticket-123', envPayload });
     expect([warm, box.id, box.state, box.steps.map((s) => s.name)]).toEqual([true, made.id, 'ready', ['env']]);
+    expect(written.map((w) => [w.target, w.argv.at(-1), w.stdin])).toEqual([['127.0.0.1:22', '/home/agent/repo', 'TOKEN=canary\n']]);
+    expect(JSON.stringify(written.map((w) => w.argv))).not.toContain('canary');
+    await provisioner.close();
   });
 
   it('reconcilePools fills the pool as `cac pool reconcile` does: lock, plan, create, the same steps', async () => {
