@@ -23,8 +23,10 @@ const USAGE_CODES = new Set([
   'ERR_DEVCONTAINER_JSON',
 ]);
 
+/** A CacError code: `ERR_` and an upper-case name (README "Exit codes"). */
 export type ErrorCode = `ERR_${string}`;
 
+/** A CacError's hint, cause and machine-readable details. */
 export interface CacErrorOptions {
   hint?: string;
   cause?: unknown;
@@ -32,6 +34,7 @@ export interface CacErrorOptions {
   details?: Record<string, unknown>;
 }
 
+/** cac's one error type: a stable `code`, a one-line message, an optional hint; `exitCode` is the CLI's exit status for it. */
 export class CacError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
@@ -52,6 +55,7 @@ export class CacError extends Error {
   }
 }
 
+/** True when `e` is a CacError. */
 export function isCacError(e: unknown): e is CacError {
   return e instanceof CacError;
 }

@@ -22,9 +22,22 @@ export { stop, down } from './core/lifecycle/stop.js';
 export { exec, list, type ListedContainer } from './core/lifecycle/exec.js';
 export type { LifecycleResult, LifecycleAction, LifecycleDeps, LifecycleOptions } from './core/lifecycle/types.js';
 export type { AgentResult, AgentStatus, ContainerTarget, AgentInjector, AgentSyncBack } from './core/agents/result.js';
-// Boxes and warm pools (the CodeAgentController seed API)
-export { AllocatorService, type AllocatorDeps, type BoxRequest, type BoxGrant } from './core/boxes/allocator.js';
-export { DefaultPoolManager, type PoolManagerDeps, type PoolManagerOptions, type ReconcileResult, type PoolReport, type ProvisionReport } from './core/boxes/reconciler.js';
+// The one-call entry: the store, driver, allocator and pool manager the CLI would use with a config
+export { openController, type Controller } from './app/library/controller.js';
+export type { LibraryOptions } from './app/library/context.js';
+// Boxes and warm pools (the CodeAgentController seed API): core's classes, also taking the Basic Usage's short forms
+export {
+  AllocatorService,
+  DefaultPoolManager,
+  SshProvisioner,
+  sshExecutor,
+  type SshExecutor,
+  type BasicAllocatorDeps,
+  type BasicPoolManagerDeps,
+  type BasicProvisionerDeps,
+} from './app/library/basic.js';
+export type { AllocatorDeps, BoxRequest, BoxGrant } from './core/boxes/allocator.js';
+export type { PoolManagerDeps, PoolManagerOptions, ReconcileResult, PoolReport, ProvisionReport } from './core/boxes/reconciler.js';
 export { planPool, planOrphans, type PoolSpec, type PoolSnapshot, type PoolPlan, type PlannedAction, type OrphanPlan, type TaggedVm } from './core/boxes/plan-pool.js';
 export { provisionBox, runSteps, type ProvisionStep, type StepContext, type ProvisionDeps, type ProvisionOutcome } from './core/provision/pipeline.js';
 export { boxSteps, vmCreateStep, sshReadyStep, type SshLogin, type BoxStepOptions } from './core/provision/vm-steps.js';
@@ -36,7 +49,7 @@ export { BOX_STATES, canTransition, poolKeyOf, type Box, type BoxState, type Box
 export type { BoxStore, PoolCounts, PoolHealth, PoolStats, ClaimOptions, TransitionOptions, UpdateOptions, ListFilter } from './ports/box-store.js';
 export type { VmDriver, Vm, VmSpec } from './ports/vm-driver.js';
 export { SqliteAgentBoxStore } from './adapters/store/sqlite.js';
-export { RedisAgentBoxStore, type RedisStoreOptions } from './adapters/store/redis.js';
+export { RedisAgentBoxStore, type RedisStoreOptions, type RedisKvOptions } from './adapters/store/redis.js';
 export { DockerVmDriver, type DockerDriverOptions } from './adapters/vm/docker.js';
 export { sshLogin } from './adapters/vm/ssh-probe.js';
 export { ensureKeyPair, type SshKeyPair } from './app/ssh-key.js';
@@ -47,7 +60,7 @@ export { ContainerHost } from './adapters/host/container.js';
 export { createVmDriver } from './app/drivers.js';
 // Remote boxes ready to work: SshHost, the SshProvisioner's steps, encrypted .env payloads
 export { SshHost, type SshHostTarget, type SshHostOptions } from './adapters/host/ssh.js';
-export { SshProvisioner, type SshProvisionerDeps } from './core/provision/provisioner.js';
+export type { SshProvisionerDeps } from './core/provision/provisioner.js';
 export { BoxConnections, type ClosableHost, type OpenBoxHost } from './core/provision/connections.js';
 export { repoStep, fetchBranches, checkout, type RepoStepDeps } from './core/provision/repo.js';
 export { devcontainerStep, upOnBox, type DevcontainerStepDeps, type DevcontainerUpDeps } from './core/provision/devcontainer.js';
@@ -61,6 +74,6 @@ export type { RepoSource, RepoBundle } from './ports/repo-source.js';
 export type { ImageSource, ImageExport } from './ports/image-source.js';
 export { LocalGitSource, type LocalGitSourceOptions } from './adapters/git/local-source.js';
 export { DockerImageSource, type DockerImageSourceOptions } from './adapters/engine/image-source.js';
-export { EncryptionService, parseEnvelope, looksLikeEnvelope, type Envelope } from './core/secrets/envelope.js';
+export { EncryptionService, parseEnvelope, looksLikeEnvelope, type Envelope, type MasterKeyInput } from './core/secrets/envelope.js';
 export { generateKey, parseKeys, keyIdOf, type KeyRing, type MasterKey } from './core/secrets/keys.js';
 export { parseDotenv, type DotenvEntry } from './core/secrets/dotenv.js';

@@ -4,4 +4,5 @@ import { createRequire } from 'node:module';
 
 declare const __CAC_VERSION__: string | undefined;
 
+/** cac's version (package.json). */
 export const VERSION: string = typeof __CAC_VERSION__ === 'string' ? __CAC_VERSION__ : (createRequire(import.meta.url)('../package.json') as { version: string }).version;

@@ -15,11 +15,12 @@ import type { BoxStore } from '../ports/box-store.js';
 import type { Reporter } from '../ports/reporter.js';
 import type { VmDriver } from '../ports/vm-driver.js';
 import type { Box } from '../domain/box.js';
-import { AllocatorService } from '../core/boxes/allocator.js';
+import { AllocatorService, type AllocatorDeps } from '../core/boxes/allocator.js';
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/provision/pipeline.js';
 import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
 import type { EnvInjector } from '../core/provision/env.js';
+import type { SshProvisioner } from '../core/provision/provisioner.js';
 import { configPoolFields, validatePools, type PoolDefinition } from '../domain/pool.js';
 import { durationMs } from '../domain/duration.js';
 import type { AppContext } from './context.js';
@@ -42,7 +43,7 @@ export function storeLocation(config: Config, stateDir: string): { kind: 'redis'
 export async function openStore(config: Config, stateDir: string, opts: { readOnly?: boolean; reporter?: Reporter } = {}): Promise<BoxStore> {
   const { kind, location } = storeLocation(config, stateDir);
   if (kind === 'redis') {
-    const [{ Redis }, { RedisAgentBoxStore }, { redactUrl }] = await Promise.all([import('ioredis'), import('../adapters/store/redis.js'), import('../util/redact.js')]);
+    const [{ Redis }, { RedisAgentBoxStore, storeUnreachable }] = await Promise.all([import('ioredis'), import('../adapters/store/redis.js')]);
     // fail fast and clearly when Redis is down, instead of ioredis retrying for a long while
     const client = new Redis(location, { lazyConnect: true, connectTimeout: 5000, maxRetriesPerRequest: 3 });
     client.on('error', () => {});
@@ -50,9 +51,7 @@ export async function openStore(config: Config, stateDir: string, opts: { readOn
       await client.connect();
     } catch (e) {
       client.disconnect();
-      throw new CacError('ERR_STORE_UNREACHABLE', `the box store at ${redactUrl(location)} does not answer: ${e instanceof Error ? e.message : String(e)}`, {
-        hint: "start Redis or fix [store] url; 'cac doctor' checks it",
-      });
+      throw storeUnreachable(location, e);
     }
     const { reporter } = opts;
     const onCorrupt = (e: CacError) => reporter?.emit({ type: 'warning', message: `${e.message}; skipped`, ...(e.hint ? { hint: e.hint } : {}) });
@@ -89,13 +88,19 @@ export function configuredPools(config: Config): PoolDefinition[] {
 }
 
 /** The provisioning pipeline's dependencies: driver, key pair, steps; `close` ends its SSH connections. */
-export async function pipelineDeps(ctx: AppContext, config: Config, store: BoxStore, driver: VmDriver, opts: { env?: EnvInjector } = {}): Promise<ProvisionDeps & { close(): Promise<void> }> {
+export async function pipelineDeps(
+  ctx: AppContext,
+  config: Config,
+  store: BoxStore,
+  driver: VmDriver,
+  opts: { env?: EnvInjector; provisioner?: SshProvisioner } = {},
+): Promise<ProvisionDeps & { close(): Promise<void> }> {
   const [{ ensureKeyPair }, { sshLogin }, { boxSteps }] = await Promise.all([import('./ssh-key.js'), import('../adapters/vm/ssh-probe.js'), import('../core/provision/vm-steps.js')]);
   const keys = await ensureKeyPair(ctx.stateDir);
   const steps = boxSteps({ driver, sshPublicKey: keys.publicKey, login: (target, o) => sshLogin(target, keys.privateKey, o) });
   const base = { store, driver, now: Date.now, reporter: ctx.reporter };
   if (config.boxes.provision === 'vm') return { ...base, steps, close: async () => undefined };
-  const provisioner = (await import('./provision.js')).sshProvisioner(ctx, config, opts);
+  const provisioner = opts.provisioner ?? (await import('./provision.js')).sshProvisioner(ctx, config, opts);
   return { ...base, steps: [...steps, ...provisioner.steps()], settle: provisioner.settle, close: () => provisioner.close() };
 }
 
@@ -113,9 +118,14 @@ export function reconcileLockTtlMs(env: AppContext['env']): number | undefined {
 }
 
 /** A pool manager with the config's timers; `intervalMs` (the reconcile interval) paces the backoff. */
-export async function poolManager(ctx: AppContext, config: Config, store: BoxStore, opts: { intervalMs?: number; withSteps: boolean }): Promise<DefaultPoolManager> {
-  const driver = await createDriver(ctx, config, store);
-  const provision = opts.withSteps ? await pipelineDeps(ctx, config, store, driver) : undefined;
+export async function poolManager(
+  ctx: AppContext,
+  config: Config,
+  store: BoxStore,
+  opts: { intervalMs?: number; withSteps: boolean; driver?: VmDriver; provisioner?: SshProvisioner },
+): Promise<DefaultPoolManager> {
+  const driver = opts.driver ?? (await createDriver(ctx, config, store));
+  const provision = opts.withSteps ? await pipelineDeps(ctx, config, store, driver, opts.provisioner ? { provisioner: opts.provisioner } : {}) : undefined;
   const lockTtlMs = reconcileLockTtlMs(ctx.env);
   // a round that may change boxes also checks its standby boxes (a dry run or status logs in nowhere)
   let checkStandby: StandbyCheck | undefined;
@@ -140,18 +150,27 @@ export async function poolManager(ctx: AppContext, config: Config, store: BoxSto
   });
 }
 
-/** An allocator whose cold boxes are provisioned by a detached `cac box _provision <id>` worker. */
-export async function allocator(ctx: AppContext, config: Config, store: BoxStore, opts: { afterClaim?: readonly ProvisionStep[] } = {}): Promise<AllocatorService> {
+/**
+ * An allocator whose cold boxes are provisioned by a detached `cac box _provision <id>` worker, or by
+ * `startProvisioning` (the library provisions in its own process).
+ */
+export async function allocator(
+  ctx: AppContext,
+  config: Config,
+  store: BoxStore,
+  opts: { afterClaim?: readonly ProvisionStep[]; driver?: VmDriver } & Partial<Pick<AllocatorDeps, 'startProvisioning' | 'checkEnvPayload'>> = {},
+): Promise<AllocatorService> {
   return new AllocatorService({
     store,
-    driver: lazyDriver(config.boxes.driver, () => createDriver(ctx, config, store)),
+    driver: opts.driver ?? lazyDriver(config.boxes.driver, () => createDriver(ctx, config, store)),
     pools: configuredPools(config),
     leaseMs: durationMs(config.boxes.lease_ttl, 'boxes.lease_ttl', 'stored'),
     provisionTimeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),
     pollMs: 100,
     reporter: ctx.reporter,
     ...(opts.afterClaim ? { afterClaim: opts.afterClaim } : {}),
-    startProvisioning: async (box, o) => spawnWorker(ctx, box, o.envPayload),
+    ...(opts.checkEnvPayload ? { checkEnvPayload: opts.checkEnvPayload } : {}),
+    startProvisioning: opts.startProvisioning ?? (async (box, o) => spawnWorker(ctx, box, o.envPayload)),
   });
 }
 

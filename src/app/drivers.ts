@@ -26,6 +26,7 @@ export interface DriverDeps {
   scope?: Record<string, string>;
 }
 
+/** The VM driver `[boxes] driver` names, made from the config (the CLI's one factory). */
 export async function createVmDriver(config: Config, deps: DriverDeps): Promise<VmDriver> {
   const name: string = config.boxes.driver;
   if (name === 'docker') {

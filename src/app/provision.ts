@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Host } from '../ports/host.js';
 import type { SshTarget } from '../domain/box.js';
-import { BoxConnections, type ClosableHost } from '../core/provision/connections.js';
-import { SshProvisioner } from '../core/provision/provisioner.js';
+import { BoxConnections, type ClosableHost, type OpenBoxHost } from '../core/provision/connections.js';
+import { SshProvisioner, type SshProvisionerDeps } from '../core/provision/provisioner.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import type { BoxAgentDeps } from '../core/provision/agents.js';
 import { DevcontainerCliEngine } from '../adapters/engine/devcontainer-cli.js';
@@ -40,10 +40,16 @@ function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
 }
 
 export function sshProvisioner(ctx: AppContext, config: Config, opts: { env?: EnvInjector } = {}): SshProvisioner {
+  return new SshProvisioner(sshProvisionerDeps(ctx, config, opts));
+}
+
+/** The SshProvisioner's dependencies from config; `open` replaces cac's SSH to each box, `repoPath` the checkout's place. */
+export function sshProvisionerDeps(ctx: AppContext, config: Config, opts: { env?: EnvInjector; open?: OpenBoxHost; repoPath?: string } = {}): SshProvisionerDeps {
   // `docker save` runs outside the Host port (a byte stream): the same allow-listed environment
   const dockerEnv = { ...ctx.childEnv, ...engineEnv(config, ctx.env) };
-  return new SshProvisioner({
-    connections: new BoxConnections((target) => boxHost(ctx, target)),
+  return {
+    connections: new BoxConnections(opts.open ?? ((target) => boxHost(ctx, target))),
+    ...(opts.repoPath !== undefined ? { repoPath: opts.repoPath } : {}),
     source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors'), env: pickEnv(ctx.env, GIT_NAMES) }),
     ...(config.boxes.repo_delivery ? { delivery: config.boxes.repo_delivery } : {}),
     preloadImages: config.boxes.preload_images,
@@ -54,5 +60,5 @@ export function sshProvisioner(ctx: AppContext, config: Config, opts: { env?: En
     ...(opts.env ? { env: opts.env } : {}),
     reporter: ctx.reporter,
     now: Date.now,
-  });
+  };
 }

@@ -4,7 +4,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { CacError } from '../errors.js';
 import { EncryptionService, looksLikeEnvelope } from '../core/secrets/envelope.js';
-import { EnvInjector } from '../core/provision/env.js';
+import { EnvInjector, notEncrypted } from '../core/provision/env.js';
 import { noMasterKey, parseKeys, type KeyRing } from '../core/secrets/keys.js';
 import { expandHome, hostHome, type Env } from '../util/paths.js';
 import type { AppContext } from './context.js';
@@ -66,12 +66,10 @@ export async function boxEnv(ctx: AppContext, raw: Buffer, what: string): Promis
   const head = raw.subarray(0, 64).toString('utf8');
   if (!looksLikeEnvelope(head)) {
     raw.fill(0);
-    throw new CacError('ERR_INVALID_INPUT', `${what} is not an encrypted payload`, {
-      hint: 'encrypt the .env first: cac env encrypt --in .env --out .env.cac (cac never sends a plaintext .env)',
-    });
+    throw notEncrypted(what);
   }
   const envelope = raw.toString('utf8').trim();
-  const service = await encryptionFor(ctx);
-  await service.withDecrypted(envelope, () => undefined);
-  return { envelope, injector: new EnvInjector(service) };
+  const injector = new EnvInjector(await encryptionFor(ctx));
+  await injector.check(envelope, what);
+  return { envelope, injector };
 }

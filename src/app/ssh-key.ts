@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { CacError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 
+/** cac's SSH key pair: its private key, its OpenSSH public key line, and where it lives. */
 export interface SshKeyPair {
   privateKey: string;
   publicKey: string;
@@ -15,6 +16,7 @@ export interface SshKeyPair {
 // ssh2 is CommonJS: `utils` is on the default export only (no named ESM export)
 const sshUtils = async () => (await import('ssh2')).default.utils;
 
+/** cac's SSH key pair in `stateDir`, generated on first use (0600). */
 export async function ensureKeyPair(stateDir: string): Promise<SshKeyPair> {
   const dir = join(stateDir, 'ssh');
   const path = join(dir, 'id_ed25519');

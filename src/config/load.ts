@@ -10,6 +10,7 @@ import { indexLines, lineOf } from './locate.js';
 import { findUnknownKeys } from './unknown-keys.js';
 import { configProblems, type RuleProblem } from './rules.js';
 
+/** An unknown key in the config: a warning, never an error. */
 export interface ConfigWarning {
   /** Dot path of the key, e.g. `agents.codex.enabeld`. */
   path: string;
@@ -17,6 +18,7 @@ export interface ConfigWarning {
   message: string;
 }
 
+/** A loaded config: the validated values, the file, whether it exists, and its unknown-key warnings. */
 export interface LoadedConfig {
   config: Config;
   file: string;
@@ -42,8 +44,18 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
 
 /** Parse and validate config text (pure; `file` is only used in messages). */
 export function parseConfig(text: string, file: string): LoadedConfig {
-  const raw = parseToml(text, file);
-  const index = indexLines(text);
+  return validated(parseToml(text, file), indexLines(text), file);
+}
+
+/**
+ * Validate a config given as an object with the file's keys (`{ boxes: { driver: 'docker' } }`), as the
+ * library takes it; `name` stands for the file in messages.
+ */
+export function configFromObject(raw: object, name = 'config'): LoadedConfig {
+  return validated(raw as Record<string, unknown>, new Map(), name);
+}
+
+function validated(raw: Record<string, unknown>, index: Map<string, number>, file: string): LoadedConfig {
   const warnings = findUnknownKeys(raw, configSchema).map(({ path, suggestion }) => ({
     path: path.join('.'),
     line: lineOf(index, path),

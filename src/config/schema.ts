@@ -25,11 +25,24 @@ const duration = (def: string, limit: DurationLimit) =>
   );
 const envName = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'));
 
+// the agent-injection design writes one path as a plain string; an array lists several (host side)
+const paths = () =>
+  z.pipe(
+    z.union([nonEmpty(), z.array(nonEmpty())], { error: 'expected a path or an array of paths' }),
+    z.transform((v) => (typeof v === 'string' ? [v] : v)),
+  );
+// an agent has one config dir in the container: an array may hold only that one path
+const onePath = () =>
+  z.pipe(
+    z.union([nonEmpty(), z.tuple([nonEmpty()])], { error: 'expected a path (or an array of one path: the container has one config dir per agent)' }),
+    z.transform((v) => (typeof v === 'string' ? v : v[0])),
+  );
+
 const agentSchema = z.object({
   enabled: flag(false),
   install: flag(true),
-  host_config_path: z.optional(z.array(nonEmpty())),
-  container_config_path: z.optional(nonEmpty()),
+  host_config_path: z.optional(paths()),
+  container_config_path: z.optional(onePath()),
   env_forward: withDefault(z.array(envName), []),
   install_command: z.optional(nonEmpty()),
 });
@@ -102,6 +115,7 @@ const secretsSchema = z.object({
   master_key_file: z.optional(nonEmpty()),
 });
 
+/** The config's schema (zod/mini), keys as in the TOML file; `parse({})` gives every default. */
 export const configSchema = z.object({
   agents: withDefault(agentsSchema, agentsSchema.parse({})),
   engine: withDefault(engineSchema, engineSchema.parse({})),
@@ -111,9 +125,13 @@ export const configSchema = z.object({
   secrets: withDefault(secretsSchema, {}),
 });
 
+/** The validated config, keys as in the TOML file (README "Configuration"). */
 export type Config = z.output<typeof configSchema>;
+/** One agent's table, `[agents.<kind>]`. */
 export type AgentConfig = z.output<typeof agentSchema>;
+/** One `[[pools]]` entry. */
 export type PoolConfig = z.output<typeof poolSchema>;
+/** One `[[boxes.fleet]]` host of the ssh-fleet driver. */
 export type FleetHostConfig = z.output<typeof fleetHostSchema>;
 
 /** All defaults: what a missing config file means. */

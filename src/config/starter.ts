@@ -20,8 +20,8 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # enabled = false
 # Install the agent CLI in the container when it is missing.
 # install = true
-# Host files/dirs to copy (default: the preset's, e.g. ["~/.codex/auth.json", "~/.codex/config.toml"]).
-# host_config_path = ["~/.codex"]
+# Host file or dir to copy (default: the preset's files); an array lists several: ["~/.codex/auth.json", "~/.codex/config.toml"].
+# host_config_path = "~/.codex"
 # Where they land in the container (~ is the container user's real home).
 # container_config_path = "~/.codex"
 # Environment variables forwarded into the container (allow-list; values never logged).

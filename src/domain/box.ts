@@ -1,8 +1,10 @@
 // The box record and its state machine (docs/architecture.md "Box state machine"). Pure: the stores and the planner share it.
 import { CacError } from '../errors.js';
 
+/** Every state of a box (README "Remote boxes and warm pools"). */
 export const BOX_STATES = ['requested', 'provisioning', 'standby', 'claimed', 'ready', 'releasing', 'destroyed', 'failed'] as const;
 
+/** One of BOX_STATES. */
 export type BoxState = (typeof BOX_STATES)[number];
 
 /** Every state but destroyed: the boxes a pool still counts. */

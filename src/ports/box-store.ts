@@ -23,6 +23,7 @@ export interface PoolStats {
   provisionCount: number;
 }
 
+/** Who claims a standby box, and for how long. */
 export interface ClaimOptions {
   /** Who holds the box (a user or session id). */
   claimant: string;
@@ -31,6 +32,7 @@ export interface ClaimOptions {
   now: number;
 }
 
+/** A compare-and-set state change of a box. */
 export interface TransitionOptions {
   /** The state the caller believes the box is in; a mismatch is a lost race. */
   from: BoxState;
@@ -41,6 +43,7 @@ export interface TransitionOptions {
   now: number;
 }
 
+/** A compare-and-set patch of a box's fields. */
 export interface UpdateOptions {
   /** When given, the box must still be in this state. */
   state?: BoxState;
@@ -50,6 +53,7 @@ export interface UpdateOptions {
   now: number;
 }
 
+/** Which boxes a listing returns. */
 export interface ListFilter {
   poolKey?: string;
   /** Only these states; all states when absent. */
@@ -85,6 +89,7 @@ export interface FleetLeases {
   listFleetHosts(): Promise<FleetHost[]>;
 }
 
+/** The port for box records, pools, locks and fleet leases: SQLite (one host) or Redis (several). */
 export interface BoxStore extends FleetLeases {
   /** Records a `requested` box. The same idempotency key returns the existing record, never a second one. */
   createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box>;

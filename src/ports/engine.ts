@@ -9,6 +9,7 @@ export interface WorkspaceRef {
   labels?: readonly string[];
 }
 
+/** A dev container as the engine lists it. */
 export interface ContainerInfo {
   id: string;
   /** Engine state: running, exited, created, paused, restarting, dead. */
@@ -32,6 +33,7 @@ export interface ContainerInfo {
 /** Progress from the engine while it works (mapped to Reporter events by core). */
 export type EngineEvent = { type: 'step.start'; id: string; title: string } | { type: 'step.ok'; id: string } | { type: 'step.fail'; id: string } | { type: 'log'; line: string };
 
+/** Options of DevcontainerEngine.up. */
 export interface UpOptions {
   /** Remove an existing container first (rebuild). */
   removeExisting?: boolean;
@@ -43,6 +45,7 @@ export interface UpOptions {
   onEvent?: (event: EngineEvent) => void;
 }
 
+/** What DevcontainerEngine.up made or found. */
 export interface UpResult {
   /** What happened to the container: created (docker run), started (docker start), or reused as it ran. */
   action: 'created' | 'started' | 'reused';
@@ -53,6 +56,7 @@ export interface UpResult {
   composeProject?: string;
 }
 
+/** The port for dev containers: up, stop, remove, exec, list (the devcontainer CLI on a Host). */
 export interface DevcontainerEngine {
   /** The cac-managed container of this workspace, running or not. */
   find(ws: WorkspaceRef, opts?: { signal?: AbortSignal }): Promise<ContainerInfo | undefined>;

@@ -2,6 +2,7 @@
 // SshHost (ssh2) and ContainerHost (docker exec over any Host) implement it.
 import type { Readable } from 'node:stream';
 
+/** How a Host runs one command: stdin, extra env, cwd, timeout, abort, streaming. */
 export interface ExecOptions {
   /** Bytes or a stream for the process's stdin. Implementations never log stdin. */
   stdin?: string | Uint8Array | Readable;
@@ -20,6 +21,7 @@ export interface ExecOptions {
   inherit?: boolean;
 }
 
+/** How a command ended: its exit status and output. */
 export interface ExecResult {
   /** The exit status; 127 when the program was not found, 124 on timeout. */
   exitCode: number;
@@ -28,6 +30,7 @@ export interface ExecResult {
   timedOut?: boolean;
 }
 
+/** A machine cac runs commands on: the laptop (LocalHost), a box (SshHost), a container (ContainerHost). */
 export interface Host {
   /** Which kind of host this is, for messages. */
   readonly kind: 'local' | 'ssh' | 'container';

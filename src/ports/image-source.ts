@@ -10,6 +10,7 @@ export interface ImageExport {
   done: Promise<void>;
 }
 
+/** The port for images copied from the local engine into a box. */
 export interface ImageSource {
   /** The image's id (`sha256:…`) in the local engine, or undefined when it is not there. */
   imageId(image: string, opts?: { signal?: AbortSignal }): Promise<string | undefined>;

@@ -10,6 +10,7 @@ export interface RepoBundle {
   dispose(): Promise<void>;
 }
 
+/** The port for git bundles of a repository's branches (push delivery). */
 export interface RepoSource {
   /**
    * A bundle of `refs/heads/<branch>` for each branch, from the local repository `repoUrl` names (a path or

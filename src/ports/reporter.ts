@@ -1,5 +1,6 @@
 // Reporter: typed progress events. Core emits, src/output renders. Core never prints.
 
+/** One event a Reporter hears. */
 export type ReporterEvent =
   /** A long step begins (a spinner on a TTY, a plain line otherwise). */
   | { type: 'step.start'; id: string; title: string }
@@ -14,6 +15,7 @@ export type ReporterEvent =
   /** A line of a child's log, shown only with --verbose. */
   | { type: 'log'; source: string; line: string };
 
+/** Hears what cac is doing (steps, warnings, info); the library's default, silentReporter, drops it all. */
 export interface Reporter {
   /** Render one event (on stderr; stdout is for results only). */
   emit(event: ReporterEvent): void;

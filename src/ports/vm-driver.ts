@@ -2,6 +2,7 @@
 // (a fixed set of machines), command (user executables around any cloud CLI). Chosen by one factory.
 import type { SshTarget } from '../domain/box.js';
 
+/** What a driver makes a VM for: the box, its pool, labels, cac's public key. */
 export interface VmSpec {
   /** The box this VM is for; drivers label the VM with it so orphans can be found. */
   boxId: string;
@@ -12,6 +13,7 @@ export interface VmSpec {
   sshPublicKey: string;
 }
 
+/** A VM as a driver reports it. */
 export interface Vm {
   /** The driver's handle for the VM (container id, host name, cloud instance id). */
   vmRef: string;
@@ -23,6 +25,7 @@ export interface Vm {
   state: 'running' | 'stopped' | 'gone';
 }
 
+/** The port for where boxes run: create, list, destroy VMs and find their SSH endpoint. cac's docker, ssh-fleet and command drivers implement it. */
 export interface VmDriver {
   /** The driver's config name: docker, ssh-fleet, command. */
   readonly name: string;

@@ -72,6 +72,28 @@ describe('config schema errors', () => {
   });
 });
 
+describe('agent config paths: a string or an array', () => {
+  it("host_config_path takes one path as a string (the agent-injection design's form) or several as an array", () => {
+    const one = parseConfig('[agents.codex]\nhost_config_path = "~/.codex"\ncontainer_config_path = "~/.codex"\n', 'cfg.toml').config.agents.codex;
+    expect([one.host_config_path, one.container_config_path]).toEqual([['~/.codex'], '~/.codex']);
+    const many = parseConfig('[agents.codex]\nhost_config_path = ["~/.codex/auth.json", "~/.codex/config.toml"]\ncontainer_config_path = ["~/.codex"]\n', 'cfg.toml').config.agents.codex;
+    expect([many.host_config_path, many.container_config_path]).toEqual([['~/.codex/auth.json', '~/.codex/config.toml'], '~/.codex']);
+  });
+
+  it('other types are refused naming the field, exit 2', () => {
+    const e = failure('[agents.codex]\nhost_config_path = 5\n');
+    expect([e.code, e.exitCode, e.message]).toEqual(['ERR_CONFIG_SCHEMA', 2, 'cfg.toml:2: agents.codex.host_config_path: expected a path or an array of paths, got 5']);
+    expect(failure('[agents.claude]\nhost_config_path = ""\n').message).toBe('cfg.toml:2: agents.claude.host_config_path: expected string to have >=1 characters, got ""');
+    expect(failure('[agents.codex]\ncontainer_config_path = ["~/a", "~/b"]\n').message).toBe(
+      'cfg.toml:2: agents.codex.container_config_path: expected a path (or an array of one path: the container has one config dir per agent), got ["~/a","~/b"]',
+    );
+  });
+
+  it("the starter file shows host_config_path's string form", () => {
+    expect(STARTER_CONFIG).toMatch(/^# host_config_path = "~\/\.codex"$/m);
+  });
+});
+
 describe('unknown keys', () => {
   it('are warnings with the dot path, the line and the closest known key', () => {
     const { warnings, config } = parseConfig('[agents.codex]\nenabeld = true\n\n[engine]\nhots = "x"\nzzz_unrelated = 1\n', 'c.toml');

@@ -11,6 +11,7 @@ export interface DevcontainerCli {
 
 let cached: DevcontainerCli | undefined;
 
+/** The pinned @devcontainers/cli cac depends on: its entry point and version. */
 export function devcontainerCli(): DevcontainerCli {
   if (cached) return cached;
   const pkgPath = createRequire(import.meta.url).resolve('@devcontainers/cli/package.json');

@@ -12,6 +12,7 @@ import { classifyUpFailure, type CliOutcome } from './up-failure.js';
 import { lineSplitter } from '../../util/lines.js';
 import { redact } from '../../util/redact.js';
 
+/** Where DevcontainerCliEngine runs the devcontainer CLI and docker, and with what environment. */
 export interface DevcontainerCliEngineOptions {
   host: Host;
   /** How to run the CLI on that host, e.g. [node, /path/devcontainer.js] or ['devcontainer']. */
@@ -31,6 +32,7 @@ export interface DevcontainerCliEngineOptions {
 
 const PROBE_TIMEOUT_MS = 10_000;
 
+/** The DevcontainerEngine of the reference devcontainer CLI and a Docker-compatible CLI, run on any Host. */
 export class DevcontainerCliEngine implements DevcontainerEngine {
   private readonly docker: DockerCli;
 

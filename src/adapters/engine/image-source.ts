@@ -5,6 +5,7 @@ import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { ImageExport, ImageSource } from '../../ports/image-source.js';
 
+/** Where DockerImageSource runs docker. */
 export interface DockerImageSourceOptions {
   /** The machine cac runs on. */
   host: Host;
@@ -13,6 +14,7 @@ export interface DockerImageSourceOptions {
   env: Record<string, string>;
 }
 
+/** ImageSource of the local engine: `docker save` streams. */
 export class DockerImageSource implements ImageSource {
   constructor(private readonly opts: DockerImageSourceOptions) {}
 

@@ -3,6 +3,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { WorkspaceFiles } from '../../ports/workspace-files.js';
 
+/** WorkspaceFiles on the local file system. */
 export const localFiles: WorkspaceFiles = {
   async readText(path) {
     try {

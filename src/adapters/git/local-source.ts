@@ -12,6 +12,7 @@ import type { Host } from '../../ports/host.js';
 import type { RepoBundle, RepoSource } from '../../ports/repo-source.js';
 import { GIT_ALLOW_PROTOCOL } from '../../domain/validate.js';
 
+/** Where LocalGitSource runs git and keeps its mirrors. */
 export interface LocalGitSourceOptions {
   /** The machine cac runs on (git runs there). */
   host: Host;
@@ -27,6 +28,7 @@ export interface LocalGitSourceOptions {
 // the transports cac accepts, whatever a git config allows (protocol.ext.allow=always runs commands)
 const GIT_ENV = { GIT_TERMINAL_PROMPT: '0', GIT_ALLOW_PROTOCOL };
 
+/** RepoSource of local repositories and mirrors of remote ones, through git on this machine. */
 export class LocalGitSource implements RepoSource {
   private readonly refreshed = new Map<string, { at: number; done: Promise<void> }>();
 

@@ -20,6 +20,7 @@ export interface ContainerHostOptions {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** A Host inside a container: `docker exec` over any Host. */
 export class ContainerHost implements Host {
   readonly kind = 'container' as const;
 

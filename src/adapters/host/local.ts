@@ -5,6 +5,7 @@ import { interrupted, CacError } from '../../errors.js';
 import type { ExecOptions, ExecResult, Host } from '../../ports/host.js';
 import { localChildEnv } from '../../util/child-env.js';
 
+/** The Host of the machine cac runs on (execa); its programs get the allow-listed environment. */
 export class LocalHost implements Host {
   readonly kind = 'local' as const;
   private readonly env: Record<string, string | undefined>;

@@ -18,6 +18,7 @@ export interface SshHostTarget extends SshTarget {
   privateKey: string | Buffer;
 }
 
+/** How an SshHost connects: timeouts, keepalive, channels at once. */
 export interface SshHostOptions extends Partial<SshConnectOptions> {
   /** Channels open at once; sshd refuses more than MaxSessions (default 10) per connection. */
   maxChannels?: number;
@@ -32,6 +33,7 @@ interface Connection {
 const DEFAULTS: SshConnectOptions = { connectTimeoutMs: 20_000, keepaliveIntervalMs: 15_000, keepaliveCountMax: 3 };
 const KILL_WAIT_MS = 5000;
 
+/** The Host of a remote machine over SSH (ssh2), trusting only its pinned host key. */
 export class SshHost implements Host {
   readonly kind = 'ssh' as const;
   private readonly connectOpts: SshConnectOptions;

@@ -5,6 +5,7 @@ import { assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, typ
 import { CacError, isCacError } from '../../errors.js';
 import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
+import { redactUrl } from '../../util/redact.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
 import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
@@ -22,6 +23,7 @@ interface Scripts {
   cacReleaseFleetHost: Script;
 }
 
+/** Options of the Redis store: key prefix, what to do with a record that does not decode. */
 export interface RedisStoreOptions {
   /** Prepended to every key; default `cac:`. */
   prefix?: string;
@@ -31,6 +33,22 @@ export interface RedisStoreOptions {
    * repairs or deletes it, so `cac box show <id>` still names it for a person to fix.
    */
   onCorrupt?: (error: CacError) => void;
+}
+
+/** The seed's form: `kv` is an ioredis client (the store takes it over: close() quits it) or a `redis://`/`rediss://` URL. */
+export interface RedisKvOptions extends RedisStoreOptions {
+  kv: Redis | string;
+}
+
+/** How long the `{ kv }` form waits for Redis to answer before ERR_STORE_UNREACHABLE. */
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** ERR_STORE_UNREACHABLE, as every entry (CLI and library) reports a Redis that does not answer. */
+export function storeUnreachable(url: string, cause: unknown): CacError {
+  return new CacError('ERR_STORE_UNREACHABLE', `the box store at ${redactUrl(url)} does not answer: ${cause instanceof Error ? cause.message : String(cause)}`, {
+    hint: "start Redis or fix [store] url; 'cac doctor' checks it",
+    cause,
+  });
 }
 
 /** Results of a pipeline or MULTI; the first command error is thrown. */
@@ -44,18 +62,30 @@ async function run(batch: ChainableCommander): Promise<unknown[]> {
 
 const int = (value: string | undefined): number => (value === undefined ? 0 : Number(value));
 
+/** The BoxStore on Redis, for several hosts sharing pools: every multi-key change is one Lua script. */
 export class RedisAgentBoxStore implements BoxStore {
+  private readonly client: Redis;
   private readonly prefix: string;
   private readonly keys: ReturnType<typeof redisKeys>;
   private readonly scripts: Scripts;
   private readonly onCorrupt: (error: CacError) => void;
   private readonly reported = new Set<string>();
+  /** Resolves once Redis answered (the `{ kv }` form checks it on first use); the client form trusts its caller. */
+  private readonly ready: () => Promise<void>;
 
-  /** Takes ownership of `client`: close() quits it. */
-  constructor(
-    private readonly client: Redis,
-    opts: RedisStoreOptions = {},
-  ) {
+  /**
+   * `new RedisAgentBoxStore(client, opts)`, or the seed's `new RedisAgentBoxStore({ kv })` with `kv` an ioredis
+   * client or a `redis://` URL. Takes ownership of the client: close() quits it. The `{ kv }` form fails its
+   * first call with ERR_STORE_UNREACHABLE when Redis does not answer within 5 s.
+   */
+  constructor(client: Redis, opts?: RedisStoreOptions);
+  constructor(opts: RedisKvOptions);
+  constructor(clientOrKv: Redis | RedisKvOptions, options: RedisStoreOptions = {}) {
+    const kvForm = !(clientOrKv instanceof Redis) && 'kv' in clientOrKv;
+    const opts = kvForm ? clientOrKv : options;
+    const client = kvForm ? kvClient(clientOrKv.kv) : (clientOrKv as Redis);
+    this.client = client;
+    this.ready = kvForm ? once(() => answered(client, typeof clientOrKv.kv === 'string' ? clientOrKv.kv : urlOf(client))) : async () => undefined;
     this.prefix = opts.prefix ?? 'cac:';
     this.keys = redisKeys(this.prefix);
     this.onCorrupt = opts.onCorrupt ?? (() => {});
@@ -77,12 +107,14 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
+    await this.ready();
     const created = await this.create(input, opts.idempotencyKey, null);
     if (!created) throw new CacError('ERR_STORE', `Redis did not return the box recorded under ${opts.idempotencyKey}`);
     return created;
   }
 
   async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+    await this.ready();
     return this.create(input, opts.idempotencyKey, opts.maxLive);
   }
 
@@ -108,6 +140,7 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
+    await this.ready();
     const k = this.keys;
     // a standby record that does not decode is handed to nobody: reported, left for repair, the next one taken
     for (;;) {
@@ -118,11 +151,13 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async transition(id: string, opts: TransitionOptions): Promise<Box | null> {
+    await this.ready();
     assertTransition(opts.from, opts.to);
     return this.cas(id, { state: opts.from, fence: opts.fence, to: opts.to, patch: opts.patch ?? {}, now: opts.now });
   }
 
   async update(id: string, opts: UpdateOptions): Promise<Box | null> {
+    await this.ready();
     return this.cas(id, { state: opts.state, fence: opts.fence, patch: opts.patch, now: opts.now });
   }
 
@@ -134,6 +169,7 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async bumpFence(id: string, opts: { state: BoxState; fence: number; now: number }): Promise<Box | null> {
+    await this.ready();
     return this.decode(await this.scripts.cacBumpFence(this.keys.box(id), opts.state, String(opts.fence), opts.now));
   }
 
@@ -159,11 +195,13 @@ export class RedisAgentBoxStore implements BoxStore {
 
   /** One box, or null; ERR_STORE_CORRUPT (naming the field) for a record that does not decode. */
   async get(id: string): Promise<Box | null> {
+    await this.ready();
     const key = this.keys.box(id);
     return decodeBox(await this.client.hgetall(key), key);
   }
 
   async list(filter: ListFilter = {}): Promise<Box[]> {
+    await this.ready();
     const pools = filter.poolKey !== undefined ? [filter.poolKey] : await this.client.smembers(this.keys.pools);
     const states = filter.states ?? BOX_STATES;
     const indexes = this.client.pipeline();
@@ -189,6 +227,7 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async poolCounts(poolKey: string): Promise<PoolCounts> {
+    await this.ready();
     const batch = this.client.pipeline();
     for (const state of BOX_STATES) batch.zcard(this.keys.index(poolKey, state));
     const replies = await run(batch);
@@ -196,36 +235,44 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async acquireLock(name: string, token: string, ttlMs: number): Promise<boolean> {
+    await this.ready();
     return (await this.client.set(this.keys.lock(name), token, 'PX', ttlMs, 'NX')) === 'OK';
   }
 
   async extendLock(name: string, token: string, ttlMs: number): Promise<boolean> {
+    await this.ready();
     return (await this.scripts.cacExtendLock(this.keys.lock(name), token, ttlMs)) === 1;
   }
 
   async releaseLock(name: string, token: string): Promise<boolean> {
+    await this.ready();
     return (await this.scripts.cacReleaseLock(this.keys.lock(name), token)) === 1;
   }
 
   async holdsLock(name: string, token: string): Promise<boolean> {
+    await this.ready();
     return (await this.client.get(this.keys.lock(name))) === token;
   }
 
   async recordFailure(poolKey: string, now: number): Promise<number> {
+    await this.ready();
     const key = this.keys.health(poolKey);
     const [count] = await run(this.client.multi().hincrby(key, 'consecutiveFailures', 1).hset(key, 'lastFailureAt', now));
     return Number(count);
   }
 
   async resetFailures(poolKey: string): Promise<void> {
+    await this.ready();
     await this.client.hset(this.keys.health(poolKey), 'consecutiveFailures', 0);
   }
 
   async setPaused(poolKey: string, paused: boolean): Promise<void> {
+    await this.ready();
     await this.client.hset(this.keys.health(poolKey), 'paused', paused ? 1 : 0);
   }
 
   async getPoolHealth(poolKey: string): Promise<PoolHealth> {
+    await this.ready();
     const h = await this.client.hgetall(this.keys.health(poolKey));
     return {
       consecutiveFailures: int(h.consecutiveFailures),
@@ -235,6 +282,7 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async recordClaim(poolKey: string, claim: { warm: boolean; latencyMs: number }): Promise<void> {
+    await this.ready();
     const key = this.keys.stats(poolKey);
     await run(
       this.client
@@ -246,11 +294,13 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async recordProvision(poolKey: string, provision: { latencyMs: number }): Promise<void> {
+    await this.ready();
     const key = this.keys.stats(poolKey);
     await run(this.client.multi().hincrby(key, 'provisionLatencyMsTotal', Math.round(provision.latencyMs)).hincrby(key, 'provisionCount', 1));
   }
 
   async poolStats(poolKey: string): Promise<PoolStats> {
+    await this.ready();
     const h = await this.client.hgetall(this.keys.stats(poolKey));
     return {
       warmClaims: int(h.warmClaims),
@@ -263,15 +313,18 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async leaseFleetHost(candidates: readonly string[], boxId: string, now: number): Promise<string | null> {
+    await this.ready();
     const reply = await this.scripts.cacLeaseFleetHost(this.keys.fleetHolder, this.keys.fleetHosts, this.prefix, boxId, now, ...candidates);
     return typeof reply === 'string' ? reply : null;
   }
 
   async releaseFleetHost(hostId: string, boxId: string): Promise<boolean> {
+    await this.ready();
     return (await this.scripts.cacReleaseFleetHost(this.keys.fleetHost(hostId), this.keys.fleetHolder, boxId)) === 1;
   }
 
   async setFleetHostHealth(hostId: string, healthy: boolean, reason?: string): Promise<void> {
+    await this.ready();
     const key = this.keys.fleetHost(hostId);
     const batch = this.client.multi().sadd(this.keys.fleetHosts, hostId);
     if (healthy) batch.hset(key, 'healthy', 1).hdel(key, 'reason');
@@ -280,6 +333,7 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async listFleetHosts(): Promise<FleetHost[]> {
+    await this.ready();
     const ids = (await this.client.smembers(this.keys.fleetHosts)).sort();
     if (ids.length === 0) return [];
     const batch = this.client.pipeline();
@@ -292,6 +346,74 @@ export class RedisAgentBoxStore implements BoxStore {
   }
 
   async close(): Promise<void> {
-    await this.client.quit();
+    // a client that never connected (lazy) has nothing to quit
+    if (this.client.status === 'wait') this.client.disconnect();
+    else await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/** The client of the `{ kv }` form: a URL gets its own client that connects on first use and fails fast. */
+function kvClient(kv: Redis | string): Redis {
+  if (typeof kv !== 'string') return kv;
+  if (!/^rediss?:\/\//.test(kv)) {
+    throw new CacError('ERR_INVALID_INPUT', `kv: expected an ioredis client or a "redis://…" or "rediss://…" URL, got ${JSON.stringify(redactUrl(kv).slice(0, 60))}`, {
+      hint: 'pass new Redis(url) or the URL itself',
+    });
+  }
+  const client = new Redis(kv, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 3 });
+  // connection errors reach the caller as ERR_STORE_UNREACHABLE, not as an unhandled 'error' event
+  client.on('error', () => {});
+  return client;
+}
+
+/** Resolves when the client is ready; ERR_STORE_UNREACHABLE when it cannot connect within the timeout. */
+async function answered(client: Redis, url: string): Promise<void> {
+  if (client.status === 'ready') return;
+  if (client.status === 'wait') {
+    try {
+      await client.connect();
+      return;
+    } catch (e) {
+      throw storeUnreachable(url, e);
+    }
+  }
+  if (client.status === 'end' || client.status === 'close') throw storeUnreachable(url, new Error('the client was closed'));
+  await new Promise<void>((resolve, reject) => {
+    let last: unknown = new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`);
+    const done = (e?: unknown) => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('end', onEnd);
+      if (e === undefined) resolve();
+      else reject(storeUnreachable(url, e));
+    };
+    const onReady = () => done();
+    const onError = (e: unknown) => {
+      last = e;
+    };
+    const onEnd = () => done(last);
+    const timer = setTimeout(() => done(last), CONNECT_TIMEOUT_MS);
+    client.on('ready', onReady);
+    client.on('error', onError);
+    client.on('end', onEnd);
+  });
+}
+
+/** A `redis://host:port/db` naming the client's server, for messages. */
+function urlOf(client: Redis): string {
+  const o = client.options;
+  return `redis://${o.host ?? 'localhost'}:${o.port ?? 6379}/${o.db ?? 0}`;
+}
+
+/** `fn` run once; a failure is not kept, so the next call tries again. */
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  return () => {
+    done ??= fn().catch((e) => {
+      done = undefined;
+      throw e;
+    });
+    return done;
+  };
 }

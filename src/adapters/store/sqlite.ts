@@ -26,6 +26,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
+/** The BoxStore in one SQLite file (one host); claims are one IMMEDIATE transaction. */
 export class SqliteAgentBoxStore implements BoxStore {
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();

@@ -28,6 +28,7 @@ const STDERR_TAIL_LINES = 10;
 
 type Known = Pick<Vm, 'boxId' | 'poolKey' | 'createdAt'>;
 
+/** The command VmDriver: your executables (create, destroy, list, status) around any cloud CLI. */
 export class CommandVmDriver implements VmDriver {
   readonly name = 'command';
   private readonly argv: Record<PluginCall, string[]>;

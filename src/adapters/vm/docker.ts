@@ -14,6 +14,7 @@ export const POOL_LABEL = 'cac.pool';
 // --privileged fails on machines whose bounding set lacks CAP_SYS_RESOURCE; this set runs an inner dockerd.
 const DIND_FLAGS = ['--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE', '--security-opt', 'seccomp=unconfined', '--security-opt', 'apparmor=unconfined', '--security-opt', 'systempaths=unconfined'];
 
+/** Where the docker driver runs docker, with which image and labels. */
 export interface DockerDriverOptions {
   host: Host;
   dockerPath: string;
@@ -32,6 +33,7 @@ export interface DockerDriverOptions {
   innerDocker?: boolean;
 }
 
+/** The docker VmDriver: each box is a container of the box image, with sshd (and an inner engine). */
 export class DockerVmDriver implements VmDriver {
   readonly name = 'docker';
   private readonly docker: DockerCli;

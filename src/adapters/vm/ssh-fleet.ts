@@ -46,6 +46,7 @@ export interface FleetHostCheck {
   detail: string;
 }
 
+/** The ssh-fleet VmDriver: a fixed set of machines reached over SSH, one box per host, leased through the store. */
 export class SshFleetVmDriver implements VmDriver {
   readonly name = 'ssh-fleet';
   private readonly byId: Map<string, FleetHostSpec>;

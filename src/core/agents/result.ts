@@ -1,8 +1,10 @@
 // What agent injection reports per agent (the `agents` array of every lifecycle result).
 import type { AgentKind } from '../../domain/kinds.js';
 
+/** How one agent's injection ended. */
 export type AgentStatus = 'ok' | 'skipped' | 'warning';
 
+/** One agent's injection: its status, what was copied, its warnings. */
 export interface AgentResult {
   agent: AgentKind;
   status: AgentStatus;

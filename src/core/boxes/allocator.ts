@@ -16,6 +16,7 @@ import { dropRequested, moveBox } from './transition.js';
 import { validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
 import type { PoolDefinition } from '../../domain/pool.js';
 
+/** The allocator's dependencies (the rich form; the library's AllocatorService also takes `{ store, vmManager, provisioner }`). */
 export interface AllocatorDeps {
   store: BoxStore;
   /** Removes VMs on release. */
@@ -24,6 +25,8 @@ export interface AllocatorDeps {
   startProvisioning(box: Box, opts: { envPayload?: string }): Promise<void>;
   /** The configured pools, to find the pool a request draws from. */
   pools?: readonly PoolDefinition[];
+  /** Checks a request's encrypted .env before any claim (it must decrypt with the loaded keys); none by default. */
+  checkEnvPayload?(envPayload: string): Promise<void>;
   /** Steps run on a warm box after its claim (branch switch, .env); none by default. */
   afterClaim?: readonly ProvisionStep[];
   /** Lease of a claimed box; default 8 h. */
@@ -38,6 +41,7 @@ export interface AllocatorDeps {
   reporter?: Reporter;
 }
 
+/** What `requestBox` asks for. */
 export interface BoxRequest {
   repoUrl: string;
   /** Default: the base branch of the repo's first configured pool, else main. */
@@ -55,6 +59,7 @@ export interface BoxRequest {
   waitForCapacity?: { timeoutMs: number; signal?: AbortSignal };
 }
 
+/** What `requestBox` hands out. */
 export interface BoxGrant {
   /** A warm box is `ready`; a cold one is `requested` and provisions in the background. */
   box: Box;
@@ -65,6 +70,7 @@ const SETTLED = new Set(['ready', 'standby']);
 /** Errors that say the box is not the one cac made: its SSH host key changed, or cac's key is refused. */
 const IDENTITY_FAILURES = new Set(['ERR_HOST_KEY_MISMATCH', 'ERR_SSH_AUTH']);
 
+/** Hands out boxes: a warm one claimed from its pool at once, else a cold one provisioned in the background. */
 export class AllocatorService {
   private readonly now: () => number;
   private readonly leaseMs: number;
@@ -80,6 +86,7 @@ export class AllocatorService {
     validateRepoUrl(req.repoUrl, 'repoUrl');
     if (req.branch !== undefined) validateBranch(req.branch, 'branch');
     validateClaimant(req.requestedBy, 'requestedBy');
+    if (req.envPayload !== undefined) await this.deps.checkEnvPayload?.(req.envPayload);
     const pool = resolvePool(this.deps.pools ?? [], req.repoUrl, req.branch);
     const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
     // a claimed box whose after-claim steps find it is not the box cac made (host key changed) is failed,

@@ -3,6 +3,7 @@
 import type { PoolHealth } from '../../ports/box-store.js';
 import { byAge, type Box, type BoxState } from '../../domain/box.js';
 
+/** A pool with its timers and limits, as the planner reads it. */
 export interface PoolSpec {
   repoUrl: string;
   baseBranch: string;
@@ -26,11 +27,13 @@ export interface PoolSnapshot {
   health: PoolHealth;
 }
 
+/** One planned change of a box, with why. */
 export interface PlannedAction {
   id: string;
   reason: string;
 }
 
+/** What a reconcile will do to one pool: creates, fails, releases, destroys. */
 export interface PoolPlan {
   /** New boxes to record and provision. */
   creates: number;
@@ -109,6 +112,7 @@ export interface TaggedVm {
   createdAt: number;
 }
 
+/** VMs with no record to destroy, and records whose VM is gone to fail. */
 export interface OrphanPlan {
   /** VMs with no live record, older than the grace period: destroy them. */
   destroyVms: Array<{ vmRef: string; reason: string }>;

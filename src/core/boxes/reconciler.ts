@@ -19,6 +19,7 @@ import { teardownBox } from './teardown.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';
 
+/** The reconcile's timers and limits; the defaults are the config's. */
 export interface PoolManagerOptions {
   /** Provisioning deadline of a new box; default 15 min. */
   provisionTimeoutMs?: number;
@@ -38,6 +39,7 @@ export interface PoolManagerOptions {
   concurrency?: number;
 }
 
+/** The pool manager's dependencies (the rich form; the library's DefaultPoolManager also takes `{ store, vmManager, allocator }`). */
 export interface PoolManagerDeps {
   store: BoxStore;
   driver: VmDriver;
@@ -52,6 +54,7 @@ export interface PoolManagerDeps {
   reporter?: Reporter;
 }
 
+/** How one box's provisioning in a reconcile ended. */
 export interface ProvisionReport {
   id: string;
   outcome: 'standby' | 'ready' | 'failed' | 'lost' | 'interrupted';
@@ -60,6 +63,7 @@ export interface ProvisionReport {
   error?: string;
 }
 
+/** One pool in a reconcile: its plan and what was applied. */
 export interface PoolReport extends PoolDefinition {
   poolKey: string;
   /** In [[pools]]; other pools (of cold boxes) only get their removals. */
@@ -69,6 +73,7 @@ export interface PoolReport extends PoolDefinition {
   applied?: PoolApplied & { unfit: PlannedAction[]; provisioned: ProvisionReport[] };
 }
 
+/** One reconcile: its outcome, the orphans, each pool's plan and what was applied. */
 export interface ReconcileResult {
   outcome: 'success' | 'warnings' | 'skipped';
   dryRun: boolean;

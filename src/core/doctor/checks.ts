@@ -5,6 +5,7 @@ import { detectCompose } from './compose.js';
 
 type CheckStatus = 'ok' | 'warning' | 'error';
 
+/** One doctor row: its name, ok | warning | error, and what was found. */
 export interface DoctorCheck {
   name: string;
   status: CheckStatus;
@@ -24,6 +25,7 @@ export interface DoctorDeps {
   signal?: AbortSignal;
 }
 
+/** Runs the doctor checks (`cac doctor`): engine, devcontainer CLI, store, driver, agents. */
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorCheck[]> {
   const [engine, compose, devcontainer, git, ssh, config, store] = await Promise.all([
     checkEngine(deps),

@@ -14,6 +14,7 @@ export async function exec(engine: DevcontainerEngine, ws: WorkspaceRef, argv: r
   return r.exitCode;
 }
 
+/** A dev container as `cac list` shows it. */
 export interface ListedContainer {
   containerId: string;
   workspace: string | null;
@@ -28,6 +29,7 @@ export interface ListedContainer {
   services: string[] | null;
 }
 
+/** `cac list`: the dev containers cac knows, running ones unless `all`. */
 export async function list(engine: DevcontainerEngine, now: number, opts: { all?: boolean; signal?: AbortSignal } = {}): Promise<ListedContainer[]> {
   const found = await engine.list(opts);
   return found.map((c: ContainerInfo) => ({

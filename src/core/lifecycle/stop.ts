@@ -4,6 +4,7 @@ import type { ContainerInfo, WorkspaceRef } from '../../ports/engine.js';
 import type { LifecycleDeps, LifecycleOptions, LifecycleResult } from './types.js';
 import { signalOf } from './up.js';
 
+/** `cac stop`: stops the workspace's dev container (agents' refreshed credentials synced back first). */
 export async function stop(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   const started = deps.now();
   const c = await deps.engine.find(ws, signalOf(opts));
@@ -15,6 +16,7 @@ export async function stop(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifecycl
   return { ...base(ws, c, started, deps), action: 'stopped', syncedBack };
 }
 
+/** `cac down`: removes the workspace's dev container (and its volumes with `volumes`). */
 export async function down(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions & { volumes?: boolean } = {}): Promise<LifecycleResult> {
   const started = deps.now();
   const c = await deps.engine.find(ws, signalOf(opts));

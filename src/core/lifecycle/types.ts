@@ -3,8 +3,10 @@ import type { DevcontainerEngine } from '../../ports/engine.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { AgentInjector, AgentResult, AgentSyncBack } from '../agents/result.js';
 
+/** What a lifecycle operation did to the container. */
 export type LifecycleAction = 'created' | 'reused' | 'started' | 'stopped' | 'removed' | 'rebuilt' | 'none';
 
+/** What a lifecycle operation did: its action, the container, the agents' results. */
 export interface LifecycleResult {
   outcome: 'success';
   action: LifecycleAction;
@@ -23,6 +25,7 @@ export interface LifecycleResult {
   syncedBack?: string[];
 }
 
+/** What the lifecycle operations run on: the engine, a reporter, the clock, the agent hooks. */
 export interface LifecycleDeps {
   engine: DevcontainerEngine;
   reporter: Reporter;
@@ -33,6 +36,7 @@ export interface LifecycleDeps {
   syncBack?: AgentSyncBack;
 }
 
+/** Options every lifecycle operation takes (abort signal). */
 export interface LifecycleOptions {
   signal?: AbortSignal;
   /** --no-agents: skip injection this once. */

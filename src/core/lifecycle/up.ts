@@ -6,6 +6,7 @@ import type { Reporter } from '../../ports/reporter.js';
 import type { AgentEvent } from '../agents/result.js';
 import type { LifecycleAction, LifecycleDeps, LifecycleOptions, LifecycleResult } from './types.js';
 
+/** `cac up`: creates or reuses the workspace's dev container, then injects agents. */
 export async function up(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   const started = deps.now();
   // no lookup first: the engine says whether it created, started or reused (one engine round trip less)
@@ -13,6 +14,7 @@ export async function up(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleO
   return finish(deps, ws, result, result.action, 'start', started, opts);
 }
 
+/** `cac start`: starts the workspace's stopped dev container. */
 export async function start(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions = {}): Promise<LifecycleResult> {
   const started = deps.now();
   const before = await deps.engine.find(ws, signalOf(opts));
@@ -24,6 +26,7 @@ export async function start(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifecyc
   return finish(deps, ws, result, action, 'start', started, opts);
 }
 
+/** `cac rebuild`: removes and recreates the workspace's dev container. */
 export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions & { noCache?: boolean } = {}): Promise<LifecycleResult> {
   const started = deps.now();
   const result = await runUp(deps, ws, opts, { removeExisting: true, buildNoCache: opts.noCache === true });

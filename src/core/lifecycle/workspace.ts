@@ -6,6 +6,7 @@ import { CacError } from '../../errors.js';
 import type { WorkspaceRef } from '../../ports/engine.js';
 import type { WorkspaceFiles } from '../../ports/workspace-files.js';
 
+/** Finds and checks a workspace's devcontainer.json (ERR_NO_DEVCONTAINER, ERR_DEVCONTAINER_JSON). */
 export async function resolveWorkspace(files: WorkspaceFiles, folder: string, configFile?: string): Promise<WorkspaceRef> {
   const abs = files.resolve(folder);
   if (!(await files.isDirectory(abs))) {

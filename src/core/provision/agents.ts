@@ -18,6 +18,7 @@ export function injectAgents(agentDeps: BoxAgentDeps, host: Host, ws: ContainerW
   return inject(agentDeps(host), target, { signal });
 }
 
+/** The `agents` step: the enabled agents injected into the box's dev container. */
 export function agentsStep(deps: { connections: BoxConnections; agentDeps: BoxAgentDeps }): ProvisionStep {
   return {
     name: 'agents',

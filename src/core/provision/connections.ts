@@ -12,6 +12,7 @@ export interface ClosableHost extends Host {
 /** Opens a Host for a box's SSH target (an SshHost with cac's key, pinned to the target's host key). */
 export type OpenBoxHost = (target: SshTarget) => Promise<ClosableHost>;
 
+/** One SSH connection per box, shared by its steps and closed when its run ends. */
 export class BoxConnections {
   private readonly hosts = new Map<string, { key: string; host: Promise<ClosableHost> }>();
 

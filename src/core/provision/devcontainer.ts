@@ -15,6 +15,7 @@ import type { BoxConnections } from './connections.js';
 import { ensureDevcontainerCli } from './devcontainer-cli.js';
 import { preloadImages } from './preload.js';
 
+/** How a box runs `devcontainer up`: its engine, a reporter, the clock. */
 export interface DevcontainerUpDeps {
   /** The engine on a box: the devcontainer CLI at `cli` and the box's docker, both run over `host`. */
   engine(host: Host, cli: string): DevcontainerEngine;
@@ -22,6 +23,7 @@ export interface DevcontainerUpDeps {
   now: () => number;
 }
 
+/** What the devcontainer step needs. */
 export interface DevcontainerStepDeps extends DevcontainerUpDeps {
   connections: BoxConnections;
   /** The pinned @devcontainers/cli version (cac's own dependency). */
@@ -48,6 +50,7 @@ export async function upOnBox(deps: DevcontainerUpDeps, host: Host, box: Box, ws
   return { ...ws, configFile: ref.configFile, containerId, remoteUser, remoteWorkspaceFolder };
 }
 
+/** The `devcontainer` step: the pinned CLI and the preloaded images on the box, then `devcontainer up` there. */
 export function devcontainerStep(deps: DevcontainerStepDeps): ProvisionStep {
   return {
     name: 'devcontainer',

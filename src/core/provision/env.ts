@@ -2,6 +2,7 @@
 // SSH exec's stdin to `<checkout>/.env` (umask 077, temp file renamed, 0600, owned by the box user); the
 // plaintext buffer is zeroed after. It never reaches argv, the store, a log or an error message.
 import { CacError } from '../../errors.js';
+import { looksLikeEnvelope } from '../secrets/envelope.js';
 import type { Host } from '../../ports/host.js';
 import type { ProvisionStep } from './pipeline.js';
 import { requireCheckout } from './box-workspace.js';
@@ -13,8 +14,23 @@ export interface Decrypter {
   withDecrypted<T>(envelope: string, fn: (plaintext: Buffer) => T | Promise<T>): Promise<T>;
 }
 
+/** Writes the requester's encrypted .env into a box's checkout, decrypted only in memory. */
 export class EnvInjector {
-  constructor(private readonly encryption: Decrypter) {}
+  private readonly encryption: Decrypter;
+
+  /** Takes the EncryptionService (or any Decrypter), bare or as `{ encryption }`. */
+  constructor(encryption: Decrypter | { encryption: Decrypter }) {
+    this.encryption = 'withDecrypted' in encryption ? encryption : encryption.encryption;
+  }
+
+  /**
+   * Checks a payload before any box is claimed for it: an envelope (a plaintext .env is refused, never
+   * shown) that decrypts with the loaded keys. `what` names it in messages.
+   */
+  async check(payload: string, what: string): Promise<void> {
+    if (!looksLikeEnvelope(payload.slice(0, 64))) throw notEncrypted(what);
+    await this.encryption.withDecrypted(payload.trim(), () => undefined);
+  }
 
   /** Decrypts `envelope` in memory and writes it to `<folder>/.env` on `host`. */
   async write(host: Host, folder: string, envelope: string, opts: { signal?: AbortSignal } = {}): Promise<void> {
@@ -31,6 +47,13 @@ export class EnvInjector {
       }
     });
   }
+}
+
+/** ERR_INVALID_INPUT for a payload that is not an envelope (a plaintext .env is never sent, nor shown). */
+export function notEncrypted(what: string): CacError {
+  return new CacError('ERR_INVALID_INPUT', `${what} is not an encrypted payload`, {
+    hint: 'encrypt the .env first: cac env encrypt --in .env --out .env.cac (cac never sends a plaintext .env)',
+  });
 }
 
 /** The `env` step: runs only when the requester gave an encrypted .env (`ctx.envPayload`). */

@@ -39,6 +39,7 @@ export interface StepDeps {
   reporter: Reporter;
 }
 
+/** What the pipeline runs with: the store, the driver, the steps, the clock, a reporter. */
 export interface ProvisionDeps extends StepDeps {
   steps: readonly ProvisionStep[];
   /** To remove a VM made for a box that was released while its create ran. */
@@ -47,6 +48,7 @@ export interface ProvisionDeps extends StepDeps {
   settle?: (boxId: string) => Promise<void>;
 }
 
+/** How a box's provisioning ended. */
 export type ProvisionOutcome =
   /** The box reached standby or ready. */
   | { outcome: 'standby' | 'ready'; box: Box }

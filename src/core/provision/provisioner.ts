@@ -15,12 +15,15 @@ import { envStep, type EnvInjector } from './env.js';
 import { repoStep } from './repo.js';
 import { switchStep } from './switch.js';
 
+/** The SshProvisioner's dependencies (the rich form; the library's SshProvisioner also takes `{ executor, envInjector, repoPath }`). */
 export interface SshProvisionerDeps {
   connections: BoxConnections;
   /** Git bundles for push delivery. */
   source: RepoSource;
   /** `[boxes] repo_delivery`; absent: push for local paths and file:// URLs, clone otherwise. */
   delivery?: RepoDelivery;
+  /** Where the checkout lives on the box; default `~/cac/<box id>/<repo name>`. */
+  repoPath?: string;
   /** Images to copy from the local engine into each box (`[boxes] preload_images`). */
   preloadImages?: readonly string[];
   images: ImageSource;
@@ -36,6 +39,7 @@ export interface SshProvisionerDeps {
   now: () => number;
 }
 
+/** The steps that make a box ready to work over its SSH connection (repo, devcontainer, agents, env), and those after a warm claim. */
 export class SshProvisioner {
   constructor(private readonly deps: SshProvisionerDeps) {}
 

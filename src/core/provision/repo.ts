@@ -13,12 +13,18 @@ import type { BoxConnections } from './connections.js';
 import { repoDelivery, type RepoDelivery } from './delivery.js';
 import { CHECKOUT, CLONE_FETCH, PUSH_FETCH } from './repo-scripts.js';
 
+/** What the repo step needs: the box's connection, the delivery, a bundle source, the checkout's place. */
 export interface RepoStepDeps {
   connections: BoxConnections;
   /** `[boxes] repo_delivery`; absent: push for local paths and file:// URLs, clone otherwise. */
   delivery?: RepoDelivery;
   /** Bundles for push delivery. */
   source: RepoSource;
+  /**
+   * Where the checkout lives on the box (absolute, or relative to the box user's home); default
+   * `~/cac/<box id>/<repo name>`, the work folder the ssh-fleet driver removes on release.
+   */
+  repoPath?: string;
 }
 
 /** Runs a script on the box; a non-zero exit is ERR_REPO with the last line of its stderr. */
@@ -53,6 +59,7 @@ export async function checkout(host: Host, folder: string, branch: string, signa
   await runGit(host, `git checkout ${branch}`, ['sh', '-c', CHECKOUT, 'sh', folder, validateBranch(branch, 'branch')], { signal });
 }
 
+/** The `repo` step: the branch reaches the box (a pushed bundle or a clone) and is checked out. */
 export function repoStep(deps: RepoStepDeps): ProvisionStep {
   return {
     name: 'repo',
@@ -61,7 +68,7 @@ export function repoStep(deps: RepoStepDeps): ProvisionStep {
       // a box for another branch than its pool's gets both: a later switch back needs no new fetch
       const branches = [...new Set([box.branch, box.baseBranch])];
       const host = await deps.connections.get(box);
-      const folder = await fetchBranches(deps, host, box, repoFolder(box), branches, ctx.signal);
+      const folder = await fetchBranches(deps, host, box, deps.repoPath ?? repoFolder(box), branches, ctx.signal);
       await checkout(host, folder, box.branch, ctx.signal);
       const workspace: BoxWorkspace = { folder, branch: box.branch, configFile: null, cli: null, containerId: null, remoteUser: null, remoteWorkspaceFolder: null };
       return { workspace };

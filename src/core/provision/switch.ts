@@ -9,12 +9,14 @@ import { upOnBox, type DevcontainerUpDeps } from './devcontainer.js';
 import { checkout, fetchBranches, runGit, type RepoStepDeps } from './repo.js';
 import { CONFIG_CHANGED } from './repo-scripts.js';
 
+/** What the switch step needs. */
 export interface SwitchStepDeps extends RepoStepDeps, DevcontainerUpDeps {
   connections: BoxConnections;
   /** Agent injection after a rebuild; absent when agents are off. */
   agentDeps?: BoxAgentDeps;
 }
 
+/** The `switch` step after a warm claim: the requested branch fetched and checked out, the container rebuilt when its config differs. */
 export function switchStep(deps: SwitchStepDeps): ProvisionStep {
   return {
     name: 'switch',

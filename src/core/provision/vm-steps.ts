@@ -9,6 +9,7 @@ import type { ProvisionStep } from './pipeline.js';
 /** Logs in to `target` with cac's key, refusing any host key but the pinned one (ERR_HOST_KEY_MISMATCH). */
 export type SshLogin = (target: SshTarget, opts: { signal: AbortSignal; timeoutMs: number }) => Promise<void>;
 
+/** What vm_create and ssh_ready need: the driver, cac's public key, the login. */
 export interface BoxStepOptions {
   driver: VmDriver;
   /** The public half of cac's key pair, given to the VM at create. */
@@ -20,6 +21,7 @@ export interface BoxStepOptions {
   sshTimeoutMs?: number;
 }
 
+/** The `vm_create` step: the driver makes (or finds) the box's VM, labelled with the box id. */
 export function vmCreateStep(opts: BoxStepOptions): ProvisionStep {
   return {
     name: 'vm_create',
@@ -32,6 +34,7 @@ export function vmCreateStep(opts: BoxStepOptions): ProvisionStep {
   };
 }
 
+/** The `ssh_ready` step: a real login with cac's key against the pinned host key. */
 export function sshReadyStep(opts: BoxStepOptions): ProvisionStep {
   return {
     name: 'ssh_ready',

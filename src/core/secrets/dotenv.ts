@@ -3,6 +3,7 @@
 // line may well be a piece of a secret.
 import { CacError } from '../../errors.js';
 
+/** One `NAME=value` line of a .env file. */
 export interface DotenvEntry {
   name: string;
   /** 1-based line where the entry starts. */

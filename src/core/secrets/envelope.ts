@@ -9,7 +9,7 @@
 // Decrypted bytes live in Buffers that callers zero (withDecrypted does it for them).
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { CacError } from '../../errors.js';
-import { noMasterKey, type KeyRing, type MasterKey } from './keys.js';
+import { keyIdOf, noMasterKey, parseKeys, type KeyRing, type MasterKey } from './keys.js';
 
 const PREFIX = 'cac';
 const VERSION = 'v1';
@@ -18,6 +18,7 @@ const TAG_BYTES = 16;
 const KEY_ID = /^[0-9a-f]{8}$/;
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
+/** A parsed `cac:v1` envelope: the key id, the GCM nonce and tag, the ciphertext. */
 export interface Envelope {
   keyId: string;
   iv: Buffer;
@@ -53,9 +54,20 @@ function badEnvelope(why: string): CacError {
 
 const header = (keyId: string) => Buffer.from(`${PREFIX}:${VERSION}:${keyId}`);
 
+/**
+ * The master key(s) an EncryptionService takes: a key ring (oldest first, newest last), a base64 key string
+ * (several comma-separated, as in $CAC_MASTER_KEY), or the 32 key bytes.
+ */
+export type MasterKeyInput = KeyRing | string | Uint8Array;
+
+/** Encrypts `.env` payloads into envelopes and decrypts them, with a ring of master keys (rotation). */
 export class EncryptionService {
-  constructor(private readonly ring: KeyRing) {
-    if (ring.length === 0) throw noMasterKey();
+  private readonly ring: KeyRing;
+
+  /** ERR_NO_MASTER_KEY when no key is given; ERR_MASTER_KEY when one is not 32 bytes of base64. */
+  constructor(masterKey: MasterKeyInput | undefined) {
+    this.ring = keyRingOf(masterKey);
+    if (this.ring.length === 0) throw noMasterKey();
   }
 
   /** The key that encrypts: the newest (last) one. */
@@ -119,4 +131,25 @@ function open(env: Envelope, { id, key }: MasterKey): Buffer {
   } finally {
     body.fill(0);
   }
+}
+
+/** The key ring of what the constructor was given; the key text never appears in an error. */
+function keyRingOf(input: MasterKeyInput | undefined | null): KeyRing {
+  if (input === undefined || input === null) throw noMasterKey();
+  if (typeof input === 'string') {
+    const keys = input
+      .split(',')
+      .map((k) => k.trim())
+      .filter((k) => k !== '');
+    return parseKeys(keys, (i) => `master key ${i + 1} given to EncryptionService`);
+  }
+  if (input instanceof Uint8Array) {
+    if (input.length !== 32) {
+      throw new CacError('ERR_MASTER_KEY', `the master key given to EncryptionService is not a master key (expected 32 bytes, got ${input.length})`, {
+        hint: "create one with 'cac env keygen'",
+      });
+    }
+    return [{ id: keyIdOf(input), key: Buffer.from(input) }];
+  }
+  return input;
 }

@@ -5,6 +5,7 @@ import { CacError } from '../../errors.js';
 /** AES-256 keys are 32 bytes. */
 const KEY_BYTES = 32;
 
+/** One master key and its short id. */
 export interface MasterKey {
   /** First 8 hex chars of sha256(key): names the key in an envelope without revealing it. */
   id: string;
