@@ -81,8 +81,8 @@ describeWith(['docker'], 'a box provisioned from a Docker Compose repository (bi
     expect(box.workspace).toMatchObject({ branch: 'main', remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/app' });
     expect(services(box)).toEqual(['app:running', 'cache:running']);
     expect(onBox(box, `docker inspect --format '{{index .Config.Labels "com.docker.compose.service"}}' ${box.workspace?.containerId}`)).toBe('app');
-    // nothing of the project runs on the engine cac runs on
-    expect(docker('ps', '-q', '--filter', `label=cac.box=${box.id}`).trim()).toBe('');
+    // on the engine cac runs on, the box is its one container: the services are inside it
+    expect(docker('ps', '-a', '-q', '--no-trunc', '--filter', `label=cac.box=${box.id}`).trim()).toBe(box.vmRef);
     // the next round's standby check keeps it
     const again = await json<{ pools: Array<{ plan: { creates: number }; applied: { unfit: unknown[] } }> }>(['pool', 'reconcile']);
     expect(again.pools[0]).toMatchObject({ plan: { creates: 0 }, applied: { unfit: [] } });
