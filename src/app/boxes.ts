@@ -144,6 +144,7 @@ export async function poolManager(
     options: {
       provisionTimeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),
       orphanGraceMs: durationMs(config.boxes.orphan_grace, 'boxes.orphan_grace', 'stored'),
+      keepDestroyedMs: durationMs(config.boxes.keep_destroyed, 'boxes.keep_destroyed', 'stored'),
       ...(opts.intervalMs ? { backoffIntervalMs: opts.intervalMs } : {}),
       ...(lockTtlMs ? { lockTtlMs } : {}),
     },

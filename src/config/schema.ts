@@ -100,6 +100,7 @@ const boxesSchema = z.object({
   docker: withDefault(z.object({ image: withDefault(nonEmpty(), 'cac-test/box:bookworm') }), { image: 'cac-test/box:bookworm' }),
   fleet: withDefault(z.array(fleetHostSchema), []),
   command: z.optional(commandDriverSchema),
+  keep_destroyed: duration('7d', 'stored'),
 });
 
 const poolSchema = z

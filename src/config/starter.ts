@@ -55,6 +55,8 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # provision_timeout = "15m"
 # VMs labelled by cac with no record, older than this, are destroyed by reconcile.
 # orphan_grace = "10m"
+# Destroyed box records are kept this long, then purged by reconcile (pool totals are kept).
+# keep_destroyed = "7d"
 
 [boxes.docker]
 # image = "cac-test/box:bookworm"

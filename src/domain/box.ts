@@ -78,6 +78,8 @@ export interface Box {
   readyAt: number | null;
   /** Provisioning deadline: past it, reconcile fails the box. */
   deadlineAt: number;
+  /** Why the box was released (a person asked, its lease expired, a failed box's retention ended); null until then. */
+  releaseReason: string | null;
 }
 
 /** What a caller gives to record a new box (always `requested`). */
@@ -94,7 +96,7 @@ export interface NewBox {
 }
 
 /** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
-export type BoxPatch = Partial<Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt'>>;
+export type BoxPatch = Partial<Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt' | 'releaseReason'>>;
 
 const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {
   requested: ['provisioning', 'failed', 'releasing'],
@@ -163,5 +165,12 @@ export function newBoxRecord(input: NewBox, id: string, idempotencyKey: string):
     claimedAt: cold ? input.now : null,
     readyAt: null,
     deadlineAt: input.deadlineAt,
+    releaseReason: null,
   };
+}
+
+/** What is left of a claimed box's lease at `now` (0 once expired); null for a box with no lease or released. */
+export function leaseRemainingMs(box: Pick<Box, 'leaseExpiresAt' | 'state'>, now: number): number | null {
+  if (box.leaseExpiresAt === null || RELEASED_STATES.includes(box.state)) return null;
+  return Math.max(0, box.leaseExpiresAt - now);
 }

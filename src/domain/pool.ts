@@ -73,4 +73,9 @@ export interface PoolStatus extends PoolDefinition {
   /** Averages in ms, null before the first claim or provisioning. */
   claimLatencyMsAvg: number | null;
   provisionLatencyMsAvg: number | null;
+  /** Destroyed records purged (keep_destroyed) and their box time, kept as totals. */
+  purgedBoxes: number;
+  purgedBoxMsTotal: number;
+  /** Box time of every box the pool ever had (purged ones included), in hours. */
+  boxHoursTotal: number;
 }

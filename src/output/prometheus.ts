@@ -20,6 +20,7 @@ export async function prometheusText(rows: readonly PoolStatus[]): Promise<strin
   const claimSeconds = counter('cac_pool_claim_seconds_total', 'Sum of request-to-ready latencies of all claims.');
   const provisions = counter('cac_pool_provisions_total', 'Boxes that finished provisioning.');
   const provisionSeconds = counter('cac_pool_provision_seconds_total', 'Sum of record-to-standby/ready latencies of all provisionings.');
+  const boxHours = counter('cac_pool_box_hours_total', 'Box time of every box the pool ever had (purged records included), in hours.');
   for (const r of rows) {
     const l = { pool: r.poolKey, repo: r.repoUrl, base_branch: r.baseBranch };
     for (const state of ['standby', 'provisioning', 'claimed', 'failed', 'releasing'] as const) boxes.set({ ...l, state }, r[state]);
@@ -33,6 +34,7 @@ export async function prometheusText(rows: readonly PoolStatus[]): Promise<strin
     claimSeconds.inc(l, r.claimLatencyMsTotal / 1000);
     provisions.inc(l, r.provisionCount);
     provisionSeconds.inc(l, r.provisionLatencyMsTotal / 1000);
+    boxHours.inc(l, r.boxHoursTotal);
   }
   return registry.metrics();
 }

@@ -21,6 +21,9 @@ export interface PoolStats {
   claimCount: number;
   provisionLatencyMsTotal: number;
   provisionCount: number;
+  /** Destroyed records purged from the pool (`[boxes] keep_destroyed`), and their box time (created → destroyed), kept as totals. */
+  purgedBoxes: number;
+  purgedBoxMsTotal: number;
 }
 
 /** Who claims a standby box, and for how long. */
@@ -145,6 +148,12 @@ export interface BoxStore extends FleetLeases {
   recordProvision(poolKey: string, provision: { latencyMs: number }): Promise<void>;
   /** The pool's claim and provisioning counters (zeros for an unknown pool). */
   poolStats(poolKey: string): Promise<PoolStats>;
+  /**
+   * Deletes `destroyed` records last written before `before` (and their idempotency keys), adding each
+   * one's box time (updatedAt − createdAt) and count to its pool's stats in the same atomic operation;
+   * returns the ids purged.
+   */
+  purgeDestroyed(before: number): Promise<string[]>;
   /** Releases the connection or file handle. */
   close(): Promise<void>;
 }

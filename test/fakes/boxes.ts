@@ -5,7 +5,7 @@ import { applyPatch, assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBo
 import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../src/ports/box-store.js';
 import type { Vm, VmDriver, VmSpec } from '../../src/ports/vm-driver.js';
 
-const zeroStats = (): PoolStats => ({ warmClaims: 0, coldClaims: 0, claimLatencyMsTotal: 0, claimCount: 0, provisionLatencyMsTotal: 0, provisionCount: 0 });
+const zeroStats = (): PoolStats => ({ warmClaims: 0, coldClaims: 0, claimLatencyMsTotal: 0, claimCount: 0, provisionLatencyMsTotal: 0, provisionCount: 0, purgedBoxes: 0, purgedBoxMsTotal: 0 });
 
 export class MemoryBoxStore implements BoxStore {
   readonly boxes = new Map<string, Box>();
@@ -164,6 +164,17 @@ export class MemoryBoxStore implements BoxStore {
 
   async poolStats(poolKey: string): Promise<PoolStats> {
     return { ...(this.stats.get(poolKey) ?? zeroStats()) };
+  }
+
+  async purgeDestroyed(before: number): Promise<string[]> {
+    const gone = [...this.boxes.values()].filter((b) => b.state === 'destroyed' && b.updatedAt < before).sort(byAge);
+    for (const b of gone) {
+      const s = this.statsOf(b.poolKey);
+      s.purgedBoxes += 1;
+      s.purgedBoxMsTotal += Math.max(0, b.updatedAt - b.createdAt);
+      this.boxes.delete(b.id);
+    }
+    return gone.map((b) => b.id);
   }
 
   async leaseFleetHost(candidates: readonly string[], boxId: string, now: number): Promise<string | null> {

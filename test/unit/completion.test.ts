@@ -34,7 +34,7 @@ describe('completions', () => {
   it('the bash script is valid bash and completes commands, subcommands and options', () => {
     execFileSync('bash', ['-n', '-c', completionScript(program(), 'bash')]);
     expect(bashComplete(['cac', 'bo'])).toEqual(['box']);
-    expect(bashComplete(['cac', 'box', 're'])).toEqual(['request', 'release']);
+    expect(bashComplete(['cac', 'box', 're'])).toEqual(['request', 'release', 'renew']);
     expect(bashComplete(['cac', 'box', 'request', '--re'])).toEqual(['--repo']);
     expect(bashComplete(['cac', '--json', 'config', ''])).toEqual(expect.arrayContaining(['path', 'show', 'init', 'validate']));
     expect(bashComplete(['cac', 'completion', ''])).toEqual(expect.arrayContaining(['bash', 'zsh', 'fish']));

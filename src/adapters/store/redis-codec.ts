@@ -115,5 +115,6 @@ export function decodeBox(h: Record<string, string>, key?: string): Box | null {
     claimedAt: optNum('claimedAt'),
     readyAt: optNum('readyAt'),
     deadlineAt: num('deadlineAt'),
+    releaseReason: h.releaseReason ?? null,
   };
 }

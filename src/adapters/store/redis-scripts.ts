@@ -112,3 +112,26 @@ redis.call('HDEL', KEYS[1], 'boxId', 'leasedAt')
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `;
+
+/**
+ * KEYS: index(destroyed) of one pool, stats of that pool. ARGV: prefix, before. Deletes the destroyed
+ * boxes last written before `before` (hash, idempotency key, index entry), adding each one's box time
+ * and count to the pool's stats; returns their ids. A record with no readable times is left alone.
+ */
+export const PURGE_DESTROYED = `
+local purged = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local box = ARGV[1] .. 'box:' .. id
+  local cur = redis.call('HMGET', box, 'updatedAt', 'createdAt', 'idempotencyKey', 'state')
+  local updated, created = tonumber(cur[1]), tonumber(cur[2])
+  if updated and created and cur[4] == 'destroyed' and updated < tonumber(ARGV[2]) then
+    redis.call('DEL', box)
+    if cur[3] then redis.call('DEL', ARGV[1] .. 'idem:' .. cur[3]) end
+    redis.call('ZREM', KEYS[1], id)
+    redis.call('HINCRBY', KEYS[2], 'purgedBoxes', 1)
+    redis.call('HINCRBY', KEYS[2], 'purgedBoxMsTotal', math.max(0, updated - created))
+    purged[#purged + 1] = id
+  end
+end
+return purged
+`;

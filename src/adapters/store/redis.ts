@@ -7,7 +7,7 @@ import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHea
 import { newBoxId } from '../../util/ids.js';
 import { redactUrl } from '../../util/redact.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
-import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
+import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, PURGE_DESTROYED, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -21,6 +21,7 @@ interface Scripts {
   cacReleaseLock: Script;
   cacLeaseFleetHost: Script;
   cacReleaseFleetHost: Script;
+  cacPurgeDestroyed: Script;
 }
 
 /** Options of the Redis store: key prefix, what to do with a record that does not decode. */
@@ -98,6 +99,7 @@ export class RedisAgentBoxStore implements BoxStore {
     client.defineCommand('cacReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     client.defineCommand('cacLeaseFleetHost', { numberOfKeys: 2, lua: LEASE_FLEET_HOST });
     client.defineCommand('cacReleaseFleetHost', { numberOfKeys: 2, lua: RELEASE_FLEET_HOST });
+    client.defineCommand('cacPurgeDestroyed', { numberOfKeys: 2, lua: PURGE_DESTROYED });
     this.scripts = client as unknown as Scripts;
   }
 
@@ -309,7 +311,19 @@ export class RedisAgentBoxStore implements BoxStore {
       claimCount: int(h.claimCount),
       provisionLatencyMsTotal: int(h.provisionLatencyMsTotal),
       provisionCount: int(h.provisionCount),
+      purgedBoxes: int(h.purgedBoxes),
+      purgedBoxMsTotal: int(h.purgedBoxMsTotal),
     };
+  }
+
+  // one script per pool: each pool's purge and its totals are atomic together
+  async purgeDestroyed(before: number): Promise<string[]> {
+    const purged: string[] = [];
+    for (const pool of await this.client.smembers(this.keys.pools)) {
+      const ids = await this.scripts.cacPurgeDestroyed(this.keys.index(pool, 'destroyed'), this.keys.stats(pool), this.prefix, before);
+      if (Array.isArray(ids)) purged.push(...ids.filter((id): id is string => typeof id === 'string'));
+    }
+    return purged;
   }
 
   async leaseFleetHost(candidates: readonly string[], boxId: string, now: number): Promise<string | null> {

@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 // MIGRATIONS[v] takes a file from schema v to v + 1.
 const V1 = `
@@ -46,7 +46,13 @@ CREATE TABLE fleet_hosts (
 );
 `;
 
-const MIGRATIONS = [V1, V2];
+// totals of the destroyed records purged (keep_destroyed), so pool stats outlive the records
+const V3 = `
+ALTER TABLE pools ADD COLUMN purged_boxes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE pools ADD COLUMN purged_box_ms_total INTEGER NOT NULL DEFAULT 0;
+`;
+
+const MIGRATIONS = [V1, V2, V3];
 
 /**
  * Whether the file is at this cac's schema ('current') or must be made or upgraded ('older'); refuses a
@@ -95,6 +101,9 @@ export const SQL = {
   recordProvision: `INSERT INTO pools (pool_key, provision_latency_ms_total, provision_count) VALUES (?, ?, 1)
     ON CONFLICT (pool_key) DO UPDATE SET provision_latency_ms_total = provision_latency_ms_total + excluded.provision_latency_ms_total,
       provision_count = provision_count + 1`,
+  destroyedBefore: `SELECT body FROM boxes WHERE state = 'destroyed' AND json_extract(body, '$.updatedAt') < ? ORDER BY created_at, seq`,
+  addPurged: `INSERT INTO pools (pool_key, purged_boxes, purged_box_ms_total) VALUES (?, 1, ?)
+    ON CONFLICT (pool_key) DO UPDATE SET purged_boxes = purged_boxes + 1, purged_box_ms_total = purged_box_ms_total + excluded.purged_box_ms_total`,
   // fleet leases: a lease is taken only on a free, healthy (or never seen) host; box_id is UNIQUE
   fleetHeld: 'SELECT host_id FROM fleet_hosts WHERE box_id = ?',
   fleetHost: 'SELECT box_id, healthy FROM fleet_hosts WHERE host_id = ?',
@@ -126,4 +135,6 @@ export interface PoolRow {
   claim_count: number;
   provision_latency_ms_total: number;
   provision_count: number;
+  purged_boxes: number;
+  purged_box_ms_total: number;
 }

@@ -13,7 +13,9 @@ import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlit
 
 type BodyRow = { body: string };
 
-const parse = (row: BodyRow | undefined): Box | null => (row ? (JSON.parse(row.body) as Box) : null);
+// a body written before a field existed reads with that field's empty value
+const body = (text: string): Box => ({ releaseReason: null, ...(JSON.parse(text) as Omit<Box, 'releaseReason'>) });
+const parse = (row: BodyRow | undefined): Box | null => (row ? body(row.body) : null);
 
 export interface SqliteStoreOptions {
   /**
@@ -161,7 +163,7 @@ export class SqliteAgentBoxStore implements BoxStore {
       params.push(filter.poolKey);
     }
     const rows = this.sql<string[], BodyRow>(`SELECT body FROM boxes WHERE ${where.join(' AND ')} ORDER BY created_at, seq`).all(...params);
-    return rows.map((row) => JSON.parse(row.body) as Box);
+    return rows.map((row) => body(row.body));
   }
 
   async poolCounts(poolKey: string): Promise<PoolCounts> {
@@ -228,7 +230,23 @@ export class SqliteAgentBoxStore implements BoxStore {
       claimCount: row?.claim_count ?? 0,
       provisionLatencyMsTotal: row?.provision_latency_ms_total ?? 0,
       provisionCount: row?.provision_count ?? 0,
+      purgedBoxes: row?.purged_boxes ?? 0,
+      purgedBoxMsTotal: row?.purged_box_ms_total ?? 0,
     };
+  }
+
+  async purgeDestroyed(before: number): Promise<string[]> {
+    return this.tx(() => {
+      const rows = this.sql<[number], BodyRow>(SQL.destroyedBefore).all(before);
+      const ids: string[] = [];
+      for (const row of rows) {
+        const box = body(row.body);
+        this.sql(SQL.addPurged).run(box.poolKey, Math.max(0, box.updatedAt - box.createdAt));
+        this.sql('DELETE FROM boxes WHERE id = ?').run(box.id);
+        ids.push(box.id);
+      }
+      return ids;
+    });
   }
 
   async leaseFleetHost(candidates: readonly string[], boxId: string, now: number): Promise<string | null> {

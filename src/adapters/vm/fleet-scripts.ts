@@ -29,7 +29,8 @@ cat "$f"`;
 export const READ_STATE_SCRIPT = 'cat "$HOME/.cac/box.json" 2>/dev/null; true';
 
 /**
- * Removes what a box left on its host: the containers labelled cac.box=<id> (the box's devcontainers),
+ * Removes what a box left on its host: the containers labelled cac.box=<id> (the box's devcontainers,
+ * with every container, network and volume of a Compose project one of them belongs to),
  * its work folder, and its state file (only when it names this box). Idempotent.
  */
 export function cleanupScript(boxId: string): string {
@@ -43,7 +44,18 @@ if command -v docker >/dev/null 2>&1; then
   fi
   if [ -n "$d" ]; then
     ids=$($d ps -aq --filter "label=cac.box=$id")
+    # a Compose dev container: only its service container carries cac.box; the project's other
+    # services, networks and volumes go with it
+    projects=$(for c in $ids; do $d inspect --format '{{index .Config.Labels "com.docker.compose.project"}}' "$c"; done | sort -u)
+    for p in $projects; do ids="$ids $($d ps -aq --filter "label=com.docker.compose.project=$p")"; done
+    ids=$(printf '%s\n' $ids | sort -u)
     if [ -n "$ids" ]; then $d rm -f -v $ids >/dev/null; fi
+    for p in $projects; do
+      nets=$($d network ls -q --filter "label=com.docker.compose.project=$p")
+      if [ -n "$nets" ]; then $d network rm $nets >/dev/null; fi
+      vols=$($d volume ls -q --filter "label=com.docker.compose.project=$p")
+      if [ -n "$vols" ]; then $d volume rm -f $vols >/dev/null; fi
+    done
   fi
 fi
 rm -rf "$HOME/cac/$id" 2>/dev/null || sudo -n rm -rf "$HOME/cac/$id"

@@ -1,9 +1,9 @@
-// box request | list | show | release | exec | ssh: the store, the allocator and the box's SSH endpoint
+// box request | list | show | renew | release | exec | ssh: the store, the allocator and the box's SSH endpoint
 // wired from config. Inputs arrive validated by the CLI (or are validated by the allocator for the library).
 import { readFile } from 'node:fs/promises';
 import { CacError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
-import { LIVE_STATES, RELEASED_STATES, type Box } from '../../domain/box.js';
+import { leaseRemainingMs, LIVE_STATES, RELEASED_STATES, type Box } from '../../domain/box.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { AllocatorService } from '../../core/boxes/allocator.js';
 import type { ProvisionStep } from '../../core/provision/pipeline.js';
@@ -34,12 +34,19 @@ export interface BoxRequestInput {
   /** Wait until the box is ready (a cold one provisions in the background otherwise). */
   wait: boolean;
   timeoutMs: number;
+  /** `--ttl`: this box's lease; default `[boxes] lease_ttl`. */
+  leaseMs?: number | undefined;
 }
+
+/** A box document: the record and what is left of its lease (ms, 0 once expired; null with no lease or released). */
+export type BoxDoc = Box & { leaseRemainingMs: number | null };
+
+const boxDoc = (box: Box, now = Date.now()): BoxDoc => ({ ...box, leaseRemainingMs: leaseRemainingMs(box, now) });
 
 export interface BoxRequestResult {
   outcome: 'success';
   warm: boolean;
-  box: Box;
+  box: BoxDoc;
 }
 
 /** A box for a repo and branch: warm from a pool at once, else a cold box provisioned by a background worker. */
@@ -56,11 +63,12 @@ export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promi
           repoUrl: input.repoUrl,
           ...(input.branch !== undefined ? { branch: input.branch } : {}),
           requestedBy: input.requestedBy,
+          ...(input.leaseMs !== undefined ? { leaseMs: input.leaseMs } : {}),
           ...(env.envPayload !== undefined ? { envPayload: env.envPayload } : {}),
           ...wait,
         });
         const box = input.wait && !grant.warm ? await alloc.waitForBox(grant.box.id, { timeoutMs: Math.max(1, until - Date.now()), signal: ctx.signal }) : grant.box;
-        return { outcome: 'success', warm: grant.warm, box };
+        return { outcome: 'success', warm: grant.warm, box: boxDoc(box) };
       },
       { afterClaim: env.afterClaim },
     );
@@ -105,15 +113,22 @@ export function boxLog(ctx: AppContext, id: string): string {
 }
 
 /** Boxes oldest first: the live ones but failed, or every box with `all`. */
-export async function listBoxes(ctx: AppContext, input: { all: boolean }): Promise<{ outcome: 'success'; boxes: Box[] }> {
+export async function listBoxes(ctx: AppContext, input: { all: boolean }): Promise<{ outcome: 'success'; boxes: BoxDoc[] }> {
   const boxes = await withAllocator(ctx, (alloc) => alloc.listBoxes(input.all ? {} : { states: LIVE_STATES.filter((s) => s !== 'failed') }), { readOnly: true });
-  return { outcome: 'success', boxes };
+  const now = Date.now();
+  return { outcome: 'success', boxes: boxes.map((b) => boxDoc(b, now)) };
 }
 
 /** One box; with `wait`, once it is ready. */
-export async function showBox(ctx: AppContext, input: { id: string; wait: boolean; timeoutMs: number }): Promise<{ outcome: 'success'; box: Box }> {
+export async function showBox(ctx: AppContext, input: { id: string; wait: boolean; timeoutMs: number }): Promise<{ outcome: 'success'; box: BoxDoc }> {
   const box = await withAllocator(ctx, (alloc) => (input.wait ? alloc.waitForBox(input.id, { timeoutMs: input.timeoutMs, signal: ctx.signal }) : alloc.getBox(input.id)), { readOnly: true });
-  return { outcome: 'success', box };
+  return { outcome: 'success', box: boxDoc(box) };
+}
+
+/** Sets a ready box's lease to `leaseMs` (default `[boxes] lease_ttl`) from now: only by its claimant, unless `force`. */
+export async function renewLease(ctx: AppContext, input: { id: string; leaseMs?: number | undefined; claimant: string; force: boolean }): Promise<{ outcome: 'success'; box: BoxDoc }> {
+  const box = await withAllocator(ctx, (alloc) => alloc.renewLease(input.id, input.leaseMs, { claimant: input.claimant, force: input.force }));
+  return { outcome: 'success', box: boxDoc(box) };
 }
 
 /** Releases the box: its VM is removed and the record ends destroyed. */

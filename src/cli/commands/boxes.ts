@@ -1,4 +1,4 @@
-// Remote boxes and warm pools: box request|list|show|release|exec|ssh, pool reconcile|status|pause|resume,
+// Remote boxes and warm pools: box request|list|show|renew|release|exec|ssh, pool reconcile|status|pause|resume,
 // env keygen|encrypt|check.
 import type { Command } from '@commander-js/extra-typings';
 import { lazyAction, type Runtime } from '../action.js';
@@ -21,6 +21,7 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .option('--env-file <file>', 'encrypted .env payload (cac env encrypt) to write into the box')
     .option('--wait', 'wait until the box is ready')
     .option('--timeout <duration>', 'with --wait: how long to wait', WAIT_TIMEOUT)
+    .option('--ttl <duration>', "the box's lease (default: [boxes] lease_ttl)")
     .action(lazyAction(rt, () => box().then((m) => m.request)));
   boxes
     .command('list')
@@ -39,6 +40,14 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .description('release a box: it is destroyed')
     .argument('<id>', 'box id')
     .action(lazyAction(rt, () => box().then((m) => m.release)));
+  boxes
+    .command('renew')
+    .description("extend a box's lease: --ttl from now (only its claimant, unless --force)")
+    .argument('<id>', 'box id')
+    .option('--ttl <duration>', 'the new lease, from now (default: [boxes] lease_ttl)')
+    .option('--for <who>', 'who renews: must be the claimant (default: $USER)')
+    .option('--force', 'renew a box someone else holds')
+    .action(lazyAction(rt, () => box().then((m) => m.renew)));
   // the background box worker `box request` starts for a cold box; not for people, so hidden from help and completions
   boxes
     .command('_provision', { hidden: true })

@@ -2,19 +2,25 @@
 // durations (loaded only for human output: cli-table3 is not on the warm-claim path).
 import Table from 'cli-table3';
 import ms from 'ms';
-import type { Box } from '../../domain/box.js';
+import { leaseRemainingMs, type Box } from '../../domain/box.js';
 import { sshLine } from './box-lines.js';
 
 const tableStyle = { head: [], border: [] };
 
+/** What is left of the lease: `7h`, `expired`, or `-` (no lease, or released). */
+function leaseLeft(b: Box, now: number): string {
+  const left = leaseRemainingMs(b, now);
+  return left === null ? '-' : left === 0 ? 'expired' : ms(left);
+}
+
 export function renderBoxList(boxes: readonly Box[], now: number): string {
   if (boxes.length === 0) return 'no boxes';
-  const table = new Table({ head: ['box', 'state', 'repo', 'branch', 'claimant', 'warm', 'age'], style: tableStyle });
-  for (const b of boxes) table.push([b.id, b.state, b.repoUrl, b.branch, b.claimant ?? '-', b.warm === null ? '-' : b.warm ? 'yes' : 'no', ms(Math.max(0, now - b.createdAt))]);
+  const table = new Table({ head: ['box', 'state', 'repo', 'branch', 'claimant', 'warm', 'lease left', 'age'], style: tableStyle });
+  for (const b of boxes) table.push([b.id, b.state, b.repoUrl, b.branch, b.claimant ?? '-', b.warm === null ? '-' : b.warm ? 'yes' : 'no', leaseLeft(b, now), ms(Math.max(0, now - b.createdAt))]);
   return table.toString();
 }
 
-export function renderBox(b: Box): string {
+export function renderBox(b: Box, now: number): string {
   const time = (t: number | null) => (t === null ? '-' : new Date(t).toISOString());
   const lines = [
     `box        ${b.id}`,
@@ -22,13 +28,14 @@ export function renderBox(b: Box): string {
     `pool       ${b.poolKey}`,
     `branch     ${b.branch}`,
     `claimant   ${b.claimant ?? '-'}${b.warm === null ? '' : b.warm ? ' (warm)' : ' (cold)'}`,
-    `lease      ${time(b.leaseExpiresAt)}`,
+    `lease      ${time(b.leaseExpiresAt)}${leaseRemainingMs(b, now) === null ? '' : ` (${leaseLeft(b, now)}${leaseRemainingMs(b, now) === 0 ? '' : ' left'})`}`,
     `vm         ${b.vmRef ?? '-'}`,
     `ssh        ${sshLine(b)}`,
     `host key   ${b.sshTarget?.hostKey ?? '-'}`,
     `checkout   ${b.workspace ? `${b.workspace.folder} (${b.workspace.branch})` : '-'}`,
     `container  ${b.workspace?.containerId ? `${b.workspace.containerId.slice(0, 12)} as ${b.workspace.remoteUser ?? '?'} in ${b.workspace.remoteWorkspaceFolder ?? '?'}` : '-'}`,
     `created    ${time(b.createdAt)}`,
+    ...(b.releaseReason ? [`released   ${b.releaseReason}`] : []),
   ];
   if (b.steps.length === 0) return lines.join('\n');
   const steps = new Table({ head: ['step', 'result', 'duration'], style: tableStyle });

@@ -1,9 +1,9 @@
-// box request | list | show | release | exec | ssh, and the hidden worker `box _provision <id>`: flags
+// box request | list | show | renew | release | exec | ssh, and the hidden worker `box _provision <id>`: flags
 // (validated here, the edge) → app → render → exit code.
 import { EXIT } from '../../errors.js';
 import { durationMs } from '../../domain/duration.js';
 import { validateBoxId, validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
-import { boxLog, execInBox, listBoxes, releaseBox, requestBox, showBox, sshToBox } from '../../app/use-cases/boxes.js';
+import { boxLog, execInBox, listBoxes, releaseBox, renewLease, requestBox, showBox, sshToBox } from '../../app/use-cases/boxes.js';
 import { runBoxWorker } from '../../app/use-cases/box-worker.js';
 import { CacError } from '../../errors.js';
 import type { CommandInput, Handler } from '../action.js';
@@ -11,15 +11,16 @@ import { grantLine } from './box-lines.js';
 
 type Id = [id: string];
 
-export const request: Handler<[], { repo: string; branch?: string | undefined; for?: string | undefined; envFile?: string | undefined; wait?: true | undefined; timeout: string }> = async (
-  ctx,
-  { opts },
-) => {
+export const request: Handler<
+  [],
+  { repo: string; branch?: string | undefined; for?: string | undefined; envFile?: string | undefined; wait?: true | undefined; timeout: string; ttl?: string | undefined }
+> = async (ctx, { opts }) => {
   const repoUrl = validateRepoUrl(opts.repo, '--repo');
   if (opts.branch !== undefined) validateBranch(opts.branch, '--branch');
   const timeoutMs = durationMs(opts.timeout, '--timeout');
+  const leaseMs = opts.ttl !== undefined ? durationMs(opts.ttl, '--ttl', 'stored') : undefined;
   const requestedBy = opts.for !== undefined ? validateClaimant(opts.for, '--for') : validateClaimant(ctx.env.USER ?? 'cac', '--for (from $USER)');
-  const doc = await requestBox(ctx, { repoUrl, branch: opts.branch, requestedBy, envFile: opts.envFile, wait: opts.wait === true, timeoutMs });
+  const doc = await requestBox(ctx, { repoUrl, branch: opts.branch, requestedBy, envFile: opts.envFile, wait: opts.wait === true, timeoutMs, leaseMs });
   ctx.reporter.emit({ type: 'info', message: grantLine(doc.box, doc.warm, boxLog(ctx, doc.box.id)) });
   ctx.result(doc, doc.box.id);
   return EXIT.ok;
@@ -35,8 +36,18 @@ export const list: Handler<[], { all?: true | undefined }> = async (ctx, { opts 
 export const show: Handler<Id, { wait?: true | undefined; timeout: string }> = async (ctx, { args: [id], opts }) => {
   const input = { id: validateBoxId(id, '<id>'), timeoutMs: durationMs(opts.timeout, '--timeout'), wait: opts.wait === true };
   const doc = await showBox(ctx, input);
-  const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBox(doc.box);
+  const human = ctx.output.json ? undefined : (await import('./box-render.js')).renderBox(doc.box, Date.now());
   ctx.result(doc, human);
+  return EXIT.ok;
+};
+
+export const renew: Handler<Id, { ttl?: string | undefined; for?: string | undefined; force?: true | undefined }> = async (ctx, { args: [id], opts }) => {
+  const boxId = validateBoxId(id, '<id>');
+  const leaseMs = opts.ttl !== undefined ? durationMs(opts.ttl, '--ttl', 'stored') : undefined;
+  const claimant = opts.for !== undefined ? validateClaimant(opts.for, '--for') : validateClaimant(ctx.env.USER ?? 'cac', '--for (from $USER)');
+  const doc = await renewLease(ctx, { id: boxId, leaseMs, claimant, force: opts.force === true });
+  ctx.reporter.emit({ type: 'info', message: `renewed ${doc.box.id}: lease until ${new Date(doc.box.leaseExpiresAt ?? 0).toISOString()}` });
+  ctx.result(doc);
   return EXIT.ok;
 };
 

@@ -26,6 +26,7 @@ export function renderReconcile(r: ReconcileResult): string {
     for (const v of o.destroyVms) lines.push(`  ${v.vmRef.slice(0, 12)}: ${v.reason}`);
     for (const f of o.failBoxes) lines.push(`  ${f.id}: ${f.reason}`);
   }
+  if (r.purged.length) lines.push(`${r.dryRun ? 'would purge' : 'purged'} ${count(r.purged.length, 'destroyed record(s)')} past keep_destroyed`);
   for (const w of r.warnings) lines.push(`warning: ${w}`);
   return lines.join('\n');
 }
@@ -35,7 +36,7 @@ const avg = (n: number | null) => (n === null ? '-' : `${(n / 1000).toFixed(2)}s
 export function renderStatus(rows: readonly PoolStatus[]): string {
   if (rows.length === 0) return 'no pools: add [[pools]] entries to the config';
   const table = new Table({
-    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg'],
+    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg', 'box-hours'],
     style: { head: [], border: [] },
   });
   for (const r of rows) {
@@ -51,6 +52,7 @@ export function renderStatus(rows: readonly PoolStatus[]): string {
       `${r.warmClaims}/${r.coldClaims}`,
       avg(r.claimLatencyMsAvg),
       avg(r.provisionLatencyMsAvg),
+      r.boxHoursTotal.toFixed(2),
     ]);
   }
   const unconfigured = rows.some((r) => !r.configured) ? '\n* not in [[pools]]: cold boxes only' : '';

@@ -14,6 +14,7 @@ import { resolvePool, type ResolvedPool } from './pools.js';
 import { teardownBox } from './teardown.js';
 import { dropRequested, moveBox } from './transition.js';
 import { validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
+import { DURATION_LIMITS } from '../../domain/duration.js';
 import type { PoolDefinition } from '../../domain/pool.js';
 
 /** The allocator's dependencies (the rich form; the library's AllocatorService also takes `{ store, vmManager, provisioner }`). */
@@ -52,6 +53,8 @@ export interface BoxRequest {
   envPayload?: string;
   /** Makes a retried cold request return the same box. */
   idempotencyKey?: string;
+  /** This box's lease (`box request --ttl`); default: the allocator's `leaseMs`. */
+  leaseMs?: number;
   /**
    * When the driver has no capacity (ERR_NO_CAPACITY), keep trying this long, for capacity or a warm
    * box, instead of failing at once.
@@ -64,6 +67,13 @@ export interface BoxGrant {
   /** A warm box is `ready`; a cold one is `requested` and provisions in the background. */
   box: Box;
   warm: boolean;
+}
+
+/** A lease from a library caller: a whole number of ms, positive, within the ceiling of stored durations. */
+function validateLeaseMs(value: number, field: string): void {
+  if (!Number.isSafeInteger(value) || value <= 0 || value > DURATION_LIMITS.stored.ms) {
+    throw new CacError('ERR_INVALID_INPUT', `${field}: ${value} is not a lease (whole ms, more than 0, at most ${DURATION_LIMITS.stored.text})`, { details: { field } });
+  }
 }
 
 const SETTLED = new Set(['ready', 'standby']);
@@ -86,6 +96,8 @@ export class AllocatorService {
     validateRepoUrl(req.repoUrl, 'repoUrl');
     if (req.branch !== undefined) validateBranch(req.branch, 'branch');
     validateClaimant(req.requestedBy, 'requestedBy');
+    const leaseMs = req.leaseMs ?? this.leaseMs;
+    validateLeaseMs(leaseMs, 'leaseMs');
     if (req.envPayload !== undefined) await this.deps.checkEnvPayload?.(req.envPayload);
     const pool = resolvePool(this.deps.pools ?? [], req.repoUrl, req.branch);
     const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
@@ -93,7 +105,7 @@ export class AllocatorService {
     // never handed out: the next standby box is claimed instead
     const claimWarm = async (): Promise<BoxGrant | undefined> => {
       for (;;) {
-        const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs: this.leaseMs, now: this.now() });
+        const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs, now: this.now() });
         if (!claimed) return undefined;
         const ready = await this.readyWarm(claimed, pool.branch, started, req.envPayload);
         if (ready) return { box: ready, warm: true };
@@ -103,7 +115,7 @@ export class AllocatorService {
     if (warm) return warm;
 
     const until = started + (req.waitForCapacity?.timeoutMs ?? 0);
-    const cold = await this.recordCold(req, pool, until, claimWarm);
+    const cold = await this.recordCold(req, pool, leaseMs, until, claimWarm);
     if ('warm' in cold) return cold;
     const { box, fresh } = cold;
     // a repeated idempotency key returns the earlier record, whose worker was started back then
@@ -119,7 +131,7 @@ export class AllocatorService {
    * never overfill it). A full pool fails at once with ERR_NO_CAPACITY, or until `until` tries again,
    * taking a warm box instead when one turns up (resolves with that grant).
    */
-  private async recordCold(req: BoxRequest, pool: ResolvedPool, until: number, claimWarm: () => Promise<BoxGrant | undefined>): Promise<{ box: Box; fresh: boolean } | BoxGrant> {
+  private async recordCold(req: BoxRequest, pool: ResolvedPool, leaseMs: number, until: number, claimWarm: () => Promise<BoxGrant | undefined>): Promise<{ box: Box; fresh: boolean } | BoxGrant> {
     const { store } = this.deps;
     const idempotencyKey = req.idempotencyKey ?? `request:${randomUUID()}`;
     const sig = req.waitForCapacity?.signal ? { signal: req.waitForCapacity.signal } : {};
@@ -130,7 +142,7 @@ export class AllocatorService {
         baseBranch: pool.baseBranch,
         branch: pool.branch,
         claimant: req.requestedBy,
-        leaseExpiresAt: now + this.leaseMs,
+        leaseExpiresAt: now + leaseMs,
         // a wait for capacity is not provisioning time: reconcile must not fail the box while it waits
         deadlineAt: Math.max(now, until) + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
         now,
@@ -251,18 +263,37 @@ export class AllocatorService {
   }
 
   /** Releases the box: its VM is removed and the record ends `destroyed`. Releasing a destroyed box is a no-op. */
-  async releaseBox(id: string, opts: { signal?: AbortSignal } = {}): Promise<Box> {
+  async releaseBox(id: string, opts: { signal?: AbortSignal; reason?: string } = {}): Promise<Box> {
     const box = await this.getBox(id);
-    const done = await teardownBox({ store: this.deps.store, driver: this.deps.driver, now: this.now }, box, { follow: true, ...(opts.signal ? { signal: opts.signal } : {}) });
+    const how = { follow: true, reason: opts.reason ?? 'released on request', ...(opts.signal ? { signal: opts.signal } : {}) };
+    const done = await teardownBox({ store: this.deps.store, driver: this.deps.driver, now: this.now }, box, how);
     return done ?? box;
   }
 
-  /** Extends a claimed or ready box's lease to `leaseMs` from now. */
-  async renewLease(id: string, leaseMs = this.leaseMs): Promise<Box> {
+  /**
+   * Sets a ready box's lease to `leaseMs` from now (an expired lease too, while the box is not yet
+   * released). With `claimant`, only the box's claimant may, unless `force`. Two compare-and-sets: the
+   * lease at the fence seen, then a fence bump, so a reconcile that decided on the old lease loses its
+   * release, and a release that won in between makes the renewal fail (ERR_LEASE_LOST), never both succeed.
+   */
+  async renewLease(id: string, leaseMs = this.leaseMs, opts: { claimant?: string; force?: boolean } = {}): Promise<Box> {
+    validateLeaseMs(leaseMs, 'leaseMs');
     const box = await this.getBox(id);
+    if (opts.claimant !== undefined && !opts.force && box.claimant !== opts.claimant) {
+      throw new CacError('ERR_NOT_CLAIMANT', `box ${id} is held by ${box.claimant ?? 'nobody'}, not ${opts.claimant}: only its claimant renews its lease`, {
+        hint: box.claimant ? `renew as its claimant (--for ${box.claimant}), or with --force` : 'request a box of your own',
+        details: { claimant: box.claimant },
+      });
+    }
+    if (box.state === 'requested' || box.state === 'provisioning' || box.state === 'claimed') {
+      throw new CacError('ERR_BOX_NOT_PROVISIONED', `box ${id} is ${box.state}: its lease is renewed once it is ready`, { hint: `wait for it: 'cac box show ${id} --wait'` });
+    }
     const now = this.now();
-    const renewed = box.state === 'claimed' || box.state === 'ready' ? await this.deps.store.update(id, { state: box.state, fence: box.fence, patch: { leaseExpiresAt: now + leaseMs }, now }) : null;
-    if (!renewed) throw new CacError('ERR_LEASE_LOST', `box ${id} is ${box.state}: its lease cannot be renewed`, { hint: 'request a new box' });
+    const lost = () => new CacError('ERR_LEASE_LOST', `box ${id} is ${box.state === 'ready' ? 'being released' : box.state}: its lease cannot be renewed`, { hint: 'request a new box' });
+    if (box.state !== 'ready') throw lost();
+    const leased = await this.deps.store.update(id, { state: 'ready', fence: box.fence, patch: { leaseExpiresAt: now + leaseMs }, now });
+    const renewed = leased && (await this.deps.store.bumpFence(id, { state: 'ready', fence: box.fence, now }));
+    if (!renewed) throw lost();
     return renewed;
   }
 

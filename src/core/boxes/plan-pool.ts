@@ -66,6 +66,19 @@ function blockedReason(spec: PoolSpec, health: PoolHealth, newFailures: number, 
   return undefined;
 }
 
+/** The reason recorded on a box released because its lease ran out. */
+function leaseExpired(b: Pick<Box, 'state' | 'claimant' | 'leaseExpiresAt'>): string {
+  return `lease of ${b.claimant ?? '?'} expired at ${new Date(b.leaseExpiresAt ?? 0).toISOString()} (${b.state})`;
+}
+
+/** Destroyed records last written more than `keepMs` ago: what reconcile purges (`[boxes] keep_destroyed`). */
+export function planPurge(records: readonly Box[], now: number, keepMs: number): string[] {
+  return [...records]
+    .sort(byAge)
+    .filter((b) => b.state === 'destroyed' && b.updatedAt < now - keepMs)
+    .map((b) => b.id);
+}
+
 /** What one reconcile should do for one pool. Never plans more than maxInstances live boxes. */
 export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): PoolPlan {
   const destroys: PlannedAction[] = [];
@@ -85,7 +98,7 @@ export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): P
       else if (b.claimant !== null) held += 1;
       else inFlight += 1;
     } else if (HELD.includes(b.state)) {
-      if (b.leaseExpiresAt !== null && now >= b.leaseExpiresAt) releases.push({ id: b.id, reason: `${b.state} by ${b.claimant ?? '?'} past its lease` });
+      if (b.leaseExpiresAt !== null && now >= b.leaseExpiresAt) releases.push({ id: b.id, reason: leaseExpired(b) });
       else held += 1;
     }
   }

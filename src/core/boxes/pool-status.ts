@@ -1,7 +1,7 @@
 // What `cac pool status` shows per pool: boxes by state, health (paused, backoff), claims warm vs cold
-// and the average claim and provisioning latencies. Read-only.
+// the average claim and provisioning latencies, and box-hours in total (purged records included). Read-only.
 import type { BoxStore } from '../../ports/box-store.js';
-import { LIVE_STATES, poolKeyOf } from '../../domain/box.js';
+import { LIVE_STATES, poolKeyOf, type Box } from '../../domain/box.js';
 import { planPool, type PoolSpec } from './plan-pool.js';
 import { allPools } from './pools.js';
 import type { PoolDefinition, PoolStatus } from '../../domain/pool.js';
@@ -11,6 +11,12 @@ export type PlanTimers = Omit<PoolSpec, keyof PoolDefinition>;
 
 const avg = (total: number, count: number): number | null => (count > 0 ? Math.round(total / count) : null);
 
+/** Box time of every box the pool ever had, in hours (2 decimals): purged records' totals plus the kept records (live ones up to now). */
+function boxHours(records: readonly Box[], purgedMs: number, now: number): number {
+  const ms = records.reduce((sum, b) => sum + Math.max(0, (b.state === 'destroyed' ? b.updatedAt : now) - b.createdAt), purgedMs);
+  return Math.round(ms / 36_000) / 100;
+}
+
 /** The configured pools and every other pool with live boxes, in that order. */
 export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition[], timers: PlanTimers, now: number): Promise<PoolStatus[]> {
   const live = await store.list({ states: LIVE_STATES });
@@ -18,7 +24,7 @@ export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition
     allPools(pools, live).map(async ({ pool, configured }) => {
       const poolKey = poolKeyOf(pool.repoUrl, pool.baseBranch);
       const boxes = live.filter((b) => b.poolKey === poolKey);
-      const [health, stats] = await Promise.all([store.getPoolHealth(poolKey), store.poolStats(poolKey)]);
+      const [health, stats, destroyed] = await Promise.all([store.getPoolHealth(poolKey), store.poolStats(poolKey), store.list({ poolKey, states: ['destroyed'] })]);
       const count = (...states: string[]) => boxes.filter((b) => states.includes(b.state)).length;
       const plan = planPool({ boxes, health }, { ...timers, ...pool }, now);
       return {
@@ -37,6 +43,7 @@ export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition
         ...stats,
         claimLatencyMsAvg: avg(stats.claimLatencyMsTotal, stats.claimCount),
         provisionLatencyMsAvg: avg(stats.provisionLatencyMsTotal, stats.provisionCount),
+        boxHoursTotal: boxHours([...boxes, ...destroyed], stats.purgedBoxMsTotal, now),
       };
     }),
   );

@@ -10,7 +10,7 @@ import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import { LIVE_STATES, poolKeyOf, type Box } from '../../domain/box.js';
 import { isLockLost, withLeaseLock } from './lease-lock.js';
-import { planOrphans, planPool, type OrphanPlan, type PlannedAction, type PoolPlan } from './plan-pool.js';
+import { planOrphans, planPool, planPurge, type OrphanPlan, type PlannedAction, type PoolPlan } from './plan-pool.js';
 import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools } from './pools.js';
 import { provisionBox, type ProvisionStep } from '../provision/pipeline.js';
@@ -37,6 +37,8 @@ export interface PoolManagerOptions {
   lockTtlMs?: number;
   /** Boxes provisioned at once; default 4. */
   concurrency?: number;
+  /** Destroyed records are kept this long, then purged (their totals stay in the pool stats); default 7 days. */
+  keepDestroyedMs?: number;
 }
 
 /** The pool manager's dependencies (the rich form; the library's DefaultPoolManager also takes `{ store, vmManager, allocator }`). */
@@ -81,6 +83,8 @@ export interface ReconcileResult {
   reason?: string;
   orphans: OrphanPlan & { releasing: string[] };
   hygiene?: HygieneApplied;
+  /** Destroyed records past `keepDestroyedMs`: purged (on a dry run: those that would be). */
+  purged: string[];
   pools: PoolReport[];
   warnings: string[];
   durationMs: number;
@@ -106,6 +110,7 @@ export class DefaultPoolManager {
       orphanGraceMs: o.orphanGraceMs ?? 10 * 60_000,
       lockTtlMs: o.lockTtlMs ?? 30_000,
       concurrency: o.concurrency ?? 4,
+      keepDestroyedMs: o.keepDestroyedMs ?? 7 * 86_400_000,
     };
   }
 
@@ -126,7 +131,7 @@ export class DefaultPoolManager {
     );
     if (run.taken) return run.value;
     const reason = 'another reconcile holds the lock';
-    return { outcome: 'skipped', dryRun: false, reason, orphans: { destroyVms: [], failBoxes: [], releasing: [] }, pools: [], warnings: [], durationMs: this.now() - started };
+    return { outcome: 'skipped', dryRun: false, reason, orphans: { destroyVms: [], failBoxes: [], releasing: [] }, purged: [], pools: [], warnings: [], durationMs: this.now() - started };
   }
 
   private async round(pools: readonly PoolDefinition[], started: number, run: RoundRun): Promise<ReconcileResult> {
@@ -142,6 +147,7 @@ export class DefaultPoolManager {
     const releasing = records.filter((r) => r.state === 'releasing').map((r) => r.id);
     const applyDeps = { store, driver, now: this.now, reporter: this.reporter, ...(run.assertHeld ? { assertHeld: run.assertHeld } : {}) };
     let hygiene: HygieneApplied | undefined;
+    let purged: string[] = [];
     const reports: PoolReport[] = [];
     // a lost lock stops the apply phase at the next side effect: what was done stays, the rest waits for the next holder
     try {
@@ -170,13 +176,24 @@ export class DefaultPoolManager {
         for (const id of applied.created) jobs.push({ report, id, resumed: false });
       }
       if (jobs.length) await this.provisionAll(jobs, warnings, run);
+      purged = await this.purge(run);
     } catch (e) {
       // the user's interrupt, or any other error, propagates; only a lost lock ends the round quietly
       if (!run.lost?.aborted || run.user?.aborted) throw e;
     }
     if (run.lost?.aborted) warnings.push('lost the reconcile lock mid-round; the next reconcile does the rest and resumes boxes left in flight');
     const outcome = warnings.length ? 'warnings' : 'success';
-    return { outcome, dryRun: run.dry, orphans: { ...orphans, releasing }, ...(hygiene ? { hygiene } : {}), pools: reports, warnings, durationMs: this.now() - started };
+    return { outcome, dryRun: run.dry, orphans: { ...orphans, releasing }, ...(hygiene ? { hygiene } : {}), purged, pools: reports, warnings, durationMs: this.now() - started };
+  }
+
+  // destroyed records past keep_destroyed go, their totals kept in the pool stats (one store operation)
+  private async purge(run: RoundRun): Promise<string[]> {
+    const before = this.now() - this.o.keepDestroyedMs;
+    if (run.dry) return planPurge(await this.deps.store.list({ states: ['destroyed'] }), this.now(), this.o.keepDestroyedMs);
+    await run.assertHeld?.();
+    const purged = await this.deps.store.purgeDestroyed(before);
+    if (purged.length) this.reporter.emit({ type: 'info', message: `purged ${purged.length} destroyed box record(s) older than ${Math.round(this.o.keepDestroyedMs / 1000)} s` });
+    return purged;
   }
 
   /** Per pool: boxes by state, health, claims and latencies (configured pools first). */

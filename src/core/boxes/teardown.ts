@@ -20,7 +20,7 @@ export async function destroyBoxVms(driver: VmDriver, box: Box, signal?: AbortSi
 }
 
 export interface TeardownOptions {
-  /** Recorded as the box's error when it is released for a reason (lease expired, retention over). */
+  /** Recorded as the box's releaseReason (asked for, lease expired, retention over); a failed box keeps its error. */
   reason?: string;
   /**
    * Release from whatever state the box is in now (a person asked). Otherwise only from the state and
@@ -38,7 +38,7 @@ export async function teardownBox(deps: TeardownDeps, seen: Box, opts: TeardownO
   for (let round = 0; box && round < 5; round++) {
     if (box.state === 'destroyed') return box;
     if (box.state !== 'releasing') {
-      const patch = opts.reason ? { error: opts.reason } : {};
+      const patch = opts.reason ? { releaseReason: opts.reason } : {};
       const moved: Box | null = await moveBox(store, box, 'releasing', { patch, now: now() });
       if (!moved) {
         const current: Box | null = await store.get(box.id);

@@ -92,7 +92,7 @@ describeWith(['docker'], 'ssh-fleet driver', () => {
       await second.destroy(next.vmRef);
     });
 
-    it("destroy removes the box's containers and work folder on a host with its own engine, and nothing else", async () => {
+    it("destroy removes the box's containers, its Compose projects and work folder on a host with its own engine, and nothing else", async () => {
       const [host] = await startBoxHosts(1, { authorizedKey: identity.publicKey, dockerd: true });
       const d = driver([entry(host!)]);
       const vm = await d.create(spec('box_cleanup00001'), { idempotencyKey: 'cleanup' });
@@ -102,12 +102,25 @@ describeWith(['docker'], 'ssh-fleet driver', () => {
         `for i in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
         tar -cf - -T /dev/null | docker import - cac-test/empty:1 >/dev/null
         docker create --label cac.box=box_cleanup00001 cac-test/empty:1 /none >/dev/null
-        docker create --label cac.box=box_someoneelse cac-test/empty:1 /none >/dev/null
-        mkdir -p ~/cac/box_cleanup00001/repo ~/cac/box_someoneelse`,
+        docker create --label cac.box=box_someoneelse --label com.docker.compose.project=p2 cac-test/empty:1 /none >/dev/null
+        mkdir -p ~/cac/box_cleanup00001/repo ~/cac/box_someoneelse
+        # a Compose dev container: only its service container carries cac.box; the cache service, the
+        # project's network and volume carry Compose's project label (another box's project stays)
+        for p in p1 p2; do
+          docker network create --label com.docker.compose.project=$p \${p}_default >/dev/null
+          docker volume create --label com.docker.compose.project=$p \${p}_data >/dev/null
+          docker create --label com.docker.compose.project=$p --label com.docker.compose.service=cache cac-test/empty:1 /none >/dev/null
+        done
+        docker create --label cac.box=box_cleanup00001 --label com.docker.compose.project=p1 cac-test/empty:1 /none >/dev/null`,
       );
       await d.destroy(vm.vmRef);
-      const left = await execIn(host!, `docker ps -a --format '{{.Label "cac.box"}}'; ls ~/cac; ls ~/.cac`);
-      expect(left.split('\n').filter(Boolean)).toEqual(['box_someoneelse', 'box_someoneelse']);
+      const left = await execIn(
+        host!,
+        `docker ps -a --format '{{.Label "cac.box"}}:{{.Label "com.docker.compose.project"}}' | sort
+        for k in network volume; do docker $k ls -q --filter label=com.docker.compose.project; done
+        ls ~/cac; ls ~/.cac`,
+      );
+      expect(left.split('\n').filter(Boolean)).toEqual([':p2', 'box_someoneelse:p2', expect.stringMatching(/^[0-9a-f]{12}$/), 'p2_data', 'box_someoneelse']);
       await d.destroy(vm.vmRef);
     });
 

@@ -57,6 +57,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         claimedAt: null,
         readyAt: null,
         deadlineAt: T0 + 900_000,
+        releaseReason: null,
       } satisfies Box);
       expect(await store.get(box.id)).toEqual(box);
       expect(await store.get('box_doesnotexist')).toBeNull();
@@ -296,7 +297,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
     });
 
     it('counts warm and cold claims and provisioning latency per pool', async () => {
-      const zero = { warmClaims: 0, coldClaims: 0, claimLatencyMsTotal: 0, claimCount: 0, provisionLatencyMsTotal: 0, provisionCount: 0 };
+      const zero = { warmClaims: 0, coldClaims: 0, claimLatencyMsTotal: 0, claimCount: 0, provisionLatencyMsTotal: 0, provisionCount: 0, purgedBoxes: 0, purgedBoxMsTotal: 0 };
       expect(await store.poolStats(POOL)).toEqual(zero);
       await store.recordClaim(POOL, { warm: true, latencyMs: 40.4 });
       await store.recordClaim(POOL, { warm: true, latencyMs: 60 });
@@ -310,8 +311,46 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         claimCount: 3,
         provisionLatencyMsTotal: 45_000,
         provisionCount: 1,
+        purgedBoxes: 0,
+        purgedBoxMsTotal: 0,
       });
       expect(await store.poolStats(OTHER_POOL)).toEqual({ ...zero, provisionLatencyMsTotal: 1, provisionCount: 1 });
+    });
+
+    it('records why a box was released, and a renewed lease through compare-and-set then a fence bump', async () => {
+      const box = await seedStandby(store, T0);
+      const claimed = await store.claimStandby(POOL, claimAt(T0 + 1));
+      const ready = claimed && (await store.transition(box.id, { from: 'claimed', fence: claimed.fence, to: 'ready', now: T0 + 2 }));
+      if (!ready) throw new Error('no ready box');
+      const renewed = await store.update(box.id, { state: 'ready', fence: ready.fence, patch: { leaseExpiresAt: T0 + 500_000 }, now: T0 + 3 });
+      expect(renewed).toMatchObject({ leaseExpiresAt: T0 + 500_000, fence: ready.fence });
+      expect(await store.bumpFence(box.id, { state: 'ready', fence: ready.fence, now: T0 + 3 })).toMatchObject({ fence: ready.fence + 1, leaseExpiresAt: T0 + 500_000 });
+      // a reconcile that saw the old lease (and so the old fence) loses its release
+      expect(await store.transition(box.id, { from: 'ready', fence: ready.fence, to: 'releasing', patch: { releaseReason: 'lease expired' }, now: T0 + 4 })).toBeNull();
+      const releasing = await store.transition(box.id, { from: 'ready', fence: ready.fence + 1, to: 'releasing', patch: { releaseReason: 'lease expired at T' }, now: T0 + 5 });
+      expect(releasing).toMatchObject({ state: 'releasing', releaseReason: 'lease expired at T' });
+      expect(await store.get(box.id)).toEqual(releasing);
+    });
+
+    it('purges destroyed records written before the cutoff, keeping their count and box time in the pool stats', async () => {
+      const destroy = async (now: number, end: number, baseBranch = 'main') => {
+        const b = await seedStandby(store, now, baseBranch);
+        await store.transition(b.id, { from: 'standby', to: 'releasing', now: end });
+        return store.transition(b.id, { from: 'releasing', to: 'destroyed', now: end });
+      };
+      const old = await destroy(T0, T0 + 3_600_000);
+      const otherPool = await destroy(T0, T0 + 60_000, 'dev');
+      const recent = await destroy(T0, T0 + 9_000_000);
+      const live = await seedStandby(store, T0);
+      expect((await store.purgeDestroyed(T0 + 5_000_000)).sort()).toEqual([old?.id, otherPool?.id].sort());
+      expect(await store.get(old?.id ?? '')).toBeNull();
+      expect((await store.list()).map((b) => b.id).sort()).toEqual([recent?.id, live.id].sort());
+      expect(await store.poolStats(POOL)).toMatchObject({ purgedBoxes: 1, purgedBoxMsTotal: 3_600_000 });
+      expect(await store.poolStats(OTHER_POOL)).toMatchObject({ purgedBoxes: 1, purgedBoxMsTotal: 60_000 });
+      expect((await store.poolCounts(POOL)).destroyed).toBe(1);
+      // the idempotency key is free again: a create under it records a new box
+      expect((await store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0, now: T0 }, { idempotencyKey: old?.idempotencyKey ?? '' })).id).not.toBe(old?.id);
+      expect(await store.purgeDestroyed(T0 + 5_000_000)).toEqual([]);
     });
 
     fleetLeaseCases(() => store);

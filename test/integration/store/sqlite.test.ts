@@ -61,7 +61,7 @@ describe('SqliteAgentBoxStore file', () => {
     const box = await seedStandby(first, 1);
     await first.close();
     const db = new Database(file);
-    db.exec('DROP TABLE fleet_hosts');
+    db.exec('DROP TABLE fleet_hosts; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
     db.pragma('user_version = 1');
     db.close();
     const upgraded = new SqliteAgentBoxStore(file);
@@ -69,8 +69,28 @@ describe('SqliteAgentBoxStore file', () => {
     expect(await upgraded.leaseFleetHost(['cac@h:22'], box.id, 2)).toBe('cac@h:22');
     await upgraded.close();
     const check = new Database(file, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
     check.close();
+  });
+
+  it('upgrades a schema-2 file (no purge totals yet): its pool stats kept, purge totals from zero; old bodies read releaseReason null', async () => {
+    const file = join(tempDir(), 'boxes.db');
+    const first = new SqliteAgentBoxStore(file);
+    const box = await seedStandby(first, 1);
+    await first.recordClaim(box.poolKey, { warm: true, latencyMs: 7 });
+    await first.close();
+    const db = new Database(file);
+    db.exec('ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
+    // a body written by a cac without releaseReason
+    const body = JSON.parse((db.prepare('SELECT body FROM boxes WHERE id = ?').get(box.id) as { body: string }).body) as Record<string, unknown>;
+    delete body.releaseReason;
+    db.prepare('UPDATE boxes SET body = ? WHERE id = ?').run(JSON.stringify(body), box.id);
+    db.pragma('user_version = 2');
+    db.close();
+    const upgraded = new SqliteAgentBoxStore(file);
+    expect(await upgraded.get(box.id)).toEqual({ ...box, releaseReason: null });
+    expect(await upgraded.poolStats(box.poolKey)).toMatchObject({ warmClaims: 1, purgedBoxes: 0, purgedBoxMsTotal: 0 });
+    await upgraded.close();
   });
 
   it('opens and reads, writable or read-only, while another connection holds a write transaction', async () => {

@@ -252,7 +252,53 @@ describe('AllocatorService.waitForBox, releaseBox, renewLease', () => {
     const { box } = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x' });
     h.clock.advance(1000);
     expect((await h.alloc.renewLease(box.id, 60_000)).leaseExpiresAt).toBe(h.clock.now() + 60_000);
-    await h.alloc.releaseBox(box.id);
+    const released = await h.alloc.releaseBox(box.id);
+    expect(released.releaseReason).toBe('released on request');
     expect(await rejection(h.alloc.renewLease(box.id))).toMatchObject({ code: 'ERR_LEASE_LOST' });
+  });
+
+  it('box request --ttl: the lease of a warm claim and of a cold record; a lease out of bounds is refused naming the field', async () => {
+    const h = harness();
+    await h.standby();
+    const warm = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x', leaseMs: 90_000 });
+    expect(warm.box.leaseExpiresAt).toBe(h.clock.now() + 90_000);
+    const cold = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x', leaseMs: 120_000 });
+    expect(cold).toMatchObject({ warm: false, box: { leaseExpiresAt: h.clock.now() + 120_000 } });
+    for (const leaseMs of [0, -5, 1.5, 11 * 365 * 86_400_000]) {
+      expect(await rejection(h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x', leaseMs }))).toMatchObject({ code: 'ERR_INVALID_INPUT', message: expect.stringMatching(/^leaseMs: /) });
+    }
+  });
+
+  it('renews only for its claimant unless forced; the renewal bumps the fence so a release decided on the old lease loses', async () => {
+    const h = harness();
+    await h.standby();
+    const { box } = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'alice', leaseMs: 60_000 });
+    expect(await rejection(h.alloc.renewLease(box.id, 600_000, { claimant: 'bob' }))).toMatchObject({ code: 'ERR_NOT_CLAIMANT', message: expect.stringContaining('held by alice, not bob') });
+    expect((await h.store.get(box.id))?.leaseExpiresAt).toBe(box.leaseExpiresAt);
+    // past its first expiry, not yet released: the claimant may still renew it
+    h.clock.advance(61_000);
+    const renewed = await h.alloc.renewLease(box.id, 600_000, { claimant: 'alice' });
+    expect(renewed).toMatchObject({ state: 'ready', fence: box.fence + 1, leaseExpiresAt: h.clock.now() + 600_000 });
+    expect(await h.store.transition(box.id, { from: 'ready', fence: box.fence, to: 'releasing', now: h.clock.now() })).toBeNull();
+    const forced = await h.alloc.renewLease(box.id, 1_000, { claimant: 'bob', force: true });
+    expect(forced).toMatchObject({ claimant: 'alice', fence: box.fence + 2, leaseExpiresAt: h.clock.now() + 1_000 });
+  });
+
+  it('a box not ready yet is renewed once it is; a lease that lost its race to a release fails, never both', async () => {
+    const h = harness();
+    const { box } = await h.alloc.requestBox({ repoUrl: REPO, requestedBy: 'x' });
+    expect(await rejection(h.alloc.renewLease(box.id, 60_000, { claimant: 'x' }))).toMatchObject({ code: 'ERR_BOX_NOT_PROVISIONED' });
+    await h.store.transition(box.id, { from: 'requested', to: 'provisioning', now: T0 });
+    const ready = await h.store.transition(box.id, { from: 'provisioning', to: 'ready', now: T0 });
+    if (!ready) throw new Error('not ready');
+    // a release lands between the renewal's read and its writes
+    const get = h.store.get.bind(h.store);
+    h.store.get = async (id) => {
+      const seen = await get(id);
+      await h.store.transition(id, { from: 'ready', fence: ready.fence, to: 'releasing', now: T0 });
+      return seen;
+    };
+    expect(await rejection(h.alloc.renewLease(box.id, 60_000, { claimant: 'x' }))).toMatchObject({ code: 'ERR_LEASE_LOST' });
+    expect((await get(box.id))?.leaseExpiresAt).toBe(box.leaseExpiresAt);
   });
 });

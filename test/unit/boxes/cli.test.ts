@@ -36,6 +36,11 @@ describe('box and pool commands: bad input exits 2 naming the field', () => {
     [['pool', 'reconcile', '--watch', '--interval', '30d'], '--interval: "30d" is longer than 24.8 days'],
     [['pool', 'pause', 'not a url'], '<repo>: "not a url" contains whitespace'],
     [['pool', 'resume', 'https://example.test/a.git', '--branch', 'a b'], '--branch: "a b" contains a space'],
+    [['box', 'request', '--repo', 'https://example.test/a.git', '--ttl', '0s'], '--ttl: "0s" is not a duration'],
+    [['box', 'request', '--repo', 'https://example.test/a.git', '--ttl', '11y'], '--ttl: "11y" is longer than 10 years'],
+    [['box', 'renew', 'box_000000000001', '--ttl', 'later'], '--ttl: "later" is not a duration'],
+    [['box', 'renew', 'box_000000000001', '--for', '-x'], '--for: '],
+    [['box', 'renew', 'box_../x'], '<id>: "box_../x" is not a box id'],
   ])('%j', async (argv, message) => {
     const env = home();
     const r = await runInProcess(argv, env);

@@ -45,7 +45,7 @@ describe('an interrupted reconcile', () => {
     );
     expect(isAbortError(error)).toBe(true);
     const boxes = await store.list();
-    expect(boxes.map((b) => [b.state, b.error])).toEqual([
+    expect(boxes.map((b) => [b.state, b.releaseReason])).toEqual([
       ['destroyed', 'interrupted while provisioning'],
       ['destroyed', 'interrupted while provisioning'],
       ['destroyed', 'interrupted while provisioning'],

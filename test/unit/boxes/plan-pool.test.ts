@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Box } from '../../../src/domain/box.js';
-import { planPool, type PoolSnapshot, type PoolSpec } from '../../../src/core/boxes/plan-pool.js';
+import { planPool, planPurge, type PoolSnapshot, type PoolSpec } from '../../../src/core/boxes/plan-pool.js';
 import type { PoolHealth } from '../../../src/ports/box-store.js';
 import { makeBox, REPO, T0 } from '../../fakes/box.js';
 
@@ -122,7 +122,7 @@ describe('planPool: deadlines, leases, retention', () => {
     const noLease = makeBox({ state: 'claimed', claimant: 'dan', leaseExpiresAt: null });
     const plan = planPool(snap([expired, expiredReady, leased, noLease]), spec({ minStandby: 1, maxInstances: 3 }), NOW);
     expect(plan.releases.map((r) => r.id).sort()).toEqual([expired.id, expiredReady.id].sort());
-    expect(plan.releases.find((r) => r.id === expired.id)?.reason).toContain('by alice');
+    expect(plan.releases.find((r) => r.id === expired.id)?.reason).toBe(`lease of alice expired at ${new Date(NOW).toISOString()} (claimed)`);
     expect(plan.creates).toBe(1);
   });
 
@@ -163,5 +163,17 @@ describe('planPool: failures and pausing', () => {
   it('reports no block for a healthy pool even when nothing is needed', () => {
     const plan = planPool(snap(many(2, { state: 'standby' })), spec(), NOW);
     expect(plan).toEqual({ creates: 0, destroys: [], fails: [], releases: [], notes: [expect.stringContaining('supply 2')] });
+  });
+});
+
+describe('planPurge: destroyed records past keep_destroyed', () => {
+  it('purges only destroyed records last written more than keepMs ago, oldest first', () => {
+    const keep = 7 * 86_400_000;
+    const old = makeBox({ state: 'destroyed', createdAt: T0 - keep - 10, updatedAt: NOW - keep - 1 });
+    const older = makeBox({ state: 'destroyed', createdAt: T0 - keep - 20, updatedAt: NOW - keep - 5 });
+    const edge = makeBox({ state: 'destroyed', updatedAt: NOW - keep });
+    const fresh = makeBox({ state: 'destroyed', updatedAt: NOW - 1 });
+    const failed = makeBox({ state: 'failed', updatedAt: NOW - keep - 1 });
+    expect(planPurge([old, edge, fresh, failed, older], NOW, keep)).toEqual([older.id, old.id]);
   });
 });

@@ -98,6 +98,22 @@ describe('DefaultPoolManager.reconcilePools', () => {
     expect((await h.store.getPoolHealth(POOL)).consecutiveFailures).toBe(0);
   });
 
+  it('purges destroyed records after keep_destroyed (a dry run only lists them), their totals kept in the pool stats', async () => {
+    const h = harness({ keepDestroyedMs: 60 * MIN });
+    const gone = await h.box('ready', { claimant: 'alice', leaseExpiresAt: T0 + 5 * MIN });
+    h.clock.advance(10 * MIN);
+    expect((await h.manager.reconcilePools(pool(0))).pools[0]?.applied?.released).toEqual([gone.id]);
+    h.clock.advance(60 * MIN);
+    expect((await h.manager.reconcilePools(pool(0))).purged).toEqual([]);
+    h.clock.advance(1);
+    expect((await h.manager.reconcilePools(pool(0), { dryRun: true })).purged).toEqual([gone.id]);
+    expect(h.store.box(gone.id).state).toBe('destroyed');
+    const r = await h.manager.reconcilePools(pool(0));
+    expect(r.purged).toEqual([gone.id]);
+    expect(await h.store.get(gone.id)).toBeNull();
+    expect(await h.store.poolStats(POOL)).toMatchObject({ purgedBoxes: 1, purgedBoxMsTotal: 10 * MIN });
+  });
+
   it('releases boxes past their lease, and never recycles a busy box whose lease runs (the prototype did)', async () => {
     const h = harness();
     const expired = await h.box('claimed', { claimant: 'alice' });
@@ -105,7 +121,7 @@ describe('DefaultPoolManager.reconcilePools', () => {
     h.clock.advance(2 * MIN);
     const r = await h.manager.reconcilePools(pool(0));
     expect(r.pools[0]?.applied?.released).toEqual([expired.id]);
-    expect(h.store.box(expired.id)).toMatchObject({ state: 'destroyed', error: 'claimed by alice past its lease' });
+    expect(h.store.box(expired.id)).toMatchObject({ state: 'destroyed', error: null, releaseReason: expect.stringMatching(/^lease of alice expired at \S+Z \(claimed\)$/) });
     expect(h.store.box(busy.id).state).toBe('ready');
     expect([...h.driver.vms.values()].map((v) => v.boxId)).toEqual([busy.id]);
   });

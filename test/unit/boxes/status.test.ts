@@ -70,3 +70,22 @@ describe('poolStatus and prometheusText', () => {
     for (const line of text.split('\n').filter((x) => x && !x.startsWith('#'))) expect(line).toMatch(/^cac_pool_[a-z_]+\{[^}]*\} -?[0-9.e+]+$/);
   });
 });
+
+describe('poolStatus: box-hours in total', () => {
+  it('adds purged records, destroyed records (created → destroyed) and live ones (up to now)', async () => {
+    const HOUR = 3_600_000;
+    const store = new MemoryBoxStore(() => T0);
+    const walk = async (key: string, end: number) => {
+      const b = await store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: key });
+      await store.transition(b.id, { from: 'requested', to: 'releasing', now: end });
+      return store.transition(b.id, { from: 'releasing', to: 'destroyed', now: end });
+    };
+    await walk('purged', T0 + 2 * HOUR);
+    expect(await store.purgeDestroyed(T0 + 3 * HOUR)).toHaveLength(1);
+    await walk('kept', T0 + HOUR);
+    await store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: 'live' });
+    const [row] = await poolStatus(store, [{ repoUrl: REPO, baseBranch: 'main', minStandby: 0, maxInstances: 4 }], timers, T0 + HOUR / 2);
+    expect(row).toMatchObject({ purgedBoxes: 1, purgedBoxMsTotal: 2 * HOUR, boxHoursTotal: 3.5 });
+    expect(await prometheusText(row ? [row] : [])).toContain(`cac_pool_box_hours_total{pool="${REPO}#main",repo="${REPO}",base_branch="main"} 3.5`);
+  });
+});

@@ -82,7 +82,7 @@ describe('lease_ttl: the lease of a claim', () => {
     w.clock.advance(1);
     const due = await w.manager.reconcilePools(pools(0));
     expect(due.pools[0]?.applied?.released).toEqual([box.id]);
-    expect(w.store.box(box.id)).toMatchObject({ state: 'destroyed', error: 'ready by ticket-7 past its lease' });
+    expect(w.store.box(box.id)).toMatchObject({ state: 'destroyed', error: null, releaseReason: `lease of ticket-7 expired at ${new Date(box.leaseExpiresAt ?? 0).toISOString()} (ready)` });
     expect(w.driver.vms.size).toBe(0);
   });
 });
@@ -98,7 +98,8 @@ describe('failed boxes', () => {
     expect(w.driver.vms.size).toBe(1);
     w.clock.advance(1);
     expect((await w.manager.reconcilePools(pools(0))).pools[0]?.applied?.destroyed).toEqual([box.id]);
-    expect(w.store.box(box.id).state).toBe('destroyed');
+    // the failure stays the evidence; why it went is recorded beside it
+    expect(w.store.box(box.id)).toMatchObject({ state: 'destroyed', error: 'broken', releaseReason: expect.stringMatching(/^failed \d+ ms ago \(retention/) });
     expect(w.driver.vms.size).toBe(0);
   });
 });
