@@ -13,6 +13,7 @@ export class MemoryBoxStore implements BoxStore {
   readonly stats = new Map<string, PoolStats>();
   readonly locks = new Map<string, { token: string; until: number }>();
   readonly fleet = new Map<string, FleetHost>();
+  readonly secrets = new Map<string, string>();
   private seq = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -189,6 +190,15 @@ export class MemoryBoxStore implements BoxStore {
 
   async listFleetHosts(): Promise<FleetHost[]> {
     return [...this.fleet.values()].sort((a, b) => (a.hostId < b.hostId ? -1 : 1));
+  }
+
+  async getSecret(name: string): Promise<string | null> {
+    return this.secrets.get(name) ?? null;
+  }
+
+  async putSecretIfAbsent(name: string, value: string): Promise<string> {
+    if (!this.secrets.has(name)) this.secrets.set(name, value);
+    return this.secrets.get(name) ?? value;
   }
 
   async close(): Promise<void> {}

@@ -16,6 +16,7 @@ export function redisKeys(prefix: string) {
     fleetHost: (hostId: string) => `${prefix}fleet:host:${hostId}`,
     fleetHolder: `${prefix}fleet:holder`,
     fleetHosts: `${prefix}fleet:hosts`,
+    secret: (name: string) => `${prefix}secret:${name}`,
   };
 }
 

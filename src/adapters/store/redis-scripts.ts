@@ -112,3 +112,9 @@ redis.call('HDEL', KEYS[1], 'boxId', 'leasedAt')
 redis.call('HDEL', KEYS[2], ARGV[1])
 return 1
 `;
+
+/** KEYS: secret. ARGV: value. Stores the value unless one is there; returns the stored one. */
+export const PUT_SECRET_IF_ABSENT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return ARGV[1] end
+return redis.call('GET', KEYS[1])
+`;

@@ -6,7 +6,7 @@ import { CacError, isCacError } from '../../errors.js';
 import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
-import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
+import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, PUT_SECRET_IF_ABSENT, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -20,6 +20,7 @@ interface Scripts {
   cacReleaseLock: Script;
   cacLeaseFleetHost: Script;
   cacReleaseFleetHost: Script;
+  cacPutSecretIfAbsent: Script;
 }
 
 export interface RedisStoreOptions {
@@ -68,6 +69,7 @@ export class RedisAgentBoxStore implements BoxStore {
     client.defineCommand('cacReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
     client.defineCommand('cacLeaseFleetHost', { numberOfKeys: 2, lua: LEASE_FLEET_HOST });
     client.defineCommand('cacReleaseFleetHost', { numberOfKeys: 2, lua: RELEASE_FLEET_HOST });
+    client.defineCommand('cacPutSecretIfAbsent', { numberOfKeys: 1, lua: PUT_SECRET_IF_ABSENT });
     this.scripts = client as unknown as Scripts;
   }
 
@@ -289,6 +291,14 @@ export class RedisAgentBoxStore implements BoxStore {
       const h = hashes[i] ?? {};
       return { hostId, boxId: h.boxId ?? null, leasedAt: h.leasedAt === undefined ? null : Number(h.leasedAt), healthy: h.healthy !== '0', reason: h.reason ?? null };
     });
+  }
+
+  async getSecret(name: string): Promise<string | null> {
+    return this.client.get(this.keys.secret(name));
+  }
+
+  async putSecretIfAbsent(name: string, value: string): Promise<string> {
+    return String(await this.scripts.cacPutSecretIfAbsent(this.keys.secret(name), value));
   }
 
   async close(): Promise<void> {

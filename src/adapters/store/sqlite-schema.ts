@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 // MIGRATIONS[v] takes a file from schema v to v + 1.
 const V1 = `
@@ -46,7 +46,14 @@ CREATE TABLE fleet_hosts (
 );
 `;
 
-const MIGRATIONS = [V1, V2];
+const V3 = `
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`;
+
+const MIGRATIONS = [V1, V2, V3];
 
 /**
  * Whether the file is at this cac's schema ('current') or must be made or upgraded ('older'); refuses a
@@ -104,6 +111,9 @@ export const SQL = {
   fleetHealth: `INSERT INTO fleet_hosts (host_id, healthy, reason) VALUES (?, ?, ?)
     ON CONFLICT (host_id) DO UPDATE SET healthy = excluded.healthy, reason = excluded.reason`,
   fleetList: 'SELECT host_id, box_id, leased_at, healthy, reason FROM fleet_hosts ORDER BY host_id',
+  // shared secrets: the first writer wins, later ones read what it wrote
+  secretGet: 'SELECT value FROM secrets WHERE name = ?',
+  secretPutIfAbsent: 'INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
 } as const;
 
 /** A row of `fleet_hosts`. */

@@ -258,6 +258,17 @@ export class SqliteAgentBoxStore implements BoxStore {
       .map((r) => ({ hostId: r.host_id, boxId: r.box_id, leasedAt: r.leased_at, healthy: r.healthy === 1, reason: r.reason }));
   }
 
+  async getSecret(name: string): Promise<string | null> {
+    return this.sql<[string], { value: string }>(SQL.secretGet).get(name)?.value ?? null;
+  }
+
+  async putSecretIfAbsent(name: string, value: string): Promise<string> {
+    return this.tx(() => {
+      this.sql(SQL.secretPutIfAbsent).run(name, value);
+      return this.sql<[string], { value: string }>(SQL.secretGet).get(name)?.value ?? value;
+    });
+  }
+
   async close(): Promise<void> {
     this.db.close();
   }

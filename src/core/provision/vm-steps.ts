@@ -11,8 +11,8 @@ export type SshLogin = (target: SshTarget, opts: { signal: AbortSignal; timeoutM
 
 export interface BoxStepOptions {
   driver: VmDriver;
-  /** The public half of cac's key pair, given to the VM at create. */
-  sshPublicKey: string;
+  /** The public half of cac's key pair, given to the VM at create (or its loader: a round that makes no box never loads it). */
+  sshPublicKey: string | (() => Promise<string>);
   /** Extra labels for every VM (e.g. cac.test-run). */
   labels?: Record<string, string>;
   login: SshLogin;
@@ -25,7 +25,8 @@ export function vmCreateStep(opts: BoxStepOptions): ProvisionStep {
     name: 'vm_create',
     async run(ctx) {
       const { box } = ctx;
-      const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey: opts.sshPublicKey };
+      const sshPublicKey = typeof opts.sshPublicKey === 'string' ? opts.sshPublicKey : await opts.sshPublicKey();
+      const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey };
       ctx.vm = await opts.driver.create(spec, { idempotencyKey: box.idempotencyKey, signal: ctx.signal });
       return { vmRef: ctx.vm.vmRef };
     },

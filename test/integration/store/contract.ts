@@ -314,6 +314,18 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.poolStats(OTHER_POOL)).toEqual({ ...zero, provisionLatencyMsTotal: 1, provisionCount: 1 });
     });
 
+    it('keeps the first of several writers of a shared secret, and gives every writer that one', async () => {
+      expect(await store.getSecret('ssh-identity')).toBeNull();
+      const values = ['cac:v1:aaaaaaaa:one', 'cac:v1:bbbbbbbb:two', 'cac:v1:cccccccc:three'];
+      const stored = await Promise.all(values.map((v) => store.putSecretIfAbsent('ssh-identity', v)));
+      const first = stored[0] as string;
+      expect(values).toContain(first);
+      expect(stored).toEqual([first, first, first]);
+      expect(await store.getSecret('ssh-identity')).toBe(first);
+      expect(await store.putSecretIfAbsent('ssh-identity', 'cac:v1:dddddddd:late')).toBe(first);
+      expect(await store.getSecret('other')).toBeNull();
+    });
+
     fleetLeaseCases(() => store);
   });
 }

@@ -69,7 +69,7 @@ describe('SqliteAgentBoxStore file', () => {
     expect(await upgraded.leaseFleetHost(['cac@h:22'], box.id, 2)).toBe('cac@h:22');
     await upgraded.close();
     const check = new Database(file, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(2);
+    expect(check.pragma('user_version', { simple: true })).toBe(3);
     check.close();
   });
 
