@@ -170,6 +170,7 @@ function lazyDriver(name: string, make: () => Promise<VmDriver>): VmDriver {
     destroy: async (ref, opts) => (await driver()).destroy(ref, opts),
     sshTarget: async (vm, opts) => (await driver()).sshTarget(vm, opts),
     reserve: async (spec, opts) => (await driver()).reserve?.(spec, opts),
+    engineId: async (opts) => (await driver()).engineId?.(opts) ?? null,
   };
 }
 

@@ -2,15 +2,19 @@
 // durations (loaded only for human output: cli-table3 is not on the warm-claim path).
 import Table from 'cli-table3';
 import ms from 'ms';
-import type { Box } from '../../domain/box.js';
+import { locationText, type Box } from '../../domain/box.js';
 import { sshLine } from './box-lines.js';
 
 const tableStyle = { head: [], border: [] };
 
 export function renderBoxList(boxes: readonly Box[], now: number): string {
   if (boxes.length === 0) return 'no boxes';
-  const table = new Table({ head: ['box', 'state', 'repo', 'branch', 'claimant', 'warm', 'age'], style: tableStyle });
-  for (const b of boxes) table.push([b.id, b.state, b.repoUrl, b.branch, b.claimant ?? '-', b.warm === null ? '-' : b.warm ? 'yes' : 'no', ms(Math.max(0, now - b.createdAt))]);
+  const table = new Table({ head: ['box', 'state', 'repo', 'branch', 'claimant', 'warm', 'vm on', 'age'], style: tableStyle });
+  for (const b of boxes) {
+    // an engine ID is long: its first 14 characters tell a handful of hosts apart
+    const where = locationText(b.vmLocation ? { ...b.vmLocation, engine: b.vmLocation.engine?.slice(0, 14) ?? null } : null);
+    table.push([b.id, b.state, b.repoUrl, b.branch, b.claimant ?? '-', b.warm === null ? '-' : b.warm ? 'yes' : 'no', where, ms(Math.max(0, now - b.createdAt))]);
+  }
   return table.toString();
 }
 
@@ -24,6 +28,7 @@ export function renderBox(b: Box): string {
     `claimant   ${b.claimant ?? '-'}${b.warm === null ? '' : b.warm ? ' (warm)' : ' (cold)'}`,
     `lease      ${time(b.leaseExpiresAt)}`,
     `vm         ${b.vmRef ?? '-'}`,
+    `vm on      ${locationText(b.vmLocation)}`,
     `ssh        ${sshLine(b)}`,
     `host key   ${b.sshTarget?.hostKey ?? '-'}`,
     `checkout   ${b.workspace ? `${b.workspace.folder} (${b.workspace.branch})` : '-'}`,

@@ -3,7 +3,7 @@
 // SshProvisioner's steps (repo, devcontainer, agents, env) follow unless `[boxes] provision = "vm"`.
 import { CacError } from '../../errors.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import type { SshTarget } from '../../domain/box.js';
+import type { SshTarget, VmLocation } from '../../domain/box.js';
 import type { ProvisionStep } from './pipeline.js';
 
 /** Logs in to `target` with cac's key, refusing any host key but the pinned one (ERR_HOST_KEY_MISMATCH). */
@@ -28,7 +28,7 @@ export function vmCreateStep(opts: BoxStepOptions): ProvisionStep {
       const sshPublicKey = typeof opts.sshPublicKey === 'string' ? opts.sshPublicKey : await opts.sshPublicKey();
       const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey };
       ctx.vm = await opts.driver.create(spec, { idempotencyKey: box.idempotencyKey, signal: ctx.signal });
-      return { vmRef: ctx.vm.vmRef };
+      return { vmRef: ctx.vm.vmRef, vmLocation: await vmLocationOf(opts.driver, ctx.signal) };
     },
   };
 }
@@ -46,6 +46,11 @@ export function sshReadyStep(opts: BoxStepOptions): ProvisionStep {
       return { sshTarget: target };
     },
   };
+}
+
+/** Where this host's driver makes VMs (docker: its engine's ID), recorded with every box. */
+export async function vmLocationOf(driver: VmDriver, signal?: AbortSignal): Promise<VmLocation> {
+  return { driver: driver.name, engine: (await driver.engineId?.(signal ? { signal } : {})) ?? null };
 }
 
 /** The steps every box runs, in order. */

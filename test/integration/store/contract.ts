@@ -47,6 +47,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         fence: 0,
         idempotencyKey: 'k1',
         vmRef: null,
+        vmLocation: null,
         sshTarget: null,
         steps: [],
         workspace: null,
@@ -197,8 +198,9 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       const step = { name: 'vm_create', startedAt: T0, durationMs: 1234, ok: true };
       const target = { host: '10.0.0.5', port: 2222, user: 'cac', hostKey: 'ssh-ed25519 AAAAC3Nza' };
       const workspace = { folder: '/home/cac/cac/x/app', branch: 'main', configFile: null, cli: null, containerId: null, remoteUser: null, remoteWorkspaceFolder: null };
-      const updated = await store.update(box.id, { state: 'provisioning', fence: 0, patch: { steps: [step], sshTarget: target, vmRef: 'vm-9', workspace }, now: T0 + 5 });
-      expect(updated).toMatchObject({ state: 'provisioning', steps: [step], sshTarget: target, vmRef: 'vm-9', workspace, updatedAt: T0 + 5 });
+      const vmLocation = { driver: 'docker', engine: 'ABCD:EFGH' };
+      const updated = await store.update(box.id, { state: 'provisioning', fence: 0, patch: { steps: [step], sshTarget: target, vmRef: 'vm-9', vmLocation, workspace }, now: T0 + 5 });
+      expect(updated).toMatchObject({ state: 'provisioning', steps: [step], sshTarget: target, vmRef: 'vm-9', vmLocation, workspace, updatedAt: T0 + 5 });
       expect(await store.update(box.id, { state: 'standby', patch: { error: 'x' }, now: T0 + 6 })).toBeNull();
       const cleared = await store.update(box.id, { patch: { vmRef: null, error: 'boom', branch: undefined }, now: T0 + 7 });
       expect(cleared).toMatchObject({ vmRef: null, error: 'boom', branch: 'main', steps: [step] });
