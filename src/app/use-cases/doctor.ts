@@ -51,8 +51,8 @@ async function sharedStoreRows(ctx: AppContext, config: Config): Promise<DoctorC
   const store = storeLocation(config, ctx.stateDir).kind;
   if (store !== 'redis') return [];
   const masterKey = await loadKeyRing(ctx.env, config.secrets.master_key_file, ctx.configFile).then(
-    () => true,
-    () => false,
+    () => true as const,
+    (e: unknown) => (isCacError(e) && e.code === 'ERR_NO_MASTER_KEY' ? false : { problem: e instanceof Error ? e.message : String(e), ...(isCacError(e) && e.hint ? { hint: e.hint } : {}) }),
   );
   return sharedStoreChecks({ store, driver: config.boxes.driver, dockerSshHost: config.boxes.docker.ssh_host, masterKey });
 }

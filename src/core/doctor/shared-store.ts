@@ -8,24 +8,14 @@ export interface SharedStoreFacts {
   driver: string;
   /** `[boxes.docker] ssh_host`. */
   dockerSshHost: string;
-  /** Whether a master key is configured (it opens the fleet SSH key the store keeps). */
-  masterKey: boolean;
+  /** Whether a master key is configured (it opens the fleet SSH key the store keeps), or why the configured one cannot be loaded. */
+  masterKey: true | false | { problem: string; hint?: string };
 }
 
 /** The rows for a shared store; none for a store of one host. */
 export function sharedStoreChecks(f: SharedStoreFacts): DoctorCheck[] {
   if (f.store !== 'redis') return [];
-  const rows: DoctorCheck[] = [];
-  rows.push(
-    f.masterKey
-      ? { name: 'fleet identity', status: 'ok', detail: 'a master key is configured: it opens the fleet SSH key kept in the shared store' }
-      : {
-          name: 'fleet identity',
-          status: 'error',
-          detail: 'the store is shared (Redis) and no master key is configured: this host cannot open the fleet SSH key every box is reached with',
-          hint: 'set $CAC_MASTER_KEY (or [secrets] master_key_file) to the master key the other hosts use',
-        },
-  );
+  const rows: DoctorCheck[] = [identityRow(f.masterKey)];
   if (f.driver === 'docker') {
     const loopback = f.dockerSshHost === '127.0.0.1' || f.dockerSshHost === '::1';
     rows.push({
@@ -38,4 +28,18 @@ export function sharedStoreChecks(f: SharedStoreFacts): DoctorCheck[] {
     });
   }
   return rows;
+}
+
+function identityRow(masterKey: SharedStoreFacts['masterKey']): DoctorCheck {
+  const name = 'fleet identity';
+  if (masterKey === true) return { name, status: 'ok', detail: 'a master key is configured: it opens the fleet SSH key kept in the shared store' };
+  if (masterKey === false) {
+    return {
+      name,
+      status: 'error',
+      detail: 'the store is shared (Redis) and no master key is configured: this host cannot open the fleet SSH key every box is reached with',
+      hint: 'set $CAC_MASTER_KEY (or [secrets] master_key_file) to the master key the other hosts use',
+    };
+  }
+  return { name, status: 'error', detail: `the master key that opens the fleet SSH key cannot be loaded: ${masterKey.problem}`, ...(masterKey.hint ? { hint: masterKey.hint } : {}) };
 }

@@ -27,4 +27,9 @@ describe('sharedStoreChecks', () => {
       { name: 'fleet identity', status: 'error', detail: expect.stringContaining('no master key'), hint: expect.stringContaining('CAC_MASTER_KEY') },
     ]);
   });
+
+  it('a master key file that cannot be loaded is an error saying why', () => {
+    const rows = sharedStoreChecks({ ...facts, driver: 'ssh-fleet', masterKey: { problem: 'the master key file /k is accessible by group or others (mode 0644)', hint: 'chmod 600 /k' } });
+    expect(rows).toEqual([{ name: 'fleet identity', status: 'error', detail: expect.stringMatching(/cannot be loaded: the master key file \/k is accessible/), hint: 'chmod 600 /k' }]);
+  });
 });
