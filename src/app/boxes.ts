@@ -121,10 +121,11 @@ export async function poolManager(ctx: AppContext, config: Config, store: BoxSto
   // a round that may change boxes also checks its standby boxes (a dry run or status logs in nowhere)
   let checkStandby: StandbyCheck | undefined;
   if (opts.withSteps) {
-    // a round over configured pools logs in to boxes or makes them: a missing master key (shared store) fails it before any box is touched
-    if (config.pools.length > 0) await (await import('./box-identity.js')).boxIdentity(ctx, config, store);
     const [{ standbyCheck }, { boxIdentity }] = await Promise.all([import('./standby-check.js'), import('./box-identity.js')]);
-    checkStandby = standbyCheck(async () => (await boxIdentity(ctx, config, store)).privateKey);
+    const identity = () => boxIdentity(ctx, config, store);
+    // a round over configured pools logs in to boxes or makes them: a missing master key (shared store) fails it before any box is touched
+    if (config.pools.length > 0) await identity();
+    checkStandby = standbyCheck(async () => (await identity()).privateKey);
   }
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({
