@@ -31,7 +31,7 @@ const DIND_FLAGS = ['--cap-add', 'ALL', '--cap-drop', 'SYS_RESOURCE', '--securit
 
 /** The machine's docker CLI; `host` another engine. */
 const docker = (args: string[], host?: string) =>
-  execFileSync('docker', args, { env: { ...engineEnv(), ...(host ? { DOCKER_HOST: host } : {}) }, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }).trim();
+  execFileSync('docker', args, { env: { ...engineEnv(), ...(host ? { DOCKER_HOST: host } : {}) }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 * 1024 * 1024 }).trim();
 
 interface PlacedBox extends BoxDoc {
   vmLocation: { driver: string; engine: string | null } | null;
