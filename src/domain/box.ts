@@ -38,7 +38,7 @@ export interface VmLocation {
 /** Whether a host whose driver is at `here` sees the box's VM (a record from before locations: judged as before, by every host). */
 export function seesVm(box: Pick<Box, 'vmLocation'>, here: VmLocation): boolean {
   const at = box.vmLocation;
-  return at === null || (at.driver === here.driver && at.engine === here.engine);
+  return !at || (at.driver === here.driver && at.engine === here.engine);
 }
 
 /** `docker@<engine id>`, `ssh-fleet`: a location in one word, for listings. */

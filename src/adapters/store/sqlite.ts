@@ -13,7 +13,9 @@ import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlit
 
 type BodyRow = { body: string };
 
-const parse = (row: BodyRow | undefined): Box | null => (row ? (JSON.parse(row.body) as Box) : null);
+// a body written before boxes recorded where their VM runs reads with no location
+const decode = (body: string): Box => ({ vmLocation: null, ...(JSON.parse(body) as Omit<Box, 'vmLocation'> & Partial<Pick<Box, 'vmLocation'>>) });
+const parse = (row: BodyRow | undefined): Box | null => (row ? decode(row.body) : null);
 
 export interface SqliteStoreOptions {
   /**
@@ -160,7 +162,7 @@ export class SqliteAgentBoxStore implements BoxStore {
       params.push(filter.poolKey);
     }
     const rows = this.sql<string[], BodyRow>(`SELECT body FROM boxes WHERE ${where.join(' AND ')} ORDER BY created_at, seq`).all(...params);
-    return rows.map((row) => JSON.parse(row.body) as Box);
+    return rows.map((row) => decode(row.body));
   }
 
   async poolCounts(poolKey: string): Promise<PoolCounts> {

@@ -55,18 +55,22 @@ describe('SqliteAgentBoxStore file', () => {
     await reopened.close();
   });
 
-  it('upgrades a schema-1 file (no fleet leases yet) in place, keeping its boxes', async () => {
+  it('upgrades a schema-1 file (no fleet leases, no shared secrets yet) in place, keeping its boxes', async () => {
     const file = join(tempDir(), 'boxes.db');
     const first = new SqliteAgentBoxStore(file);
     const box = await seedStandby(first, 1);
     await first.close();
     const db = new Database(file);
     db.exec('DROP TABLE fleet_hosts');
+    db.exec('DROP TABLE secrets');
+    // a body from before boxes recorded where their VM runs
+    db.prepare("UPDATE boxes SET body = json_remove(body, '$.vmLocation') WHERE id = ?").run(box.id);
     db.pragma('user_version = 1');
     db.close();
     const upgraded = new SqliteAgentBoxStore(file);
     expect(await upgraded.get(box.id)).toEqual(box);
     expect(await upgraded.leaseFleetHost(['cac@h:22'], box.id, 2)).toBe('cac@h:22');
+    expect(await upgraded.putSecretIfAbsent('ssh-identity', 'cac:v1:00000000:AAAA')).toBe('cac:v1:00000000:AAAA');
     await upgraded.close();
     const check = new Database(file, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(3);
