@@ -87,7 +87,7 @@ export function configuredPools(config: Config): PoolDefinition[] {
   return validatePools(pools, configPoolFields);
 }
 
-/** The provisioning pipeline's dependencies: driver, key pair, steps; `close` ends its SSH connections. */
+/** The provisioning pipeline's dependencies: driver, the boxes' SSH identity (box-identity.ts), steps; `close` ends its SSH connections. */
 export async function pipelineDeps(
   ctx: AppContext,
   config: Config,
@@ -95,9 +95,10 @@ export async function pipelineDeps(
   driver: VmDriver,
   opts: { env?: EnvInjector; provisioner?: SshProvisioner } = {},
 ): Promise<ProvisionDeps & { close(): Promise<void> }> {
-  const [{ ensureKeyPair }, { sshLogin }, { boxSteps }] = await Promise.all([import('./ssh-key.js'), import('../adapters/vm/ssh-probe.js'), import('../core/provision/vm-steps.js')]);
-  const keys = await ensureKeyPair(ctx.stateDir);
-  const steps = boxSteps({ driver, sshPublicKey: keys.publicKey, login: (target, o) => sshLogin(target, keys.privateKey, o) });
+  const [{ boxIdentity }, { sshLogin }, { boxSteps }] = await Promise.all([import('./box-identity.js'), import('../adapters/vm/ssh-probe.js'), import('../core/provision/vm-steps.js')]);
+  // loaded when a step first needs it: a round with nothing to make asks for no master key
+  const keys = () => boxIdentity(ctx, config, store);
+  const steps = boxSteps({ driver, sshPublicKey: async () => (await keys()).publicKey, login: async (target, o) => sshLogin(target, (await keys()).privateKey, o) });
   const base = { store, driver, now: Date.now, reporter: ctx.reporter };
   if (config.boxes.provision === 'vm') return { ...base, steps, close: async () => undefined };
   const provisioner = opts.provisioner ?? (await import('./provision.js')).sshProvisioner(ctx, config, opts);
@@ -130,8 +131,11 @@ export async function poolManager(
   // a round that may change boxes also checks its standby boxes (a dry run or status logs in nowhere)
   let checkStandby: StandbyCheck | undefined;
   if (opts.withSteps) {
-    const [{ standbyCheck }, { ensureKeyPair }] = await Promise.all([import('./standby-check.js'), import('./ssh-key.js')]);
-    checkStandby = standbyCheck((await ensureKeyPair(ctx.stateDir)).privateKey);
+    const [{ standbyCheck }, { boxIdentity }] = await Promise.all([import('./standby-check.js'), import('./box-identity.js')]);
+    const identity = () => boxIdentity(ctx, config, store);
+    // a round over configured pools logs in to boxes or makes them: a missing master key (shared store) fails it before any box is touched
+    if (config.pools.length > 0) await identity();
+    checkStandby = standbyCheck(async () => (await identity()).privateKey);
   }
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({
@@ -187,6 +191,7 @@ function lazyDriver(name: string, make: () => Promise<VmDriver>): VmDriver {
     destroy: async (ref, opts) => (await driver()).destroy(ref, opts),
     sshTarget: async (vm, opts) => (await driver()).sshTarget(vm, opts),
     reserve: async (spec, opts) => (await driver()).reserve?.(spec, opts),
+    engineId: async (opts) => (await driver()).engineId?.(opts) ?? null,
   };
 }
 

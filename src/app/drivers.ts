@@ -36,6 +36,7 @@ export async function createVmDriver(config: Config, deps: DriverDeps): Promise<
       dockerPath: config.engine.docker_path,
       env: engineEnv(config, deps.env),
       image: config.boxes.docker.image,
+      sshHost: config.boxes.docker.ssh_host,
       ...(deps.scope ? { scope: deps.scope } : {}),
       innerDocker: deps.env.CAC_BOX_INNER_DOCKER !== '0',
     });

@@ -16,14 +16,14 @@ import { LocalGitSource } from '../adapters/git/local-source.js';
 import { ContainerHost } from '../adapters/host/container.js';
 import { agentDeps } from './agents.js';
 import { engineEnv } from './engine.js';
-import { ensureKeyPair } from './ssh-key.js';
+import { boxIdentity } from './box-identity.js';
 import { GIT_NAMES, pickEnv } from '../util/child-env.js';
 import { AGENTS_ENV_FILE } from '../core/agents/finish-script.js';
 import type { AppContext } from './context.js';
 
-/** An SshHost for a box, logging in with cac's own key (ssh2 loads only when a box is reached). */
-export async function boxHost(ctx: AppContext, target: SshTarget): Promise<ClosableHost> {
-  const [{ SshHost }, keys] = await Promise.all([import('../adapters/host/ssh.js'), ensureKeyPair(ctx.stateDir)]);
+/** An SshHost for a box, logging in with the boxes' identity (box-identity.ts; ssh2 loads only when a box is reached). */
+export async function boxHost(ctx: AppContext, config: Config, target: SshTarget): Promise<ClosableHost> {
+  const [{ SshHost }, keys] = await Promise.all([import('../adapters/host/ssh.js'), boxIdentity(ctx, config)]);
   // the key as bytes: SshHost reads a string as a file path
   return new SshHost({ ...target, privateKey: Buffer.from(keys.privateKey) });
 }
@@ -48,7 +48,7 @@ export function sshProvisionerDeps(ctx: AppContext, config: Config, opts: { env?
   // `docker save` runs outside the Host port (a byte stream): the same allow-listed environment
   const dockerEnv = { ...ctx.childEnv, ...engineEnv(config, ctx.env) };
   return {
-    connections: new BoxConnections(opts.open ?? ((target) => boxHost(ctx, target))),
+    connections: new BoxConnections(opts.open ?? ((target) => boxHost(ctx, config, target))),
     ...(opts.repoPath !== undefined ? { repoPath: opts.repoPath } : {}),
     source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors'), env: pickEnv(ctx.env, GIT_NAMES) }),
     ...(config.boxes.repo_delivery ? { delivery: config.boxes.repo_delivery } : {}),

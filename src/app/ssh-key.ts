@@ -14,7 +14,7 @@ export interface SshKeyPair {
 }
 
 // ssh2 is CommonJS: `utils` is on the default export only (no named ESM export)
-const sshUtils = async () => (await import('ssh2')).default.utils;
+export const sshUtils = async () => (await import('ssh2')).default.utils;
 
 /** cac's SSH key pair in `stateDir`, generated on first use (0600). */
 export async function ensureKeyPair(stateDir: string): Promise<SshKeyPair> {
@@ -56,7 +56,7 @@ async function readExisting(path: string): Promise<SshKeyPair | undefined> {
 }
 
 /** The OpenSSH public key line of a private key; ERR_SSH_KEY when it does not parse. */
-async function publicKeyOf(privateKey: string, path: string): Promise<string> {
+export async function publicKeyOf(privateKey: string, path: string): Promise<string> {
   const parsed = (await sshUtils()).parseKey(privateKey);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key || key instanceof Error) {

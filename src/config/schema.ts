@@ -5,6 +5,7 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { DURATION_LIMITS, durationProblem, type DurationLimit } from '../domain/duration.js';
 import { BOX_DRIVERS } from '../domain/kinds.js';
+import { isIpAddress } from '../domain/validate.js';
 
 // mini ships no messages; English ones make "expected number to be >=0" rather than "Invalid input"
 z.config(en());
@@ -97,7 +98,14 @@ const boxesSchema = z.object({
   lease_ttl: duration('8h', 'stored'),
   provision_timeout: duration('15m', 'timer'),
   orphan_grace: duration('10m', 'stored'),
-  docker: withDefault(z.object({ image: withDefault(nonEmpty(), 'cac-test/box:bookworm') }), { image: 'cac-test/box:bookworm' }),
+  docker: withDefault(
+    z.object({
+      image: withDefault(nonEmpty(), 'cac-test/box:bookworm'),
+      // the address boxes' SSH ports are published on and reached at (hosts sharing a store reach each other's boxes there)
+      ssh_host: withDefault(z.string().check(z.refine(isIpAddress, 'must be an IP address of this host')), '127.0.0.1'),
+    }),
+    { image: 'cac-test/box:bookworm', ssh_host: '127.0.0.1' },
+  ),
   fleet: withDefault(z.array(fleetHostSchema), []),
   command: z.optional(commandDriverSchema),
   keep_destroyed: duration('7d', 'stored'),

@@ -60,6 +60,8 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 
 [boxes.docker]
 # image = "cac-test/box:bookworm"
+# An IP address of this host: boxes' SSH ports are published there (hosts sharing a store reach them there).
+# ssh_host = "127.0.0.1"
 
 # [[boxes.fleet]]            # ssh-fleet driver: one table per machine
 # host = "10.0.0.5"

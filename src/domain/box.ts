@@ -27,6 +27,28 @@ export interface SshTarget {
   hostKey: string;
 }
 
+/**
+ * Where a box's VM runs: the driver, and for a driver whose VMs only its own host sees (docker) the
+ * engine's ID. Only a host whose driver has the same location lists the VM, so only it judges it gone.
+ */
+export interface VmLocation {
+  driver: string;
+  /** The engine's ID (`docker info`), or null for a driver every host sees alike (ssh-fleet, command). */
+  engine: string | null;
+}
+
+/** Whether a host whose driver is at `here` sees the box's VM (a record from before locations: judged as before, by every host). */
+export function seesVm(box: Pick<Box, 'vmLocation'>, here: VmLocation): boolean {
+  const at = box.vmLocation;
+  return !at || (at.driver === here.driver && at.engine === here.engine);
+}
+
+/** `docker@<engine id>`, `ssh-fleet`: a location in one word, for listings. */
+export function locationText(at: VmLocation | null): string {
+  if (!at) return '-';
+  return at.engine ? `${at.driver}@${at.engine}` : at.driver;
+}
+
 /** One timed provisioning sub-step (vm_create, boot, repo, devcontainer_up, agents). */
 export interface BoxStep {
   name: string;
@@ -65,6 +87,8 @@ export interface Box {
   fence: number;
   idempotencyKey: string;
   vmRef: string | null;
+  /** Where the VM runs; null until vm_create (and on records made before cac recorded it). */
+  vmLocation: VmLocation | null;
   sshTarget: SshTarget | null;
   steps: BoxStep[];
   /** The repo checkout and dev container on the box; null until the repo step ran. */
@@ -96,7 +120,9 @@ export interface NewBox {
 }
 
 /** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
-export type BoxPatch = Partial<Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt' | 'releaseReason'>>;
+export type BoxPatch = Partial<
+  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'vmLocation' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt' | 'releaseReason'>
+>;
 
 const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {
   requested: ['provisioning', 'failed', 'releasing'],
@@ -155,6 +181,7 @@ export function newBoxRecord(input: NewBox, id: string, idempotencyKey: string):
     fence: cold ? 1 : 0,
     idempotencyKey,
     vmRef: null,
+    vmLocation: null,
     sshTarget: null,
     steps: [],
     workspace: null,

@@ -114,6 +114,11 @@ export function validateClaimant(name: string, field = 'claimant'): string {
 
 const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
 
+/** True for an IPv4 or IPv6 address (what docker publishes a port on). */
+export function isIpAddress(text: string): boolean {
+  return isIP(text) !== 0;
+}
+
 /** True for a DNS host name or an IP address: what an SSH endpoint's host may be (never an ssh option or a control character). */
 export function isHostName(host: string): boolean {
   if (isIP(host) !== 0) return true;

@@ -92,8 +92,19 @@ export interface FleetLeases {
   listFleetHosts(): Promise<FleetHost[]>;
 }
 
+/**
+ * Named blobs every host sharing the store reads (the fleet's SSH identity). The store keeps what it is
+ * given: a caller stores only ciphertext (an envelope of core/secrets), never a secret in clear.
+ */
+export interface SharedSecrets {
+  /** The blob stored under `name`, or null. */
+  getSecret(name: string): Promise<string | null>;
+  /** In ONE atomic operation: stores `value` under `name` unless a blob is there; returns the stored blob (the first writer's). */
+  putSecretIfAbsent(name: string, value: string): Promise<string>;
+}
+
 /** The port for box records, pools, locks and fleet leases: SQLite (one host) or Redis (several). */
-export interface BoxStore extends FleetLeases {
+export interface BoxStore extends FleetLeases, SharedSecrets {
   /** Records a `requested` box. The same idempotency key returns the existing record, never a second one. */
   createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box>;
   /**

@@ -48,4 +48,10 @@ export interface VmDriver {
    * uses what was held; destroying the box's VMs frees it. Idempotent per box.
    */
   reserve?(spec: Pick<VmSpec, 'boxId'>, opts?: { signal?: AbortSignal }): Promise<void>;
+  /**
+   * Optional, for drivers whose VMs only this host sees (docker: one engine): the engine's stable ID,
+   * recorded with each box (`vmLocation`), so hosts sharing a store judge only the VMs they can see.
+   * Drivers every host sees alike (ssh-fleet, command) leave it out (or answer null).
+   */
+  engineId?(opts?: { signal?: AbortSignal }): Promise<string | null>;
 }

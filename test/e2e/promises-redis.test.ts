@@ -11,6 +11,7 @@ import { boxCli, poolToml, tomlString, writeConfig, type BoxDoc } from '../helpe
 import { newRunId, removeRun, runContainers } from '../helpers/box-run.js';
 import { describeWith, infra } from '../helpers/infra.js';
 import { dropPrefix } from '../integration/store/redis-prefix.js';
+import { generateKey } from '../../src/core/secrets/keys.js';
 
 const RUN = newRunId('e2e-redis');
 const REPO = 'https://example.test/acme/shared.git';
@@ -21,8 +22,10 @@ const url = (() => {
   u.pathname = '/11';
   return u.toString();
 })();
-const here = boxCli(RUN, { CAC_BOX_INNER_DOCKER: '0' });
-const there = boxCli(RUN, { CAC_BOX_INNER_DOCKER: '0' });
+// both machines hold the team's master key: it opens the fleet SSH key the store keeps
+const MASTER_KEY = generateKey();
+const here = boxCli(RUN, { CAC_BOX_INNER_DOCKER: '0', CAC_MASTER_KEY: MASTER_KEY });
+const there = boxCli(RUN, { CAC_BOX_INNER_DOCKER: '0', CAC_MASTER_KEY: MASTER_KEY });
 
 interface PoolRow {
   poolKey: string;

@@ -13,6 +13,7 @@ export class MemoryBoxStore implements BoxStore {
   readonly stats = new Map<string, PoolStats>();
   readonly locks = new Map<string, { token: string; until: number }>();
   readonly fleet = new Map<string, FleetHost>();
+  readonly secrets = new Map<string, string>();
   private seq = 0;
 
   constructor(private readonly clock: () => number = Date.now) {}
@@ -202,6 +203,15 @@ export class MemoryBoxStore implements BoxStore {
     return [...this.fleet.values()].sort((a, b) => (a.hostId < b.hostId ? -1 : 1));
   }
 
+  async getSecret(name: string): Promise<string | null> {
+    return this.secrets.get(name) ?? null;
+  }
+
+  async putSecretIfAbsent(name: string, value: string): Promise<string> {
+    if (!this.secrets.has(name)) this.secrets.set(name, value);
+    return this.secrets.get(name) ?? value;
+  }
+
   async close(): Promise<void> {}
 
   /** Test helper: the box, which must exist. */
@@ -215,6 +225,10 @@ export class MemoryBoxStore implements BoxStore {
 /** VMs as plain objects; `failCreate` makes the next creates throw, `hooks` run inside create. */
 export class FakeVmDriver implements VmDriver {
   readonly name = 'fake';
+  /** The engine this driver's VMs run on (as docker's engine ID): boxes recorded elsewhere are not its to judge. */
+  engine: string | null = 'fake-engine';
+  /** VM refs are `<refPrefix><n>`: two fake engines in one test give theirs apart, as docker's IDs are. */
+  refPrefix = 'vm-';
   readonly vms = new Map<string, Vm & { spec: VmSpec }>();
   readonly calls: string[] = [];
   failCreate: Error | undefined;
@@ -251,7 +265,7 @@ export class FakeVmDriver implements VmDriver {
     if (this.failCreate) throw this.failCreate;
     this.seq += 1;
     const vm = {
-      vmRef: `vm-${this.seq}`,
+      vmRef: `${this.refPrefix}${this.seq}`,
       boxId: spec.boxId,
       poolKey: spec.poolKey,
       createdAt: this.clock(),
@@ -260,6 +274,10 @@ export class FakeVmDriver implements VmDriver {
     };
     this.vms.set(vm.vmRef, vm);
     return vm;
+  }
+
+  async engineId(): Promise<string | null> {
+    return this.engine;
   }
 
   async get(vmRef: string): Promise<Vm | undefined> {
@@ -277,13 +295,13 @@ export class FakeVmDriver implements VmDriver {
   }
 
   async sshTarget(vm: Vm): Promise<SshTarget> {
-    return { host: '127.0.0.1', port: 2200 + Number(vm.vmRef.slice(3)), user: 'cac', hostKey: `ssh-ed25519 KEY-${vm.vmRef}` };
+    return { host: '127.0.0.1', port: 2200 + Number(vm.vmRef.slice(this.refPrefix.length)), user: 'cac', hostKey: `ssh-ed25519 KEY-${vm.vmRef}` };
   }
 
   /** A VM the driver lists with no record behind it. */
   addOrphan(boxId: string, createdAt: number): string {
     this.seq += 1;
-    const vmRef = `vm-${this.seq}`;
+    const vmRef = `${this.refPrefix}${this.seq}`;
     this.vms.set(vmRef, { vmRef, boxId, poolKey: 'x#main', createdAt, state: 'running', spec: { boxId, poolKey: 'x#main', labels: {}, sshPublicKey: '' } });
     return vmRef;
   }

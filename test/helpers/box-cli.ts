@@ -36,7 +36,7 @@ export interface BoxCli {
   keyFile: string;
   /** The default config file. */
   configFile: string;
-  cac(args: string[], opts?: { timeoutMs?: number }): Promise<CliResult>;
+  cac(args: string[], opts?: { timeoutMs?: number; input?: string }): Promise<CliResult>;
   /** `cac … --json`, expecting `exit`; the parsed document. */
   json<T = Record<string, unknown>>(args: string[], exit?: number): Promise<T>;
   /** Every box record (`box list --all`). */
@@ -48,7 +48,7 @@ export function boxCli(runId: string, extraEnv: Record<string, string> = {}): Bo
   const { home, env: homeEnv } = tempHome();
   const env = { ...engineEnv(), ...homeEnv, CAC_TEST_RUN_LABEL: runId, ...extraEnv };
   const stateDir = join(homeEnv.XDG_STATE_HOME, 'cac');
-  const cac = (args: string[], opts: { timeoutMs?: number } = {}) => runBin(args, { env, ...opts });
+  const cac = (args: string[], opts: { timeoutMs?: number; input?: string } = {}) => runBin(args, { env, ...opts });
   const json = async <T = Record<string, unknown>>(args: string[], exit = 0): Promise<T> => {
     const r = await cac([...args, '--json']);
     expect(r.exitCode, `cac ${args.join(' ')}\n${r.stdout}\n${r.stderr}`).toBe(exit);

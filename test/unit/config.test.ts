@@ -57,6 +57,14 @@ describe('config schema errors', () => {
     expect(e.details?.more).toEqual(['cfg.toml:3: boxes.lease_ttl: expected a duration like "90s", "10m" or "8h", got "soon"']);
   });
 
+  it('boxes.docker.ssh_host is an IP address (docker publishes the SSH port on it), 127.0.0.1 by default', () => {
+    const e = failure('[boxes.docker]\nssh_host = "box.example; rm -rf /"\n');
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toBe('cfg.toml:2: boxes.docker.ssh_host: must be an IP address of this host, got "box.example; rm -rf /"');
+    expect(parseConfig('[boxes.docker]\nssh_host = "10.0.0.5"\n', 'cfg.toml').config.boxes.docker.ssh_host).toBe('10.0.0.5');
+    expect(defaultConfig().boxes.docker.ssh_host).toBe('127.0.0.1');
+  });
+
   it('a duration that drives a timer may not pass 24.8 days; a lease or a grace period may be long', () => {
     const e = failure('[boxes]\nprovision_timeout = "30d"\n\n[boxes.command]\ntimeout = "25d"\n');
     expect(e.exitCode).toBe(2);

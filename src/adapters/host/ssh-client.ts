@@ -44,12 +44,18 @@ export function knownHostsLine(target: SshTarget): string {
   return `${name} ${target.hostKey}\n`;
 }
 
-/** Runs ssh(1) with cac's stdio; resolves with its exit status (128 + n when killed by signal n). */
-export async function interactiveSsh(target: SshTarget, keyFile: string, command: readonly string[], opts: { env: Record<string, string | undefined> }): Promise<number> {
+/**
+ * Runs ssh(1) with cac's stdio; resolves with its exit status (128 + n when killed by signal n). The
+ * private key (it may come decrypted from a shared store) is written 0600 into a 0700 temp dir that is
+ * removed afterwards: ssh(1) reads keys from files only, and never from argv.
+ */
+export async function interactiveSsh(target: SshTarget, privateKey: string, command: readonly string[], opts: { env: Record<string, string | undefined> }): Promise<number> {
   const dir = await mkdtemp(join(tmpdir(), 'cac-ssh-'));
   try {
     const knownHosts = join(dir, 'known_hosts');
     await writeFile(knownHosts, knownHostsLine(target), { mode: 0o600 });
+    const keyFile = join(dir, 'id');
+    await writeFile(keyFile, privateKey, { mode: 0o600 });
     const child = spawn('ssh', sshArgs(target, keyFile, knownHosts, command, process.stdin.isTTY === true), { stdio: 'inherit', env: defined(opts.env) });
     return await new Promise<number>((resolve, reject) => {
       child.once('error', (e: NodeJS.ErrnoException) =>

@@ -1,6 +1,6 @@
 // Key names and the box ⇄ Redis hash codec. A null field is absent from the hash; numbers are decimal
-// strings; `warm` is 1/0; sshTarget, steps and workspace are JSON (the Lua never reads them).
-import { BOX_STATES, type Box, type BoxPatch, type BoxState, type BoxStep, type BoxWorkspace, type SshTarget } from '../../domain/box.js';
+// strings; `warm` is 1/0; vmLocation, sshTarget, steps and workspace are JSON (the Lua never reads them).
+import { BOX_STATES, type Box, type BoxPatch, type BoxState, type BoxStep, type BoxWorkspace, type SshTarget, type VmLocation } from '../../domain/box.js';
 import { CacError } from '../../errors.js';
 
 /** Key builder for one prefix; redis-scripts.ts builds the same box and pool-index names in Lua. */
@@ -16,6 +16,7 @@ export function redisKeys(prefix: string) {
     fleetHost: (hostId: string) => `${prefix}fleet:host:${hostId}`,
     fleetHolder: `${prefix}fleet:holder`,
     fleetHosts: `${prefix}fleet:hosts`,
+    secret: (name: string) => `${prefix}secret:${name}`,
   };
 }
 
@@ -105,6 +106,7 @@ export function decodeBox(h: Record<string, string>, key?: string): Box | null {
     fence: num('fence'),
     idempotencyKey: str('idempotencyKey'),
     vmRef: h.vmRef ?? null,
+    vmLocation: json<VmLocation>('vmLocation', 'object'),
     sshTarget: json<SshTarget>('sshTarget', 'object'),
     steps: json<BoxStep[]>('steps', 'array') ?? [],
     workspace: json<BoxWorkspace>('workspace', 'object'),

@@ -135,3 +135,9 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
 end
 return purged
 `;
+
+/** KEYS: secret. ARGV: value. Stores the value unless one is there; returns the stored one. */
+export const PUT_SECRET_IF_ABSENT = `
+if redis.call('SET', KEYS[1], ARGV[1], 'NX') then return ARGV[1] end
+return redis.call('GET', KEYS[1])
+`;

@@ -7,7 +7,7 @@ import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHea
 import { newBoxId } from '../../util/ids.js';
 import { redactUrl } from '../../util/redact.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
-import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, PURGE_DESTROYED, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
+import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, PURGE_DESTROYED, PUT_SECRET_IF_ABSENT, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
 
@@ -22,6 +22,7 @@ interface Scripts {
   cacLeaseFleetHost: Script;
   cacReleaseFleetHost: Script;
   cacPurgeDestroyed: Script;
+  cacPutSecretIfAbsent: Script;
 }
 
 /** Options of the Redis store: key prefix, what to do with a record that does not decode. */
@@ -100,6 +101,7 @@ export class RedisAgentBoxStore implements BoxStore {
     client.defineCommand('cacLeaseFleetHost', { numberOfKeys: 2, lua: LEASE_FLEET_HOST });
     client.defineCommand('cacReleaseFleetHost', { numberOfKeys: 2, lua: RELEASE_FLEET_HOST });
     client.defineCommand('cacPurgeDestroyed', { numberOfKeys: 2, lua: PURGE_DESTROYED });
+    client.defineCommand('cacPutSecretIfAbsent', { numberOfKeys: 1, lua: PUT_SECRET_IF_ABSENT });
     this.scripts = client as unknown as Scripts;
   }
 
@@ -357,6 +359,14 @@ export class RedisAgentBoxStore implements BoxStore {
       const h = hashes[i] ?? {};
       return { hostId, boxId: h.boxId ?? null, leasedAt: h.leasedAt === undefined ? null : Number(h.leasedAt), healthy: h.healthy !== '0', reason: h.reason ?? null };
     });
+  }
+
+  async getSecret(name: string): Promise<string | null> {
+    return this.client.get(this.keys.secret(name));
+  }
+
+  async putSecretIfAbsent(name: string, value: string): Promise<string> {
+    return String(await this.scripts.cacPutSecretIfAbsent(this.keys.secret(name), value));
   }
 
   async close(): Promise<void> {

@@ -46,10 +46,15 @@ CREATE TABLE fleet_hosts (
 );
 `;
 
-// totals of the destroyed records purged (keep_destroyed), so pool stats outlive the records
+// totals of the destroyed records purged (keep_destroyed), so pool stats outlive the records; named
+// blobs shared by every host of the store (the fleet SSH key's envelope)
 const V3 = `
 ALTER TABLE pools ADD COLUMN purged_boxes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE pools ADD COLUMN purged_box_ms_total INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE secrets (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
 `;
 
 const MIGRATIONS = [V1, V2, V3];
@@ -113,6 +118,9 @@ export const SQL = {
   fleetHealth: `INSERT INTO fleet_hosts (host_id, healthy, reason) VALUES (?, ?, ?)
     ON CONFLICT (host_id) DO UPDATE SET healthy = excluded.healthy, reason = excluded.reason`,
   fleetList: 'SELECT host_id, box_id, leased_at, healthy, reason FROM fleet_hosts ORDER BY host_id',
+  // shared secrets: the first writer wins, later ones read what it wrote
+  secretGet: 'SELECT value FROM secrets WHERE name = ?',
+  secretPutIfAbsent: 'INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING',
 } as const;
 
 /** A row of `fleet_hosts`. */

@@ -14,7 +14,7 @@ import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlit
 type BodyRow = { body: string };
 
 // a body written before a field existed reads with that field's empty value
-const body = (text: string): Box => ({ releaseReason: null, ...(JSON.parse(text) as Omit<Box, 'releaseReason'>) });
+const body = (text: string): Box => ({ releaseReason: null, vmLocation: null, ...(JSON.parse(text) as Omit<Box, 'releaseReason' | 'vmLocation'>) });
 const parse = (row: BodyRow | undefined): Box | null => (row ? body(row.body) : null);
 
 export interface SqliteStoreOptions {
@@ -275,6 +275,17 @@ export class SqliteAgentBoxStore implements BoxStore {
     return this.sql<[], FleetRow>(SQL.fleetList)
       .all()
       .map((r) => ({ hostId: r.host_id, boxId: r.box_id, leasedAt: r.leased_at, healthy: r.healthy === 1, reason: r.reason }));
+  }
+
+  async getSecret(name: string): Promise<string | null> {
+    return this.sql<[string], { value: string }>(SQL.secretGet).get(name)?.value ?? null;
+  }
+
+  async putSecretIfAbsent(name: string, value: string): Promise<string> {
+    return this.tx(() => {
+      this.sql(SQL.secretPutIfAbsent).run(name, value);
+      return this.sql<[string], { value: string }>(SQL.secretGet).get(name)?.value ?? value;
+    });
   }
 
   async close(): Promise<void> {

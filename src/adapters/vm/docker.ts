@@ -31,6 +31,11 @@ export interface DockerDriverOptions {
   scope?: Record<string, string>;
   /** Start the box's inner Docker engine (needs the DinD flags); default true. False: a plain SSH box. */
   innerDocker?: boolean;
+  /**
+   * The address of this host the boxes' SSH ports are published on and recorded with (default 127.0.0.1):
+   * hosts sharing a store log in to this engine's boxes there.
+   */
+  sshHost?: string;
 }
 
 /** The docker VmDriver: each box is a container of the box image, with sshd (and an inner engine). */
@@ -47,7 +52,7 @@ export class DockerVmDriver implements VmDriver {
     if (existing) return existing;
     const labels = { ...spec.labels, ...this.opts.scope, [BOX_LABEL]: spec.boxId, [POOL_LABEL]: spec.poolKey, 'cac.idempotency-key': opts.idempotencyKey };
     const inner = this.opts.innerDocker !== false;
-    const args = ['run', '-d', '--name', `cac-box-${spec.boxId}`, ...(inner ? DIND_FLAGS : []), '-p', '127.0.0.1:0:22', '-e', 'CAC_AUTHORIZED_KEYS', '-e', 'BOX_DOCKERD'];
+    const args = ['run', '-d', '--name', `cac-box-${spec.boxId}`, ...(inner ? DIND_FLAGS : []), '-p', `${publishAddress(this.sshHost)}:0:22`, '-e', 'CAC_AUTHORIZED_KEYS', '-e', 'BOX_DOCKERD'];
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
     // values through the environment, not argv: the key never shows in `ps`
     const r = await this.opts.host.exec([this.opts.dockerPath, ...args, this.opts.image], {
@@ -99,10 +104,10 @@ export class DockerVmDriver implements VmDriver {
         this.opts.host.exec([this.opts.dockerPath, 'port', vm.vmRef, '22/tcp'], { env: this.opts.env, ...sig }),
         this.opts.host.exec([this.opts.dockerPath, 'exec', vm.vmRef, 'cat', '/etc/ssh/ssh_host_ed25519_key.pub'], { env: this.opts.env, ...sig }),
       ]);
-      const p = /127\.0\.0\.1:(\d+)/.exec(port.stdout)?.[1];
+      const p = publishedPort(port.stdout, this.sshHost);
       const hostKey = key.stdout.trim().split(/\s+/).slice(0, 2).join(' ');
       // an ed25519 key blob is 51 bytes (68 base64 chars): a shorter line is a file still being written
-      if (p && key.exitCode === 0 && /^ssh-ed25519 [A-Za-z0-9+/]{68}$/.test(hostKey)) return { host: '127.0.0.1', port: Number(p), user: this.opts.user ?? 'cac', hostKey };
+      if (p && key.exitCode === 0 && /^ssh-ed25519 [A-Za-z0-9+/]{68}$/.test(hostKey)) return { host: this.sshHost, port: Number(p), user: this.opts.user ?? 'cac', hostKey };
       if (/is not running|No such container/i.test(key.stderr)) {
         throw new CacError('ERR_VM_GONE', `box container ${vm.vmRef.slice(0, 12)} stopped before sshd came up`, { hint: `see its output: docker logs ${vm.vmRef.slice(0, 12)}` });
       }
@@ -113,6 +118,21 @@ export class DockerVmDriver implements VmDriver {
     }
   }
 
+  private get sshHost(): string {
+    return this.opts.sshHost ?? '127.0.0.1';
+  }
+
+  private engine: Promise<string> | undefined;
+
+  /** The engine's ID (`docker info`), asked once: hosts sharing a store tell their engines apart by it. */
+  engineId(opts: { signal?: AbortSignal } = {}): Promise<string> {
+    this.engine ??= this.docker.run(['info', '--format', '{{.ID}}'], opts.signal).then((out) => out.trim());
+    this.engine.catch(() => {
+      this.engine = undefined;
+    });
+    return this.engine;
+  }
+
   private scopeFilters(): string[] {
     return Object.entries(this.opts.scope ?? {}).map(([k, v]) => `${k}=${v}`);
   }
@@ -121,6 +141,18 @@ export class DockerVmDriver implements VmDriver {
     const ids = await this.docker.ids([`${BOX_LABEL}=${boxId}`, ...this.scopeFilters()], true, signal);
     return ids[0] ? this.get(ids[0], signal ? { signal } : {}) : undefined;
   }
+}
+
+/** `-p` wants an IPv6 address in brackets. */
+const publishAddress = (address: string): string => (address.includes(':') ? `[${address}]` : address);
+
+/** The host port of `docker port <c> 22/tcp` (lines like `127.0.0.1:49153`, `[::1]:49153`) bound on `address`. */
+export function publishedPort(output: string, address: string): string | undefined {
+  for (const line of output.split('\n')) {
+    const m = /^\[?([^\]]*?)\]?:(\d+)$/.exec(line.trim());
+    if (m && m[1] === address) return m[2];
+  }
+  return undefined;
 }
 
 interface RawContainer {

@@ -33,7 +33,9 @@ export type SshExecutor = Host | ((target: SshTarget) => Host | Promise<Host>);
 /** cac's SSH to each box: an SshHost logging in with cac's key pair (in `stateDir`), trusting only the box's pinned host key. */
 export function sshExecutor(opts: { stateDir?: string } = {}): (target: SshTarget) => Promise<ClosableHost> {
   const ctx = libraryContext(opts);
-  return (target) => boxHost(ctx, target);
+  // the default config: a one-host store, so the key pair is the state dir's
+  const config = defaultConfig();
+  return (target) => boxHost(ctx, config, target);
 }
 
 /** The Basic Usage's SshProvisioner arguments. */

@@ -66,7 +66,7 @@ export async function openController(opts: LibraryOptions = {}): Promise<Control
     return {
       store,
       vmManager,
-      executor: (target) => boxHost(ctx, target),
+      executor: (target) => boxHost(ctx, config, target),
       allocator: await allocator(ctx, config, store, { afterClaim: after.steps, driver: vmManager, startProvisioning: background.start, checkEnvPayload }),
       poolManager: await poolManager(ctx, config, store, { withSteps: true, driver: vmManager }),
       pools,

@@ -54,6 +54,8 @@ export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promi
   const { config } = await ctx.config();
   const env = await requestEnv(ctx, config, input.envFile);
   try {
+    // the after-claim steps and a cold box's worker log in with it: a host that cannot load it fails before any claim
+    await (await import('../box-identity.js')).boxIdentity(ctx, config);
     return await withAllocator(
       ctx,
       async (alloc) => {
@@ -161,7 +163,7 @@ export async function execInBox(ctx: AppContext, input: { id: string; argv: read
     import('../../core/lifecycle/exec.js'),
   ]);
   const ws = requireContainer(box);
-  const host = await boxHost(ctx, box.sshTarget);
+  const host = await boxHost(ctx, (await ctx.config()).config, box.sshTarget);
   try {
     return await exec(boxEngine(ctx, host, ws.cli), { folder: ws.folder, configFile: ws.configFile, labels: [boxLabel(box.id)] }, input.argv, { signal: ctx.signal });
   } finally {
@@ -172,7 +174,7 @@ export async function execInBox(ctx: AppContext, input: { id: string; argv: read
 /** Opens the system ssh client on the box, trusting only its pinned host key; resolves with its exit status. */
 export async function sshToBox(ctx: AppContext, input: { id: string; argv: readonly string[] }): Promise<number> {
   const box = await liveBox(ctx, input.id);
-  const [{ ensureKeyPair }, { interactiveSsh }] = await Promise.all([import('../ssh-key.js'), import('../../adapters/host/ssh-client.js')]);
-  const keys = await ensureKeyPair(ctx.stateDir);
-  return interactiveSsh(box.sshTarget, keys.path, input.argv, { env: ctx.childEnv });
+  const [{ boxIdentity }, { interactiveSsh }] = await Promise.all([import('../box-identity.js'), import('../../adapters/host/ssh-client.js')]);
+  const keys = await boxIdentity(ctx, (await ctx.config()).config);
+  return interactiveSsh(box.sshTarget, keys.privateKey, input.argv, { env: ctx.childEnv });
 }

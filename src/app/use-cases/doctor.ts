@@ -2,7 +2,10 @@
 // config file, the box store and the configured VM driver, each a row with a status and a hint.
 import { isCacError } from '../../errors.js';
 import type { LoadedConfig } from '../../config/load.js';
-import { defaultConfig } from '../../config/schema.js';
+import { defaultConfig, type Config } from '../../config/schema.js';
+import { sharedStoreChecks } from '../../core/doctor/shared-store.js';
+import { storeLocation } from '../boxes.js';
+import { loadKeyRing } from '../secrets.js';
 import { doctorExitCode, runDoctor, type DoctorCheck } from '../../core/doctor/checks.js';
 import { devcontainerCli } from '../../adapters/engine/cli-path.js';
 import type { AppContext } from '../context.js';
@@ -37,9 +40,21 @@ export async function doctor(ctx: AppContext): Promise<DoctorResult> {
     store: () => probeStore(config, ctx.stateDir),
   });
   checks.push(await vmDriver);
+  checks.push(...(await sharedStoreRows(ctx, config)));
   const code = doctorExitCode(checks);
   ctx.reporter.emit({ type: 'step.ok', id: 'doctor' });
   return { outcome: code === 0 ? 'success' : code === 3 ? 'warnings' : 'error', checks };
+}
+
+/** The rows of a host sharing its store with others (none with the SQLite store). */
+async function sharedStoreRows(ctx: AppContext, config: Config): Promise<DoctorCheck[]> {
+  const store = storeLocation(config, ctx.stateDir).kind;
+  if (store !== 'redis') return [];
+  const masterKey = await loadKeyRing(ctx.env, config.secrets.master_key_file, ctx.configFile).then(
+    () => true as const,
+    (e: unknown) => (isCacError(e) && e.code === 'ERR_NO_MASTER_KEY' ? false : { problem: e instanceof Error ? e.message : String(e), ...(isCacError(e) && e.hint ? { hint: e.hint } : {}) }),
+  );
+  return sharedStoreChecks({ store, driver: config.boxes.driver, dockerSshHost: config.boxes.docker.ssh_host, masterKey });
 }
 
 function configCheck(r: { ok: true; loaded: LoadedConfig } | { ok: false; error: unknown }): DoctorCheck {

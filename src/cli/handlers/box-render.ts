@@ -2,7 +2,7 @@
 // durations (loaded only for human output: cli-table3 is not on the warm-claim path).
 import Table from 'cli-table3';
 import ms from 'ms';
-import { leaseRemainingMs, type Box } from '../../domain/box.js';
+import { leaseRemainingMs, locationText, type Box } from '../../domain/box.js';
 import { sshLine } from './box-lines.js';
 
 const tableStyle = { head: [], border: [] };
@@ -15,8 +15,12 @@ function leaseLeft(b: Box, now: number): string {
 
 export function renderBoxList(boxes: readonly Box[], now: number): string {
   if (boxes.length === 0) return 'no boxes';
-  const table = new Table({ head: ['box', 'state', 'repo', 'branch', 'claimant', 'warm', 'lease left', 'age'], style: tableStyle });
-  for (const b of boxes) table.push([b.id, b.state, b.repoUrl, b.branch, b.claimant ?? '-', b.warm === null ? '-' : b.warm ? 'yes' : 'no', leaseLeft(b, now), ms(Math.max(0, now - b.createdAt))]);
+  const table = new Table({ head: ['box', 'state', 'repo', 'branch', 'claimant', 'warm', 'lease left', 'vm on', 'age'], style: tableStyle });
+  for (const b of boxes) {
+    // an engine ID is long: its first 14 characters tell a handful of hosts apart
+    const where = locationText(b.vmLocation ? { ...b.vmLocation, engine: b.vmLocation.engine?.slice(0, 14) ?? null } : null);
+    table.push([b.id, b.state, b.repoUrl, b.branch, b.claimant ?? '-', b.warm === null ? '-' : b.warm ? 'yes' : 'no', leaseLeft(b, now), where, ms(Math.max(0, now - b.createdAt))]);
+  }
   return table.toString();
 }
 
@@ -30,6 +34,7 @@ export function renderBox(b: Box, now: number): string {
     `claimant   ${b.claimant ?? '-'}${b.warm === null ? '' : b.warm ? ' (warm)' : ' (cold)'}`,
     `lease      ${time(b.leaseExpiresAt)}${leaseRemainingMs(b, now) === null ? '' : ` (${leaseLeft(b, now)}${leaseRemainingMs(b, now) === 0 ? '' : ' left'})`}`,
     `vm         ${b.vmRef ?? '-'}`,
+    `vm on      ${locationText(b.vmLocation)}`,
     `ssh        ${sshLine(b)}`,
     `host key   ${b.sshTarget?.hostKey ?? '-'}`,
     `checkout   ${b.workspace ? `${b.workspace.folder} (${b.workspace.branch})` : '-'}`,

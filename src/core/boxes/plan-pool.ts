@@ -1,7 +1,7 @@
 // Reconcile = snapshot → pure plan → apply (docs/architecture.md rule 5). These planners only decide; the
 // reconciler applies destroys, fails and releases first, then creates.
 import type { PoolHealth } from '../../ports/box-store.js';
-import { byAge, type Box, type BoxState } from '../../domain/box.js';
+import { byAge, seesVm, type Box, type BoxState, type VmLocation } from '../../domain/box.js';
 
 /** A pool with its timers and limits, as the planner reads it. */
 export interface PoolSpec {
@@ -137,9 +137,11 @@ const HAS_VM: readonly BoxState[] = ['provisioning', 'standby', 'claimed', 'read
 
 /**
  * Orphans in both directions (docs/architecture.md rule 7). Read `records` BEFORE listing `vms`, so a VM recorded
- * in a record is always in the listing; a VM newer than the records is protected by `graceMs`.
+ * in a record is always in the listing; a VM newer than the records is protected by `graceMs`. `here`: where
+ * this host's driver makes VMs; a record whose VM lives elsewhere (another host's engine) is never judged
+ * gone for being missing from this host's listing.
  */
-export function planOrphans(vms: readonly TaggedVm[], records: readonly Box[], now: number, graceMs: number): OrphanPlan {
+export function planOrphans(vms: readonly TaggedVm[], records: readonly Box[], now: number, graceMs: number, here: VmLocation): OrphanPlan {
   const byId = new Map(records.map((r) => [r.id, r]));
   const orphanReason = (vm: TaggedVm): string | undefined => {
     const record = byId.get(vm.boxId);
@@ -155,7 +157,7 @@ export function planOrphans(vms: readonly TaggedVm[], records: readonly Box[], n
   const listed = new Set(vms.map((vm) => vm.vmRef));
   const failBoxes = [...records]
     .sort(byAge)
-    .filter((r) => HAS_VM.includes(r.state) && r.vmRef !== null && !listed.has(r.vmRef))
+    .filter((r) => HAS_VM.includes(r.state) && r.vmRef !== null && seesVm(r, here) && !listed.has(r.vmRef))
     .map((r) => ({ id: r.id, reason: `its VM ${r.vmRef ?? ''} is gone` }));
   return { destroyVms, failBoxes };
 }

@@ -14,6 +14,7 @@ import { planOrphans, planPool, planPurge, type OrphanPlan, type PlannedAction, 
 import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools } from './pools.js';
 import { provisionBox, type ProvisionStep } from '../provision/pipeline.js';
+import { vmLocationOf } from '../provision/vm-steps.js';
 import { applyHygiene, applyPoolPlan, applyStandbyChecks, type HygieneApplied, type PoolApplied, type StandbyCheck } from './reconcile-apply.js';
 import { teardownBox } from './teardown.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
@@ -143,7 +144,7 @@ export class DefaultPoolManager {
     // a dry run only looks: the driver records nothing either (fleet host health)
     const vms = await driver.list({ ...sig, ...(run.dry ? { readOnly: true } : {}) });
     const tagged = vms.map((vm) => ({ vmRef: vm.vmRef, boxId: vm.boxId ?? '', createdAt: vm.createdAt }));
-    const orphans = planOrphans(tagged, records, this.now(), this.o.orphanGraceMs);
+    const orphans = planOrphans(tagged, records, this.now(), this.o.orphanGraceMs, await vmLocationOf(driver, run.signal));
     const releasing = records.filter((r) => r.state === 'releasing').map((r) => r.id);
     const applyDeps = { store, driver, now: this.now, reporter: this.reporter, ...(run.assertHeld ? { assertHeld: run.assertHeld } : {}) };
     let hygiene: HygieneApplied | undefined;

@@ -3,7 +3,7 @@
 // SshProvisioner's steps (repo, devcontainer, agents, env) follow unless `[boxes] provision = "vm"`.
 import { CacError } from '../../errors.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import type { SshTarget } from '../../domain/box.js';
+import type { SshTarget, VmLocation } from '../../domain/box.js';
 import type { ProvisionStep } from './pipeline.js';
 
 /** Logs in to `target` with cac's key, refusing any host key but the pinned one (ERR_HOST_KEY_MISMATCH). */
@@ -12,8 +12,8 @@ export type SshLogin = (target: SshTarget, opts: { signal: AbortSignal; timeoutM
 /** What vm_create and ssh_ready need: the driver, cac's public key, the login. */
 export interface BoxStepOptions {
   driver: VmDriver;
-  /** The public half of cac's key pair, given to the VM at create. */
-  sshPublicKey: string;
+  /** The public half of cac's key pair, given to the VM at create (or its loader: a round that makes no box never loads it). */
+  sshPublicKey: string | (() => Promise<string>);
   /** Extra labels for every VM (e.g. cac.test-run). */
   labels?: Record<string, string>;
   login: SshLogin;
@@ -27,9 +27,10 @@ export function vmCreateStep(opts: BoxStepOptions): ProvisionStep {
     name: 'vm_create',
     async run(ctx) {
       const { box } = ctx;
-      const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey: opts.sshPublicKey };
+      const sshPublicKey = typeof opts.sshPublicKey === 'string' ? opts.sshPublicKey : await opts.sshPublicKey();
+      const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey };
       ctx.vm = await opts.driver.create(spec, { idempotencyKey: box.idempotencyKey, signal: ctx.signal });
-      return { vmRef: ctx.vm.vmRef };
+      return { vmRef: ctx.vm.vmRef, vmLocation: await vmLocationOf(opts.driver, ctx.signal) };
     },
   };
 }
@@ -48,6 +49,11 @@ export function sshReadyStep(opts: BoxStepOptions): ProvisionStep {
       return { sshTarget: target };
     },
   };
+}
+
+/** Where this host's driver makes VMs (docker: its engine's ID), recorded with every box. */
+export async function vmLocationOf(driver: VmDriver, signal?: AbortSignal): Promise<VmLocation> {
+  return { driver: driver.name, engine: (await driver.engineId?.(signal ? { signal } : {})) ?? null };
 }
 
 /** The steps every box runs, in order. */

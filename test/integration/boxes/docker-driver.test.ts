@@ -1,5 +1,6 @@
 // DockerVmDriver on the real dockerd with the real box image: idempotent create, scoped listing,
 // idempotent destroy, the pinned host key, and real SSH logins (ssh2 and OpenSSH) that refuse any other key.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,7 @@ import { ensureKeyPair, type SshKeyPair } from '../../../src/app/ssh-key.js';
 import type { SshTarget } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
 import { boxHostKey, newRunId, removeRun, runContainers, sshPinned, testDockerDriver } from '../../helpers/box-run.js';
-import { describeWith, infra } from '../../helpers/infra.js';
+import { describeWith, engineEnv, infra } from '../../helpers/infra.js';
 
 const RUN = newRunId('driver');
 const OTHER_RUN = newRunId('driver-other');
@@ -80,6 +81,12 @@ describeWith(['docker'], 'DockerVmDriver', () => {
     const stranger = await ensureKeyPair(mkdtempSync(join(tmpdir(), 'cac-driver-stranger-')));
     expect(await code(sshLogin(target, stranger.privateKey, sig()))).toBe('ERR_SSH_AUTH');
     await d.destroy(vm.vmRef);
+  });
+
+  it("names its engine by the ID docker info gives (where a box's VM lives)", async () => {
+    const id = await driver().engineId();
+    expect(id).toMatch(/\S{8,}/);
+    expect(id).toBe(execFileSync('docker', ['info', '--format', '{{.ID}}'], { env: { ...process.env, ...engineEnv() }, encoding: 'utf8' }).trim());
   });
 
   it('runs the inner Docker engine in a default box (the provisioner needs it)', async () => {

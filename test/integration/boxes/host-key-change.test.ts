@@ -1,6 +1,7 @@
 // A standby box whose SSH host key changed (regenerated inside the box) is no longer the box cac made:
 // on the real dockerd and box image, a reconcile's standby check fails it and replaces it, and a claim
-// whose after-claim step connects fails it and hands out the next box instead, never the changed one.
+// whose after-claim step connects fails it and hands out the next box instead, never the changed one. A
+// box that refuses cac's identity fails its standby check too.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -86,5 +87,15 @@ describeWith(['docker'], 'a standby box whose host key changed', () => {
     expect(grant).toMatchObject({ warm: true, box: { id: next.id, state: 'ready', claimant: 'host-key-test' } });
     const failed: Box | null = await store.get(changed.id);
     expect(failed).toMatchObject({ state: 'failed', error: expect.stringMatching(/^switch: host key mismatch/) });
+  });
+
+  it('the standby check fails a box that refuses the identity (every host sharing the store logs in with the same one)', async () => {
+    // the box the previous case handed out: sound, its host key as pinned
+    const [box] = await store.list({ states: ['ready'] });
+    if (!box) throw new Error('no box was handed out');
+    const stranger = await ensureKeyPair(mkdtempSync(join(tmpdir(), 'cac-host-key-stranger-')));
+    const error = await standbyCheck(stranger.privateKey)(box, {}).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_SSH_AUTH' });
+    await expect(standbyCheck(keys.privateKey)(box, {})).resolves.toBeUndefined();
   });
 });

@@ -94,7 +94,7 @@ export function driverConformance(name: string, make: () => Promise<DriverUnderT
       const orphan = await create(newBoxId());
       const vms = (await d.driver.list()).map((v) => ({ vmRef: v.vmRef, boxId: v.boxId ?? '', createdAt: v.createdAt }));
       expect(vms).toContainEqual({ vmRef: orphan.vmRef, boxId: orphan.boxId, createdAt: expect.any(Number) });
-      const plan = planOrphans(vms, [], Date.now() + 120_000, 60_000);
+      const plan = planOrphans(vms, [], Date.now() + 120_000, 60_000, { driver: d.driver.name, engine: null });
       expect(plan.destroyVms).toContainEqual({ vmRef: orphan.vmRef, reason: `no record for box ${orphan.boxId}` });
       await d.driver.destroy(orphan.vmRef);
     });

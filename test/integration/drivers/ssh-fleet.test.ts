@@ -84,7 +84,7 @@ describeWith(['docker'], 'ssh-fleet driver', () => {
       const second = driver([entry(hosts[0]!)]);
       const vms = (await second.list()).map((v) => ({ vmRef: v.vmRef, boxId: v.boxId ?? '', createdAt: v.createdAt }));
       expect(vms).toEqual([{ vmRef: vm.vmRef, boxId: 'box_lostbox00001', createdAt: vm.createdAt }]);
-      expect(planOrphans(vms, [], Date.now() + 120_000, 60_000).destroyVms).toEqual([{ vmRef: vm.vmRef, reason: 'no record for box box_lostbox00001' }]);
+      expect(planOrphans(vms, [], Date.now() + 120_000, 60_000, { driver: second.name, engine: null }).destroyVms).toEqual([{ vmRef: vm.vmRef, reason: 'no record for box box_lostbox00001' }]);
       await second.destroy(vm.vmRef);
       expect(await second.list()).toEqual([]);
       const next = await second.create(spec('box_afterlost001'), { idempotencyKey: 'after' });

@@ -47,6 +47,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         fence: 0,
         idempotencyKey: 'k1',
         vmRef: null,
+        vmLocation: null,
         sshTarget: null,
         steps: [],
         workspace: null,
@@ -198,8 +199,9 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       const step = { name: 'vm_create', startedAt: T0, durationMs: 1234, ok: true };
       const target = { host: '10.0.0.5', port: 2222, user: 'cac', hostKey: 'ssh-ed25519 AAAAC3Nza' };
       const workspace = { folder: '/home/cac/cac/x/app', branch: 'main', configFile: null, cli: null, containerId: null, remoteUser: null, remoteWorkspaceFolder: null };
-      const updated = await store.update(box.id, { state: 'provisioning', fence: 0, patch: { steps: [step], sshTarget: target, vmRef: 'vm-9', workspace }, now: T0 + 5 });
-      expect(updated).toMatchObject({ state: 'provisioning', steps: [step], sshTarget: target, vmRef: 'vm-9', workspace, updatedAt: T0 + 5 });
+      const vmLocation = { driver: 'docker', engine: 'ABCD:EFGH' };
+      const updated = await store.update(box.id, { state: 'provisioning', fence: 0, patch: { steps: [step], sshTarget: target, vmRef: 'vm-9', vmLocation, workspace }, now: T0 + 5 });
+      expect(updated).toMatchObject({ state: 'provisioning', steps: [step], sshTarget: target, vmRef: 'vm-9', vmLocation, workspace, updatedAt: T0 + 5 });
       expect(await store.update(box.id, { state: 'standby', patch: { error: 'x' }, now: T0 + 6 })).toBeNull();
       const cleared = await store.update(box.id, { patch: { vmRef: null, error: 'boom', branch: undefined }, now: T0 + 7 });
       expect(cleared).toMatchObject({ vmRef: null, error: 'boom', branch: 'main', steps: [step] });
@@ -351,6 +353,18 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       // the idempotency key is free again: a create under it records a new box
       expect((await store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0, now: T0 }, { idempotencyKey: old?.idempotencyKey ?? '' })).id).not.toBe(old?.id);
       expect(await store.purgeDestroyed(T0 + 5_000_000)).toEqual([]);
+    });
+
+    it('keeps the first of several writers of a shared secret, and gives every writer that one', async () => {
+      expect(await store.getSecret('ssh-identity')).toBeNull();
+      const values = ['cac:v1:aaaaaaaa:one', 'cac:v1:bbbbbbbb:two', 'cac:v1:cccccccc:three'];
+      const stored = await Promise.all(values.map((v) => store.putSecretIfAbsent('ssh-identity', v)));
+      const first = stored[0] as string;
+      expect(values).toContain(first);
+      expect(stored).toEqual([first, first, first]);
+      expect(await store.getSecret('ssh-identity')).toBe(first);
+      expect(await store.putSecretIfAbsent('ssh-identity', 'cac:v1:dddddddd:late')).toBe(first);
+      expect(await store.getSecret('other')).toBeNull();
     });
 
     fleetLeaseCases(() => store);

@@ -55,18 +55,21 @@ describe('SqliteAgentBoxStore file', () => {
     await reopened.close();
   });
 
-  it('upgrades a schema-1 file (no fleet leases yet) in place, keeping its boxes', async () => {
+  it('upgrades a schema-1 file (no fleet leases, no shared secrets yet) in place, keeping its boxes', async () => {
     const file = join(tempDir(), 'boxes.db');
     const first = new SqliteAgentBoxStore(file);
     const box = await seedStandby(first, 1);
     await first.close();
     const db = new Database(file);
-    db.exec('DROP TABLE fleet_hosts; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
+    db.exec('DROP TABLE fleet_hosts; DROP TABLE secrets; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
+    // a body from before boxes recorded where their VM runs and why they were released
+    db.prepare("UPDATE boxes SET body = json_remove(body, '$.vmLocation', '$.releaseReason') WHERE id = ?").run(box.id);
     db.pragma('user_version = 1');
     db.close();
     const upgraded = new SqliteAgentBoxStore(file);
     expect(await upgraded.get(box.id)).toEqual(box);
     expect(await upgraded.leaseFleetHost(['cac@h:22'], box.id, 2)).toBe('cac@h:22');
+    expect(await upgraded.putSecretIfAbsent('ssh-identity', 'cac:v1:00000000:AAAA')).toBe('cac:v1:00000000:AAAA');
     await upgraded.close();
     const check = new Database(file, { readonly: true });
     expect(check.pragma('user_version', { simple: true })).toBe(3);
@@ -80,16 +83,18 @@ describe('SqliteAgentBoxStore file', () => {
     await first.recordClaim(box.poolKey, { warm: true, latencyMs: 7 });
     await first.close();
     const db = new Database(file);
-    db.exec('ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
-    // a body written by a cac without releaseReason
+    db.exec('DROP TABLE secrets; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
+    // a body written by a cac without releaseReason and vmLocation
     const body = JSON.parse((db.prepare('SELECT body FROM boxes WHERE id = ?').get(box.id) as { body: string }).body) as Record<string, unknown>;
     delete body.releaseReason;
+    delete body.vmLocation;
     db.prepare('UPDATE boxes SET body = ? WHERE id = ?').run(JSON.stringify(body), box.id);
     db.pragma('user_version = 2');
     db.close();
     const upgraded = new SqliteAgentBoxStore(file);
-    expect(await upgraded.get(box.id)).toEqual({ ...box, releaseReason: null });
+    expect(await upgraded.get(box.id)).toEqual({ ...box, releaseReason: null, vmLocation: null });
     expect(await upgraded.poolStats(box.poolKey)).toMatchObject({ warmClaims: 1, purgedBoxes: 0, purgedBoxMsTotal: 0 });
+    expect(await upgraded.putSecretIfAbsent('ssh-identity', 'cac:v1:00000000:AAAA')).toBe('cac:v1:00000000:AAAA');
     await upgraded.close();
   });
 
