@@ -24,6 +24,8 @@ export interface DriverDeps {
   store?: FleetLeases;
   /** Labels on every VM and the filter of its listing (another store's VMs are never our orphans). */
   scope?: Record<string, string>;
+  /** Where a driver's warnings go (a box made without its pool's prepared images). */
+  warn?: (message: string) => void;
 }
 
 export async function createVmDriver(config: Config, deps: DriverDeps): Promise<VmDriver> {
@@ -37,6 +39,7 @@ export async function createVmDriver(config: Config, deps: DriverDeps): Promise<
       image: config.boxes.docker.image,
       ...(deps.scope ? { scope: deps.scope } : {}),
       innerDocker: deps.env.CAC_BOX_INNER_DOCKER !== '0',
+      ...(deps.warn ? { warn: deps.warn } : {}),
     });
   }
   if (name === 'ssh-fleet') {

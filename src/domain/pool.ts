@@ -73,4 +73,6 @@ export interface PoolStatus extends PoolDefinition {
   /** Averages in ms, null before the first claim or provisioning. */
   claimLatencyMsAvg: number | null;
   provisionLatencyMsAvg: number | null;
+  /** The pool's prepared images (`cac pool prepare`): config hash, when, age in ms; null when none (or the driver keeps none). */
+  prepared?: { configHash: string; preparedAt: number; ageMs: number } | null;
 }
