@@ -1,5 +1,5 @@
 // After a box's devcontainer step: did its inner engine start from its pool's prepared state, and was that
-// state made from the config the box has? Fresh: logged. Stale (the config changed since): a warning
+// state made from the config the box has? Fresh: said (an info line). Stale (the config changed since): a warning
 // that names the fix, since such a box pays for the images again. None: today's path, nothing to say.
 import type { Host } from '../../ports/host.js';
 import type { ImageSource } from '../../ports/image-source.js';
@@ -34,7 +34,7 @@ export async function reportPreparedUse(deps: PreparedUseDeps, host: Host, boxId
     marker = undefined;
   }
   const use = preparedUse(marker, await boxConfigHash(deps, host, folder, signal));
-  if (use.use === 'fresh') deps.reporter.emit({ type: 'log', source: boxId, line: `devcontainer from the pool's prepared images (prepared ${new Date(use.preparedAt).toISOString()})` });
+  if (use.use === 'fresh') deps.reporter.emit({ type: 'info', message: `box ${boxId}: devcontainer from the pool's prepared images (prepared ${new Date(use.preparedAt).toISOString()})` });
   if (use.use === 'stale') {
     deps.reporter.emit({
       type: 'warning',

@@ -152,10 +152,10 @@ describe('the provisioning steps after ssh_ready', () => {
       (await boxHost(h, box)).answer = (c) =>
         c.what === 'prepared-marker' ? { exitCode: 0, stdout: marker, stderr: '' } : c.what === 'config-objects' ? { exitCode: 0, stdout: 'tree-1\n', stderr: '' } : undefined;
       expect((await provision(h, box)).outcome).toBe('standby');
-      return { logs: h.events.flatMap((e) => (e.type === 'log' ? [e.line] : [])), warnings: h.events.flatMap((e) => (e.type === 'warning' ? [`${e.message} | ${e.hint ?? ''}`] : [])) };
+      return { logs: h.events.flatMap((e) => (e.type === 'info' ? [e.message] : [])), warnings: h.events.flatMap((e) => (e.type === 'warning' ? [`${e.message} | ${e.hint ?? ''}`] : [])) };
     };
     const fresh = await run(JSON.stringify({ configHash: hash, preparedAt: 0 }));
-    expect(fresh.logs).toContain("devcontainer from the pool's prepared images (prepared 1970-01-01T00:00:00.000Z)");
+    expect(fresh.logs).toContainEqual(expect.stringMatching(/^box box_\w+: devcontainer from the pool's prepared images \(prepared 1970-01-01T00:00:00\.000Z\)$/));
     expect(fresh.warnings).toEqual([]);
     const stale = await run(JSON.stringify({ configHash: '0123456789abcdef', preparedAt: 0 }));
     expect(stale.warnings).toEqual([expect.stringMatching(/prepared images \(0123456789abcdef\) are for another devcontainer config.*\| run 'cac pool prepare'/)]);
