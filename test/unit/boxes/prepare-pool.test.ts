@@ -40,7 +40,7 @@ function setup(opts: { failStep?: boolean } = {}) {
   const hosts: FakeBoxHost[] = [];
   const step: ProvisionStep = {
     name: 'devcontainer',
-    async run(ctx) {
+    async run() {
       if (opts.failStep) throw new Error('no image');
       return {
         sshTarget: { host: '127.0.0.1', port: 2201, user: 'cac', hostKey: 'k' },
