@@ -80,7 +80,8 @@ describeWith(['docker'], 'pools prepared ahead: cac pool prepare, then a cold bo
     ]);
     const onBox = (script: string) => docker('exec', '-u', 'cac', box.vmRef, 'sh', '-c', script).trim();
     expect(JSON.parse(onBox('sudo -n cat /var/lib/docker/cac-prepared.json'))).toMatchObject({ configHash: prepared.configHash, preparedAt: prepared.preparedAt });
-    const uid = onBox("docker image ls --format '{{.Repository}} {{.ID}}' | awk '$1 ~ /-uid$/ {print $2}'");
+    // the box's UID-update image (its name holds the checkout's path, so it is tagged anew; its id is the prepared one)
+    const uid = onBox("docker image ls --format '{{.Repository}} {{.ID}}' | awk '$1 ~ /-uid$/ {print $2}' | sort -u");
     expect(uid).not.toBe('');
     const created = Date.parse(onBox(`docker image inspect --format '{{.Created}}' ${uid}`));
     expect(created).toBeLessThan(box.createdAt);
