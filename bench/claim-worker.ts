@@ -29,19 +29,38 @@ export interface WorkerResult {
   /** Boxes this process claimed (claim), or the floor's answers (floor). */
   ids: string[];
   latencies: number[];
+  /** Claims: calls to claimStandby, the last (empty) one included. */
+  attempts: number;
+  /** Redis claims: commands the store sent (each one round trip). */
+  commands?: number;
 }
 
 interface Runner {
   /** One timed operation; its answer (a box id, PONG, the counter), or null when the pool is empty. */
   once(): Promise<string | null>;
   close(): Promise<void>;
+  /** Store commands sent so far (Redis claims). */
+  commands?: () => number;
 }
 
 function claimer(args: WorkerArgs): Runner {
-  const store: BoxStore = args.kind === 'sqlite' ? new SqliteAgentBoxStore(args.target) : RedisAgentBoxStore.connect(args.target, { prefix: args.prefix });
+  let commands = 0;
+  let store: BoxStore;
+  if (args.kind === 'sqlite') store = new SqliteAgentBoxStore(args.target);
+  else {
+    // every command the store sends is one round trip: counted where it leaves
+    const client = new Redis(args.target);
+    const send = client.sendCommand.bind(client);
+    client.sendCommand = (command, stream) => {
+      commands += 1;
+      return send(command, stream);
+    };
+    store = new RedisAgentBoxStore(client, { prefix: args.prefix });
+  }
   return {
     once: async () => (await store.claimStandby(args.pool, { claimant: args.claimant, leaseMs: 60_000, now: Date.now() }))?.id ?? null,
     close: () => store.close(),
+    ...(args.kind === 'redis' ? { commands: () => commands } : {}),
   };
 }
 
@@ -70,16 +89,20 @@ async function main(): Promise<void> {
   lines.close();
   const ids: string[] = [];
   const latencies: number[] = [];
+  const before = runner.commands?.() ?? 0;
+  let attempts = 0;
   for (let i = 0; args.op === 'claim' || i < args.ops; i++) {
     const start = performance.now();
+    attempts += 1;
     const answer = await runner.once();
     const took = performance.now() - start;
     if (answer === null) break; // the pool is empty: the last, empty claim is not timed
     ids.push(answer);
     latencies.push(took);
   }
+  const commands = runner.commands ? runner.commands() - before : undefined;
   await runner.close();
-  const result: WorkerResult = { claimant: args.claimant, ids, latencies };
+  const result: WorkerResult = { claimant: args.claimant, ids, latencies, attempts, ...(commands !== undefined ? { commands } : {}) };
   process.stdout.write(`${JSON.stringify(result)}\n`);
 }
 

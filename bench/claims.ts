@@ -133,7 +133,19 @@ async function concurrentRows(name: string, store: BoxStore, base: Pick<WorkerAr
     ],
     [`${name}: floor, the same ${PROCESSES} processes, bare ${what} mean / p50 / p99`, `${ms(mean(floor))} / ${ms(median(floor))} / ${ms(percentile(floor, 99))}`],
     [`${name}: concurrent claim mean / floor mean`, targets.check(`${name}: ${PROCESSES}-process claim mean / bare ${what} mean`, mean(latencies) / mean(floor), '≤', 3, '×')],
+    // the tail under contention against the tail of the bare operation under the same contention
+    [`${name}: concurrent claim p99 / floor p99`, targets.check(`${name}: ${PROCESSES}-process claim p99 / bare ${what} p99`, percentile(latencies, 99) / percentile(floor, 99), '≤', 10, '×')],
+    ...commandRows(name, claims),
   ];
+}
+
+/** Redis: the commands the 16 racing processes sent per claim call (each one round trip), counted in each process. */
+function commandRows(name: string, claims: readonly WorkerResult[]): Row[] {
+  if (claims.some((r) => r.commands === undefined)) return [];
+  const commands = claims.reduce((n, r) => n + (r.commands ?? 0), 0);
+  const attempts = claims.reduce((n, r) => n + r.attempts, 0);
+  mustBe(commands >= attempts, `${name}: the racing processes counted their commands (${commands} for ${attempts} claims)`);
+  return [[`${name}: ${PROCESSES}-process commands per claim (each one round trip)`, targets.check(`${name}: ${PROCESSES}-process commands per claim`, commands / attempts, '≤', 3, '')]];
 }
 
 async function sqliteRows(): Promise<Row[]> {

@@ -14,7 +14,7 @@ _cac() {
     [[ "$w" == -- ]] && return
     [[ "$w" == -* ]] && continue
     case "$path/$w" in
-      /up|/start|/stop|/rebuild|/down|/exec|/list|/agents|/agents/doctor|/agents/sync|/agents/pull|/box|/box/request|/box/list|/box/show|/box/release|/box/renew|/box/exec|/box/ssh|/pool|/pool/reconcile|/pool/status|/pool/pause|/pool/resume|/env|/env/keygen|/env/encrypt|/env/check|/config|/config/path|/config/show|/config/init|/config/validate|/doctor|/completion) path="$path/$w" ;;
+      /up|/start|/stop|/rebuild|/down|/exec|/list|/agents|/agents/doctor|/agents/sync|/agents/pull|/box|/box/request|/box/list|/box/show|/box/release|/box/renew|/box/exec|/box/ssh|/pool|/pool/reconcile|/pool/status|/pool/prepare|/pool/pause|/pool/resume|/env|/env/keygen|/env/encrypt|/env/check|/config|/config/path|/config/show|/config/init|/config/validate|/doctor|/completion) path="$path/$w" ;;
     esac
   done
   case "$path" in
@@ -38,9 +38,10 @@ _cac() {
     "/box/renew") words="--ttl --for --force --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/exec") words="--version --json --config --verbose --quiet --no-color --help" ;;
     "/box/ssh") words="--version --json --config --verbose --quiet --no-color --help" ;;
-    "/pool") words="reconcile status pause resume --version --json --config --verbose --quiet --no-color --help" ;;
+    "/pool") words="reconcile status prepare pause resume --version --json --config --verbose --quiet --no-color --help" ;;
     "/pool/reconcile") words="--dry-run --watch --interval --version --json --config --verbose --quiet --no-color --help" ;;
     "/pool/status") words="--prometheus --version --json --config --verbose --quiet --no-color --help" ;;
+    "/pool/prepare") words="--repo --branch --force --version --json --config --verbose --quiet --no-color --help" ;;
     "/pool/pause") words="--branch --version --json --config --verbose --quiet --no-color --help" ;;
     "/pool/resume") words="--branch --version --json --config --verbose --quiet --no-color --help" ;;
     "/env") words="keygen encrypt check --version --json --config --verbose --quiet --no-color --help" ;;

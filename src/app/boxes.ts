@@ -21,6 +21,7 @@ import type { ProvisionDeps, ProvisionStep } from '../core/provision/pipeline.js
 import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import type { SshProvisioner } from '../core/provision/provisioner.js';
+import type { PreparePoolDeps } from '../core/boxes/prepare-pool.js';
 import { configPoolFields, validatePools, type PoolDefinition } from '../domain/pool.js';
 import { durationMs } from '../domain/duration.js';
 import type { AppContext } from './context.js';
@@ -78,7 +79,8 @@ export function driverScope(config: Config, stateDir: string, env: AppContext['e
 /** The configured VM driver (the one factory in drivers.ts), scoped to this store and test run. */
 export async function createDriver(ctx: AppContext, config: Config, store: BoxStore): Promise<VmDriver> {
   const { createVmDriver } = await import('./drivers.js');
-  return createVmDriver(config, { host: ctx.host, env: ctx.env, stateDir: ctx.stateDir, store, scope: driverScope(config, ctx.stateDir, ctx.env) });
+  const warn = (message: string) => ctx.reporter.emit({ type: 'warning', message });
+  return createVmDriver(config, { host: ctx.host, env: ctx.env, stateDir: ctx.stateDir, store, scope: driverScope(config, ctx.stateDir, ctx.env), warn });
 }
 
 /** `[[pools]]` as pool definitions, validated with their config field names. */
@@ -103,6 +105,35 @@ export async function pipelineDeps(
   if (config.boxes.provision === 'vm') return { ...base, steps, close: async () => undefined };
   const provisioner = opts.provisioner ?? (await import('./provision.js')).sshProvisioner(ctx, config, opts);
   return { ...base, steps: [...steps, ...provisioner.steps()], settle: provisioner.settle, close: () => provisioner.close() };
+}
+
+/** What `cac pool prepare` needs: the driver, the steps that make a box's images, and its SSH connections. */
+export async function prepareDeps(ctx: AppContext, config: Config, driver: VmDriver): Promise<PreparePoolDeps & { finish(): Promise<void> }> {
+  const [{ ensureKeyPair }, { sshLogin }, { sshReadyStep }, { sshProvisioner }, { newBoxId }] = await Promise.all([
+    import('./ssh-key.js'),
+    import('../adapters/vm/ssh-probe.js'),
+    import('../core/provision/vm-steps.js'),
+    import('./provision.js'),
+    import('../util/ids.js'),
+  ]);
+  const keys = await ensureKeyPair(ctx.stateDir);
+  const provisioner = sshProvisioner(ctx, config);
+  const ssh = sshReadyStep({ driver, sshPublicKey: keys.publicKey, login: (target, o) => sshLogin(target, keys.privateKey, o) });
+  return {
+    driver,
+    steps: [ssh, ...provisioner.prepareSteps()],
+    host: provisioner.host,
+    close: provisioner.settle,
+    source: provisioner.source,
+    hash: provisioner.hashInputs,
+    sshPublicKey: keys.publicKey,
+    labels: {},
+    reporter: ctx.reporter,
+    now: Date.now,
+    newId: () => newBoxId().replace(/^box_/, ''),
+    timeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),
+    finish: () => provisioner.close(),
+  };
 }
 
 /** The steps after a warm claim (branch switch, .env) and how to close their SSH connections; none for `provision = "vm"`. */

@@ -24,6 +24,8 @@ export interface DriverDeps {
   store?: FleetLeases;
   /** Labels on every VM and the filter of its listing (another store's VMs are never our orphans). */
   scope?: Record<string, string>;
+  /** Where a driver's warnings go (a box made without its pool's prepared images). */
+  warn?: (message: string) => void;
 }
 
 /** The VM driver `[boxes] driver` names, made from the config (the CLI's one factory). */
@@ -39,6 +41,7 @@ export async function createVmDriver(config: Config, deps: DriverDeps): Promise<
       sshHost: config.boxes.docker.ssh_host,
       ...(deps.scope ? { scope: deps.scope } : {}),
       innerDocker: deps.env.CAC_BOX_INNER_DOCKER !== '0',
+      ...(deps.warn ? { warn: deps.warn } : {}),
     });
   }
   if (name === 'ssh-fleet') {

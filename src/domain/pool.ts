@@ -78,4 +78,6 @@ export interface PoolStatus extends PoolDefinition {
   purgedBoxMsTotal: number;
   /** Box time of every box the pool ever had (purged ones included), in hours. */
   boxHoursTotal: number;
+  /** The pool's prepared images (`cac pool prepare`): config hash, when, age in ms; null when none (or the driver keeps none). */
+  prepared?: { configHash: string; preparedAt: number; ageMs: number } | null;
 }

@@ -17,4 +17,6 @@ export interface RepoSource {
    * file:// URL) or from a mirror of it kept in the state dir. Throws ERR_REPO_BRANCH for a missing branch.
    */
   bundle(repoUrl: string, branches: readonly string[], opts?: { signal?: AbortSignal }): Promise<RepoBundle>;
+  /** The git object ids of `paths` that exist at `branch` (same source as `bundle`), in the order given. */
+  objectIds(repoUrl: string, branch: string, paths: readonly string[], opts?: { signal?: AbortSignal }): Promise<string[]>;
 }

@@ -2,6 +2,29 @@
 // (a fixed set of machines), command (user executables around any cloud CLI). Chosen by one factory.
 import type { SshTarget } from '../domain/box.js';
 
+/** A pool's saved inner engine (see core/boxes/prepared.ts): what it was made from, and when. */
+export interface PreparedState {
+  poolKey: string;
+  configHash: string;
+  /** ms since the epoch. */
+  preparedAt: number;
+  /** The driver's handle (docker: a volume name). */
+  ref: string;
+}
+
+/**
+ * Optional capability of a driver whose boxes run an inner engine it can copy (docker): pools prepared
+ * ahead. `create` starts a new box's inner engine from the newest prepared state of its pool, when there is one.
+ */
+export interface PreparedStates {
+  /** Every prepared state this driver keeps (of its scope). */
+  list(opts?: { signal?: AbortSignal }): Promise<PreparedState[]>;
+  /** Saves the inner engine of `vm` (stopped by the caller) as a prepared state of `poolKey`. */
+  save(vm: Vm, meta: { poolKey: string; configHash: string; preparedAt: number }, opts?: { signal?: AbortSignal }): Promise<PreparedState>;
+  /** Removes a prepared state; one in use right now is left for later. */
+  remove(ref: string, opts?: { signal?: AbortSignal }): Promise<void>;
+}
+
 /** What a driver makes a VM for: the box, its pool, labels, cac's public key. */
 export interface VmSpec {
   /** The box this VM is for; drivers label the VM with it so orphans can be found. */
@@ -11,6 +34,8 @@ export interface VmSpec {
   labels: Record<string, string>;
   /** The public half of the key cac logs in with (an OpenSSH public key line). */
   sshPublicKey: string;
+  /** Start the inner engine empty, not from the pool's prepared state (to prepare a new one). */
+  unprepared?: boolean;
 }
 
 /** A VM as a driver reports it. */
@@ -54,4 +79,6 @@ export interface VmDriver {
    * Drivers every host sees alike (ssh-fleet, command) leave it out (or answer null).
    */
   engineId?(opts?: { signal?: AbortSignal }): Promise<string | null>;
+  /** Optional (docker): pools prepared ahead. */
+  readonly prepared?: PreparedStates;
 }

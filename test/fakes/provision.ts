@@ -9,6 +9,7 @@ import { BoxConnections, type ClosableHost } from '../../src/core/provision/conn
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
 import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
+import { CONFIG_OBJECTS, READ_MARKER } from '../../src/core/provision/prepare-scripts.js';
 import type { SshTarget } from '../../src/domain/box.js';
 import { FakeEngine } from './engine.js';
 import { manualClock, MemoryBoxStore } from './boxes.js';
@@ -31,6 +32,8 @@ const SCRIPTS = new Map([
   [CONFIG_CHANGED, 'config-changed'],
   [WRITE_ENV, 'write-env'],
   [ENSURE_CLI, 'ensure-cli'],
+  [READ_MARKER, 'prepared-marker'],
+  [CONFIG_OBJECTS, 'config-objects'],
 ]);
 
 const DEVCONTAINER_JSON = '{ "image": "cac-test/base:bookworm", "remoteUser": "dev" }';
@@ -114,6 +117,11 @@ class FakeRepoSource implements RepoSource {
     const text = `bundle:${repoUrl}:${branches.join(',')}`;
     this.bundles.push(text);
     return { open: () => Readable.from([text]), dispose: async () => void (this.disposed += 1) };
+  }
+  /** Object ids per `<branch>:<path>`, as a test sets them. */
+  objects = new Map<string, string>();
+  async objectIds(_repoUrl: string, branch: string, paths: readonly string[]) {
+    return paths.flatMap((p) => this.objects.get(`${branch}:${p}`) ?? []);
   }
 }
 

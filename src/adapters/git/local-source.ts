@@ -53,6 +53,16 @@ export class LocalGitSource implements RepoSource {
     return { open: () => createReadStream(file), dispose: () => rm(tmp, { recursive: true, force: true }) };
   }
 
+  async objectIds(repoUrl: string, branch: string, paths: readonly string[], opts: { signal?: AbortSignal } = {}): Promise<string[]> {
+    const dir = await this.repoDir(repoUrl, opts.signal);
+    const ids: string[] = [];
+    for (const p of paths) {
+      const r = await this.git(['-C', dir, 'rev-parse', '--verify', '--quiet', `refs/heads/${branch}:${p}`], opts.signal);
+      if (r.exitCode === 0) ids.push(r.stdout.trim());
+    }
+    return ids;
+  }
+
   /** The repository to bundle from: the local one itself, else its refreshed mirror. */
   private async repoDir(repoUrl: string, signal?: AbortSignal): Promise<string> {
     if (repoUrl.startsWith('/')) return repoUrl;

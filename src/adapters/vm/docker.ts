@@ -7,6 +7,7 @@ import type { Host } from '../../ports/host.js';
 import type { Vm, VmDriver, VmSpec } from '../../ports/vm-driver.js';
 import type { SshTarget } from '../../domain/box.js';
 import { DockerCli } from '../engine/docker-cli.js';
+import { DockerPreparedStates } from './docker-prepared.js';
 
 export const BOX_LABEL = 'cac.box';
 export const POOL_LABEL = 'cac.pool';
@@ -36,15 +37,20 @@ export interface DockerDriverOptions {
    * hosts sharing a store log in to this engine's boxes there.
    */
   sshHost?: string;
+  /** Told when a box starts without its pool's prepared state (the copy failed): it provisions the slow way. */
+  warn?: (message: string) => void;
 }
 
 /** The docker VmDriver: each box is a container of the box image, with sshd (and an inner engine). */
 export class DockerVmDriver implements VmDriver {
   readonly name = 'docker';
   private readonly docker: DockerCli;
+  readonly prepared: DockerPreparedStates | undefined;
 
   constructor(private readonly opts: DockerDriverOptions) {
     this.docker = new DockerCli({ host: opts.host, dockerPath: opts.dockerPath, env: opts.env });
+    // only boxes with an inner engine have images to prepare
+    this.prepared = opts.innerDocker === false ? undefined : new DockerPreparedStates({ host: opts.host, dockerPath: opts.dockerPath, env: opts.env, image: opts.image, scope: opts.scope ?? {} });
   }
 
   async create(spec: VmSpec, opts: { idempotencyKey: string; signal?: AbortSignal }): Promise<Vm> {
@@ -52,7 +58,21 @@ export class DockerVmDriver implements VmDriver {
     if (existing) return existing;
     const labels = { ...spec.labels, ...this.opts.scope, [BOX_LABEL]: spec.boxId, [POOL_LABEL]: spec.poolKey, 'cac.idempotency-key': opts.idempotencyKey };
     const inner = this.opts.innerDocker !== false;
-    const args = ['run', '-d', '--name', `cac-box-${spec.boxId}`, ...(inner ? DIND_FLAGS : []), '-p', `${publishAddress(this.sshHost)}:0:22`, '-e', 'CAC_AUTHORIZED_KEYS', '-e', 'BOX_DOCKERD'];
+    const prepared = this.prepared && !spec.unprepared ? await this.prepared.newest(spec.poolKey, opts.signal).catch(() => undefined) : undefined;
+    // with a prepared state: create, copy it into the box's data root, then start (the inner engine starts with it)
+    const args = [
+      prepared ? 'create' : 'run',
+      ...(prepared ? [] : ['-d']),
+      '--name',
+      `cac-box-${spec.boxId}`,
+      ...(inner ? DIND_FLAGS : []),
+      '-p',
+      `${publishAddress(this.sshHost)}:0:22`,
+      '-e',
+      'CAC_AUTHORIZED_KEYS',
+      '-e',
+      'BOX_DOCKERD',
+    ];
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
     // values through the environment, not argv: the key never shows in `ps`
     const r = await this.opts.host.exec([this.opts.dockerPath, ...args, this.opts.image], {
@@ -67,7 +87,9 @@ export class DockerVmDriver implements VmDriver {
         hint: `check the image ${this.opts.image} exists (scripts/infra up builds cac-test/box:bookworm) and run 'cac doctor'`,
       });
     }
-    const vm = await this.get(r.stdout.trim(), opts.signal ? { signal: opts.signal } : {});
+    const id = r.stdout.trim();
+    if (prepared && !(await this.seedAndStart(id, prepared.ref, opts.signal))) return this.create({ ...spec, unprepared: true }, opts);
+    const vm = await this.get(id, opts.signal ? { signal: opts.signal } : {});
     if (!vm) throw new CacError('ERR_VM_CREATE', `box ${spec.boxId}: the container vanished right after docker run`);
     return vm;
   }
@@ -131,6 +153,20 @@ export class DockerVmDriver implements VmDriver {
       this.engine = undefined;
     });
     return this.engine;
+  }
+
+  /** False when the copy failed: the half-seeded container is removed, and the box is made without it. */
+  private async seedAndStart(id: string, ref: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.prepared?.seed(id, ref, signal);
+    } catch (e) {
+      await this.destroy(id).catch(() => undefined);
+      if (signal?.aborted) throw e;
+      this.opts.warn?.(`the pool's prepared images (${ref}) could not be copied into the box; it provisions without them: ${e instanceof Error ? e.message : String(e)}`);
+      return false;
+    }
+    await this.docker.run(['start', id], signal);
+    return true;
   }
 
   private scopeFilters(): string[] {

@@ -80,6 +80,13 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .description('per pool: standby, provisioning, claimed, failed, paused, latencies')
     .option('--prometheus', 'print the Prometheus text format (node_exporter textfile collector)')
     .action(lazyAction(rt, () => pool().then((m) => m.status)));
+  pools
+    .command('prepare')
+    .description("make each pool's images once per devcontainer config (new boxes start from them)")
+    .option('--repo <url>', 'only the pool of this repository')
+    .option('--branch <name>', "with --repo: the pool's base branch")
+    .option('--force', 'prepare even when the devcontainer config is unchanged')
+    .action(lazyAction(rt, () => pool().then((m) => m.prepare)));
   for (const verb of ['pause', 'resume'] as const) {
     pools
       .command(verb)

@@ -1,6 +1,6 @@
 // Human rendering of pools: the reconcile plan and what was applied, per pool; `pool status` as a table.
 import Table from 'cli-table3';
-import type { PoolReport, PoolStatus, ReconcileResult } from '../../app/use-cases/pools.js';
+import type { PoolReport, PoolStatus, PrepareReport, ReconcileResult } from '../../app/use-cases/pools.js';
 
 const count = (n: number, what: string) => `${n} ${what}`;
 
@@ -31,12 +31,23 @@ export function renderReconcile(r: ReconcileResult): string {
   return lines.join('\n');
 }
 
+/** An age as the largest whole unit: 42s, 5m, 3h, 2d. */
+function age(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.round(s / 60)}m` : s < 172800 ? `${Math.round(s / 3600)}h` : `${Math.round(s / 86400)}d`;
+}
+
+export function renderPrepare(rows: readonly PrepareReport[]): string {
+  if (rows.length === 0) return 'no pools: add [[pools]] entries to the config';
+  return rows.map((r) => `${r.poolKey}: ${r.action === 'prepared' ? `prepared ${r.configHash} in ${(r.durationMs / 1000).toFixed(1)}s (${r.reason})` : `unchanged, ${r.reason}`}`).join('\n');
+}
+
 const avg = (n: number | null) => (n === null ? '-' : `${(n / 1000).toFixed(2)}s`);
 
 export function renderStatus(rows: readonly PoolStatus[]): string {
   if (rows.length === 0) return 'no pools: add [[pools]] entries to the config';
   const table = new Table({
-    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg', 'box-hours'],
+    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg', 'box-hours', 'prepared'],
     style: { head: [], border: [] },
   });
   for (const r of rows) {
@@ -53,6 +64,7 @@ export function renderStatus(rows: readonly PoolStatus[]): string {
       avg(r.claimLatencyMsAvg),
       avg(r.provisionLatencyMsAvg),
       r.boxHoursTotal.toFixed(2),
+      r.prepared ? `${r.prepared.configHash}, ${age(r.prepared.ageMs)} ago` : '-',
     ]);
   }
   const unconfigured = rows.some((r) => !r.configured) ? '\n* not in [[pools]]: cold boxes only' : '';

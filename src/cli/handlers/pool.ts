@@ -2,9 +2,9 @@
 import { EXIT } from '../../errors.js';
 import { durationMs } from '../../domain/duration.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
-import { poolsStatus, reconcilePools, setPoolPaused, watchPools, type ReconcileResult } from '../../app/use-cases/pools.js';
+import { poolsStatus, preparePools, reconcilePools, setPoolPaused, watchPools, type ReconcileResult } from '../../app/use-cases/pools.js';
 import type { Handler } from '../action.js';
-import { renderReconcile, renderStatus } from './pool-render.js';
+import { renderPrepare, renderReconcile, renderStatus } from './pool-render.js';
 
 const exitOf = (r: ReconcileResult) => (r.outcome === 'warnings' ? EXIT.warnings : EXIT.ok);
 
@@ -39,6 +39,14 @@ export const status: Handler<[], { prometheus?: true | undefined }> = async (ctx
     return EXIT.ok;
   }
   ctx.result(doc, renderStatus(doc.pools));
+  return EXIT.ok;
+};
+
+export const prepare: Handler<[], { repo?: string | undefined; branch?: string | undefined; force?: true | undefined }> = async (ctx, { opts }) => {
+  const repoUrl = opts.repo === undefined ? undefined : validateRepoUrl(opts.repo, '--repo');
+  if (opts.branch !== undefined) validateBranch(opts.branch, '--branch');
+  const doc = await preparePools(ctx, { repoUrl, baseBranch: opts.branch, force: opts.force === true });
+  ctx.result(doc, renderPrepare(doc.pools));
   return EXIT.ok;
 };
 

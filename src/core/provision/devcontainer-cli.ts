@@ -1,8 +1,10 @@
 // The pinned devcontainer CLI on a box: found (on PATH or in ~/.local/bin) at the pinned version, else
+// copied from the pool's prepared state (core/boxes/prepared.ts) when it holds that version, else
 // installed with npm — `sudo -n npm i -g` when the user may, else under ~/.local. A box without Node
 // gets a clear error: the CLI needs Node ≥ 20.
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
+import { PREPARED_CLI } from './prepare-scripts.js';
 
 const NO_NODE = 3;
 
@@ -14,6 +16,7 @@ have() { [ -n "$1" ] && [ "$("$1" --version 2>/dev/null)" = "$v" ]; }
 found=$(command -v devcontainer 2>/dev/null || true)
 [ -n "$found" ] || { [ -x "$HOME/.local/bin/devcontainer" ] && found=$HOME/.local/bin/devcontainer; }
 if have "$found"; then printf 'cli\\t%s\\n' "$found"; exit 0; fi
+${PREPARED_CLI}
 if ! command -v npm >/dev/null 2>&1 || ! command -v node >/dev/null 2>&1; then echo 'no node or npm on PATH' >&2; exit ${NO_NODE}; fi
 major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$major" -lt 20 ]; then echo "node $(node --version 2>/dev/null) is older than 20" >&2; exit ${NO_NODE}; fi

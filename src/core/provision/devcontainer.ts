@@ -14,6 +14,7 @@ import { boxLabel, hostFiles, requireCheckout, type ContainerWorkspace } from '.
 import type { BoxConnections } from './connections.js';
 import { ensureDevcontainerCli } from './devcontainer-cli.js';
 import { preloadImages } from './preload.js';
+import { reportPreparedUse } from './prepared-use.js';
 
 /** How a box runs `devcontainer up`: its engine, a reporter, the clock. */
 export interface DevcontainerUpDeps {
@@ -59,8 +60,12 @@ export function devcontainerStep(deps: DevcontainerStepDeps): ProvisionStep {
       const ws = requireCheckout(box);
       const host = await deps.connections.get(box);
       const cli = await ensureDevcontainerCli(host, deps.cliVersion, signal);
+      // whether the box's engine started from the pool's prepared images: told alongside, never failing the step
+      const told = reportPreparedUse(deps, host, box.id, ws.folder, signal).catch(() => undefined);
       await preloadImages(deps, host, deps.preloadImages, { boxId: box.id, signal });
-      return { workspace: await upOnBox(deps, host, box, { ...ws, cli }, { signal }) };
+      const workspace = await upOnBox(deps, host, box, { ...ws, cli }, { signal });
+      await told;
+      return { workspace };
     },
   };
 }

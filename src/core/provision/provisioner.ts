@@ -2,6 +2,7 @@
 // devcontainer, agents, and the requester's .env — and the steps after a warm claim (switch, env).
 // All of a box's steps share one SSH connection (BoxConnections), closed by `settle` when its run ends.
 import type { Host } from '../../ports/host.js';
+import type { Box } from '../../domain/box.js';
 import type { DevcontainerEngine } from '../../ports/engine.js';
 import type { ImageSource } from '../../ports/image-source.js';
 import type { Reporter } from '../../ports/reporter.js';
@@ -53,6 +54,24 @@ export class SshProvisioner {
       ...this.envSteps(),
     ];
   }
+
+  /** What makes a pool's prepared images (core/boxes/prepare-pool.ts): repo, devcontainer. */
+  prepareSteps(): ProvisionStep[] {
+    return [repoStep(this.deps), devcontainerStep({ ...this.deps, preloadImages: this.deps.preloadImages ?? [] })];
+  }
+
+  /** Where the repo is read here (a pool's config hash). */
+  get source(): RepoSource {
+    return this.deps.source;
+  }
+
+  /** What a config hash is made of besides the config: the CLI version and the preloaded images. */
+  get hashInputs(): { images: ImageSource; preloadImages: readonly string[]; cliVersion: string } {
+    return { images: this.deps.images, preloadImages: this.deps.preloadImages ?? [], cliVersion: this.deps.cliVersion };
+  }
+
+  /** The box's Host (its steps' shared SSH connection). */
+  readonly host = (box: Box): Promise<Host> => this.deps.connections.get(box);
 
   /** After a warm claim: switch (when the request is for another branch than the box's), env. */
   afterClaim(): ProvisionStep[] {

@@ -63,6 +63,7 @@ const CASES: Record<string, Case> = {
   'box ssh': { argv: () => ['box', 'ssh', BOX] },
   'pool reconcile': { argv: () => ['pool', 'reconcile', '--dry-run'] },
   'pool status': { argv: () => ['pool', 'status'] },
+  'pool prepare': { argv: () => ['pool', 'prepare', '--repo', REPO] },
   'pool pause': { argv: () => ['pool', 'pause', REPO] },
   'pool resume': { argv: () => ['pool', 'resume', REPO] },
   'env keygen': { argv: () => ['env', 'keygen'] },

@@ -2,6 +2,7 @@
 // connections, and what is refused before anything runs.
 import { describe, expect, it } from 'vitest';
 import { provisionBox, runSteps } from '../../../src/core/provision/pipeline.js';
+import { preparedConfigHash } from '../../../src/core/boxes/prepared.js';
 import { repoDelivery } from '../../../src/core/provision/delivery.js';
 import { EnvInjector } from '../../../src/core/provision/env.js';
 import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.js';
@@ -36,7 +37,10 @@ describe('the provisioning steps after ssh_ready', () => {
     expect(h.hosts).toHaveLength(1);
     const host = h.hosts[0]!;
     expect(host.closed).toBe(1);
-    expect(host.calls.map((c) => c.what)).toEqual(['push-fetch', 'checkout', 'ensure-cli', 'docker', 'docker', 'test', 'cat']);
+    // the prepared-images check (its own test below) runs alongside
+    const prepared = new Set(['prepared-marker', 'config-objects']);
+    expect(host.calls.map((c) => c.what).filter((w) => !prepared.has(w))).toEqual(['push-fetch', 'checkout', 'ensure-cli', 'docker', 'docker', 'test', 'cat']);
+    expect(host.calls.map((c) => c.what).filter((w) => prepared.has(w))).toEqual(['prepared-marker', 'config-objects']);
     const fetch = host.ran('push-fetch')[0]!;
     expect(fetch.argv.slice(3)).toEqual(['sh', `cac/${box.id}/app`, '/srv/git/app.git', 'main']);
     expect(fetch.stdin).toBe('bundle:/srv/git/app.git:main');
@@ -138,6 +142,25 @@ describe('the provisioning steps after ssh_ready', () => {
     (await boxHost(noNode, b)).answer = (c) => (c.what === 'ensure-cli' ? { exitCode: 3, stdout: '', stderr: 'no node or npm on PATH' } : undefined);
     const nn = await provision(noNode, b);
     expect(nn.outcome === 'failed' && nn.error).toBe('devcontainer: the box cannot run the devcontainer CLI: no node or npm on PATH');
+  });
+
+  it("tells whether the box's engine started from the pool's prepared images: fresh (logged), stale (a warning naming the fix), none (silent)", async () => {
+    const hash = preparedConfigHash({ configObjects: ['tree-1'], cliVersion: '0.89.0', preloads: ['cac-test/base:bookworm@sha256:base'] });
+    const run = async (marker: string) => {
+      const h = provisionHarness();
+      const box = await h.box();
+      (await boxHost(h, box)).answer = (c) =>
+        c.what === 'prepared-marker' ? { exitCode: 0, stdout: marker, stderr: '' } : c.what === 'config-objects' ? { exitCode: 0, stdout: 'tree-1\n', stderr: '' } : undefined;
+      expect((await provision(h, box)).outcome).toBe('standby');
+      return { logs: h.events.flatMap((e) => (e.type === 'info' ? [e.message] : [])), warnings: h.events.flatMap((e) => (e.type === 'warning' ? [`${e.message} | ${e.hint ?? ''}`] : [])) };
+    };
+    const fresh = await run(JSON.stringify({ configHash: hash, preparedAt: 0 }));
+    expect(fresh.logs).toContainEqual(expect.stringMatching(/^box box_\w+: devcontainer from the pool's prepared images \(prepared 1970-01-01T00:00:00\.000Z\)$/));
+    expect(fresh.warnings).toEqual([]);
+    const stale = await run(JSON.stringify({ configHash: '0123456789abcdef', preparedAt: 0 }));
+    expect(stale.warnings).toEqual([expect.stringMatching(/prepared images \(0123456789abcdef\) are for another devcontainer config.*\| run 'cac pool prepare'/)]);
+    const none = await run('');
+    expect([...none.logs, ...none.warnings].filter((l) => l.includes('prepared'))).toEqual([]);
   });
 
   it('agents are injected into the box container through the box connection when agents are on', async () => {
