@@ -102,7 +102,13 @@ export class DirAgentCache implements AgentCache {
     return join(this.opts.dir, key.kind, key.version, `${key.platform}.tar`);
   }
 
-  private async saveFrom(docker: { path: string; env: Record<string, string> }, key: AgentCacheKey, from: { containerId: string; remoteUser: string }, dir: string, signal?: AbortSignal): Promise<void> {
+  private async saveFrom(
+    docker: { path: string; env: Record<string, string> },
+    key: AgentCacheKey,
+    from: { containerId: string; remoteUser: string },
+    dir: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const file = this.fileOf(key);
     await mkdir(join(file, '..'), { recursive: true });
     const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;

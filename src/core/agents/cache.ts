@@ -98,9 +98,7 @@ export function cacheScript(agent: NpmAgent, version: string, home: string, mode
   const fill =
     mode === 'restore'
       ? ['mkdir "$t" && tar -x -f - -C "$t" || { rm -rf "$t"; exit 1; }']
-      : [
-          `( cd "$h" || cd /; exec npm install -g --prefix "$t" --no-fund --no-audit --loglevel=error ${quote(`${agent.npm.package}@${version}`)} ) </dev/null || { s=$?; rm -rf "$t"; exit "$s"; }`,
-        ];
+      : [`( cd "$h" || cd /; exec npm install -g --prefix "$t" --no-fund --no-audit --loglevel=error ${quote(`${agent.npm.package}@${version}`)} ) </dev/null || { s=$?; rm -rf "$t"; exit "$s"; }`];
   return [
     `${CACHE_MARK} ${agent.kind} ${mode}`,
     'exec 2>&1',

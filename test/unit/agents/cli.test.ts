@@ -20,7 +20,7 @@ describe('cac agents doctor without a container', () => {
       agent: 'codex',
       enabled: true,
       host: { validated: true, files: 1, env: [{ name: 'OPENAI_API_KEY', set: true }] },
-      actions: ['copy 1 file(s) to ~/.codex', 'forward OPENAI_API_KEY', 'install if missing: npm i -g @openai/codex'],
+      actions: ['copy 1 file(s) to ~/.codex', 'forward OPENAI_API_KEY', 'install if missing: npm i -g @openai/codex@0.171.0'],
     });
     expect(r.stdout + r.stderr).not.toContain('SECRET');
     const human = await runInProcess(['agents', 'doctor', join(home, 'no-such-workspace')], env);

@@ -50,7 +50,7 @@ describe('agents doctor plan', () => {
       { name: 'CODEX_API_KEY', set: false },
     ]);
     expect(codex?.container).toBeNull();
-    expect(codex?.actions).toEqual(['copy 1 file(s) to ~/.codex', 'forward OPENAI_API_KEY', 'install if missing: npm i -g @openai/codex']);
+    expect(codex?.actions).toEqual(['copy 1 file(s) to ~/.codex', 'forward OPENAI_API_KEY', 'install if missing: npm i -g @openai/codex@0.171.0']);
     expect(rows[1]?.actions).toEqual(['none: [agents.claude] enabled = false']);
     expect(JSON.stringify(rows)).not.toContain('SECRET');
   });
