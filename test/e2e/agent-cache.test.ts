@@ -54,7 +54,9 @@ describeWith(['docker'], 'agent CLI cache: warm once from the registry, then con
     const up = await cac('up', ws, '--json');
     expect(up.exitCode, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout).agents).toMatchObject([{ agent: 'codex', status: 'ok', installed: true, installedFrom: 'cache', warnings: [] }]);
-    expect(docker('exec', '-u', 'dev', containerId(), 'bash', '-lc', 'command -v codex; codex --version')).toMatch(new RegExp(`^/home/dev/.local/bin/codex\\ncodex-cli ${PINNED.replaceAll('.', '\\.')}$`));
+    expect(docker('exec', '-u', 'dev', containerId(), 'bash', '-lc', 'command -v codex; codex --version')).toMatch(
+      new RegExp(`^/home/dev/.local/bin/codex\\ncodex-cli ${PINNED.replaceAll('.', '\\.')}$`),
+    );
     const doctor = JSON.parse((await cac('agents', 'doctor', ws, '--json')).stdout);
     expect(doctor.agents[0].cache).toEqual({ package: '@openai/codex', version: PINNED, platforms: ['x86_64-gnu'] });
   });

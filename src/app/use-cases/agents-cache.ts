@@ -14,9 +14,9 @@ import { engineEnv } from '../engine.js';
 import type { AppContext } from '../context.js';
 
 /** The image `warm` installs in when none is given: Node on Debian, the common dev container platform. */
-export const DEFAULT_WARM_IMAGE = 'node:20-bookworm-slim';
+const DEFAULT_WARM_IMAGE = 'node:20-bookworm-slim';
 
-export interface CacheEntry {
+interface CacheEntry {
   agent: AgentKind;
   version: string;
   platform: string;
@@ -44,7 +44,7 @@ export async function listAgentCache(ctx: AppContext): Promise<AgentsCacheListRe
   return { outcome: 'success', dir: cache.dir, entries, latest: await cache.resolved() };
 }
 
-export interface WarmedAgent {
+interface WarmedAgent {
   agent: AgentKind;
   version: string | null;
   platform: string | null;

@@ -34,7 +34,7 @@ export interface CacheDeps {
 }
 
 /** The container's prefix of one agent version, relative to its home. */
-export const prefixOf = (kind: AgentKind, version: string): string => `.cac/agents/${kind}-${version}`;
+const prefixOf = (kind: AgentKind, version: string): string => `.cac/agents/${kind}-${version}`;
 
 /** Installs `agent` from the cache, else from the registry into its prefix (then caches it). */
 export async function cachedInstall(

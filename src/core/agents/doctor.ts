@@ -28,7 +28,7 @@ export interface AgentDoctor {
   actions: string[];
 }
 
-export interface AgentCacheState {
+interface AgentCacheState {
   package: string;
   /** The pinned version ("latest" resolved when it could be). */
   version: string;
