@@ -134,8 +134,12 @@ function main(): void {
 try {
   main();
 } finally {
-  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=cac.test-run=${run}`], { env, encoding: 'utf8' }).split('\n').filter(Boolean);
-  const mine = execFileSync('docker', ['ps', '-aq', '--filter', `label=devcontainer.local_folder=${ws}`], { env, encoding: 'utf8' }).split('\n').filter(Boolean);
+  const ids = execFileSync('docker', ['ps', '-aq', '--filter', `label=cac.test-run=${run}`], { env, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
+  const mine = execFileSync('docker', ['ps', '-aq', '--filter', `label=devcontainer.local_folder=${ws}`], { env, encoding: 'utf8' })
+    .split('\n')
+    .filter(Boolean);
   if (ids.length + mine.length) execFileSync('docker', ['rm', '-f', '-v', ...ids, ...mine], { env });
   rmSync(home, { recursive: true, force: true });
 }

@@ -37,13 +37,15 @@ export function agentDeps(ctx: AppContext, config: Config): AgentDeps {
     container: ({ containerId, remoteUser }) =>
       new ContainerHost({ host: ctx.host, containerId, ...(remoteUser ? { user: remoteUser } : {}), dockerPath: config.engine.docker_path, dockerEnv: engineEnv(config, ctx.env) }),
     reporter: ctx.reporter,
-    cache: agentCache(ctx, config, { local: true }),
+    // read only: a workspace container is untrusted, so what npm left in it never goes into the cache
+    cache: agentCache(ctx, config, { local: false }),
   };
 }
 
 /**
- * The agent CLI cache of this machine. `local`: prefixes installed in containers of the local engine are
- * tarred out into it; a box's container only reads it (the prefix travels to the box over its SSH Host).
+ * The agent CLI cache of this machine. `local`: prefixes installed in a container of the local engine are
+ * tarred out into it: only `agents cache warm`'s throwaway container, of an image the user chose. Dev
+ * containers (local or on a box) only read it.
  */
 export function agentCache(ctx: AppContext, config: Config, opts: { local: boolean }): DirAgentCache {
   return new DirAgentCache({

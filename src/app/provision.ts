@@ -14,7 +14,7 @@ import { devcontainerCli } from '../adapters/engine/cli-path.js';
 import { DockerImageSource } from '../adapters/engine/image-source.js';
 import { LocalGitSource } from '../adapters/git/local-source.js';
 import { ContainerHost } from '../adapters/host/container.js';
-import { agentCache, agentDeps } from './agents.js';
+import { agentDeps } from './agents.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';
 import { GIT_NAMES, pickEnv } from '../util/child-env.js';
@@ -35,7 +35,7 @@ export function boxEngine(ctx: AppContext, host: Host, cli: string): Devcontaine
 
 /** Agent injection into a box's container: this machine's host material, `docker exec` run on the box. */
 function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
-  const base = { ...agentDeps(ctx, config), cache: agentCache(ctx, config, { local: false }) };
+  const base = agentDeps(ctx, config);
   return (host) => ({ ...base, container: ({ containerId, remoteUser }) => new ContainerHost({ host, containerId, ...(remoteUser ? { user: remoteUser } : {}) }) });
 }
 

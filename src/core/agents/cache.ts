@@ -1,8 +1,8 @@
 // Installing an npm agent CLI through the agent cache. Each pinned version lives in its own prefix in the
 // container home (~/.cac/agents/<kind>-<version>), its binary linked into ~/.local/bin. A cached prefix
 // (same kind, version and platform) arrives in ONE exec with the tar on stdin and no registry round trip;
-// otherwise npm installs into the prefix and the prefix is tarred out into the cache for the next
-// container. Either way a version probe checks the binary before it counts as installed; a broken entry
+// otherwise npm installs into the prefix, which is tarred out into the cache when the cache can save
+// (only the throwaway container of `agents cache warm`: a dev container is untrusted). Either way a version probe checks the binary before it counts as installed; a broken entry
 // is dropped with a warning and the registry install runs instead.
 import { isAbortError } from '../../errors.js';
 import type { AgentKind } from '../../domain/kinds.js';
@@ -59,7 +59,10 @@ export async function cachedInstall(
     warning = `the cached ${shown} failed its check (${problem}); installed from the registry instead`;
     await deps.cache.drop(key).catch(() => undefined);
   } else {
-    deps.reporter.emit({ type: 'info', message: `${shown} is not cached yet: installing from the registry` });
+    deps.reporter.emit({
+      type: 'info',
+      message: `${shown} is not cached${deps.cache.save ? ' yet' : ''}: installing from the registry${deps.cache.save ? '' : " (cache it with 'cac agents cache warm')"}`,
+    });
   }
   const r = await host.exec(['sh', '-c', cacheScript(agent, version, d.home, 'install')], { env, timeoutMs: INSTALL_TIMEOUT_MS, ...sig });
   const problem = checkProblem(r, version, env);
