@@ -57,7 +57,7 @@ function setup(): void {
   writeFileSync(join(home, '.codex/auth.json'), '{"OPENAI_API_KEY":"sk-bench"}\n', { mode: 0o600 });
   mkdirSync(join(ws, '.devcontainer'), { recursive: true });
   // npm in the container reaches no registry: a cached agent must not need one
-  const devcontainer = { image: infra.CAC_TEST_BASE_IMAGE, remoteUser: 'dev', containerEnv: { npm_config_registry: 'http://127.0.0.1:9/' } };
+  const devcontainer = { image: infra.CAC_TEST_BASE_IMAGE, remoteUser: 'dev', containerEnv: { npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0' } };
   writeFileSync(join(ws, '.devcontainer/devcontainer.json'), JSON.stringify(devcontainer));
   chownSync(ws, 1000, 1000);
   makeBoxRepo(repo);

@@ -31,7 +31,10 @@ describeWith(['docker'], 'agent CLI cache: warm once from the registry, then con
     writeFileSync(join(home, '.config/cac/config.toml'), '[agents]\nenabled = true\n[agents.codex]\nenabled = true\n');
     mkdirSync(join(ws, '.devcontainer'), { recursive: true });
     // the container's npm reaches no registry
-    writeFileSync(join(ws, '.devcontainer/devcontainer.json'), JSON.stringify({ image, remoteUser: 'dev', containerEnv: { npm_config_registry: 'http://127.0.0.1:9/' } }));
+    writeFileSync(
+      join(ws, '.devcontainer/devcontainer.json'),
+      JSON.stringify({ image, remoteUser: 'dev', containerEnv: { npm_config_registry: 'http://127.0.0.1:9/', npm_config_fetch_retries: '0' } }),
+    );
     chownSync(ws, 1000, 1000);
   });
 

@@ -134,7 +134,7 @@ export class FakeDocker implements Host {
 
   // a cached-install script: restore (a tar on stdin) or install (npm), then the version probe
   private cached(script: string, stdin: Buffer | undefined): ExecResult {
-    const [, kind = '', version = ''] = /\.cac\/agents\/([a-z]+)-([0-9][^'"\s]*)/.exec(script) ?? [];
+    const [, kind = '', version = ''] = /cac-agents\/([a-z]+)-([0-9][^'"\s]*)/.exec(script) ?? [];
     const restore = script.split('\n')[0]?.endsWith(' restore');
     if (restore && (this.brokenRestore || !stdin?.length)) return ok('verify\t127\tnot found\n');
     this.bins[kind] = `${this.home}/.local/bin/${kind}`;

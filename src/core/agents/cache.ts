@@ -1,5 +1,5 @@
 // Installing an npm agent CLI through the agent cache. Each pinned version lives in its own prefix in the
-// container home (~/.cac/agents/<kind>-<version>), its binary linked into ~/.local/bin. A cached prefix
+// container home (~/.local/lib/cac-agents/<kind>-<version>, beside npm's own ~/.local fallback), its binary linked into ~/.local/bin. A cached prefix
 // (same kind, version and platform) arrives in ONE exec with the tar on stdin and no registry round trip;
 // otherwise npm installs into the prefix, which is tarred out into the cache when the cache can save
 // (only the throwaway container of `agents cache warm`: a dev container is untrusted). Either way a version probe checks the binary before it counts as installed; a broken entry
@@ -34,7 +34,7 @@ export interface CacheDeps {
 }
 
 /** The container's prefix of one agent version, relative to its home. */
-const prefixOf = (kind: AgentKind, version: string): string => `.cac/agents/${kind}-${version}`;
+const prefixOf = (kind: AgentKind, version: string): string => `.local/lib/cac-agents/${kind}-${version}`;
 
 /** Installs `agent` from the cache, else from the registry into its prefix (then caches it). */
 export async function cachedInstall(
@@ -110,11 +110,10 @@ export function cacheScript(agent: NpmAgent, version: string, home: string, mode
     `n=${quote(bin)}`,
     `p="$h"/${quote(prefixOf(agent.kind, version))}`,
     't="$p.tmp.$$"',
-    'for cac_d in "$h/.cac" "$h/.cac/agents" "$p" "$t" "$h/.local" "$h/.local/bin" "$h/.local/bin/$n"; do',
+    'for cac_d in "$h/.local" "$h/.local/lib" "$h/.local/lib/cac-agents" "$p" "$t" "$h/.local/bin" "$h/.local/bin/$n"; do',
     `  cac_inside "$cac_d" || { echo ${quote('cac: not installing: a symbolic link in the home leads outside it')}; exit 126; }`,
     'done',
-    '[ -d "$h/.cac" ] || mkdir -m 700 "$h/.cac" || exit 1',
-    'mkdir -p "$h/.cac/agents" "$h/.local/bin" && rm -rf "$t" || exit 1',
+    'mkdir -p "$h/.local/lib/cac-agents" "$h/.local/bin" && rm -rf "$t" || exit 1',
     ...fill,
     'rm -rf "$p" && mv "$t" "$p" || exit 1',
     `[ -x "$p/bin/$n" ] || { echo "cac: the package has no bin/$n"; exit 127; }`,
