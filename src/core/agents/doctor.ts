@@ -84,7 +84,7 @@ function actions(deps: Pick<AgentDeps, 'agents' | 'env'>, a: EffectiveAgent, sca
     const pinned = cache && !cache.problem ? `${a.kind} ${cache.version}` : undefined;
     if (pinned && d?.platform && d.tools.node && cache?.platforms.includes(d.platform)) out.push(`install from the cache: ${pinned} (${d.platform})`);
     else if (blocked) out.push(`warn: ${blocked}`);
-    else if (pinned && d?.platform && d.tools.node) out.push(`install from the registry and cache it: ${pinned} (${d.platform})`);
+    else if (pinned && d?.platform && d.tools.node) out.push(`install from the registry: ${pinned} (${d.platform} is not cached: 'cac agents cache warm')`);
     else out.push(`install${d ? '' : ' if missing'}: ${a.installCommand}${pinned && !d && cache?.platforms.length ? ` (cached for ${cache.platforms.join(', ')})` : ''}`);
   }
   return out;
