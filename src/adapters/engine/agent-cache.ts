@@ -124,6 +124,8 @@ export class DirAgentCache implements AgentCache {
       child.once('error', reject);
       child.once('close', resolve);
     });
+    // awaited below; a spawn error that also breaks the pipe must not surface as an unhandled rejection
+    exited.catch(() => undefined);
     try {
       await pipeline(child.stdout, createWriteStream(tmp, { mode: 0o644 }));
       const code = await exited;
