@@ -63,7 +63,7 @@ bench: infra-up build
     #!/usr/bin/env bash
     set -uo pipefail
     failed=()
-    for b in startup lifecycle agents claims boxes box-provision; do
+    for b in startup lifecycle agents agent-cache claims boxes box-provision; do
       node --import tsx "bench/$b.ts" || failed+=("$b")
     done
     if [ ${#failed[@]} -gt 0 ]; then echo "bench: failed or missed a target: ${failed[*]}" >&2; exit 1; fi

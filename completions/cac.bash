@@ -6,7 +6,7 @@ _cac() {
   prev="${COMP_WORDS[COMP_CWORD-1]}"
   case "$prev" in
     --agent) COMPREPLY=( $(compgen -W "codex claude cursor gemini" -- "$cur") ); return ;;
-    --config|--config-file|--repo|--branch|--for|--env-file|--timeout|--ttl|--interval|--in|--out) COMPREPLY=(); compopt -o default 2>/dev/null; return ;;
+    --config|--config-file|--image|--repo|--branch|--for|--env-file|--timeout|--ttl|--interval|--in|--out) COMPREPLY=(); compopt -o default 2>/dev/null; return ;;
   esac
   path=""
   for ((i = 1; i < COMP_CWORD; i++)); do
@@ -14,7 +14,7 @@ _cac() {
     [[ "$w" == -- ]] && return
     [[ "$w" == -* ]] && continue
     case "$path/$w" in
-      /up|/start|/stop|/rebuild|/down|/exec|/list|/agents|/agents/doctor|/agents/sync|/agents/pull|/box|/box/request|/box/list|/box/show|/box/release|/box/renew|/box/exec|/box/ssh|/pool|/pool/reconcile|/pool/status|/pool/prepare|/pool/pause|/pool/resume|/env|/env/keygen|/env/encrypt|/env/check|/config|/config/path|/config/show|/config/init|/config/validate|/doctor|/completion) path="$path/$w" ;;
+      /up|/start|/stop|/rebuild|/down|/exec|/list|/agents|/agents/doctor|/agents/sync|/agents/pull|/agents/cache|/agents/cache/list|/agents/cache/warm|/agents/cache/prune|/box|/box/request|/box/list|/box/show|/box/release|/box/renew|/box/exec|/box/ssh|/pool|/pool/reconcile|/pool/status|/pool/prepare|/pool/pause|/pool/resume|/env|/env/keygen|/env/encrypt|/env/check|/config|/config/path|/config/show|/config/init|/config/validate|/doctor|/completion) path="$path/$w" ;;
     esac
   done
   case "$path" in
@@ -26,10 +26,14 @@ _cac() {
     "/down") words="--config-file --volumes --version --json --config --verbose --quiet --no-color --help" ;;
     "/exec") words="--config-file --version --json --config --verbose --quiet --no-color --help" ;;
     "/list") words="--all --version --json --config --verbose --quiet --no-color --help" ;;
-    "/agents") words="doctor sync pull --version --json --config --verbose --quiet --no-color --help" ;;
+    "/agents") words="doctor sync pull cache --version --json --config --verbose --quiet --no-color --help" ;;
     "/agents/doctor") words="--version --json --config --verbose --quiet --no-color --help" ;;
     "/agents/sync") words="--agent --version --json --config --verbose --quiet --no-color --help" ;;
     "/agents/pull") words="--version --json --config --verbose --quiet --no-color --help" ;;
+    "/agents/cache") words="list warm prune --version --json --config --verbose --quiet --no-color --help" ;;
+    "/agents/cache/list") words="--version --json --config --verbose --quiet --no-color --help" ;;
+    "/agents/cache/warm") words="--agent --image --refresh --version --json --config --verbose --quiet --no-color --help" ;;
+    "/agents/cache/prune") words="--all --version --json --config --verbose --quiet --no-color --help" ;;
     "/box") words="request list show release renew exec ssh --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/request") words="--repo --branch --for --env-file --wait --timeout --ttl --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/list") words="--all --version --json --config --verbose --quiet --no-color --help" ;;

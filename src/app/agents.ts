@@ -10,9 +10,11 @@ import { inject } from '../core/agents/inject.js';
 import { syncBack } from '../core/agents/sync-back.js';
 import { ContainerHost } from '../adapters/host/container.js';
 import { DockerCli } from '../adapters/engine/docker-cli.js';
+import { DirAgentCache } from '../adapters/engine/agent-cache.js';
 import { isAbortError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { hostHome } from '../util/paths.js';
+import { join } from 'node:path';
+import { cacheDir, hostHome } from '../util/paths.js';
 import { engineEnv } from './engine.js';
 import type { AppContext } from './context.js';
 
@@ -35,7 +37,22 @@ export function agentDeps(ctx: AppContext, config: Config): AgentDeps {
     container: ({ containerId, remoteUser }) =>
       new ContainerHost({ host: ctx.host, containerId, ...(remoteUser ? { user: remoteUser } : {}), dockerPath: config.engine.docker_path, dockerEnv: engineEnv(config, ctx.env) }),
     reporter: ctx.reporter,
+    // read only: a workspace container is untrusted, so what npm left in it never goes into the cache
+    cache: agentCache(ctx, config, { local: false }),
   };
+}
+
+/**
+ * The agent CLI cache of this machine. `local`: prefixes installed in a container of the local engine are
+ * tarred out into it: only `agents cache warm`'s throwaway container, of an image the user chose. Dev
+ * containers (local or on a box) only read it.
+ */
+export function agentCache(ctx: AppContext, config: Config, opts: { local: boolean }): DirAgentCache {
+  return new DirAgentCache({
+    dir: join(cacheDir(ctx.env), 'agents'),
+    host: ctx.host,
+    ...(opts.local ? { docker: { path: config.engine.docker_path, env: { ...ctx.childEnv, ...engineEnv(config, ctx.env) } } } : {}),
+  });
 }
 
 /** Sync-back for stop/down: its problems are warnings, never a failed stop. */

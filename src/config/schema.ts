@@ -4,7 +4,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { DURATION_LIMITS, durationProblem, type DurationLimit } from '../domain/duration.js';
-import { BOX_DRIVERS } from '../domain/kinds.js';
+import { BOX_DRIVERS, isAgentVersion } from '../domain/kinds.js';
 import { isIpAddress } from '../domain/validate.js';
 
 // mini ships no messages; English ones make "expected number to be >=0" rather than "Invalid input"
@@ -46,6 +46,7 @@ const agentSchema = z.object({
   container_config_path: z.optional(onePath()),
   env_forward: withDefault(z.array(envName), []),
   install_command: z.optional(nonEmpty()),
+  version: z.optional(z.string().check(z.refine(isAgentVersion, { message: 'expected "latest" or an exact version like "0.171.0"' }))),
 });
 
 const agentDefaults = () => agentSchema.parse({});

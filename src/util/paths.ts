@@ -32,3 +32,9 @@ export function expandHome(path: string, homeDir: string): string {
 export function hostHome(env: Env): string {
   return home(env);
 }
+
+/** The cache dir (agent CLI installs): $XDG_CACHE_HOME/cac, else ~/.cache/cac. */
+export function cacheDir(env: Env): string {
+  const base = env.XDG_CACHE_HOME || join(home(env), '.cache');
+  return join(base, 'cac');
+}

@@ -170,6 +170,9 @@ describeWith(['docker'], 'agents: injection, doctor, sync, sync-back (bin/cac, r
     const r = await cac('rebuild', ws);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(r.stderr).toContain('Injecting agents: codex, claude, cursor');
+    // a dev container never fills the cache (it is untrusted): codex came from the registry again
+    expect(r.stderr.split('\n')).toContain('codex: ok (copied 2 files, installed)');
+    expect(r.stderr).toContain("codex 0.171.0 (x86_64-gnu) is not cached: installing from the registry (cache it with 'cac agents cache warm')");
     expect(inContainer('cat ~/.claude/settings.json')).toBe('{"theme":"light"}');
     expect(inContainer('cat ~/.codex/auth.json')).toBe(`{"tokens":{"refresh_token":"${CANARY}-rotated"}}`);
     expect(inContainer('codex --version')).toMatch(/^codex-cli \d/);

@@ -13,6 +13,9 @@ import { DISCOVER_MARK } from '../../src/core/agents/discover.js';
 import { INJECT_MARK } from '../../src/core/agents/inject-script.js';
 import { FINISH_MARK } from '../../src/core/agents/finish-script.js';
 import { INSTALL_MARK } from '../../src/core/agents/install.js';
+import { CACHE_MARK } from '../../src/core/agents/cache.js';
+import type { AgentCache, AgentCacheKey, CachedAgent } from '../../src/ports/agent-cache.js';
+import { Readable as ReadableStream } from 'node:stream';
 import { READ_MARK } from '../../src/core/agents/sync-back.js';
 import { sha256 } from '../../src/core/agents/plan.js';
 
@@ -62,7 +65,9 @@ export interface Call {
   /** The env the docker client was given (values included: the test checks they stay off argv). */
   env: Record<string, string>;
   /** What kind of container-side command this was. */
-  what: 'inject' | 'discover' | 'tar' | 'finish' | 'install' | 'read' | 'other';
+  what: 'inject' | 'discover' | 'tar' | 'finish' | 'install' | 'cache' | 'read' | 'other';
+  /** The bytes on stdin, for the cached-install scripts (a restored prefix). */
+  stdin?: Buffer;
 }
 
 /** A Host standing in for the machine running the docker client; the container lives in memory. */
@@ -80,6 +85,10 @@ export class FakeDocker implements Host {
   tarStderr: string | undefined;
   finishExit = 0;
   discoverExit = 0;
+  /** `uname -m`-libc the discovery reports; unset: no platform line (the cache is not used). */
+  platform: string | undefined;
+  /** A restored prefix whose binary does not run (its `--version` fails). */
+  brokenRestore = false;
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const script = argv[argv.indexOf('-c') + 1] ?? '';
@@ -93,10 +102,13 @@ export class FakeDocker implements Host {
             ? 'finish'
             : script.startsWith(INSTALL_MARK)
               ? 'install'
-              : script.startsWith(READ_MARK)
-                ? 'read'
-                : 'other';
-    this.calls.push({ argv: [...argv], env: { ...opts.env }, what });
+              : script.startsWith(CACHE_MARK)
+                ? 'cache'
+                : script.startsWith(READ_MARK)
+                  ? 'read'
+                  : 'other';
+    const stdin = what === 'cache' && opts.stdin instanceof ReadableStream ? await collect(opts.stdin) : undefined;
+    this.calls.push({ argv: [...argv], env: { ...opts.env }, what, ...(stdin ? { stdin } : {}) });
     if (opts.signal?.aborted) throw interrupted();
     if (what === 'discover') return this.discoverExit ? { exitCode: this.discoverExit, stdout: '', stderr: 'unable to find user dev' } : ok(this.discoverOut());
     if (what === 'inject') return this.inject(script, opts.stdin as Readable | undefined);
@@ -107,6 +119,7 @@ export class FakeDocker implements Host {
       if (r.exitCode === 0) this.bins[kind] = `${this.home}/.local/bin/${kind}`;
       return r;
     }
+    if (what === 'cache') return this.cached(script, stdin);
     if (what === 'read') return ok(this.readOut(script));
     return { exitCode: 1, stdout: '', stderr: 'unexpected command' };
   }
@@ -119,8 +132,17 @@ export class FakeDocker implements Host {
     return this.calls.filter((c) => c.what === what);
   }
 
+  // a cached-install script: restore (a tar on stdin) or install (npm), then the version probe
+  private cached(script: string, stdin: Buffer | undefined): ExecResult {
+    const [, kind = '', version = ''] = /cac-agents\/([a-z]+)-([0-9][^'"\s]*)/.exec(script) ?? [];
+    const restore = script.split('\n')[0]?.endsWith(' restore');
+    if (restore && (this.brokenRestore || !stdin?.length)) return ok('verify\t127\tnot found\n');
+    this.bins[kind] = `${this.home}/.local/bin/${kind}`;
+    return ok(`verify\t0\t${kind}-cli ${version}\n`);
+  }
+
   private discoverOut(): string {
-    const lines = [`home\t${this.home}`, 'ids\t1000\t1000\tdev'];
+    const lines = [`home\t${this.home}`, 'ids\t1000\t1000\tdev', ...(this.platform ? [`platform\t${this.platform}`] : [])];
     for (const [k, p] of Object.entries(this.bins)) lines.push(`bin\t${k}\t${p}`);
     for (const [t, p] of Object.entries(this.tools)) lines.push(`tool\t${t}\t${p}`);
     return `${lines.join('\n')}\n`;
@@ -177,6 +199,51 @@ export class FakeDocker implements Host {
   }
 }
 
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const c of stream) chunks.push(Buffer.from(c as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** The agent cache in memory: entries by `kind/version/platform`, with what was saved, dropped and resolved. */
+export class MemAgentCache implements AgentCache {
+  entries = new Map<string, Buffer>();
+  saved: Array<{ key: AgentCacheKey; dir: string; containerId: string }> = [];
+  dropped: AgentCacheKey[] = [];
+  resolved: string[] = [];
+  /** What "latest" resolves to. */
+  latest = '9.9.9';
+
+  static id = (k: AgentCacheKey): string => `${k.kind}/${k.version}/${k.platform}`;
+
+  async resolve(pkg: string, spec: string): Promise<string> {
+    this.resolved.push(`${pkg}@${spec}`);
+    return spec === 'latest' ? this.latest : spec;
+  }
+
+  async open(key: AgentCacheKey): Promise<Readable | undefined> {
+    const data = this.entries.get(MemAgentCache.id(key));
+    return data ? ReadableStream.from([data]) : undefined;
+  }
+
+  async save(key: AgentCacheKey, from: { containerId: string }, dir: string): Promise<void> {
+    this.saved.push({ key, dir, containerId: from.containerId });
+    this.entries.set(MemAgentCache.id(key), Buffer.from(`prefix of ${MemAgentCache.id(key)}`));
+  }
+
+  async drop(key: AgentCacheKey): Promise<void> {
+    this.dropped.push(key);
+    this.entries.delete(MemAgentCache.id(key));
+  }
+
+  async list(): Promise<CachedAgent[]> {
+    return [...this.entries].map(([id, data]) => {
+      const [kind, version, platform] = id.split('/') as [CachedAgent['kind'], string, string];
+      return { kind, version, platform, bytes: data.length, storedAt: '2026-01-01T00:00:00.000Z', path: `/cache/${id}.tar` };
+    });
+  }
+}
+
 function ok(stdout: string): ExecResult {
   return { exitCode: 0, stdout, stderr: '' };
 }
@@ -188,7 +255,7 @@ export function config(agents: Partial<Record<string, unknown>> = {}, perAgent: 
   return out;
 }
 
-export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; docker: FakeDocker; env?: Record<string, string> }) {
+export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; docker: FakeDocker; env?: Record<string, string>; cache?: AgentCache }) {
   const { reporter, events } = recordingReporter();
   const deps: AgentDeps = {
     agents: opts.agents,
@@ -198,6 +265,7 @@ export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; dock
     files: opts.files,
     container: ({ containerId, remoteUser }) => new ContainerHost({ host: opts.docker, containerId, user: remoteUser, dockerEnv: { DOCKER_HOST: 'unix:///fake.sock' } }),
     reporter,
+    ...(opts.cache ? { cache: opts.cache } : {}),
   };
   const lines = () => events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
   return { deps, events, lines };

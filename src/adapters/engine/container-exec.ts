@@ -128,3 +128,29 @@ export function execCall(opts: {
   ];
   return { argv, env: Object.fromEntries(names.map((n) => [`${TRANSPORT}${n}`, opts.env[n] ?? ''])), dropped };
 }
+
+// Args: the command. The user's shell found as the probe finds it, run as a login shell around the
+// command: the same PATH and profile a probe would read, in the same exec, with no value on its way out.
+const LOGIN = `u=$(id -un 2>/dev/null)
+s=\${SHELL:-}
+[ -n "$s" ] || s=$( { getent passwd "$u" || grep "^$u:" /etc/passwd; } 2>/dev/null | head -n 1 | cut -d: -f7)
+[ -n "$s" ] && [ -x "$s" ] || s=/bin/sh
+exec "$s" -lc 'exec "$@"' "$s" "$@"`;
+
+/**
+ * `docker exec` of `command` through the user's login shell, from what is already known of the container
+ * (its id, remote user and workspace folder): no configuration read, no separate environment probe.
+ * Nothing is forwarded on the command line; `sourceFiles` (cac's agent env file) are sourced first.
+ */
+export function loginExecCall(opts: {
+  docker: string;
+  containerId: string;
+  command: readonly string[];
+  user?: string;
+  folder?: string;
+  stdin: boolean;
+  tty: boolean;
+  sourceFiles?: readonly string[];
+}): ExecCall {
+  return execCall({ ...opts, env: {}, command: ['/bin/sh', '-c', LOGIN, 'sh', ...opts.command] });
+}

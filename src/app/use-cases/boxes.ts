@@ -152,20 +152,32 @@ async function liveBox(ctx: AppContext, id: string): Promise<Box & { sshTarget: 
 }
 
 /**
- * Runs `argv` in the box's dev container (as its remote user, in its workspace folder) with
- * `devcontainer exec` on the box over SSH, stdio passed through; resolves with the command's status.
+ * Runs `argv` in the box's dev container (as its remote user, in its workspace folder, through the user's
+ * login shell) with one `docker exec` on the box over SSH, from what the box record knows: no
+ * devcontainer CLI, no separate environment probe. stdio passes through; resolves with the command's status.
  */
 export async function execInBox(ctx: AppContext, input: { id: string; argv: readonly string[] }): Promise<number> {
   const box = await liveBox(ctx, input.id);
-  const [{ requireContainer, boxLabel }, { boxHost, boxEngine }, { exec }] = await Promise.all([
+  const [{ requireContainer }, { boxHost }, { loginExecCall }, { AGENTS_ENV_FILE }] = await Promise.all([
     import('../../core/provision/box-workspace.js'),
     import('../provision.js'),
-    import('../../core/lifecycle/exec.js'),
+    import('../../adapters/engine/container-exec.js'),
+    import('../../core/agents/finish-script.js'),
   ]);
   const ws = requireContainer(box);
+  const call = loginExecCall({
+    docker: 'docker',
+    containerId: ws.containerId,
+    command: input.argv,
+    ...(ws.remoteUser ? { user: ws.remoteUser } : {}),
+    folder: ws.remoteWorkspaceFolder,
+    stdin: true,
+    tty: false,
+    sourceFiles: [AGENTS_ENV_FILE],
+  });
   const host = await boxHost(ctx, (await ctx.config()).config, box.sshTarget);
   try {
-    return await exec(boxEngine(ctx, host, ws.cli), { folder: ws.folder, configFile: ws.configFile, labels: [boxLabel(box.id)] }, input.argv, { signal: ctx.signal });
+    return (await host.exec(call.argv, { inherit: true, signal: ctx.signal })).exitCode;
   } finally {
     await host.close();
   }

@@ -12,6 +12,8 @@ function block(r: AgentDoctor): string {
   lines.push(`  host: ${paths || '(no paths listed)'}${r.host.files ? ` · ${r.host.files} file(s), ${kb(r.host.bytes)}` : ''}`);
   if (r.host.env.length) lines.push(`  env: ${r.host.env.map((e) => `${e.name} ${e.set ? 'set' : 'missing'}`).join(', ')}`);
   if (r.container) lines.push(`  container: ${r.container.binary ? `${r.container.binary}${r.container.version ? ` (${r.container.version})` : ''}` : 'binary not found'}`);
+  if (r.cache)
+    lines.push(`  cache: ${r.cache.package}@${r.cache.version} ${r.cache.problem ? `(${r.cache.problem})` : r.cache.platforms.length ? `cached for ${r.cache.platforms.join(', ')}` : 'not cached'}`);
   for (const w of r.host.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  plan: ${r.actions.join('; ')}`);
   return lines.join('\n');

@@ -1,4 +1,5 @@
 // What injection, doctor and sync-back need from the outside world (wired by src/app/agents.ts).
+import type { AgentCache } from '../../ports/agent-cache.js';
 import type { Host } from '../../ports/host.js';
 import type { Reporter } from '../../ports/reporter.js';
 import type { Env } from './effective-config.js';
@@ -16,4 +17,6 @@ export interface AgentDeps {
   /** Runs commands in the container as its remote user (a ContainerHost over the engine's host). */
   container(target: { containerId: string; remoteUser: string }): Host;
   reporter: Reporter;
+  /** Pinned npm CLIs installed once per platform and restored from here (absent: every install uses the registry). */
+  cache?: AgentCache;
 }

@@ -14,11 +14,16 @@ export interface Discovery {
   /** Absolute path of each agent's binary, when found on PATH or in ~/.local/bin. */
   bins: Partial<Record<AgentKind, string>>;
   versions: Partial<Record<AgentKind, string>>;
+  /** `uname -m` and libc (`x86_64-gnu`): the agent cache's platform key. Absent when not reported. */
+  platform?: string;
   /** node, npm, curl on PATH. */
   tools: Partial<Record<'node' | 'npm' | 'curl', string>>;
 }
 
 export type Probe = { kind: AgentKind; names: readonly string[] };
+
+// container output is untrusted: the platform becomes part of a cache file name
+const PLATFORM = /^[A-Za-z0-9_]{1,32}-(gnu|musl)$/;
 
 export const DISCOVER_MARK = '# cac agents: discover';
 
@@ -59,6 +64,9 @@ export function discoverLines(probes: readonly Probe[], withVersions: boolean): 
     '  done',
     '}',
     ...probes.map((p) => `cac_probe ${quote(p.kind)} ${quoteArgv(p.names)}`),
+    // the cache key's platform: one fork (uname); musl by its loader, else glibc
+    'cac_libc=gnu; for cac_f in /lib/ld-musl-*; do [ -e "$cac_f" ] && cac_libc=musl; done',
+    `printf 'platform\\t%s-%s\\n' "$(uname -m 2>/dev/null)" "$cac_libc"`,
     `for t in node npm curl; do cac_which "$t"; if [ -n "$p" ]; then printf 'tool\\t%s\\t%s\\n' "$t" "$p"; fi; done`,
   ];
 }
@@ -78,6 +86,7 @@ export function parseDiscovery(stdout: string): Discovery | undefined {
     else if (key === 'bin' && b) d.bins[a as AgentKind] = b;
     else if (key === 'version' && b) d.versions[a as AgentKind] = b;
     else if (key === 'tool' && b) d.tools[a as 'node'] = b;
+    else if (key === 'platform' && PLATFORM.test(a)) d.platform = a;
   }
   return d.home.startsWith('/') && Number.isInteger(d.uid) && d.uid >= 0 ? d : undefined;
 }

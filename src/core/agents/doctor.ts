@@ -23,12 +23,24 @@ export interface AgentDoctor {
   };
   /** Null when no container runs. */
   container: { binary: string | null; version: string | null } | null;
+  /** The agent cache for the pinned version: the platforms it is cached for. Null: not cached by cac (no npm preset, or install_command). */
+  cache: AgentCacheState | null;
   actions: string[];
+}
+
+interface AgentCacheState {
+  package: string;
+  /** The pinned version ("latest" resolved when it could be). */
+  version: string;
+  platforms: string[];
+  /** Why the version is not exact (latest could not be resolved). */
+  problem?: string;
 }
 
 export interface DoctorFacts {
   scans: Partial<Record<AgentKind, HostScan>>;
   discovery?: Discovery;
+  cache?: Partial<Record<AgentKind, AgentCacheState>>;
 }
 
 export function doctorPlan(deps: Pick<AgentDeps, 'agents' | 'env' | 'hostHome'>, agents: readonly EffectiveAgent[], facts: DoctorFacts): AgentDoctor[] {
@@ -50,12 +62,13 @@ export function doctorPlan(deps: Pick<AgentDeps, 'agents' | 'env' | 'hostHome'>,
         warnings: v.warnings,
       },
       container: d ? { binary: d.bins[a.kind] ?? null, version: d.versions[a.kind] ?? null } : null,
-      actions: actions(deps, a, scan, v, d),
+      cache: facts.cache?.[a.kind] ?? null,
+      actions: actions(deps, a, scan, v, d, facts.cache?.[a.kind]),
     };
   });
 }
 
-function actions(deps: Pick<AgentDeps, 'agents' | 'env'>, a: EffectiveAgent, scan: HostScan, v: { validated: boolean; copy: boolean }, d?: Discovery): string[] {
+function actions(deps: Pick<AgentDeps, 'agents' | 'env'>, a: EffectiveAgent, scan: HostScan, v: { validated: boolean; copy: boolean }, d?: Discovery, cache?: AgentCacheState): string[] {
   if (!deps.agents.enabled) return ['none: [agents] enabled = false'];
   if (!a.enabled) return [`none: [agents.${a.kind}] enabled = false`];
   if (!v.validated) return ['none: host prerequisites missing (see warnings)'];
@@ -68,7 +81,11 @@ function actions(deps: Pick<AgentDeps, 'agents' | 'env'>, a: EffectiveAgent, sca
   else if (!a.install) out.push(`warn: ${a.probe[0]} not installed (install = false)`);
   else {
     const blocked = d ? installBlocker(a.installCommand, d) : undefined;
-    out.push(blocked ? `warn: ${blocked}` : `install${d ? '' : ' if missing'}: ${a.installCommand}`);
+    const pinned = cache && !cache.problem ? `${a.kind} ${cache.version}` : undefined;
+    if (pinned && d?.platform && d.tools.node && cache?.platforms.includes(d.platform)) out.push(`install from the cache: ${pinned} (${d.platform})`);
+    else if (blocked) out.push(`warn: ${blocked}`);
+    else if (pinned && d?.platform && d.tools.node) out.push(`install from the registry: ${pinned} (${d.platform} is not cached: 'cac agents cache warm')`);
+    else out.push(`install${d ? '' : ' if missing'}: ${a.installCommand}${pinned && !d && cache?.platforms.length ? ` (cached for ${cache.platforms.join(', ')})` : ''}`);
   }
   return out;
 }
@@ -78,14 +95,35 @@ export async function gatherFacts(deps: AgentDeps, container?: Host, signal?: Ab
   const agents = effectiveAgents(deps.agents, deps.env, deps.hostHome);
   const scans: DoctorFacts['scans'] = {};
   for (const a of agents) scans[a.kind] = await scanHost(a, deps.files);
-  if (!container) return { agents, facts: { scans } };
+  const cache = await cacheFacts(deps, agents, signal);
+  if (!container) return { agents, facts: { scans, cache } };
   try {
     const discovery = await discover(container, agents, true, signal);
-    return discovery ? { agents, facts: { scans, discovery } } : { agents, facts: { scans }, containerError: 'no home directory reported' };
+    return discovery ? { agents, facts: { scans, cache, discovery } } : { agents, facts: { scans, cache }, containerError: 'no home directory reported' };
   } catch (e) {
     if (signal?.aborted) throw e;
-    return { agents, facts: { scans }, containerError: e instanceof Error ? e.message : String(e) };
+    return { agents, facts: { scans, cache }, containerError: e instanceof Error ? e.message : String(e) };
   }
+}
+
+// The pinned version of each npm agent and the platforms the cache holds it for.
+async function cacheFacts(deps: AgentDeps, agents: readonly EffectiveAgent[], signal?: AbortSignal): Promise<DoctorFacts['cache']> {
+  const { cache } = deps;
+  if (!cache) return {};
+  const entries = await cache.list();
+  const out: NonNullable<DoctorFacts['cache']> = {};
+  for (const a of agents) {
+    if (!a.npm) continue;
+    try {
+      const version = await cache.resolve(a.npm.package, a.npm.version, signal ? { signal } : {});
+      const platforms = entries.filter((e) => e.kind === a.kind && e.version === version).map((e) => e.platform);
+      out[a.kind] = { package: a.npm.package, version, platforms };
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      out[a.kind] = { package: a.npm.package, version: a.npm.version, platforms: [], problem: e instanceof Error ? e.message : String(e) };
+    }
+  }
+  return out;
 }
 
 function emptyScan(kind: AgentKind): HostScan {

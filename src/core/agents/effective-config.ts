@@ -36,6 +36,9 @@ export interface EffectiveAgent {
   enabled: boolean;
   install: boolean;
   installCommand: string;
+  /** An npm CLI at a pinned version (exact or "latest"): installed into its own prefix and cached. Absent
+   * with a custom install_command (cac cannot know what it installs) or a non-npm preset. */
+  npm?: { package: string; version: string };
   /** The agent's config dir on the host (absolute) and in the container (`~/…` or absolute). */
   hostRoot: string;
   containerRoot: string;
@@ -72,11 +75,13 @@ export function effectiveAgent(kind: AgentKind, agents: AgentsSettings, env: Env
   };
   const listed = user.host_config_path ? user.host_config_path.map((p) => expandHost(p, hostRoot, hostHome)) : known.map((k) => k.host);
   const reserved = user.env_forward.filter((n) => RESERVED_ENV.test(n));
+  const npm = preset.npm && !user.install_command ? { package: preset.npm.package, version: user.version ?? preset.npm.version } : undefined;
   return {
     kind,
     enabled: agents.enabled && user.enabled,
     install: user.install,
-    installCommand: user.install_command ?? preset.install,
+    installCommand: user.install_command ?? (npm ? `npm i -g ${npm.package}@${npm.version}` : preset.install),
+    ...(npm ? { npm } : {}),
     hostRoot,
     containerRoot,
     material: unique(listed).map(map),
@@ -87,7 +92,10 @@ export function effectiveAgent(kind: AgentKind, agents: AgentsSettings, env: Env
     authEnv: preset.authEnv,
     probe: preset.probe,
     materialFrom: user.host_config_path ? 'config' : rootFromEnv ? 'env' : 'preset',
-    warnings: reserved.map((n) => `env_forward: ${n} is reserved and not forwarded`),
+    warnings: [
+      ...reserved.map((n) => `env_forward: ${n} is reserved and not forwarded`),
+      ...(user.version && !npm ? [`version: ignored (${user.install_command ? 'install_command is set' : 'not an npm-installed agent'})`] : []),
+    ],
   };
 }
 

@@ -15,6 +15,7 @@ import { probesOf, type Discovery } from './discover.js';
 import { planCopy, type SyncedFile } from './plan.js';
 import { copyOutcome } from './copy.js';
 import { install } from './install.js';
+import { cachedInstall, type NpmAgent } from './cache.js';
 import { finishScript, parseRefusedFiles, type FinishPlan } from './finish-script.js';
 import { injectScript, parseInjectOutput, type InjectOutput, type RefusedMember } from './inject-script.js';
 import { LEAVES_HOME } from './home-guard.js';
@@ -41,6 +42,7 @@ interface AgentState {
   warnings: string[];
   copied: string[];
   installed: boolean;
+  installedFrom?: 'cache' | 'registry';
 }
 
 // the agents an injection handles: the enabled ones, or exactly `only`
@@ -96,7 +98,7 @@ async function containerSide(deps: AgentDeps, host: Host, target: ContainerTarge
   warnRefusedFiles(live, out.refusedFiles);
   await settleCopy(deps, target, live, p, out, d);
   let localPrefix = false;
-  for (const s of live) localPrefix = (await installStep(deps, host, s, d, signal)) || localPrefix;
+  for (const s of live) localPrefix = (await installStep(deps, host, target, s, d, signal)) || localPrefix;
   // an install that fell back to ~/.local needs the env file's PATH line, even with nothing forwarded
   if (localPrefix) await refinish(host, d, p.names, p.env, live, signal);
 }
@@ -200,12 +202,23 @@ function warnRefusedFiles(live: AgentState[], files: readonly string[]): void {
 }
 
 /** Resolves true when the agent was installed under ~/.local (its bin must go on PATH). */
-async function installStep(deps: AgentDeps, host: Host, s: AgentState, d: Discovery, signal?: AbortSignal): Promise<boolean> {
+async function installStep(deps: AgentDeps, host: Host, target: ContainerTarget, s: AgentState, d: Discovery, signal?: AbortSignal): Promise<boolean> {
   if (d.bins[s.agent.kind]) return false;
   const name = s.agent.probe[0] ?? s.agent.kind;
   if (!s.agent.install) {
     s.warnings.push(`${name} not found in the container (install = false)`);
     return false;
+  }
+  // a pinned npm CLI on a known platform goes through the cache (it needs node to run, not npm)
+  const { cache } = deps;
+  if (cache && s.agent.npm && d.platform && d.tools.node) {
+    const at = { ...d, platform: d.platform };
+    const r = await step(() => cachedInstall({ cache, reporter: deps.reporter }, host, target, s.agent as NpmAgent, at, pick(deps.env, s.names), signal));
+    if (!r.ok) s.warnings.push(`install failed: ${r.error}`);
+    else if (r.value.warning) s.warnings.push(r.value.warning);
+    s.installed = r.ok && r.value.installed;
+    if (r.ok && r.value.from) s.installedFrom = r.value.from;
+    return s.installed;
   }
   const r = await step(() => install(host, s.agent, d, pick(deps.env, s.names), signal));
   if (!r.ok) s.warnings.push(`install failed: ${r.error}`);
@@ -216,7 +229,15 @@ async function installStep(deps: AgentDeps, host: Host, s: AgentState, d: Discov
 
 function toResult(s: AgentState): AgentResult {
   const status = s.idle ? 'skipped' : s.warnings.length > 0 ? 'warning' : 'ok';
-  return { agent: s.agent.kind, status, validated: s.v.validated, copied: s.copied, installed: s.installed, warnings: s.warnings };
+  return {
+    agent: s.agent.kind,
+    status,
+    validated: s.v.validated,
+    copied: s.copied,
+    installed: s.installed,
+    ...(s.installedFrom ? { installedFrom: s.installedFrom } : {}),
+    warnings: s.warnings,
+  };
 }
 
 type Step<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -34,6 +34,8 @@ export interface Preset {
   /** Binary names probed in order (the specific name first: `agent` collides). */
   probe: string[];
   install: string;
+  /** An npm-installed CLI: its package and the known-good version cac pins by default (cached per platform). */
+  npm?: { package: string; version: string };
 }
 
 const s = (host: string, extra: Partial<PresetFile> = {}): PresetFile => ({ host, role: 'settings', ...extra });
@@ -51,6 +53,7 @@ export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
     authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY'],
     probe: ['codex'],
     install: 'npm i -g @openai/codex',
+    npm: { package: '@openai/codex', version: '0.171.0' },
   },
   claude: {
     kind: 'claude',
@@ -70,6 +73,7 @@ export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
     authEnv: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_OAUTH_TOKEN'],
     probe: ['claude'],
     install: 'npm i -g @anthropic-ai/claude-code',
+    npm: { package: '@anthropic-ai/claude-code', version: '2.1.332' },
   },
   cursor: {
     kind: 'cursor',
@@ -88,5 +92,6 @@ export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
     authEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
     probe: ['gemini'],
     install: 'npm i -g @google/gemini-cli',
+    npm: { package: '@google/gemini-cli', version: '0.61.0' },
   },
 };

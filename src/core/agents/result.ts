@@ -14,6 +14,8 @@ export interface AgentResult {
   copied: string[];
   /** The agent CLI was installed by this run. */
   installed: boolean;
+  /** Where an installed npm CLI came from: the agent cache (no registry round trip) or the registry. */
+  installedFrom?: 'cache' | 'registry';
   warnings: string[];
 }
 

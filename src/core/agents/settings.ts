@@ -12,6 +12,8 @@ export interface AgentSettings {
   /** Names of variables forwarded from cac's environment (allow-list). */
   env_forward: string[];
   install_command?: string | undefined;
+  /** The CLI version: exact, or "latest" (resolved once and recorded); default: the preset's pin. */
+  version?: string | undefined;
 }
 
 /** `[agents]`: the switches, and one entry per agent kind. */

@@ -10,7 +10,8 @@ describe('effective agent config: preset + overrides', () => {
     expect(a).toMatchObject({
       enabled: true,
       install: true,
-      installCommand: 'npm i -g @openai/codex',
+      installCommand: 'npm i -g @openai/codex@0.171.0',
+      npm: { package: '@openai/codex', version: '0.171.0' },
       hostRoot: `${HOME}/.codex`,
       containerRoot: '~/.codex',
       materialFrom: 'preset',

@@ -122,7 +122,7 @@ describe('inject', () => {
     const results = await inject(deps, target, { event: 'start' });
     const installs = docker.of('install');
     expect(installs).toHaveLength(2);
-    expect(installs[1]?.argv.at(-1)).toContain('npm i -g @google/gemini-cli --prefix /home/dev/.local');
+    expect(installs[1]?.argv.at(-1)).toContain('npm i -g @google/gemini-cli@0.61.0 --prefix /home/dev/.local');
     expect(results[3]).toMatchObject({ agent: 'gemini', status: 'ok', installed: true });
     expect(isNpmGlobal('npm i -g x')).toBe(true);
     expect(isNpmGlobal('npm install --global x@1')).toBe(true);

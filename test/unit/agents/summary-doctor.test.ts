@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { agentLine, closingLine, headerLine, warningCount } from '../../../src/core/agents/summary.js';
 import { doctorPlan, gatherFacts } from '../../../src/core/agents/doctor.js';
 import type { AgentResult } from '../../../src/core/agents/result.js';
-import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../../fakes/agents.js';
+import { config, FakeDocker, HOME, makeDeps, MemAgentCache, MemFiles } from '../../fakes/agents.js';
 
 const r = (over: Partial<AgentResult>): AgentResult => ({ agent: 'codex', status: 'ok', validated: true, copied: [], installed: false, warnings: [], ...over });
 
@@ -50,7 +50,7 @@ describe('agents doctor plan', () => {
       { name: 'CODEX_API_KEY', set: false },
     ]);
     expect(codex?.container).toBeNull();
-    expect(codex?.actions).toEqual(['copy 1 file(s) to ~/.codex', 'forward OPENAI_API_KEY', 'install if missing: npm i -g @openai/codex']);
+    expect(codex?.actions).toEqual(['copy 1 file(s) to ~/.codex', 'forward OPENAI_API_KEY', 'install if missing: npm i -g @openai/codex@0.171.0']);
     expect(rows[1]?.actions).toEqual(['none: [agents.claude] enabled = false']);
     expect(JSON.stringify(rows)).not.toContain('SECRET');
   });
@@ -69,6 +69,26 @@ describe('agents doctor plan', () => {
     expect(docker.calls.map((c) => c.what)).toEqual(['discover']);
     expect(docker.calls[0]?.argv.at(-1)).toContain('--version');
     expect(files.files.size).toBe(2);
+  });
+
+  it('with the agent cache: the pinned version, the platforms cached, and the plan says where the CLI comes from', async () => {
+    const files = new MemFiles({ [`${HOME}/.codex/auth.json`]: '{}', [`${HOME}/.gemini/settings.json`]: '{}' });
+    const docker = new FakeDocker();
+    docker.platform = 'x86_64-gnu';
+    const cache = new MemAgentCache();
+    cache.entries.set('codex/0.171.0/x86_64-gnu', Buffer.from('prefix'));
+    cache.entries.set('codex/0.1.0/aarch64-gnu', Buffer.from('old'));
+    const { deps } = makeDeps({ agents: config({}, { codex: { enabled: true }, gemini: { enabled: true, version: 'latest' } }), files, docker, cache });
+    const { agents, facts } = await gatherFacts(deps, deps.container({ containerId: 'c', remoteUser: 'dev' }));
+    const rows = doctorPlan(deps, agents, facts);
+    expect(rows.map((x) => x.cache)).toEqual([
+      { package: '@openai/codex', version: '0.171.0', platforms: ['x86_64-gnu'] },
+      { package: '@anthropic-ai/claude-code', version: '2.1.332', platforms: [] },
+      null,
+      { package: '@google/gemini-cli', version: '9.9.9', platforms: [] },
+    ]);
+    expect(rows[0]?.actions.at(-1)).toBe('install from the cache: codex 0.171.0 (x86_64-gnu)');
+    expect(rows[3]?.actions.at(-1)).toBe("install from the registry: gemini 9.9.9 (x86_64-gnu is not cached: 'cac agents cache warm')");
   });
 
   it('says why nothing happens when agents are off globally', async () => {

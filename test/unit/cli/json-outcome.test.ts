@@ -53,6 +53,9 @@ const CASES: Record<string, Case> = {
   'agents doctor': { argv: (s) => ['agents', 'doctor', s.ws] },
   'agents sync': { argv: (s) => ['agents', 'sync', s.ws] },
   'agents pull': { argv: (s) => ['agents', 'pull', s.ws] },
+  'agents cache list': { argv: () => ['agents', 'cache', 'list'] },
+  'agents cache warm': { argv: () => ['agents', 'cache', 'warm'] },
+  'agents cache prune': { argv: () => ['agents', 'cache', 'prune'] },
   'box request': { argv: () => ['box', 'request', '--repo', 'ftp://example.test/a.git'] },
   'box list': { argv: () => ['box', 'list'] },
   'box show': { argv: () => ['box', 'show', BOX] },
@@ -102,6 +105,8 @@ describe('--json outcome vocabulary', () => {
     const outcomes: Record<string, unknown> = {};
     for (const path of [
       'agents doctor',
+      'agents cache list',
+      'agents cache prune',
       'box list',
       'pool status',
       'pool pause',

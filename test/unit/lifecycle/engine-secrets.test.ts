@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { execCall, execSettings, parseProbe, probeCommand } from '../../../src/adapters/engine/container-exec.js';
+import { execCall, execSettings, loginExecCall, parseProbe, probeCommand } from '../../../src/adapters/engine/container-exec.js';
 import { AGENTS_ENV_FILE, finishScript } from '../../../src/core/agents/finish-script.js';
 import { localEngine, localEnvPlan } from '../../../src/app/engine.js';
 import { defaultConfig, type Config } from '../../../src/config/schema.js';
@@ -183,5 +183,25 @@ describe('forwarded agent variables and environment probes', () => {
     const bare = execCall({ docker: 'docker', containerId: ID, command: ['true'], env: { HOME: none }, stdin: false, tty: false, sourceFiles: [AGENTS_ENV_FILE] });
     const sh2 = bare.argv.slice(bare.argv.indexOf('/bin/sh'));
     expect(() => execFileSync(sh2[0] ?? '', sh2.slice(1), { env: { ...bare.env, PATH: '/usr/bin:/bin' } })).not.toThrow();
+  });
+  it("box exec's one docker exec: the user's login shell (its profile) around the command, the agent env sourced, nothing forwarded on argv", () => {
+    const home = injectedHome();
+    writeFileSync(join(home, '.profile'), 'FROM_PROFILE=yes; export FROM_PROFILE\n', { flag: 'a' });
+    const call = loginExecCall({
+      docker: 'docker',
+      containerId: ID,
+      command: ['sh', '-c', 'printf "[%s|%s|%s]" "$FROM_PROFILE" "$OPENAI_API_KEY" "$1"', 'sh', 'an arg with spaces'],
+      user: 'dev',
+      folder: '/workspaces/app',
+      stdin: true,
+      tty: false,
+      sourceFiles: [AGENTS_ENV_FILE],
+    });
+    expect(call.argv.slice(0, 8)).toEqual(['docker', 'exec', '-i', '-u', 'dev', '-w', '/workspaces/app', ID]);
+    expect(call.argv).not.toContain('-e');
+    expect(call.env).toEqual({});
+    const sh = call.argv.slice(call.argv.indexOf('/bin/sh'));
+    const out = execFileSync(sh[0] ?? '', sh.slice(1), { env: { HOME: home, SHELL: '/bin/sh', PATH: '/usr/bin:/bin' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    expect(out).toBe(`[yes|${FORWARDED}|an arg with spaces]`);
   });
 });
