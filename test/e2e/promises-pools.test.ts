@@ -125,6 +125,9 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
         'claimedAt',
         'readyAt',
         'deadlineAt',
+        'releaseReason',
+        'leaseRemainingMs',
+        'vmLocation',
       ].sort(),
     );
     const at = box as unknown as Record<'createdAt' | 'claimedAt' | 'readyAt' | 'updatedAt' | 'leaseExpiresAt' | 'deadlineAt', number>;
@@ -142,6 +145,8 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
       sshTarget: { host: '127.0.0.1', port: expect.any(Number), user: 'cac', hostKey: expect.stringMatching(/^ssh-ed25519 /) },
       workspace: null,
       error: null,
+      releaseReason: null,
+      vmLocation: { driver: 'docker', engine: expect.stringMatching(/\S/) },
     });
     expect(box?.steps.map((s) => [s.name, s.ok])).toEqual([
       ['vm_create', true],
@@ -153,6 +158,9 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
     expect(at.claimedAt).toBeLessThanOrEqual(at.readyAt);
     expect(at.readyAt).toBeLessThanOrEqual(at.updatedAt);
     expect(at.leaseExpiresAt - at.claimedAt).toBe(90 * 60_000);
+    const left = (box as unknown as { leaseRemainingMs: number }).leaseRemainingMs;
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(90 * 60_000);
     expect(at.deadlineAt - at.createdAt).toBe(3 * 60_000);
     expect(runContainers(RUN).find((c) => c.id.startsWith(box?.vmRef ?? '-'))?.boxId).toBe(id);
 
