@@ -60,5 +60,6 @@ export function localEngine(config: Config, host: Host, env: Env, stateDir: stri
     cliEnv: localEnv.pass,
     loginFiles: [AGENTS_ENV_FILE],
     logDir: join(stateDir, 'logs'),
+    memoDir: join(stateDir, 'up'),
   });
 }

@@ -1,6 +1,6 @@
 // DevcontainerEngine backed by the reference devcontainer CLI (up, exec) and the docker CLI (the rest),
 // both run through a Host: the same code drives a laptop's engine and a remote box's.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CacError, interrupted } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
@@ -8,6 +8,7 @@ import type { ContainerInfo, DevcontainerEngine, UpOptions, UpResult, WorkspaceR
 import { DockerCli, idLabels, MANAGED_LABEL } from './docker-cli.js';
 import { CliLogMapper, stripAnsi } from './cli-log.js';
 import { execCall, execSettings, parseProbe, probeCommand, type ExecSettings } from './container-exec.js';
+import { configHash, memoHolds, memoizable, UpMemos } from './up-memo.js';
 import { classifyUpFailure, type CliOutcome } from './up-failure.js';
 import { lineSplitter } from '../../util/lines.js';
 import { redact } from '../../util/redact.js';
@@ -26,6 +27,8 @@ export interface DevcontainerCliEngineOptions {
   logDir: string;
   /** Files under the remote user's home that `exec` sources before the command (cac's agent env file). */
   loginFiles?: readonly string[];
+  /** Where `up` keeps what the CLI answered for a running container (up-memo.ts); absent: the CLI runs every time. */
+  memoDir?: string;
   /** Secret values (master keys, forwarded env values, values passed for ${localEnv:…}) never written to the log, the verbose stream or an error. */
   secrets?: readonly string[];
 }
@@ -35,9 +38,11 @@ const PROBE_TIMEOUT_MS = 10_000;
 /** The DevcontainerEngine of the reference devcontainer CLI and a Docker-compatible CLI, run on any Host. */
 export class DevcontainerCliEngine implements DevcontainerEngine {
   private readonly docker: DockerCli;
+  private readonly memos: UpMemos | undefined;
 
   constructor(private readonly opts: DevcontainerCliEngineOptions) {
     this.docker = new DockerCli({ host: opts.host, dockerPath: opts.dockerPath, env: opts.env });
+    this.memos = opts.memoDir ? new UpMemos(opts.memoDir) : undefined;
   }
 
   async find(ws: WorkspaceRef, opts: { signal?: AbortSignal } = {}): Promise<ContainerInfo | undefined> {
@@ -48,6 +53,31 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
   }
 
   async up(ws: WorkspaceRef, opts: UpOptions = {}): Promise<UpResult> {
+    const plain = !opts.removeExisting && !opts.buildNoCache;
+    const configText = this.memos && plain ? await readFile(ws.configFile, 'utf8').catch(() => undefined) : undefined;
+    const reused = configText === undefined ? undefined : await this.fromMemo(ws, configText, opts.signal);
+    if (reused) return reused;
+    const result = await this.runCliUp(ws, opts);
+    if (configText !== undefined && memoizable(configText) && !result.composeProject) {
+      const memo = { containerId: result.containerId, remoteUser: result.remoteUser, remoteWorkspaceFolder: result.remoteWorkspaceFolder, configHash: configHash(configText), at: Date.now() };
+      await this.memos?.write(ws, memo).catch(() => undefined);
+    }
+    return result;
+  }
+
+  // The running container the memo names, unchanged since: what the CLI would answer, without running it.
+  private async fromMemo(ws: WorkspaceRef, configText: string, signal?: AbortSignal): Promise<UpResult | undefined> {
+    const memo = await this.memos?.read(ws);
+    if (!memo) return undefined;
+    const now = await this.docker.runState(memo.containerId, signal);
+    if (!memoHolds(memo, configText, now)) {
+      await this.memos?.forget(ws);
+      return undefined;
+    }
+    return { action: 'reused', containerId: memo.containerId, remoteUser: memo.remoteUser, remoteWorkspaceFolder: memo.remoteWorkspaceFolder };
+  }
+
+  private async runCliUp(ws: WorkspaceRef, opts: UpOptions): Promise<UpResult> {
     const secrets = this.opts.secrets ?? [];
     const mapper = new CliLogMapper((e) => opts.onEvent?.(e), secrets);
     const split = lineSplitter((l) => mapper.line(l));

@@ -44,6 +44,15 @@ export class DockerCli {
     return (JSON.parse(out) as RawInspect[]).map(toInfo);
   }
 
+  /** Whether a container runs, since when, and its devcontainer.metadata label; undefined when it is gone. */
+  async runState(id: string, signal?: AbortSignal): Promise<{ running: boolean; startedAt: string; metadata: string | undefined } | undefined> {
+    const [c] = await this.run(['inspect', '--type', 'container', id], signal)
+      .then((out) => JSON.parse(out) as RawInspect[])
+      .catch(() => []);
+    if (!c) return undefined;
+    return { running: c.State.Running, startedAt: c.State.StartedAt ?? '', metadata: c.Config.Labels?.['devcontainer.metadata'] };
+  }
+
   /** Ids of a Compose project's objects (any state): containers, networks or volumes. */
   async projectObjects(kind: 'container' | 'network' | 'volume', project: string, signal?: AbortSignal): Promise<string[]> {
     const filter = ['--filter', `label=${COMPOSE_PROJECT_LABEL}=${project}`];
@@ -75,7 +84,7 @@ export class DockerCli {
 interface RawInspect {
   Id: string;
   Created: string;
-  State: { Status: string; Running: boolean };
+  State: { Status: string; Running: boolean; StartedAt?: string };
   Config: { Image: string; Labels: Record<string, string> | null };
 }
 
