@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CacError } from '../../errors.js';
-import { boxImageState, importChanges, recipeHash, recipePackages, type BoxImageSource, type BoxImageState } from '../../core/boxes/box-image.js';
+import { boxImageState, importChanges, recipeHash, recipePackages, rootfsPrereqError, type BoxImageSource, type BoxImageState } from '../../core/boxes/box-image.js';
 import { RECIPE_SOURCE_LABEL } from '../../domain/box-image.js';
 import { BoxImageEngine } from '../../adapters/engine/box-image.js';
 import { cacheDir } from '../../util/paths.js';
@@ -128,20 +128,13 @@ export async function buildBoxImage(ctx: AppContext, input: Input & { force: boo
 
 /** --from-rootfs runs debootstrap and chroot: Linux, root, Debian, the programs present. */
 function assertRootfsHost(env: Record<string, string | undefined>): void {
-  const missing: string[] = [];
-  if (process.platform !== 'linux') missing.push('Linux');
-  else {
-    if (process.getuid?.() !== 0) missing.push('root (debootstrap and chroot need it)');
-    if (!existsSync('/etc/debian_version')) missing.push('Debian (/etc/debian_version)');
-    for (const p of ['debootstrap', 'chroot', 'tar']) if (!onPath(p, env)) missing.push(p);
-  }
-  if (missing.length === 0) return;
-  throw new CacError('ERR_BOX_IMAGE_PREREQ', `--from-rootfs needs ${missing.join(', ')}`, {
-    hint:
-      missing.includes('debootstrap') && missing.length === 1
-        ? 'apt-get install debootstrap'
-        : 'run it as root on Debian (sudo cac box image build --from-rootfs), or without --from-rootfs where a registry is reachable',
+  const problem = rootfsPrereqError({
+    platform: process.platform,
+    uid: process.getuid?.(),
+    debian: existsSync('/etc/debian_version'),
+    missingPrograms: ['debootstrap', 'chroot', 'tar'].filter((p) => !onPath(p, env)),
   });
+  if (problem) throw problem;
 }
 
 function onPath(program: string, env: Record<string, string | undefined>): boolean {

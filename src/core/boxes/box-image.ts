@@ -89,3 +89,24 @@ export function aptMirrors(sources: readonly string[]): { mirror: string; securi
   const security = http.find((u) => /\/debian-security$/.test(u)) ?? `${mirror.replace(/\/debian$/i, '')}/debian-security`;
   return { mirror, security };
 }
+
+/** What this host is, for a --from-rootfs build. */
+export interface RootfsHostFacts {
+  platform: string;
+  uid: number | undefined;
+  debian: boolean;
+  /** The programs the build runs that are not found. */
+  missingPrograms: readonly string[];
+}
+
+/** ERR_BOX_IMAGE_PREREQ naming everything a --from-rootfs build lacks on this host; undefined when nothing. */
+export function rootfsPrereqError(f: RootfsHostFacts): CacError | undefined {
+  const missing = f.platform !== 'linux' ? ['Linux'] : [...(f.uid === 0 ? [] : ['root (debootstrap and chroot need it)']), ...(f.debian ? [] : ['Debian (/etc/debian_version)']), ...f.missingPrograms];
+  if (missing.length === 0) return undefined;
+  const onlyPrograms = f.platform === 'linux' && f.uid === 0 && f.debian;
+  return new CacError('ERR_BOX_IMAGE_PREREQ', `--from-rootfs needs ${missing.join(', ')}`, {
+    hint: onlyPrograms
+      ? `apt-get install ${f.missingPrograms.map((p) => (p === 'chroot' ? 'coreutils' : p)).join(' ')}`
+      : 'run it as root on Debian (sudo cac box image build --from-rootfs), or without --from-rootfs where a registry is reachable',
+  });
+}

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { aptMirrors, boxImageState, importChanges, RECIPE_FILES, recipeHash, recipePackages } from '../../../src/core/boxes/box-image.js';
+import { aptMirrors, boxImageState, importChanges, RECIPE_FILES, recipeHash, recipePackages, rootfsPrereqError } from '../../../src/core/boxes/box-image.js';
 import { isImageTag, productBoxImage } from '../../../src/domain/box-image.js';
 import { BoxImageEngine } from '../../../src/adapters/engine/box-image.js';
 import { readRecipe, recipeDir } from '../../../src/app/box-image.js';
@@ -100,6 +100,25 @@ describe('aptMirrors', () => {
 
   it('is undefined without a Debian archive', () => {
     expect(aptMirrors(['deb http://ppa.example/ubuntu jammy main\n'])).toBeUndefined();
+  });
+});
+
+describe('rootfsPrereqError', () => {
+  const ok = { platform: 'linux', uid: 0, debian: true, missingPrograms: [] };
+
+  it('is undefined on Debian as root with the programs', () => expect(rootfsPrereqError(ok)).toBeUndefined());
+
+  it.each([
+    [{ ...ok, uid: 1000 }, '--from-rootfs needs root (debootstrap and chroot need it)', 'sudo cac box image build --from-rootfs'],
+    [
+      { ...ok, uid: 1000, debian: false, missingPrograms: ['debootstrap'] },
+      '--from-rootfs needs root (debootstrap and chroot need it), Debian (/etc/debian_version), debootstrap',
+      'as root on Debian',
+    ],
+    [{ ...ok, missingPrograms: ['debootstrap'] }, '--from-rootfs needs debootstrap', 'apt-get install debootstrap'],
+    [{ ...ok, platform: 'darwin' }, '--from-rootfs needs Linux', 'without --from-rootfs where a registry is reachable'],
+  ])('%j: names what is missing', (facts, message, hint) => {
+    expect(rootfsPrereqError(facts)).toMatchObject({ code: 'ERR_BOX_IMAGE_PREREQ', message, hint: expect.stringContaining(hint) });
   });
 });
 
