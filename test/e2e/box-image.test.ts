@@ -89,7 +89,7 @@ describeWith(['docker'], 'cac box image build --from-rootfs (bin/cac)', () => {
     const probe = sshPinned(
       box!.sshTarget!,
       cli.keyFile,
-      'id -un; node -e "process.stdout.write(String(process.versions.node.split(\'.\')[0] >= 20))"; echo; git --version | cut -d" " -f1-2; sudo -n true && echo sudo; command -v dockerd docker-compose npm',
+      'id -un; node -e "process.stdout.write(String(process.versions.node.split(\'.\')[0] >= 20))"; echo; git --version | cut -d" " -f1-2; sudo -n true && echo sudo; ls /usr/sbin/dockerd; command -v docker-compose npm',
     );
     expect(probe.status, probe.stderr).toBe(0);
     expect(probe.stdout.split('\n')).toEqual(['cac', 'true', 'git version', 'sudo', '/usr/sbin/dockerd', '/usr/bin/docker-compose', '/usr/local/bin/npm', '']);
