@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # Test images without a registry: debootstrap a rootfs, configure it in a chroot, `tar | docker import`.
-# Sourced by scripts/infra (uses INFRA, LIB, BASE_IMAGE, BOX_IMAGE, log, die, now, since, is_root,
-# is_debian). Each image carries LABEL cac.recipe=<sha256 of its recipe + the host inputs>; it is
+# Sourced by scripts/infra (uses ROOT, INFRA, LIB, BASE_IMAGE, BOX_IMAGE, log, die, now, since, is_root,
+# is_debian). The box image is built by cac itself (ensure_box_image). Each image carries
+# LABEL cac.recipe=<sha256 of its recipe + the host inputs>; it is
 # rebuilt only when that label differs from the current hash or the image is missing.
 
 SUITE=bookworm
@@ -50,10 +51,9 @@ host_inputs() {
   printf '%s\n' "$HOST_INPUTS"
 }
 
-recipe_hash() {  # $1 = base|box
+recipe_hash() {  # $1 = base
   {
     declare -f "${RECIPE_COMMON[@]}" "build_$1"
-    if [ "$1" = box ]; then cat "$LIB/box-entrypoint"; fi
     host_inputs
   } | sha256sum | cut -c1-64
 }
@@ -150,39 +150,37 @@ build_base() {  # $1 = rootfs, $2 = tag, $3 = hash
   import_rootfs "$r" "$2" "$3" 'CMD ["/bin/bash"]'
 }
 
-# cac-test/box:bookworm: a "remote box" reached over ssh as cac, with its own Docker engine (and
-# Compose, for dockerComposeFile repositories) inside.
-build_box() {  # $1 = rootfs, $2 = tag, $3 = hash
-  local r=$1
-  debootstrap_rootfs "$r" \
-    ca-certificates,git,openssh-server,openssh-client,docker.io,docker-compose,sudo,curl,iptables,procps,iproute2,xz-utils,pigz
-  rootfs_common "$r"
-  chroot "$r" useradd -m -u 1000 -U -s /bin/bash -G sudo,docker cac
-  chroot "$r" usermod -p '*' cac  # no password, but not locked: sshd refuses key login to locked accounts
-  add_sudoer "$r" cac
-  install -d -m 700 "$r/home/cac/.ssh"
-  install -m 600 /dev/null "$r/home/cac/.ssh/authorized_keys"
-  chroot "$r" chown -R cac:cac /home/cac/.ssh
-  cat >"$r/etc/ssh/sshd_config.d/cac.conf" <<'EOF'
-HostKey /etc/ssh/ssh_host_ed25519_key
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-PubkeyAuthentication yes
-PermitRootLogin no
-AllowUsers cac
-EOF
-  rm -f "$r"/etc/ssh/ssh_host_*  # each container makes its own at start (box-entrypoint)
-  install -m 755 "$LIB/box-entrypoint" "$r/usr/local/bin/box-entrypoint"
-  finish_rootfs "$r"
-  import_rootfs "$r" "$2" "$3" 'VOLUME /var/lib/docker' 'EXPOSE 22' \
-    'ENTRYPOINT ["/usr/local/bin/box-entrypoint"]'
+# cac-test/box:bookworm: the box image users build, made by cac's own command from the recipe the package
+# ships (box-image/), so the tests run what `cac box image build --from-rootfs` makes. Its config, cache
+# (debootstrap's packages) and logs stay under .infra/. The command labels the image with its recipe
+# hash and reuses an image that has it.
+cac_cli() {
+  local tsx=$ROOT/node_modules/.bin/tsx
+  [ -x "$tsx" ] || die "$tsx is missing: run npm ci first"
+  CAC_CONFIG=$INFRA/cac-config.toml XDG_CACHE_HOME=$INFRA/cache XDG_STATE_HOME=$INFRA/state "$tsx" "$ROOT/src/cli/main.ts" "$@"
+}
+
+box_image_state() {  # -> ok|stale|missing
+  local st
+  st=$(cac_cli box image status --from-rootfs --tag "$BOX_IMAGE" --json 2>/dev/null |
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{try{process.stdout.write(JSON.parse(s).state)}catch{}})') || true
+  case $st in current) echo ok ;; stale) echo stale ;; *) echo missing ;; esac
+}
+
+ensure_box_image() {
+  local t
+  t=$(now)
+  # reuses a current image as any user; a build needs root on Debian (the command says what is missing)
+  cac_cli box image build --from-rootfs --tag "$BOX_IMAGE" --json >"$INFRA/box-image.json" ||
+    die "cac box image build --from-rootfs --tag $BOX_IMAGE failed (logs in $INFRA/state/cac/logs)"
+  log "image $BOX_IMAGE: $(node -e 'const d=require(process.argv[1]);process.stdout.write(`${d.action}, recipe ${d.recipeHash.slice(0,12)}`)' "$INFRA/box-image.json") in $(since "$t")"
 }
 
 ensure_images() {
   local kind tag hash st t built=0
   host_inputs >/dev/null
-  for kind in base box; do
-    if [ "$kind" = base ]; then tag=$BASE_IMAGE; else tag=$BOX_IMAGE; fi
+  for kind in base; do
+    tag=$BASE_IMAGE
     hash=$(recipe_hash "$kind")
     st=$(image_state "$tag" "$hash")
     if [ "$st" = ok ]; then
@@ -200,4 +198,5 @@ ensure_images() {
   done
   # The replaced image (if any) is now dangling; prune removes dangling images only.
   if [ "$built" = 1 ]; then docker image prune -f >/dev/null; fi
+  ensure_box_image
 }

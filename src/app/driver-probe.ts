@@ -42,7 +42,7 @@ async function probeDocker(config: Config, deps: ProbeDeps): Promise<DriverProbe
   return {
     driver: 'docker',
     probes: [{ subject: `image ${image}`, ok: r.exitCode === 0, detail: r.exitCode === 0 ? 'present' : last || `exit ${r.exitCode}` }],
-    hint: 'build the box image (scripts/infra up builds cac-test/box:bookworm) or set [boxes.docker] image',
+    hint: "build the box image: 'cac box image build' (see the box image row), or set [boxes.docker] image",
   };
 }
 

@@ -6,6 +6,8 @@ import en from 'zod/v4/locales/en.js';
 import { DURATION_LIMITS, durationProblem, type DurationLimit } from '../domain/duration.js';
 import { BOX_DRIVERS, isAgentVersion } from '../domain/kinds.js';
 import { isIpAddress } from '../domain/validate.js';
+import { productBoxImage } from '../domain/box-image.js';
+import { VERSION } from '../util/version.js';
 
 // mini ships no messages; English ones make "expected number to be >=0" rather than "Invalid input"
 z.config(en());
@@ -91,6 +93,9 @@ const commandDriverSchema = z.object({
   env: z.optional(z.array(envName.check(z.refine((n) => !n.startsWith('CAC_'), { message: "CAC_* variables are cac's own and never passed to a plugin" })))),
 });
 
+/** The box image of this cac version (`cac box image build` makes it). */
+export const DEFAULT_BOX_IMAGE = productBoxImage(VERSION);
+
 const boxesSchema = z.object({
   driver: withDefault(z.enum(BOX_DRIVERS), 'docker'),
   provision: withDefault(z.enum(['full', 'vm']), 'full'),
@@ -101,11 +106,11 @@ const boxesSchema = z.object({
   orphan_grace: duration('10m', 'stored'),
   docker: withDefault(
     z.object({
-      image: withDefault(nonEmpty(), 'cac-test/box:bookworm'),
+      image: withDefault(nonEmpty(), DEFAULT_BOX_IMAGE),
       // the address boxes' SSH ports are published on and reached at (hosts sharing a store reach each other's boxes there)
       ssh_host: withDefault(z.string().check(z.refine(isIpAddress, 'must be an IP address of this host')), '127.0.0.1'),
     }),
-    { image: 'cac-test/box:bookworm', ssh_host: '127.0.0.1' },
+    { image: DEFAULT_BOX_IMAGE, ssh_host: '127.0.0.1' },
   ),
   fleet: withDefault(z.array(fleetHostSchema), []),
   command: z.optional(commandDriverSchema),

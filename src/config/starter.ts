@@ -1,5 +1,7 @@
 // The commented starter file `cac config init` writes. Every key is shown at its default, commented
 // out, so the file parses to exactly the defaults (a unit test holds that).
+import { DEFAULT_BOX_IMAGE } from './schema.js';
+
 export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is optional; the values shown are the defaults.
 # Docs: README.md "Configuration". Check this file with: cac config validate
 
@@ -59,7 +61,8 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # keep_destroyed = "7d"
 
 [boxes.docker]
-# image = "cac-test/box:bookworm"
+# The box image, of this cac's version; 'cac box image build' makes it.
+# image = "${DEFAULT_BOX_IMAGE}"
 # An IP address of this host: boxes' SSH ports are published there (hosts sharing a store reach them there).
 # ssh_host = "127.0.0.1"
 

@@ -84,7 +84,7 @@ export class DockerVmDriver implements VmDriver {
       const raced = await this.byBox(spec.boxId, opts.signal);
       if (raced) return raced;
       throw new CacError('ERR_VM_CREATE', `docker run of box ${spec.boxId} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, {
-        hint: `check the image ${this.opts.image} exists (scripts/infra up builds cac-test/box:bookworm) and run 'cac doctor'`,
+        hint: `check the image ${this.opts.image} exists ('cac box image build' makes it) and run 'cac doctor'`,
       });
     }
     const id = r.stdout.trim();

@@ -10,6 +10,7 @@ import { doctorExitCode, runDoctor, type DoctorCheck } from '../../core/doctor/c
 import { devcontainerCli } from '../../adapters/engine/cli-path.js';
 import type { AppContext } from '../context.js';
 import { probeVmDriver } from '../driver-probe.js';
+import { probeBoxImage } from '../box-image-probe.js';
 import { engineEnv } from '../engine.js';
 import { probeStore } from '../store-probe.js';
 
@@ -40,6 +41,7 @@ export async function doctor(ctx: AppContext): Promise<DoctorResult> {
     store: () => probeStore(config, ctx.stateDir),
   });
   checks.push(await vmDriver);
+  checks.push(...(await probeBoxImage(config, { host: ctx.host, env: ctx.env, signal: ctx.signal })));
   checks.push(...(await sharedStoreRows(ctx, config)));
   const code = doctorExitCode(checks);
   ctx.reporter.emit({ type: 'step.ok', id: 'doctor' });

@@ -1,4 +1,4 @@
-// Remote boxes and warm pools: box request|list|show|renew|release|exec|ssh, pool reconcile|status|pause|resume,
+// Remote boxes and warm pools: box request|list|show|renew|release|exec|ssh|image build|image status, pool reconcile|status|pause|resume,
 // env keygen|encrypt|check.
 import type { Command } from '@commander-js/extra-typings';
 import { lazyAction, type Runtime } from '../action.js';
@@ -6,6 +6,7 @@ import { lazyAction, type Runtime } from '../action.js';
 const box = () => import('../handlers/box.js');
 const pool = () => import('../handlers/pool.js');
 const env = () => import('../handlers/env.js');
+const boxImage = () => import('../handlers/box-image.js');
 
 /** How long `--wait` waits for a box (box request, box show). */
 const WAIT_TIMEOUT = '10m';
@@ -48,6 +49,20 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .option('--for <who>', 'who renews: must be the claimant (default: $USER)')
     .option('--force', 'renew a box someone else holds')
     .action(lazyAction(rt, () => box().then((m) => m.renew)));
+  const image = boxes.command('image').description('the box image docker-driver boxes run, built from the recipe cac ships');
+  image
+    .command('build')
+    .description('build the box image (skipped when it has the current recipe): docker build, or --from-rootfs')
+    .option('--tag <ref>', 'image name (default: [boxes.docker] image)')
+    .option('--from-rootfs', 'no registry: a debootstrap rootfs imported (Debian, as root)')
+    .option('--force', 'build even when the image has the current recipe')
+    .action(lazyAction(rt, () => boxImage().then((m) => m.build)));
+  image
+    .command('status')
+    .description('whether the box image is present and built from the current recipe')
+    .option('--tag <ref>', 'image name (default: [boxes.docker] image)')
+    .option('--from-rootfs', 'compare with the recipe of a --from-rootfs build')
+    .action(lazyAction(rt, () => boxImage().then((m) => m.status)));
   // the background box worker `box request` starts for a cold box; not for people, so hidden from help and completions
   boxes
     .command('_provision', { hidden: true })
