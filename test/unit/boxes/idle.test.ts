@@ -125,7 +125,18 @@ describe('planPool with idle boxes', () => {
     const health = { consecutiveFailures: 0, lastFailureAt: null, paused: false };
     const without = planPool({ boxes: [idle, expired], health }, spec, T0 + MIN);
     expect([without.releases.map((r) => r.id), without.creates]).toEqual([[expired.id], 1]);
-    const plan = planPool({ boxes: [idle, expired], health, idle: [{ id: idle.id, reason: 'idle for 30m' }, { id: expired.id, reason: 'idle too' }] }, spec, T0 + MIN);
+    const plan = planPool(
+      {
+        boxes: [idle, expired],
+        health,
+        idle: [
+          { id: idle.id, reason: 'idle for 30m' },
+          { id: expired.id, reason: 'idle too' },
+        ],
+      },
+      spec,
+      T0 + MIN,
+    );
     expect(plan.releases).toEqual([
       { id: idle.id, reason: 'idle for 30m' },
       { id: expired.id, reason: expect.stringMatching(/^lease of bob expired at /) },
