@@ -117,6 +117,15 @@ describe('the probe on the box', () => {
   });
 });
 
+describe('box show', () => {
+  it('says when the box was last in use and why; nothing before reconcile measured it', async () => {
+    const { renderBox } = await import('../../../src/cli/handlers/box-render.js');
+    const measured = makeBox({ state: 'ready', activity: { checkedAt: T0 + 2 * MIN, lastActiveAt: T0, cpuUsec: 1, activeBy: 'cpu 37.5%' } });
+    expect(renderBox(measured, T0 + 3 * MIN)).toContain(`in use     ${new Date(T0).toISOString()} (cpu 37.5%; checked 1m ago)`);
+    expect(renderBox(makeBox({ state: 'ready' }), T0)).not.toContain('in use');
+  });
+});
+
 describe('planPool with idle boxes', () => {
   it('an idle held box is released with its reason and no longer counts as live; an expired lease keeps its own reason', () => {
     const spec = { repoUrl: REPO, baseBranch: 'main', minStandby: 1, maxInstances: 2, provisionTimeoutMs: 15 * MIN, failedRetentionMs: 60 * MIN, backoffIntervalMs: MIN };
