@@ -19,6 +19,7 @@ import { AllocatorService, type AllocatorDeps } from '../core/boxes/allocator.js
 import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/provision/pipeline.js';
 import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
+import type { ActivityProbe } from '../core/boxes/activity-probe.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import type { SshProvisioner } from '../core/provision/provisioner.js';
 import type { PreparePoolDeps } from '../core/boxes/prepare-pool.js';
@@ -161,12 +162,14 @@ export async function poolManager(
   const lockTtlMs = reconcileLockTtlMs(ctx.env);
   // a round that may change boxes also checks its standby boxes (a dry run or status logs in nowhere)
   let checkStandby: StandbyCheck | undefined;
+  let probeActivity: ActivityProbe | undefined;
   if (opts.withSteps) {
     const [{ standbyCheck }, { boxIdentity }] = await Promise.all([import('./standby-check.js'), import('./box-identity.js')]);
     const identity = () => boxIdentity(ctx, config, store);
     // a round over configured pools logs in to boxes or makes them: a missing master key (shared store) fails it before any box is touched
     if (config.pools.length > 0) await identity();
     checkStandby = standbyCheck(async () => (await identity()).privateKey);
+    if (config.boxes.idle_timeout !== undefined) probeActivity = (await import('./activity-probe.js')).activityProbe(async () => (await identity()).privateKey);
   }
   const { DefaultPoolManager } = await import('../core/boxes/reconciler.js');
   return new DefaultPoolManager({
@@ -175,11 +178,13 @@ export async function poolManager(
     steps: provision?.steps ?? [],
     ...(provision?.settle ? { settle: provision.settle } : {}),
     ...(checkStandby ? { checkStandby } : {}),
+    ...(probeActivity ? { probeActivity } : {}),
     reporter: ctx.reporter,
     options: {
       provisionTimeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),
       orphanGraceMs: durationMs(config.boxes.orphan_grace, 'boxes.orphan_grace', 'stored'),
       keepDestroyedMs: durationMs(config.boxes.keep_destroyed, 'boxes.keep_destroyed', 'stored'),
+      ...(config.boxes.idle_timeout !== undefined ? { idleTimeoutMs: durationMs(config.boxes.idle_timeout, 'boxes.idle_timeout', 'stored') } : {}),
       ...(opts.intervalMs ? { backoffIntervalMs: opts.intervalMs } : {}),
       ...(lockTtlMs ? { lockTtlMs } : {}),
     },

@@ -16,16 +16,14 @@ const withDefault = <T extends z.ZodMiniType>(schema: T, value: z.output<T>) => 
 const nonEmpty = () => z.string().check(z.minLength(1));
 const flag = (value: boolean) => withDefault(z.boolean(), value);
 // `limit`: "timer" for a value that drives a timer, "stored" for one only compared with timestamps
-const duration = (def: string, limit: DurationLimit) =>
-  withDefault(
-    z.string().check(
-      z.refine((v) => durationProblem(v, limit) === undefined, {
-        error: (iss) =>
-          durationProblem(String(iss.input), limit) === 'is not a duration' ? 'expected a duration like "90s", "10m" or "8h"' : `expected a duration of at most ${DURATION_LIMITS[limit].text}`,
-      }),
-    ),
-    def,
+const durationString = (limit: DurationLimit) =>
+  z.string().check(
+    z.refine((v) => durationProblem(v, limit) === undefined, {
+      error: (iss) =>
+        durationProblem(String(iss.input), limit) === 'is not a duration' ? 'expected a duration like "90s", "10m" or "8h"' : `expected a duration of at most ${DURATION_LIMITS[limit].text}`,
+    }),
   );
+const duration = (def: string, limit: DurationLimit) => withDefault(durationString(limit), def);
 const envName = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'));
 
 // the agent-injection design writes one path as a plain string; an array lists several (host side)
@@ -115,6 +113,8 @@ const boxesSchema = z.object({
   fleet: withDefault(z.array(fleetHostSchema), []),
   command: z.optional(commandDriverSchema),
   keep_destroyed: duration('7d', 'stored'),
+  // off unless set: a held box measured idle this long on the box is released by reconcile
+  idle_timeout: z.optional(durationString('stored')),
 });
 
 const poolSchema = z

@@ -59,6 +59,9 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # orphan_grace = "10m"
 # Destroyed box records are kept this long, then purged by reconcile (pool totals are kept).
 # keep_destroyed = "7d"
+# Off unless set: a claimed box with no SSH session, no 'cac box exec' and no CPU use in its dev
+# container for this long (measured on the box each reconcile round) is released.
+# idle_timeout = "2h"
 
 [boxes.docker]
 # The box image, of this cac's version; 'cac box image build' makes it.

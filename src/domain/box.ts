@@ -73,6 +73,21 @@ export interface BoxWorkspace {
   remoteWorkspaceFolder: string | null;
 }
 
+/**
+ * What reconcile last measured of a held box's use (`[boxes] idle_timeout`): one probe over SSH per round.
+ * The idle clock runs from `lastActiveAt`; `cpuUsec` is the baseline the next round's CPU use is taken from.
+ */
+export interface BoxActivity {
+  /** When the last probe ran (or failed). */
+  checkedAt: number;
+  /** The last time the box was seen in use (or could not be measured, which counts as use). */
+  lastActiveAt: number;
+  /** Cumulative CPU time of the dev container (µs) at `checkedAt`; null when not measured (no container, a failed probe). */
+  cpuUsec: number | null;
+  /** Why the box counted as active at `lastActiveAt` (`ssh session`, `box exec`, `cpu`, `first probe`, `probe failed`). */
+  activeBy: string;
+}
+
 /** A box record. Times are ms since the epoch. */
 export interface Box {
   id: string;
@@ -102,8 +117,10 @@ export interface Box {
   readyAt: number | null;
   /** Provisioning deadline: past it, reconcile fails the box. */
   deadlineAt: number;
-  /** Why the box was released (a person asked, its lease expired, a failed box's retention ended); null until then. */
+  /** Why the box was released (a person asked, its lease expired, it was idle, a failed box's retention ended); null until then. */
   releaseReason: string | null;
+  /** What reconcile last measured of the held box's use (`[boxes] idle_timeout`); null until it probed it. */
+  activity: BoxActivity | null;
 }
 
 /** What a caller gives to record a new box (always `requested`). */
@@ -121,7 +138,7 @@ export interface NewBox {
 
 /** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
 export type BoxPatch = Partial<
-  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'vmLocation' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt' | 'releaseReason'>
+  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'vmLocation' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt' | 'releaseReason' | 'activity'>
 >;
 
 const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {
@@ -193,6 +210,7 @@ export function newBoxRecord(input: NewBox, id: string, idempotencyKey: string):
     readyAt: null,
     deadlineAt: input.deadlineAt,
     releaseReason: null,
+    activity: null,
   };
 }
 

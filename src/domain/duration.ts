@@ -52,3 +52,8 @@ export function durationMs(text: string, field: string, limit: DurationLimit = '
 export function timerDelay(delay: number): number {
   return Math.min(Math.max(0, delay), MAX_TIMER_MS);
 }
+
+/** A duration for people: "45s", "12m", "3h" (ms's short form). */
+export function durationText(value: number): string {
+  return ms(Math.max(0, Math.round(value)));
+}

@@ -128,6 +128,7 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
         'releaseReason',
         'leaseRemainingMs',
         'vmLocation',
+        'activity',
       ].sort(),
     );
     const at = box as unknown as Record<'createdAt' | 'claimedAt' | 'readyAt' | 'updatedAt' | 'leaseExpiresAt' | 'deadlineAt', number>;
@@ -147,6 +148,7 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
       error: null,
       releaseReason: null,
       vmLocation: { driver: 'docker', engine: expect.stringMatching(/\S/) },
+      activity: null,
     });
     expect(box?.steps.map((s) => [s.name, s.ok])).toEqual([
       ['vm_create', true],

@@ -75,6 +75,13 @@ describe('config schema errors', () => {
     expect(failure('[boxes]\nlease_ttl = "20y"\n').message).toBe('cfg.toml:2: boxes.lease_ttl: expected a duration of at most 10 years, got "20y"');
   });
 
+  it('[boxes] idle_timeout is off by default; a bad value exits 2 naming the key', () => {
+    expect(defaultConfig().boxes.idle_timeout).toBeUndefined();
+    expect(parseConfig('[boxes]\nidle_timeout = "2h"\n', 'c.toml').config.boxes.idle_timeout).toBe('2h');
+    const e = failure('[boxes]\nidle_timeout = "later"\n');
+    expect([e.exitCode, e.message]).toEqual([2, 'cfg.toml:2: boxes.idle_timeout: expected a duration like "90s", "10m" or "8h", got "later"']);
+  });
+
   it('refuses env names that are not names', () => {
     expect(failure('[agents.claude]\nenv_forward = ["OK", "NOT OK"]\n').message).toMatch(/agents\.claude\.env_forward\.1: /);
   });

@@ -14,7 +14,7 @@ import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlit
 type BodyRow = { body: string };
 
 // a body written before a field existed reads with that field's empty value
-const body = (text: string): Box => ({ releaseReason: null, vmLocation: null, ...(JSON.parse(text) as Omit<Box, 'releaseReason' | 'vmLocation'>) });
+const body = (text: string): Box => ({ releaseReason: null, vmLocation: null, activity: null, ...(JSON.parse(text) as Omit<Box, 'releaseReason' | 'vmLocation' | 'activity'>) });
 const parse = (row: BodyRow | undefined): Box | null => (row ? body(row.body) : null);
 
 export interface SqliteStoreOptions {

@@ -154,15 +154,17 @@ async function liveBox(ctx: AppContext, id: string): Promise<Box & { sshTarget: 
 /**
  * Runs `argv` in the box's dev container (as its remote user, in its workspace folder, through the user's
  * login shell) with one `docker exec` on the box over SSH, from what the box record knows: no
- * devcontainer CLI, no separate environment probe. stdio passes through; resolves with the command's status.
+ * devcontainer CLI, no separate environment probe; it touches the box's exec marker first (idle_timeout).
+ * stdio passes through; resolves with the command's status.
  */
 export async function execInBox(ctx: AppContext, input: { id: string; argv: readonly string[] }): Promise<number> {
   const box = await liveBox(ctx, input.id);
-  const [{ requireContainer }, { boxHost }, { loginExecCall }, { AGENTS_ENV_FILE }] = await Promise.all([
+  const [{ requireContainer }, { boxHost }, { loginExecCall }, { AGENTS_ENV_FILE }, { markExecArgv }] = await Promise.all([
     import('../../core/provision/box-workspace.js'),
     import('../provision.js'),
     import('../../adapters/engine/container-exec.js'),
     import('../../core/agents/finish-script.js'),
+    import('../../core/boxes/activity-probe.js'),
   ]);
   const ws = requireContainer(box);
   const call = loginExecCall({
@@ -177,7 +179,8 @@ export async function execInBox(ctx: AppContext, input: { id: string; argv: read
   });
   const host = await boxHost(ctx, (await ctx.config()).config, box.sshTarget);
   try {
-    return (await host.exec(call.argv, { inherit: true, signal: ctx.signal })).exitCode;
+    // the exec marker tells reconcile's idle probe ([boxes] idle_timeout) the box was used, however short the exec
+    return (await host.exec(markExecArgv(box.id, call.argv), { inherit: true, signal: ctx.signal })).exitCode;
   } finally {
     await host.close();
   }

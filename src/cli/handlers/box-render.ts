@@ -40,6 +40,7 @@ export function renderBox(b: Box, now: number): string {
     `checkout   ${b.workspace ? `${b.workspace.folder} (${b.workspace.branch})` : '-'}`,
     `container  ${b.workspace?.containerId ? `${b.workspace.containerId.slice(0, 12)} as ${b.workspace.remoteUser ?? '?'} in ${b.workspace.remoteWorkspaceFolder ?? '?'}` : '-'}`,
     `created    ${time(b.createdAt)}`,
+    ...(b.activity ? [`in use     ${time(b.activity.lastActiveAt)} (${b.activity.activeBy}; checked ${ms(Math.max(0, now - b.activity.checkedAt))} ago)`] : []),
     ...(b.releaseReason ? [`released   ${b.releaseReason}`] : []),
   ];
   if (b.steps.length === 0) return lines.join('\n');

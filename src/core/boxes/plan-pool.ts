@@ -25,6 +25,8 @@ export interface PoolSpec {
 export interface PoolSnapshot {
   boxes: readonly Box[];
   health: PoolHealth;
+  /** Held boxes this round measured idle past `[boxes] idle_timeout` (plan-idle.ts), with their release reasons. */
+  idle?: readonly PlannedAction[];
 }
 
 /** One planned change of a box, with why. */
@@ -41,7 +43,7 @@ export interface PoolPlan {
   destroys: PlannedAction[];
   /** Boxes past their provisioning deadline: mark failed (each counts as a pool failure). */
   fails: PlannedAction[];
-  /** Claimed or ready boxes past their lease: release them. */
+  /** Claimed or ready boxes past their lease, or idle past `[boxes] idle_timeout`: release them. */
   releases: PlannedAction[];
   /** Why no box may be created now (paused, hard limit, backoff). */
   blocked?: string;
@@ -87,6 +89,7 @@ export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): P
   let standby = 0;
   let inFlight = 0;
   let held = 0;
+  const idle = new Map((snapshot.idle ?? []).map((a) => [a.id, a.reason]));
   for (const b of [...snapshot.boxes].sort(byAge)) {
     if (b.state === 'standby') standby += 1;
     else if (b.state === 'failed') {
@@ -98,7 +101,9 @@ export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): P
       else if (b.claimant !== null) held += 1;
       else inFlight += 1;
     } else if (HELD.includes(b.state)) {
+      const idleReason = idle.get(b.id);
       if (b.leaseExpiresAt !== null && now >= b.leaseExpiresAt) releases.push({ id: b.id, reason: leaseExpired(b) });
+      else if (idleReason !== undefined) releases.push({ id: b.id, reason: idleReason });
       else held += 1;
     }
   }

@@ -15,7 +15,9 @@ import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools } from './pools.js';
 import { provisionBox, type ProvisionStep } from '../provision/pipeline.js';
 import { vmLocationOf } from '../provision/vm-steps.js';
-import { applyHygiene, applyPoolPlan, applyStandbyChecks, type HygieneApplied, type PoolApplied, type StandbyCheck } from './reconcile-apply.js';
+import { applyHygiene, applyPoolPlan, applyStandbyChecks, type ApplyDeps, type HygieneApplied, type PoolApplied, type StandbyCheck } from './reconcile-apply.js';
+import type { ActivityProbe } from './activity-probe.js';
+import { measureIdle } from './idle-apply.js';
 import { teardownBox } from './teardown.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';
@@ -40,6 +42,8 @@ export interface PoolManagerOptions {
   concurrency?: number;
   /** Destroyed records are kept this long, then purged (their totals stay in the pool stats); default 7 days. */
   keepDestroyedMs?: number;
+  /** A held box measured idle this long (`[boxes] idle_timeout`, needs `probeActivity`) is released; default: off. */
+  idleTimeoutMs?: number;
 }
 
 /** The pool manager's dependencies (the rich form; the library's DefaultPoolManager also takes `{ store, vmManager, allocator }`). */
@@ -52,6 +56,8 @@ export interface PoolManagerDeps {
   settle?: (boxId: string) => Promise<void>;
   /** Asked of every standby box each round (not on a dry run): one that fails is failed and replaced. */
   checkStandby?: StandbyCheck;
+  /** Measures a held box's use on the box, each round (not on a dry run), when `idleTimeoutMs` is set. */
+  probeActivity?: ActivityProbe;
   options?: PoolManagerOptions;
   now?: () => number;
   reporter?: Reporter;
@@ -72,8 +78,11 @@ export interface PoolReport extends PoolDefinition {
   /** In [[pools]]; other pools (of cold boxes) only get their removals. */
   configured: boolean;
   plan: PoolPlan;
-  /** `unfit`: standby boxes failed this round because they did not pass their check (pinned SSH host key, engine). */
-  applied?: PoolApplied & { unfit: PlannedAction[]; provisioned: ProvisionReport[] };
+  /**
+   * `unfit`: standby boxes failed this round because they did not pass their check (pinned SSH host key, engine).
+   * `idle`: held boxes released this round for being idle past `[boxes] idle_timeout` (also in `released`).
+   */
+  applied?: PoolApplied & { unfit: PlannedAction[]; idle: PlannedAction[]; provisioned: ProvisionReport[] };
 }
 
 /** One reconcile: its outcome, the orphans, each pool's plan and what was applied. */
@@ -96,7 +105,7 @@ const LOCK = 'reconcile';
 export class DefaultPoolManager {
   private readonly now: () => number;
   private readonly reporter: Reporter;
-  private readonly o: Required<PoolManagerOptions>;
+  private readonly o: Required<Omit<PoolManagerOptions, 'idleTimeoutMs'>> & Pick<PoolManagerOptions, 'idleTimeoutMs'>;
 
   constructor(private readonly deps: PoolManagerDeps) {
     this.now = deps.now ?? Date.now;
@@ -112,6 +121,7 @@ export class DefaultPoolManager {
       lockTtlMs: o.lockTtlMs ?? 30_000,
       concurrency: o.concurrency ?? 4,
       keepDestroyedMs: o.keepDestroyedMs ?? 7 * 86_400_000,
+      ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
     };
   }
 
@@ -165,13 +175,15 @@ export class DefaultPoolManager {
         // standby boxes that are no longer what cac made are failed before planning, so this round replaces them
         const unfit = run.dry || !this.deps.checkStandby ? [] : await applyStandbyChecks(applyDeps, boxes, this.deps.checkStandby, this.o.concurrency, run.signal);
         if (unfit.length) boxes = await store.list({ poolKey, states: LIVE_STATES });
-        const plan = planPool({ boxes, health }, spec, this.now());
+        const idle = run.dry ? [] : await this.measureIdle(applyDeps, boxes, warnings, run.signal);
+        const plan = planPool({ boxes, health, idle }, spec, this.now());
         const { repoUrl, baseBranch, minStandby, maxInstances } = spec;
         const report: PoolReport = { repoUrl, baseBranch, minStandby, maxInstances, poolKey, configured, plan };
         reports.push(report);
         if (run.dry) continue;
         const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
-        report.applied = { ...applied, unfit, provisioned: [] };
+        const released = new Set(applied.released);
+        report.applied = { ...applied, unfit, idle: idle.filter((a) => released.has(a.id)), provisioned: [] };
         const failedNow = new Set(applied.failed);
         for (const b of boxes) if (isAbandoned(b) && !failedNow.has(b.id)) jobs.push({ report, id: b.id, resumed: true });
         for (const id of applied.created) jobs.push({ report, id, resumed: false });
@@ -185,6 +197,13 @@ export class DefaultPoolManager {
     if (run.lost?.aborted) warnings.push('lost the reconcile lock mid-round; the next reconcile does the rest and resumes boxes left in flight');
     const outcome = warnings.length ? 'warnings' : 'success';
     return { outcome, dryRun: run.dry, orphans: { ...orphans, releasing }, ...(hygiene ? { hygiene } : {}), purged, pools: reports, warnings, durationMs: this.now() - started };
+  }
+
+  // held boxes idle past idle_timeout, measured on each box (off unless both the timeout and a probe are given)
+  private async measureIdle(deps: ApplyDeps, boxes: readonly Box[], warnings: string[], signal?: AbortSignal): Promise<PlannedAction[]> {
+    const { idleTimeoutMs, concurrency } = this.o;
+    if (idleTimeoutMs === undefined || !this.deps.probeActivity) return [];
+    return measureIdle(deps, boxes, this.deps.probeActivity, { idleTimeoutMs, concurrency, ...(signal ? { signal } : {}) }, warnings);
   }
 
   // destroyed records past keep_destroyed go, their totals kept in the pool stats (one store operation)

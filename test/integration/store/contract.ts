@@ -59,6 +59,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         readyAt: null,
         deadlineAt: T0 + 900_000,
         releaseReason: null,
+        activity: null,
       } satisfies Box);
       expect(await store.get(box.id)).toEqual(box);
       expect(await store.get('box_doesnotexist')).toBeNull();
@@ -332,6 +333,19 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       const releasing = await store.transition(box.id, { from: 'ready', fence: ready.fence + 1, to: 'releasing', patch: { releaseReason: 'lease expired at T' }, now: T0 + 5 });
       expect(releasing).toMatchObject({ state: 'releasing', releaseReason: 'lease expired at T' });
       expect(await store.get(box.id)).toEqual(releasing);
+    });
+
+    it('keeps what reconcile measured of a held box (activity) through a compare-and-set patch', async () => {
+      const box = await seedStandby(store, T0);
+      const claimed = await store.claimStandby(POOL, claimAt(T0 + 1));
+      const ready = claimed && (await store.transition(box.id, { from: 'claimed', fence: claimed.fence, to: 'ready', now: T0 + 2 }));
+      if (!ready) throw new Error('no ready box');
+      expect(ready.activity).toBeNull();
+      const activity = { checkedAt: T0 + 3, lastActiveAt: T0 + 3, cpuUsec: 123_456_789, activeBy: 'first probe' };
+      expect(await store.update(box.id, { state: 'ready', fence: ready.fence + 1, patch: { activity }, now: T0 + 3 })).toBeNull();
+      const measured = await store.update(box.id, { state: 'ready', fence: ready.fence, patch: { activity }, now: T0 + 3 });
+      expect(measured).toMatchObject({ activity, fence: ready.fence });
+      expect(await store.get(box.id)).toEqual(measured);
     });
 
     it('purges destroyed records written before the cutoff, keeping their count and box time in the pool stats', async () => {
