@@ -46,7 +46,7 @@ export type BoxDoc = Box & { leaseRemainingMs: number | null };
 const boxDoc = (box: Box, now = Date.now()): BoxDoc => ({ ...box, leaseRemainingMs: leaseRemainingMs(box, now) });
 
 /** A rotating agent login the box holds (warm) or is about to get (cold) that is live elsewhere too. */
-export interface BoxFork {
+interface BoxFork {
   agent: AgentKind;
   /** The login's credential file on this host. */
   file: string;

@@ -47,7 +47,7 @@ export interface LoginDecision {
 }
 
 /** Every recorded place: local containers first, then boxes. */
-export async function readHoldings(files: HostFiles, stateDir: string): Promise<Holding[]> {
+async function readHoldings(files: HostFiles, stateDir: string): Promise<Holding[]> {
   const out: Holding[] = [];
   for (const [kind, dir] of [
     ['container', recordsDir(stateDir)],
@@ -72,7 +72,7 @@ export async function liveHoldings(files: HostFiles, stateDir: string, checks: P
 }
 
 /** The rotating logins of `agents` on this host now (each known credential file read; only its kind is kept). */
-export async function rotatingLogins(files: HostFiles, agents: readonly EffectiveAgent[]): Promise<Login[]> {
+async function rotatingLogins(files: HostFiles, agents: readonly EffectiveAgent[]): Promise<Login[]> {
   const out: Login[] = [];
   for (const a of agents) {
     for (const k of a.known.filter((f) => f.syncBack && f.role === 'credential')) {

@@ -23,9 +23,6 @@ export function loginKind(agent: AgentKind, path: string, data: Uint8Array): Log
   return typeof doc.OPENAI_API_KEY === 'string' && doc.OPENAI_API_KEY !== '' ? 'api-key' : 'other';
 }
 
-/** Agents one of whose credential files can hold a rotating login. */
-export const ROTATING_AGENTS: readonly AgentKind[] = Object.keys(LOGIN_FILES) as AgentKind[];
-
 function object(data: Uint8Array): Record<string, unknown> | undefined {
   try {
     const doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(data)) as unknown;
