@@ -7,6 +7,7 @@ import { injectAgents } from '../../../src/core/provision/agents.js';
 import type { ContainerWorkspace } from '../../../src/core/provision/box-workspace.js';
 import { config, FakeDocker, HOME, makeDeps, MemFiles, target } from '../../fakes/agents.js';
 import { inject } from '../../../src/core/agents/inject.js';
+import { doctorPlan, gatherFacts } from '../../../src/core/agents/doctor.js';
 
 const CANARY = 'sk-ant-ort01-CANARY-never-shown';
 const CLAUDE_CREDS = `${HOME}/.claude/.credentials.json`;
@@ -164,5 +165,28 @@ describe('token forks across containers and boxes', () => {
     const login = { agent: 'claude' as const, file: CLAUDE_CREDS };
     expect(holdersOf(login, live, { kind: 'box', id: 'box_b' }).map((p) => p.id)).toEqual(['c0ffee']);
     expect(holdersOf({ agent: 'codex', file: `${HOME}/.codex/auth.json` }, live)).toEqual([]);
+  });
+});
+
+describe('agents doctor: rotating logins and where they are live', () => {
+  it('names the places holding the login; two or more is a token-fork warning (never the token)', async () => {
+    const { deps, intoBox } = setup();
+    await inject(deps, target, { event: 'start' });
+    await intoBox('box_a', checks([], []));
+    const facts = async (places: PlaceChecks) => {
+      const d = { ...deps, places };
+      const g = await gatherFacts(d);
+      return doctorPlan(d, g.agents, g.facts).find((r) => r.agent === 'claude');
+    };
+    const one = await facts(checks([], ['box_a']));
+    expect(one?.login).toEqual({ file: '~/.claude/.credentials.json', places: [{ kind: 'box', id: 'box_a', workspace: '/home/cac/cac/box_a/app' }], onFork: 'warn' });
+    expect(one?.host.warnings).toEqual([]);
+    const two = await facts(checks(['c0ffee'], ['box_a']));
+    expect(two?.login?.places.map((p) => p.id)).toEqual(['c0ffee', 'box_a']);
+    expect(two?.host.warnings).toEqual([
+      'token fork: the login in ~/.claude/.credentials.json (a rotating refresh token) is live in 2 places at once: container c0ffee (/src/app), box box_a; a refresh in one place logs the others out',
+    ]);
+    expect(JSON.stringify(two)).not.toContain(CANARY);
+    expect((await facts(checks([], [])))?.login?.places).toEqual([]);
   });
 });
