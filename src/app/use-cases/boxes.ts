@@ -99,7 +99,14 @@ export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promi
 // warned before a cold box's worker injects (it applies on_fork itself); never a failed request
 async function boxForks(ctx: AppContext, config: Config, store: BoxStore, box: Box, warm: boolean): Promise<BoxFork[]> {
   const { requestForks } = await import('../box-logins.js');
-  const found = await requestForks(ctx, config, store, box, warm);
+  let found: Awaited<ReturnType<typeof requestForks>>;
+  try {
+    found = await requestForks(ctx, config, store, box, warm);
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    ctx.reporter.emit({ type: 'warning', message: `${box.id}: could not look for token forks: ${e instanceof Error ? e.message : String(e)}` });
+    return [];
+  }
   for (const f of found) ctx.reporter.emit({ type: 'warning', message: `${box.id}: ${f.agent}: ${f.warning}` });
   return found.map((f) => ({ agent: f.agent, file: f.file, places: f.places, onFork: f.onFork, action: f.action }));
 }

@@ -3,6 +3,7 @@
 // problems are warnings in its result (and on the reporter); they never fail the step. What was injected
 // is recorded per box id on this machine (`box pull`/`box release` bring refreshed logins back from it),
 // and a rotating login already live in another container or box is a token fork: `on_fork` decides.
+import { isAbortError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { AgentDeps } from '../agents/deps.js';
 import { loginDecisions } from '../agents/forks.js';
@@ -21,7 +22,12 @@ export async function injectAgents(agentDeps: BoxAgentDeps, host: Host, ws: Cont
   const target = { containerId: ws.containerId, remoteUser: ws.remoteUser, remoteWorkspaceFolder: ws.remoteWorkspaceFolder, workspace: ws.folder };
   const deps = agentDeps(host);
   if (!box) return inject(deps, target, { signal });
-  const logins = await loginDecisions(deps, { kind: 'box', id: box.id });
+  const logins = await loginDecisions(deps, { kind: 'box', id: box.id }).catch((e: unknown) => {
+    // looking for forks never fails the step: injection goes on as with on_fork = "warn"
+    if (isAbortError(e)) throw e;
+    deps.reporter.emit({ type: 'warning', message: `could not look for token forks: ${e instanceof Error ? e.message : String(e)}` });
+    return {};
+  });
   return inject(deps, target, { signal, recordFile: boxRecordPath(deps.stateDir, box.id), logins });
 }
 
