@@ -139,7 +139,7 @@ describeWith(['docker'], 'ssh-fleet driver', () => {
         for i in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
         r=$(mktemp -d); mkdir -p $r/bin $r/etc $r/root $r/home/dev
         cp /bin/dash $r/bin/sh; cp /bin/rm $r/bin/rm
-        for l in $(ldd /bin/dash /bin/rm | grep -o '/[^ ]*'); do mkdir -p $r$(dirname $l); cp -L $l $r$l; done
+        for l in $(ldd /bin/dash /bin/rm | grep -o '/[^ :]*\\.so[.0-9]*' | sort -u); do mkdir -p $r$(dirname $l); cp -L $l $r$l; done
         printf 'root:x:0:0::/root:/bin/sh\\ndev:x:1000:1000::/home/dev:/bin/sh\\n' > $r/etc/passwd
         tar -C $r -cf - . | docker import - cac-test/tiny:1 >/dev/null
         mkdir -p /tmp/bound ~/.claude ~/cac/box_wipe00000001/repo

@@ -155,6 +155,27 @@ describe('token forks across containers and boxes', () => {
     expect(await findForks({ ...deps, places: checks(['c0ffee'], ['box_second']) }, { kind: 'box', id: 'box_new' })).toEqual([]);
   });
 
+  it('a warm box (injected before its claim): only a login it holds is its fork, and the action was the injection', async () => {
+    const { deps, intoBox } = setup({ on_fork: 'refuse' });
+    await intoBox('box_standby1', checks([], []));
+    const places = checks([], ['box_standby1', 'box_standby2']);
+    // the second standby box was refused: it holds nothing, so claiming it forks nothing
+    await intoBox('box_standby2', places);
+    expect(await findForks({ ...deps, places }, { kind: 'box', id: 'box_standby2' }, { held: true })).toEqual([]);
+    const found = await findForks({ ...deps, places }, { kind: 'box', id: 'box_standby1' }, { held: true });
+    expect(found).toEqual([]);
+    // a cold box about to be made: refused
+    const cold = await findForks({ ...deps, places }, { kind: 'box', id: 'box_cold' });
+    expect(cold.map((f) => [f.agent, f.action, f.places.map((p) => p.id)])).toEqual([['claude', 'skip', ['box_standby1']]]);
+
+    // on_fork = "warn": both standby boxes hold it; claiming either names the other
+    const warn = setup();
+    await warn.intoBox('box_standby1', checks([], []));
+    await warn.intoBox('box_standby2', checks([], ['box_standby1']));
+    const claimed = await findForks({ ...warn.deps, places }, { kind: 'box', id: 'box_standby2' }, { held: true });
+    expect(claimed.map((f) => [f.agent, f.action, f.places.map((p) => p.id)])).toEqual([['claude', 'inject', ['box_standby1']]]);
+  });
+
   it('liveHoldings reads both kinds of records and keeps only live places; holdersOf leaves out the place asked about', async () => {
     const { deps, files, intoBox } = setup();
     await inject(deps, target, { event: 'start' });
