@@ -10,7 +10,7 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # on_start = true
 # Inject on 'cac rebuild'.
 # on_rebuild = true
-# Copy credentials an agent refreshed inside the container back to the host on stop/down.
+# Copy credentials an agent refreshed inside the container back to the host on stop/down (and box release).
 # sync_back = true
 # Warn when one agent's copied material exceeds this many MB (caches are never copied).
 # max_copy_mb = 20
