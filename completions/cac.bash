@@ -14,7 +14,7 @@ _cac() {
     [[ "$w" == -- ]] && return
     [[ "$w" == -* ]] && continue
     case "$path/$w" in
-      /up|/start|/stop|/rebuild|/down|/exec|/list|/agents|/agents/doctor|/agents/sync|/agents/pull|/agents/cache|/agents/cache/list|/agents/cache/warm|/agents/cache/prune|/box|/box/request|/box/list|/box/show|/box/release|/box/renew|/box/image|/box/image/build|/box/image/status|/box/exec|/box/ssh|/pool|/pool/reconcile|/pool/status|/pool/prepare|/pool/pause|/pool/resume|/env|/env/keygen|/env/encrypt|/env/check|/config|/config/path|/config/show|/config/init|/config/validate|/doctor|/completion) path="$path/$w" ;;
+      /up|/start|/stop|/rebuild|/down|/exec|/list|/agents|/agents/doctor|/agents/sync|/agents/pull|/agents/cache|/agents/cache/list|/agents/cache/warm|/agents/cache/prune|/box|/box/request|/box/list|/box/show|/box/release|/box/pull|/box/renew|/box/image|/box/image/build|/box/image/status|/box/exec|/box/ssh|/pool|/pool/reconcile|/pool/status|/pool/prepare|/pool/pause|/pool/resume|/env|/env/keygen|/env/encrypt|/env/check|/config|/config/path|/config/show|/config/init|/config/validate|/doctor|/completion) path="$path/$w" ;;
     esac
   done
   case "$path" in
@@ -34,11 +34,12 @@ _cac() {
     "/agents/cache/list") words="--version --json --config --verbose --quiet --no-color --help" ;;
     "/agents/cache/warm") words="--agent --image --refresh --version --json --config --verbose --quiet --no-color --help" ;;
     "/agents/cache/prune") words="--all --version --json --config --verbose --quiet --no-color --help" ;;
-    "/box") words="request list show release renew image exec ssh --version --json --config --verbose --quiet --no-color --help" ;;
+    "/box") words="request list show release pull renew image exec ssh --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/request") words="--repo --branch --for --env-file --wait --timeout --ttl --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/list") words="--all --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/show") words="--wait --timeout --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/release") words="--version --json --config --verbose --quiet --no-color --help" ;;
+    "/box/pull") words="--version --json --config --verbose --quiet --no-color --help" ;;
     "/box/renew") words="--ttl --for --force --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/image") words="build status --version --json --config --verbose --quiet --no-color --help" ;;
     "/box/image/build") words="--tag --from-rootfs --force --version --json --config --verbose --quiet --no-color --help" ;;

@@ -16,6 +16,7 @@ import { writeFileAtomic } from '../util/fs.js';
 import { join } from 'node:path';
 import { cacheDir, hostHome } from '../util/paths.js';
 import { engineEnv } from './engine.js';
+import { placeChecks } from './login-places.js';
 import type { AppContext } from './context.js';
 
 export async function agentHooks(ctx: AppContext, config: Config, _engine: DevcontainerEngine): Promise<{ agents?: AgentInjector; syncBack?: AgentSyncBack }> {
@@ -39,6 +40,8 @@ export function agentDeps(ctx: AppContext, config: Config): AgentDeps {
     reporter: ctx.reporter,
     // read only: a workspace container is untrusted, so what npm left in it never goes into the cache
     cache: agentCache(ctx, config, { local: false }),
+    // which containers and boxes holding a login are live: token forks
+    places: placeChecks(ctx, config),
   };
 }
 

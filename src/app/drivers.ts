@@ -13,6 +13,8 @@ import { hostHome } from '../util/paths.js';
 import { childEnv, ENGINE_NAMES, type Env } from '../util/child-env.js';
 import { engineEnv } from './engine.js';
 import { ensureKeyPair } from './ssh-key.js';
+import { credentialHomePaths } from '../core/agents/presets.js';
+import { AGENTS_ENV_FILE } from '../core/agents/finish-script.js';
 
 export interface DriverDeps {
   /** The machine cac runs on (the docker CLI runs there). */
@@ -47,7 +49,9 @@ export async function createVmDriver(config: Config, deps: DriverDeps): Promise<
   if (name === 'ssh-fleet') {
     if (!deps.store) throw new CacError('ERR_INTERNAL', 'the ssh-fleet driver needs the box store for its leases');
     const { SshFleetVmDriver } = await import('../adapters/vm/ssh-fleet.js');
-    return new SshFleetVmDriver({ hosts: await fleetHostSpecs(config), leases: deps.store, privateKey: cacPrivateKey(deps.stateDir), ...(deps.scope ? { scope: deps.scope } : {}) });
+    // a host goes to the next claimant: the agent logins and forwarded variables of this one are wiped first
+    const wipe = credentialHomePaths(AGENTS_ENV_FILE);
+    return new SshFleetVmDriver({ hosts: await fleetHostSpecs(config), leases: deps.store, privateKey: cacPrivateKey(deps.stateDir), wipe, ...(deps.scope ? { scope: deps.scope } : {}) });
   }
   if (name === 'command') {
     const { CommandVmDriver } = await import('../adapters/vm/command.js');

@@ -34,7 +34,7 @@ export function boxEngine(ctx: AppContext, host: Host, cli: string): Devcontaine
 }
 
 /** Agent injection into a box's container: this machine's host material, `docker exec` run on the box. */
-function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
+export function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
   const base = agentDeps(ctx, config);
   return (host) => ({ ...base, container: ({ containerId, remoteUser }) => new ContainerHost({ host, containerId, ...(remoteUser ? { user: remoteUser } : {}) }) });
 }

@@ -4,7 +4,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { DURATION_LIMITS, durationProblem, type DurationLimit } from '../domain/duration.js';
-import { BOX_DRIVERS, isAgentVersion } from '../domain/kinds.js';
+import { BOX_DRIVERS, isAgentVersion, ON_FORK } from '../domain/kinds.js';
 import { isIpAddress } from '../domain/validate.js';
 import { productBoxImage } from '../domain/box-image.js';
 import { VERSION } from '../util/version.js';
@@ -47,6 +47,8 @@ const agentSchema = z.object({
   env_forward: withDefault(z.array(envName), []),
   install_command: z.optional(nonEmpty()),
   version: z.optional(z.string().check(z.refine(isAgentVersion, { message: 'expected "latest" or an exact version like "0.171.0"' }))),
+  // a rotating login (Claude OAuth, Codex with a ChatGPT login) already live elsewhere, going into a box
+  on_fork: withDefault(z.enum(ON_FORK), 'warn'),
 });
 
 const agentDefaults = () => agentSchema.parse({});

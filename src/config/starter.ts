@@ -12,7 +12,7 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # on_start = true
 # Inject on 'cac rebuild'.
 # on_rebuild = true
-# Copy credentials an agent refreshed inside the container back to the host on stop/down.
+# Copy credentials an agent refreshed inside the container back to the host on stop/down (and box release).
 # sync_back = true
 # Warn when one agent's copied material exceeds this many MB (caches are never copied).
 # max_copy_mb = 20
@@ -29,6 +29,9 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # Environment variables forwarded into the container (allow-list; values never logged).
 # env_forward = ["OPENAI_API_KEY"]
 # install_command = "npm i -g @openai/codex"
+# A rotating login (Claude OAuth, Codex with a ChatGPT login) already live in another container or box,
+# about to go into a box: "warn", "refuse" (not injected), or "api_key_only" (only an API key in env_forward).
+# on_fork = "warn"
 
 [engine]
 # docker CLI (or a Docker-compatible one, e.g. podman through its Docker-API socket).

@@ -4,6 +4,11 @@ export const AGENT_KINDS = ['codex', 'claude', 'cursor', 'gemini'] as const;
 /** One of AGENT_KINDS. */
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
+/** `[agents.<kind>] on_fork`: what a box injection does with a rotating login already live elsewhere. */
+export const ON_FORK = ['warn', 'refuse', 'api_key_only'] as const;
+/** One of ON_FORK. */
+export type OnFork = (typeof ON_FORK)[number];
+
 /** The VM drivers `[boxes] driver` names: docker, ssh-fleet, command. */
 export const BOX_DRIVERS = ['docker', 'ssh-fleet', 'command'] as const;
 /** One of BOX_DRIVERS. */

@@ -1,6 +1,6 @@
 // The ssh-fleet driver through bin/cac: a fleet of 3 sshd hosts (box containers started BY THE TEST,
 // never by cac) and a pool of min 2. doctor logs in to each host with its pinned key; reconcile leases 2
-// hosts; a request claims warm and logs in; release cleans the host and frees it; two requests racing
+// hosts; a request claims warm and logs in; release cleans the host (agent logins and .env too) and frees it; two requests racing
 // for the one free host: one gets it, the other provisions nothing (ERR_NO_CAPACITY) or, with --wait,
 // waits until a release frees a host.
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -86,12 +86,21 @@ describeWith(['docker'], 'ssh-fleet driver through bin/cac', () => {
     expect(sshPinned(warm.sshTarget!, cli.keyFile, 'true', WRONG_KEY).status).not.toBe(0);
   });
 
-  it('box release cleans the box off its host and frees it; reconcile refills the pool', async () => {
+  it('box release cleans the box off its host, agent logins and .env included, and frees it; reconcile refills the pool', async () => {
     const host = warm.sshTarget!;
-    await execIn(host, `mkdir -p ~/cac/${warm.id}/repo`);
+    // what a claimant's dev container leaves in the login's home through a bind mount (${localEnv:HOME}/.claude), and the .env
+    await execIn(
+      host,
+      `mkdir -p ~/cac/${warm.id}/repo ~/.claude ~/.codex ~/.gemini
+      for f in .claude/.credentials.json .claude.json .codex/auth.json .gemini/oauth_creds.json cac/${warm.id}/repo/.env; do echo planted > ~/$f; done
+      echo '{}' > ~/.claude/settings.json`,
+    );
     expect((await json<{ box: BoxDoc }>(['box', 'release', warm.id])).box.state).toBe('destroyed');
     expect(await stateFileBox(host)).toBe('');
     expect(await execIn(host, `ls ~/cac`)).toBe('');
+    expect(await execIn(host, 'cd ~ && ls -A .claude .codex .gemini; ls .claude.json 2>&1; grep -rl planted . 2>/dev/null; true')).toBe(
+      ".claude:\nsettings.json\n\n.codex:\n\n.gemini:\nls: cannot access '.claude.json': No such file or directory\n",
+    );
     const refill = await json<{ pools: Array<{ plan: { creates: number }; applied: { provisioned: Array<{ outcome: string }> } }> }>(['pool', 'reconcile']);
     expect(refill.pools[0]?.applied.provisioned.map((p) => p.outcome)).toEqual(['standby']);
     expect((await Promise.all(hosts.map(stateFileBox))).filter((b) => b === '')).toHaveLength(1);

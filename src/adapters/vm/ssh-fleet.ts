@@ -27,6 +27,8 @@ export interface SshFleetDriverOptions {
   probeTimeoutMs?: number;
   /** Runs a script on a host over SSH (default: runOverSsh, an SshHost with the pinned host key). */
   run?: typeof runOverSsh;
+  /** Agent credential files (relative to a home) wiped from the host and the box's containers before the host is freed. */
+  wipe?: readonly string[];
   /** Labels in every box's state file, and the filter of orphans: another store's boxes are not ours. */
   scope?: Record<string, string>;
   now?: () => number;
@@ -125,7 +127,7 @@ export class SshFleetVmDriver implements VmDriver {
     if (host) {
       let r: ExecResult;
       try {
-        r = await ssh(this.opts, host, cleanupScript(ref.boxId), { timeoutMs: CLEANUP_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) });
+        r = await ssh(this.opts, host, cleanupScript(ref.boxId, this.opts.wipe ?? []), { timeoutMs: CLEANUP_TIMEOUT_MS, ...(opts.signal ? { signal: opts.signal } : {}) });
       } catch (e) {
         if (isAbortError(e) || !isCacError(e)) throw e;
         throw new CacError('ERR_VM_DESTROY', `cleaning box ${ref.boxId} off ${host.id} failed: ${e.message}`, { hint: e.hint ?? "run 'cac doctor'", cause: e });

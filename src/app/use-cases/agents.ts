@@ -16,6 +16,7 @@ import type { AppContext } from '../context.js';
 import { localEngine } from '../engine.js';
 
 export type { AgentDoctor } from '../../core/agents/doctor.js';
+export { placesText } from '../../core/agents/forks.js';
 
 async function running(ctx: AppContext, config: Config, folder: string | undefined): Promise<{ ws: WorkspaceRef; c: ContainerInfo }> {
   const ws = await resolveWorkspace(localFiles, folder ?? process.cwd());

@@ -1,7 +1,9 @@
-// box request | list | show | renew | release | exec | ssh: the store, the allocator and the box's SSH endpoint
+// box request | list | show | renew | release | pull | exec | ssh: the store, the allocator and the box's SSH endpoint
 // wired from config. Inputs arrive validated by the CLI (or are validated by the allocator for the library).
 import { readFile } from 'node:fs/promises';
-import { CacError } from '../../errors.js';
+import { CacError, isAbortError } from '../../errors.js';
+import type { AgentKind, OnFork } from '../../domain/kinds.js';
+import type { ForkAction, LoginPlace } from '../../core/agents/forks.js';
 import type { Config } from '../../config/schema.js';
 import { leaseRemainingMs, LIVE_STATES, RELEASED_STATES, type Box } from '../../domain/box.js';
 import type { BoxStore } from '../../ports/box-store.js';
@@ -13,12 +15,12 @@ import type { AppContext } from '../context.js';
 export type { Box } from '../../domain/box.js';
 
 /** Opens the store (read-only for commands that only read), runs `fn` with an allocator over it, always closes the store. */
-async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService) => Promise<T>, opts: { afterClaim?: readonly ProvisionStep[]; readOnly?: boolean } = {}): Promise<T> {
+async function withAllocator<T>(ctx: AppContext, fn: (alloc: AllocatorService, store: BoxStore) => Promise<T>, opts: { afterClaim?: readonly ProvisionStep[]; readOnly?: boolean } = {}): Promise<T> {
   const { afterClaim, readOnly } = opts;
   const { config } = await ctx.config();
   const store = await openStore(config, ctx.stateDir, { readOnly: readOnly === true, reporter: ctx.reporter });
   try {
-    return await fn(await allocator(ctx, config, store, afterClaim ? { afterClaim } : {}));
+    return await fn(await allocator(ctx, config, store, afterClaim ? { afterClaim } : {}), store);
   } finally {
     await store.close();
   }
@@ -43,10 +45,24 @@ export type BoxDoc = Box & { leaseRemainingMs: number | null };
 
 const boxDoc = (box: Box, now = Date.now()): BoxDoc => ({ ...box, leaseRemainingMs: leaseRemainingMs(box, now) });
 
+/** A rotating agent login the box holds (warm) or is about to get (cold) that is live elsewhere too. */
+interface BoxFork {
+  agent: AgentKind;
+  /** The login's credential file on this host. */
+  file: string;
+  /** The other live containers and boxes holding it. */
+  places: LoginPlace[];
+  onFork: OnFork;
+  /** What the box's injection does (did, for a warm box) with it. */
+  action: ForkAction;
+}
+
 export interface BoxRequestResult {
   outcome: 'success';
   warm: boolean;
   box: BoxDoc;
+  /** Token forks (a warning each; the request still succeeds). */
+  forks: BoxFork[];
 }
 
 /** A box for a repo and branch: warm from a pool at once, else a cold box provisioned by a background worker. */
@@ -58,7 +74,7 @@ export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promi
     await (await import('../box-identity.js')).boxIdentity(ctx, config);
     return await withAllocator(
       ctx,
-      async (alloc) => {
+      async (alloc, store) => {
         const wait = input.wait ? { waitForCapacity: { timeoutMs: input.timeoutMs, signal: ctx.signal } } : {};
         const until = Date.now() + input.timeoutMs;
         const grant = await alloc.requestBox({
@@ -69,14 +85,30 @@ export async function requestBox(ctx: AppContext, input: BoxRequestInput): Promi
           ...(env.envPayload !== undefined ? { envPayload: env.envPayload } : {}),
           ...wait,
         });
+        const forks = await boxForks(ctx, config, store, grant.box, grant.warm);
         const box = input.wait && !grant.warm ? await alloc.waitForBox(grant.box.id, { timeoutMs: Math.max(1, until - Date.now()), signal: ctx.signal }) : grant.box;
-        return { outcome: 'success', warm: grant.warm, box: boxDoc(box) };
+        return { outcome: 'success', warm: grant.warm, box: boxDoc(box), forks };
       },
       { afterClaim: env.afterClaim },
     );
   } finally {
     await env.close();
   }
+}
+
+// warned before a cold box's worker injects (it applies on_fork itself); never a failed request
+async function boxForks(ctx: AppContext, config: Config, store: BoxStore, box: Box, warm: boolean): Promise<BoxFork[]> {
+  const { requestForks } = await import('../box-logins.js');
+  let found: Awaited<ReturnType<typeof requestForks>>;
+  try {
+    found = await requestForks(ctx, config, store, box, warm);
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    ctx.reporter.emit({ type: 'warning', message: `${box.id}: could not look for token forks: ${e instanceof Error ? e.message : String(e)}` });
+    return [];
+  }
+  for (const f of found) ctx.reporter.emit({ type: 'warning', message: `${box.id}: ${f.agent}: ${f.warning}` });
+  return found.map((f) => ({ agent: f.agent, file: f.file, places: f.places, onFork: f.onFork, action: f.action }));
 }
 
 interface RequestEnv {
@@ -133,11 +165,57 @@ export async function renewLease(ctx: AppContext, input: { id: string; leaseMs?:
   return { outcome: 'success', box: boxDoc(box) };
 }
 
-/** Releases the box: its VM is removed and the record ends destroyed. */
-export async function releaseBox(ctx: AppContext, input: { id: string }): Promise<{ outcome: 'success'; box: Box }> {
-  const box = await withAllocator(ctx, (alloc) => alloc.releaseBox(input.id, { signal: ctx.signal }));
-  ctx.reporter.emit({ type: 'info', message: `released ${box.id}: ${box.state}` });
-  return { outcome: 'success', box };
+/** Agent credentials brought back from a box to this host. */
+export interface BoxLoginsPulled {
+  /** Host paths updated. */
+  synced: string[];
+  warnings: string[];
+  /** Why nothing was read (this host injected nothing there, no dev container). */
+  note?: string;
+}
+
+/**
+ * Releases the box: first (with `[agents] sync_back`) the credentials agents refreshed in it come back to
+ * this host, then its VM is removed and the record ends destroyed. A sync-back problem is a warning.
+ */
+export async function releaseBox(ctx: AppContext, input: { id: string }): Promise<{ outcome: 'success'; box: Box; agents: BoxLoginsPulled }> {
+  const { config } = await ctx.config();
+  const { pullBoxLogins, forgetBoxLogins } = await import('../box-logins.js');
+  const box = await withAllocator(ctx, async (alloc) => {
+    const before = await alloc.getBox(input.id);
+    const agents = config.agents.sync_back ? await releasePull(ctx, () => pullBoxLogins(ctx, config, before)) : { synced: [], warnings: [] };
+    return { box: await alloc.releaseBox(input.id, { signal: ctx.signal }), agents };
+  });
+  if (box.box.state === 'destroyed') await forgetBoxLogins(ctx, box.box.id);
+  ctx.reporter.emit({ type: 'info', message: `released ${box.box.id}: ${box.box.state}` });
+  return { outcome: 'success', ...box };
+}
+
+// a release goes on whatever happens to its sync-back: the problem is a warning
+async function releasePull(ctx: AppContext, pull: () => Promise<BoxLoginsPulled>): Promise<BoxLoginsPulled> {
+  let out: BoxLoginsPulled;
+  try {
+    out = await pull();
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    out = { synced: [], warnings: [`could not read the agents' credentials on the box: ${e instanceof Error ? e.message : String(e)}`] };
+  }
+  reportPulled(ctx, out);
+  return out;
+}
+
+function reportPulled(ctx: AppContext, out: BoxLoginsPulled): void {
+  out.warnings.forEach((message) => ctx.reporter.emit({ type: 'warning', message: `sync-back: ${message}` }));
+  if (out.synced.length) ctx.reporter.emit({ type: 'info', message: `Copied back refreshed credentials: ${out.synced.join(', ')}` });
+}
+
+/** Copies the credentials agents refreshed in the box's dev container back to this host (the one that injected them). */
+export async function pullBox(ctx: AppContext, input: { id: string }): Promise<{ outcome: 'success' | 'warnings'; box: string } & BoxLoginsPulled> {
+  const box = await liveBox(ctx, input.id);
+  const { pullBoxLogins } = await import('../box-logins.js');
+  const out = await pullBoxLogins(ctx, (await ctx.config()).config, box);
+  reportPulled(ctx, out);
+  return { outcome: out.warnings.length ? 'warnings' : 'success', box: box.id, ...out };
 }
 
 /** The box, reachable: not released, SSH target known. */

@@ -1,4 +1,4 @@
-// Remote boxes and warm pools: box request|list|show|renew|release|exec|ssh|image build|image status, pool reconcile|status|pause|resume,
+// Remote boxes and warm pools: box request|list|show|renew|release|pull|exec|ssh|image build|image status, pool reconcile|status|pause|resume,
 // env keygen|encrypt|check.
 import type { Command } from '@commander-js/extra-typings';
 import { lazyAction, type Runtime } from '../action.js';
@@ -41,6 +41,11 @@ export function registerBoxes(program: Command, rt: Runtime): void {
     .description('release a box: it is destroyed')
     .argument('<id>', 'box id')
     .action(lazyAction(rt, () => box().then((m) => m.release)));
+  boxes
+    .command('pull')
+    .description("copy credentials an agent refreshed in the box's dev container back to this host")
+    .argument('<id>', 'box id')
+    .action(lazyAction(rt, () => box().then((m) => m.pull)));
   boxes
     .command('renew')
     .description("extend a box's lease: --ttl from now (only its claimant, unless --force)")

@@ -1,5 +1,5 @@
 // Human rendering of `cac agents doctor`: one block per agent (names of env variables, never values).
-import type { AgentDoctor } from '../../app/use-cases/agents.js';
+import { placesText, type AgentDoctor } from '../../app/use-cases/agents.js';
 
 export function renderDoctor(rows: readonly AgentDoctor[], container: { id: string; remoteUser: string | null; home: string | null } | null, note?: string): string {
   const head = container ? `container ${container.id.slice(0, 12)} · user ${container.remoteUser ?? '(default)'}${container.home ? ` · home ${container.home}` : ''}` : 'no running container';
@@ -14,6 +14,7 @@ function block(r: AgentDoctor): string {
   if (r.container) lines.push(`  container: ${r.container.binary ? `${r.container.binary}${r.container.version ? ` (${r.container.version})` : ''}` : 'binary not found'}`);
   if (r.cache)
     lines.push(`  cache: ${r.cache.package}@${r.cache.version} ${r.cache.problem ? `(${r.cache.problem})` : r.cache.platforms.length ? `cached for ${r.cache.platforms.join(', ')}` : 'not cached'}`);
+  if (r.login) lines.push(`  login: ${r.login.file} rotates its refresh token; live in ${r.login.places.length ? placesText(r.login.places) : 'no container or box'} (on_fork = "${r.login.onFork}")`);
   for (const w of r.host.warnings) lines.push(`  warning: ${w}`);
   lines.push(`  plan: ${r.actions.join('; ')}`);
   return lines.join('\n');

@@ -1,9 +1,9 @@
-// box request | list | show | renew | release | exec | ssh, and the hidden worker `box _provision <id>`: flags
+// box request | list | show | renew | release | pull | exec | ssh, and the hidden worker `box _provision <id>`: flags
 // (validated here, the edge) → app → render → exit code.
 import { EXIT } from '../../errors.js';
 import { durationMs } from '../../domain/duration.js';
 import { validateBoxId, validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
-import { boxLog, execInBox, listBoxes, releaseBox, renewLease, requestBox, showBox, sshToBox } from '../../app/use-cases/boxes.js';
+import { boxLog, execInBox, listBoxes, pullBox, releaseBox, renewLease, requestBox, showBox, sshToBox } from '../../app/use-cases/boxes.js';
 import { runBoxWorker } from '../../app/use-cases/box-worker.js';
 import { CacError } from '../../errors.js';
 import type { CommandInput, Handler } from '../action.js';
@@ -54,6 +54,13 @@ export const renew: Handler<Id, { ttl?: string | undefined; for?: string | undef
 export const release: Handler<Id> = async (ctx, { args: [id] }) => {
   ctx.result(await releaseBox(ctx, { id: validateBoxId(id, '<id>') }));
   return EXIT.ok;
+};
+
+export const pull: Handler<Id> = async (ctx, { args: [id] }) => {
+  const doc = await pullBox(ctx, { id: validateBoxId(id, '<id>') });
+  const human = doc.synced.length ? doc.synced.map((p) => `copied back ${p}`).join('\n') : (doc.note ?? 'no refreshed credentials to copy back');
+  ctx.result(doc, human);
+  return doc.outcome === 'warnings' ? EXIT.warnings : EXIT.ok;
 };
 
 // `cac box exec <id> -- cmd args`: the words after `--`, else the operands after the id

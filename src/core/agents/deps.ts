@@ -19,4 +19,14 @@ export interface AgentDeps {
   reporter: Reporter;
   /** Pinned npm CLIs installed once per platform and restored from here (absent: every install uses the registry). */
   cache?: AgentCache;
+  /** Which recorded containers and boxes are live (token forks, forks.ts); absent: forks are not looked for. */
+  places?: PlaceChecks;
+}
+
+/** Which recorded places are live; answers only for the ids asked about. */
+export interface PlaceChecks {
+  /** The local containers among `ids` that run (an engine that does not answer: none). */
+  runningContainers(ids: readonly string[]): Promise<ReadonlySet<string>>;
+  /** The boxes among `ids` that are not released (a store that cannot be read: all of them). */
+  liveBoxes(ids: readonly string[]): Promise<ReadonlySet<string>>;
 }

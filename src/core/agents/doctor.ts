@@ -1,7 +1,8 @@
 // `cac agents doctor`: for each of the four agents, host checks (paths found, env names set — never
-// values), container checks when a container runs (binary, version) and the planned actions. The
-// plan is pure; gathering the facts reads no file contents and writes nothing.
-import type { AgentKind } from '../../domain/kinds.js';
+// values), its rotating login and the live places holding it (token forks), container checks when a
+// container runs (binary, version) and the planned actions. The plan is pure; gathering the facts reads
+// no file contents (but the shape of a login's credential file: does it rotate) and writes nothing.
+import type { AgentKind, OnFork } from '../../domain/kinds.js';
 import type { Host } from '../../ports/host.js';
 import type { AgentDeps } from './deps.js';
 import { effectiveAgents, shownHost, type EffectiveAgent } from './effective-config.js';
@@ -9,6 +10,7 @@ import { scanHost, type HostScan } from './host-material.js';
 import { forwardedNames, validateHost } from './validate.js';
 import { installBlocker } from './install.js';
 import { discover, type Discovery } from './discover.js';
+import { loginHolders, placesText, type LoginHolders, type LoginPlace } from './forks.js';
 
 export interface AgentDoctor {
   agent: AgentKind;
@@ -23,6 +25,8 @@ export interface AgentDoctor {
   };
   /** Null when no container runs. */
   container: { binary: string | null; version: string | null } | null;
+  /** The agent's rotating login on the host (null: none) and the live containers and boxes holding a copy (two or more: a token fork). */
+  login: { file: string; places: LoginPlace[]; onFork: OnFork } | null;
   /** The agent cache for the pinned version: the platforms it is cached for. Null: not cached by cac (no npm preset, or install_command). */
   cache: AgentCacheState | null;
   actions: string[];
@@ -41,6 +45,8 @@ export interface DoctorFacts {
   scans: Partial<Record<AgentKind, HostScan>>;
   discovery?: Discovery;
   cache?: Partial<Record<AgentKind, AgentCacheState>>;
+  /** Rotating logins on the host and where they are live. */
+  logins?: readonly LoginHolders[];
 }
 
 export function doctorPlan(deps: Pick<AgentDeps, 'agents' | 'env' | 'hostHome'>, agents: readonly EffectiveAgent[], facts: DoctorFacts): AgentDoctor[] {
@@ -50,6 +56,8 @@ export function doctorPlan(deps: Pick<AgentDeps, 'agents' | 'env' | 'hostHome'>,
     const v = validateHost(a, scan, deps.env, { hostHome: deps.hostHome, maxBytes });
     const shown = (p: string) => shownHost(p, deps.hostHome);
     const d = facts.discovery;
+    const login = facts.logins?.find((l) => l.agent === a.kind);
+    const fork = login && login.places.length > 1 ? [forkLine(login, deps.hostHome)] : [];
     return {
       agent: a.kind,
       enabled: a.enabled,
@@ -59,13 +67,18 @@ export function doctorPlan(deps: Pick<AgentDeps, 'agents' | 'env' | 'hostHome'>,
         files: scan.files.length,
         bytes: scan.totalBytes,
         env: a.envForward.map((name) => ({ name, set: deps.env[name] !== undefined })),
-        warnings: v.warnings,
+        warnings: [...v.warnings, ...fork],
       },
+      login: login ? { file: shown(login.file), places: login.places, onFork: deps.agents[a.kind].on_fork } : null,
       container: d ? { binary: d.bins[a.kind] ?? null, version: d.versions[a.kind] ?? null } : null,
       cache: facts.cache?.[a.kind] ?? null,
       actions: actions(deps, a, scan, v, d, facts.cache?.[a.kind]),
     };
   });
+}
+
+function forkLine(l: LoginHolders, hostHome: string): string {
+  return `token fork: the login in ${shownHost(l.file, hostHome)} (a rotating refresh token) is live in ${l.places.length} places at once: ${placesText(l.places)}; a refresh in one place logs the others out`;
 }
 
 function actions(deps: Pick<AgentDeps, 'agents' | 'env'>, a: EffectiveAgent, scan: HostScan, v: { validated: boolean; copy: boolean }, d?: Discovery, cache?: AgentCacheState): string[] {
@@ -96,13 +109,14 @@ export async function gatherFacts(deps: AgentDeps, container?: Host, signal?: Ab
   const scans: DoctorFacts['scans'] = {};
   for (const a of agents) scans[a.kind] = await scanHost(a, deps.files);
   const cache = await cacheFacts(deps, agents, signal);
-  if (!container) return { agents, facts: { scans, cache } };
+  const logins = await loginHolders(deps, agents);
+  if (!container) return { agents, facts: { scans, cache, logins } };
   try {
     const discovery = await discover(container, agents, true, signal);
-    return discovery ? { agents, facts: { scans, cache, discovery } } : { agents, facts: { scans, cache }, containerError: 'no home directory reported' };
+    return discovery ? { agents, facts: { scans, cache, logins, discovery } } : { agents, facts: { scans, cache, logins }, containerError: 'no home directory reported' };
   } catch (e) {
     if (signal?.aborted) throw e;
-    return { agents, facts: { scans, cache }, containerError: e instanceof Error ? e.message : String(e) };
+    return { agents, facts: { scans, cache, logins }, containerError: e instanceof Error ? e.message : String(e) };
   }
 }
 

@@ -23,12 +23,17 @@ import { memberName, memberRoots, packEntries } from './tar.js';
 import { guardsFor, mergeRecord, readRecord, recordPath, writeRecord } from './record.js';
 import { reconcile } from './sync-back.js';
 import { agentLine, closingLine, headerLine } from './summary.js';
+import type { LoginDecision } from './forks.js';
 
 export interface InjectOptions {
   /** The lifecycle event; gated by on_start / on_rebuild. Absent for `cac agents sync`. */
   event?: AgentEvent;
   /** Only these agents, enabled in config or not (`agents sync --agent`). */
   only?: readonly AgentKind[];
+  /** Where the sync-back record goes (default: the workspace's under the state dir; a box's is per box id). */
+  recordFile?: string;
+  /** Per agent, what the token-fork check decided (forks.ts): skip it, withhold its rotating login, or inject with a warning. */
+  logins?: Partial<Record<AgentKind, LoginDecision>>;
   signal?: AbortSignal;
 }
 
@@ -59,27 +64,46 @@ export async function inject(deps: AgentDeps, target: ContainerTarget, opts: Inj
     return agents.map((a) => ({ agent: a.kind, status: 'skipped', validated: false, copied: [], installed: false, warnings: [] }));
   }
   deps.reporter.emit({ type: 'info', message: headerLine(agents.map((a) => a.kind)) });
+  const skipped = (a: EffectiveAgent) => opts.logins?.[a.kind]?.action === 'skip';
   const states: AgentState[] = [];
-  for (const agent of agents) states.push(await hostSide(deps, agent));
-  await containerSide(deps, deps.container(target), target, states, opts.signal);
-  const results = states.map(toResult);
+  for (const agent of agents.filter((a) => !skipped(a))) states.push(await hostSide(deps, agent, opts.logins?.[agent.kind]));
+  const recordFile = opts.recordFile ?? recordPath(deps.stateDir, target.workspace);
+  await containerSide(deps, deps.container(target), { ...target, recordFile }, states, opts.signal);
+  const results = agents.map((a) => {
+    const s = states.find((x) => x.agent.kind === a.kind);
+    return s ? toResult(s) : refused(a.kind, opts.logins?.[a.kind]?.warning ?? '');
+  });
   for (const r of results) deps.reporter.emit({ type: 'info', message: agentLine(r) });
   const closing = closingLine(results);
   if (closing) deps.reporter.emit({ type: 'info', message: closing });
   return results;
 }
 
-async function hostSide(deps: AgentDeps, agent: EffectiveAgent): Promise<AgentState> {
-  const scan = await scanHost(agent, deps.files);
+async function hostSide(deps: AgentDeps, agent: EffectiveAgent, login?: LoginDecision): Promise<AgentState> {
+  const scan = withheld(await scanHost(agent, deps.files), login);
   const maxBytes = deps.agents.max_copy_mb * 1024 * 1024;
   if (scan.totalBytes <= maxBytes) await readScanned(scan, deps.files);
   const v = validateHost(agent, scan, deps.env, { hostHome: deps.hostHome, maxBytes });
   const names = forwardedNames(agent, deps.env);
   const idle = agent.material.length === 0 && names.length === 0 && !agent.install && v.warnings.length === 0;
-  return { agent, idle, scan, v, names, warnings: [...v.warnings], copied: [], installed: false };
+  return { agent, idle, scan, v, names, warnings: [...(login ? [login.warning] : []), ...v.warnings], copied: [], installed: false };
 }
 
-async function containerSide(deps: AgentDeps, host: Host, target: ContainerTarget, states: AgentState[], signal?: AbortSignal): Promise<void> {
+// API-key auth only: the rotating login (the files sync-back follows) stays on the host
+function withheld(scan: HostScan, login?: LoginDecision): HostScan {
+  if (login?.action !== 'api-key-only') return scan;
+  const files = scan.files.filter((f) => !f.syncBack);
+  return { ...scan, files, totalBytes: files.reduce((n, f) => n + f.size, 0) };
+}
+
+// an agent the token-fork check left out: nothing done, its warning says why
+function refused(agent: AgentKind, warning: string): AgentResult {
+  return { agent, status: 'warning', validated: false, copied: [], installed: false, warnings: [warning] };
+}
+
+type RecordedTarget = ContainerTarget & { recordFile: string };
+
+async function containerSide(deps: AgentDeps, host: Host, target: RecordedTarget, states: AgentState[], signal?: AbortSignal): Promise<void> {
   const live = states.filter((s) => s.v.validated && !s.idle);
   if (live.length === 0) return;
   const p = await prepare(deps, target, live);
@@ -107,12 +131,12 @@ type Prepared = Awaited<ReturnType<typeof prepare>>;
 
 // Everything the one exec needs: the copy plan, the guards over credentials this container already
 // got, the forwarded names and values, and the script.
-async function prepare(deps: AgentDeps, target: ContainerTarget, live: AgentState[]) {
+async function prepare(deps: AgentDeps, target: RecordedTarget, live: AgentState[]) {
   const plan = planCopy(
     live.filter((s) => s.v.copy),
     target,
   );
-  const recordFile = recordPath(deps.stateDir, target.workspace);
+  const { recordFile } = target;
   const old = await readRecord(deps.files, recordFile);
   const guards = guardsFor(
     old,

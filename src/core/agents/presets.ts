@@ -95,3 +95,14 @@ export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
     npm: { package: '@google/gemini-cli', version: '0.61.0' },
   },
 };
+
+/**
+ * Where every agent's credentials land in a home (relative paths), with the forwarded-variables file:
+ * what a reused box host wipes before its next claimant (the ssh-fleet driver).
+ */
+export function credentialHomePaths(envFile: string): string[] {
+  const paths = Object.values(PRESETS).flatMap((p) =>
+    p.files.filter((f) => f.role === 'credential').map((f) => (f.container ?? (f.host.startsWith('~/') ? f.host : `${p.root}/${f.host}`)).replace(/^~\//, '')),
+  );
+  return [...new Set([...paths, envFile])];
+}

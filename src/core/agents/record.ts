@@ -1,5 +1,6 @@
-// What an injection leaves behind for sync-back: per workspace, the container and the hashes of each
-// credential file copied (state dir, 0600; hashes only, never contents).
+// What an injection leaves behind for sync-back: per workspace (a box: per box id), the container and
+// the hashes of each credential file copied (state dir, 0600; hashes only, never contents). The records
+// are also where token forks are found: every live place holding a login.
 import { posix } from 'node:path';
 import type { AgentKind } from '../../domain/kinds.js';
 import type { HostFiles } from './host-material.js';
@@ -15,7 +16,18 @@ export interface InjectionRecord {
 }
 
 export function recordPath(stateDir: string, workspace: string): string {
-  return posix.join(stateDir, 'agents', `${sha256(workspace).slice(0, 16)}.json`);
+  return posix.join(recordsDir(stateDir), `${sha256(workspace).slice(0, 16)}.json`);
+}
+
+/** Where the records of local containers live (one per workspace). */
+export const recordsDir = (stateDir: string): string => posix.join(stateDir, 'agents');
+
+/** Where the records of boxes live: one per box, on the host that injected into it. */
+export const boxRecordsDir = (stateDir: string): string => posix.join(stateDir, 'agents', 'boxes');
+
+/** The record of what this host injected into a box (its sync-back on `box pull`/`box release`). */
+export function boxRecordPath(stateDir: string, boxId: string): string {
+  return posix.join(boxRecordsDir(stateDir), `${boxId}.json`);
 }
 
 export async function readRecord(files: HostFiles, path: string): Promise<InjectionRecord | undefined> {

@@ -1,7 +1,7 @@
 // The agent settings core works with: the shape of the config's `[agents]` table, declared here so core
 // never imports config. app hands over the loaded table; its keys keep their TOML names, so a name means
 // the same thing in the file, in `config show --json` and here.
-import type { AgentKind } from '../../domain/kinds.js';
+import type { AgentKind, OnFork } from '../../domain/kinds.js';
 
 /** One agent's `[agents.<kind>]` overrides of its preset. */
 export interface AgentSettings {
@@ -14,6 +14,8 @@ export interface AgentSettings {
   install_command?: string | undefined;
   /** The CLI version: exact, or "latest" (resolved once and recorded); default: the preset's pin. */
   version?: string | undefined;
+  /** A rotating login already live in another container or box, about to go into a box: warn, refuse, or API-key auth only. */
+  on_fork: OnFork;
 }
 
 /** `[agents]`: the switches, and one entry per agent kind. */

@@ -29,8 +29,12 @@ const REFUSED: Record<Extract<ContainerCopy, { refused: unknown }>['refused'], s
   'not-regular': 'is not a regular file',
 };
 
-export async function syncBack(deps: AgentDeps, target: SyncBackTarget, signal?: AbortSignal): Promise<SyncBackOutcome> {
-  const path = recordPath(deps.stateDir, target.workspace);
+export function syncBack(deps: AgentDeps, target: SyncBackTarget, signal?: AbortSignal): Promise<SyncBackOutcome> {
+  return syncBackFrom(deps, recordPath(deps.stateDir, target.workspace), target, signal);
+}
+
+/** Sync-back by the record at `path` (a box's: per box id), from the container it names. */
+export async function syncBackFrom(deps: AgentDeps, path: string, target: Omit<SyncBackTarget, 'workspace'>, signal?: AbortSignal): Promise<SyncBackOutcome> {
   const record = await readRecord(deps.files, path);
   // no injection into this very container: nothing of ours to bring back
   if (!record || record.containerId !== target.containerId || record.files.length === 0) return { synced: [], warnings: [] };

@@ -31,7 +31,7 @@ export function switchStep(deps: SwitchStepDeps): ProvisionStep {
       const switched = { ...ws, branch: box.branch };
       if (diff.trim() === 'same') return { workspace: switched };
       const rebuilt = await upOnBox(deps, host, box, switched, { rebuild: true, signal });
-      if (deps.agentDeps) await injectAgents(deps.agentDeps, host, rebuilt, signal);
+      if (deps.agentDeps) await injectAgents(deps.agentDeps, host, rebuilt, signal, box);
       return { workspace: rebuilt };
     },
   };

@@ -1,5 +1,6 @@
 // The driver conformance suite on ssh-fleet (hosts = box containers started BY THE TEST, reached over
-// real SSH), plus what only a fleet has: unhealthy hosts, cleanup on a host with its own engine, a
+// real SSH), plus what only a fleet has: unhealthy hosts, cleanup on a host with its own engine (agent
+// logins wiped before the host is freed), a
 // second cac finding a lost box by its state file, two drivers on one store, and doctor's row.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ import type { SshTarget } from '../../../src/domain/box.js';
 import { planOrphans } from '../../../src/core/boxes/plan-pool.js';
 import { defaultConfig } from '../../../src/config/schema.js';
 import { isCacError } from '../../../src/errors.js';
+import { credentialHomePaths } from '../../../src/core/agents/presets.js';
+import { AGENTS_ENV_FILE } from '../../../src/core/agents/finish-script.js';
 import { describeWith } from '../../helpers/infra.js';
 import { driverConformance } from './conformance.js';
 import { execIn, keyPair, removeRunContainers, RUN_LABELS, startBoxHosts } from './test-run.js';
@@ -122,6 +125,35 @@ describeWith(['docker'], 'ssh-fleet driver', () => {
       );
       expect(left.split('\n').filter(Boolean)).toEqual([':p2', 'box_someoneelse:p2', expect.stringMatching(/^[0-9a-f]{12}$/), 'p2_data', 'box_someoneelse']);
       await d.destroy(vm.vmRef);
+    });
+
+    it('destroy wipes agent logins before the host is freed: in the homes of the box container (a bind mount outlives it), its volumes, the login home', async () => {
+      const [host] = await startBoxHosts(1, { authorizedKey: identity.publicKey, dockerd: true });
+      const wipe = credentialHomePaths(AGENTS_ENV_FILE);
+      const d = new SshFleetVmDriver({ hosts: fleetHosts([entry(host!)]), leases: store(), privateKey: async () => cac.privateKey, scope: RUN_LABELS, wipe });
+      const vm = await d.create(spec('box_wipe00000001'), { idempotencyKey: 'wipe' });
+      // no registry: an image of the host's own dash and rm (what the in-container wipe needs)
+      await execIn(
+        host!,
+        `set -e
+        for i in $(seq 100); do docker info >/dev/null 2>&1 && break; sleep 0.2; done
+        r=$(mktemp -d); mkdir -p $r/bin $r/etc $r/root $r/home/dev
+        cp /bin/dash $r/bin/sh; cp /bin/rm $r/bin/rm
+        for l in $(ldd /bin/dash /bin/rm | grep -o '/[^ :]*\\.so[.0-9]*' | sort -u); do mkdir -p $r$(dirname $l); cp -L $l $r$l; done
+        printf 'root:x:0:0::/root:/bin/sh\\ndev:x:1000:1000::/home/dev:/bin/sh\\n' > $r/etc/passwd
+        tar -C $r -cf - . | docker import - cac-test/tiny:1 >/dev/null
+        mkdir -p /tmp/bound ~/.claude ~/cac/box_wipe00000001/repo
+        c=$(docker run -d -i --label cac.box=box_wipe00000001 -v box-claude:/home/dev/.claude -v /tmp/bound:/home/dev/.codex cac-test/tiny:1 sh -c 'read x')
+        docker exec $c sh -c 'echo t > /home/dev/.claude/.credentials.json; echo t > /home/dev/.codex/auth.json; echo t > /root/.claude.json; echo keep > /home/dev/.codex/config.toml'
+        docker volume create other-box >/dev/null
+        docker create --label cac.box=box_someoneelse -v other-box:/x cac-test/tiny:1 sh >/dev/null
+        echo t > ~/.claude/.credentials.json; echo keep > ~/.claude/settings.json; echo SECRET=1 > ~/cac/box_wipe00000001/repo/.env`,
+      );
+      await d.destroy(vm.vmRef);
+      const left = await execIn(host!, 'ls -A /tmp/bound ~/.claude ~/cac; docker volume ls -q; docker ps -aq --filter label=cac.box=box_wipe00000001');
+      expect(left.split('\n').filter(Boolean)).toEqual(['/home/cac/.claude:', 'settings.json', '/home/cac/cac:', '/tmp/bound:', 'config.toml', 'other-box']);
+      // the host is free again
+      expect((await d.create(spec('box_wipe00000002'), { idempotencyKey: 'wipe2' })).vmRef.split('#')[0]).toBe(vm.vmRef.split('#')[0]);
     });
 
     it('doctor: hosts reachable with their pinned keys, a wrong pin named (a warning while others answer)', async () => {

@@ -60,6 +60,7 @@ const CASES: Record<string, Case> = {
   'box list': { argv: () => ['box', 'list'] },
   'box show': { argv: () => ['box', 'show', BOX] },
   'box release': { argv: () => ['box', 'release', BOX] },
+  'box pull': { argv: () => ['box', 'pull', BOX] },
   'box renew': { argv: () => ['box', 'renew', BOX, '--ttl', 'soon'] },
   'box _provision': { argv: () => ['box', '_provision', BOX] },
   'box exec': { argv: () => ['box', 'exec', BOX, '--', 'true'] },
