@@ -33,7 +33,7 @@ export function generatedConfigPath(stateDir: string, folder: string): string {
 
 /** The workspace of `input`; `write`: the command makes a container, so a generated config is written (or updated) first. */
 export async function localWorkspace(ctx: AppContext, config: Config, input: WorkspaceInput, write: boolean): Promise<WorkspaceRef> {
-  const { ref, imageIgnored } = await chooseWorkspace(localFiles, input.folder ?? process.cwd(), {
+  const { ref, imageIgnored, replacedImage } = await chooseWorkspace(localFiles, input.folder ?? process.cwd(), {
     configFile: input.configFile,
     image: input.image,
     defaultImage: config.local.default_image,
@@ -43,5 +43,12 @@ export async function localWorkspace(ctx: AppContext, config: Config, input: Wor
   });
   if (imageIgnored)
     ctx.reporter.emit({ type: 'warning', message: `--image is not used: ${ref.configFile} configures the workspace`, hint: 'drop --image, or remove the folder’s devcontainer configuration' });
+  if (replacedImage) {
+    ctx.reporter.emit({
+      type: 'warning',
+      message: `${ref.folder} now runs in ${ref.generatedImage} (was ${replacedImage}): a container made from ${replacedImage} keeps it`,
+      hint: `make it from the new image: 'cac rebuild ${ref.folder}'`,
+    });
+  }
   return ref;
 }

@@ -29,10 +29,12 @@ export interface WorkspaceChoice {
   hint: string;
 }
 
-/** The workspace to use, and whether an --image went unused because the folder has its own config. */
+/** The workspace to use, whether an --image went unused because the folder has its own config, and the image a new --image replaced. */
 export interface ChosenWorkspace {
   ref: WorkspaceRef;
   imageIgnored: boolean;
+  /** The image the generated config named before this --image (a container made from it keeps it until a rebuild). */
+  replacedImage?: string;
 }
 
 /**
@@ -52,8 +54,9 @@ export async function chooseWorkspace(files: WorkspaceFiles, folder: string, cho
     const recorded = recordedImage(await files.readText(file), file);
     const image = choice.image ?? recorded ?? choice.defaultImage;
     if (image === undefined) throw new CacError(e.code, e.message, { hint: choice.hint, ...(e.details ? { details: e.details } : {}) });
-    if (choice.write && image !== recorded) await files.writeText(file, generatedConfigText(image));
-    return { ref: { folder: abs, configFile: file, labels: [GENERATED_LABEL], generatedImage: image }, imageIgnored: false };
+    const replaces = choice.write && image !== recorded;
+    if (replaces) await files.writeText(file, generatedConfigText(image));
+    return { ref: { folder: abs, configFile: file, labels: [GENERATED_LABEL], generatedImage: image }, imageIgnored: false, ...(replaces && recorded ? { replacedImage: recorded } : {}) };
   }
 }
 

@@ -12,6 +12,8 @@ import { generatedConfigPath } from '../../../src/app/workspace.js';
 import { isImageRef, validateImageRef } from '../../../src/domain/validate.js';
 import type { CacError } from '../../../src/errors.js';
 import { runInProcess, tempHome } from '../../helpers/run-cli.js';
+import { renderBox } from '../../../src/cli/handlers/box-render.js';
+import { makeBox, T0 } from '../../fakes/box.js';
 
 const IMAGE = 'cac-test/base:bookworm';
 
@@ -89,8 +91,9 @@ describe('chooseWorkspace', () => {
     expect(later).toEqual(first);
     // up again without --image: the recorded image wins over the setting
     expect((await chooseWorkspace(localFiles, dir, { ...c, image: undefined })).ref.generatedImage).toBe(IMAGE);
-    const replaced = (await chooseWorkspace(localFiles, dir, { ...c, image: 'node:22' })).ref;
-    expect({ ...replaced, generatedImage: IMAGE }).toEqual(first);
+    const replaced = await chooseWorkspace(localFiles, dir, { ...c, image: 'node:22' });
+    expect({ ...replaced.ref, generatedImage: IMAGE }).toEqual(first);
+    expect(replaced.replacedImage).toBe(IMAGE);
     expect(checkJsonc(readFileSync(first.configFile, 'utf8'), 'f').image).toBe('node:22');
   });
 
@@ -151,5 +154,15 @@ describe('image references', () => {
     expect(doc.hint).toContain("'cac up --image <ref>'");
     expect(doc.hint).toContain('[local] default_image');
     expect(readdirSync(dir)).toEqual([]);
+  });
+});
+
+describe('box show', () => {
+  it('says when the box runs in the default image, and only then', () => {
+    const ws = { folder: '/home/cac/cac/b/app', branch: 'main', cli: '/x', containerId: 'c1', remoteUser: 'root', remoteWorkspaceFolder: '/workspaces/app' };
+    const generated = makeBox({ state: 'standby', workspace: { ...ws, configFile: '/home/cac/cac/b/.cac/devcontainer.json', generatedImage: IMAGE } });
+    expect(renderBox(generated, T0)).toContain(`image      ${IMAGE} ([boxes] default_image: the repo has no devcontainer configuration)`);
+    const own = makeBox({ state: 'standby', workspace: { ...ws, configFile: '/home/cac/cac/b/app/.devcontainer/devcontainer.json' } });
+    expect(renderBox(own, T0)).not.toContain('image      ');
   });
 });
