@@ -19,7 +19,7 @@ _cac() {
   done
   case "$path" in
     "") words="up start stop rebuild down exec list agents box pool env config doctor completion --version --json --config --verbose --quiet --no-color --help" ;;
-    "/up") words="--config-file --no-agents --version --json --config --verbose --quiet --no-color --help" ;;
+    "/up") words="--config-file --image --no-agents --version --json --config --verbose --quiet --no-color --help" ;;
     "/start") words="--config-file --no-agents --version --json --config --verbose --quiet --no-color --help" ;;
     "/stop") words="--config-file --version --json --config --verbose --quiet --no-color --help" ;;
     "/rebuild") words="--config-file --no-cache --no-agents --version --json --config --verbose --quiet --no-color --help" ;;

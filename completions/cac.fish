@@ -33,6 +33,7 @@ complete -c cac -f -n 'test (__cac_path) = ""' -a config -d 'the global config f
 complete -c cac -f -n 'test (__cac_path) = ""' -a doctor -d 'check Node, the container engine, the devcontainer CLI, git, ssh, config and store'
 complete -c cac -f -n 'test (__cac_path) = ""' -a completion -d 'print a shell completion script'
 complete -c cac -n 'test (__cac_path) = "up"' -l config-file -r -F -d 'devcontainer.json to use instead of the default locations'
+complete -c cac -n 'test (__cac_path) = "up"' -l image -r -F -d 'for a folder without a devcontainer configuration: run it in this image (remembered for the folder)'
 complete -c cac -n 'test (__cac_path) = "up"' -l no-agents -d 'skip agent injection this time'
 complete -c cac -n 'test (__cac_path) = "start"' -l config-file -r -F -d 'devcontainer.json to use instead of the default locations'
 complete -c cac -n 'test (__cac_path) = "start"' -l no-agents -d 'skip agent injection this time'

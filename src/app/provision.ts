@@ -53,6 +53,8 @@ export function sshProvisionerDeps(ctx: AppContext, config: Config, opts: { env?
     source: new LocalGitSource({ host: ctx.host, mirrorsDir: join(ctx.stateDir, 'mirrors'), env: pickEnv(ctx.env, GIT_NAMES) }),
     ...(config.boxes.repo_delivery ? { delivery: config.boxes.repo_delivery } : {}),
     preloadImages: config.boxes.preload_images,
+    // "" turns it off: a repo without a devcontainer configuration fails its boxes
+    ...(config.boxes.default_image ? { defaultImage: config.boxes.default_image } : {}),
     images: new DockerImageSource({ host: ctx.host, dockerPath: config.engine.docker_path, env: dockerEnv }),
     cliVersion: devcontainerCli().version,
     engine: (host, cli) => boxEngine(ctx, host, cli),

@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { DURATION_LIMITS, durationProblem, type DurationLimit } from '../domain/duration.js';
 import { BOX_DRIVERS, isAgentVersion, ON_FORK } from '../domain/kinds.js';
-import { isIpAddress } from '../domain/validate.js';
+import { isImageRef, isIpAddress } from '../domain/validate.js';
 import { productBoxImage } from '../domain/box-image.js';
 import { VERSION } from '../util/version.js';
 
@@ -24,6 +24,9 @@ const durationString = (limit: DurationLimit) =>
     }),
   );
 const duration = (def: string, limit: DurationLimit) => withDefault(durationString(limit), def);
+const imageRef = () => z.string().check(z.refine(isImageRef, 'expected an image reference like "mcr.microsoft.com/devcontainers/javascript-node:20"'));
+/** The documented `[boxes] default_image`: git, a shell and Node, as hosted workspace products start from. */
+const DEFAULT_WORKSPACE_IMAGE = 'mcr.microsoft.com/devcontainers/javascript-node:20';
 const envName = z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name'));
 
 // the agent-injection design writes one path as a plain string; an array lists several (host side)
@@ -101,6 +104,11 @@ const boxesSchema = z.object({
   provision: withDefault(z.enum(['full', 'vm']), 'full'),
   repo_delivery: z.optional(z.enum(['clone', 'push'])),
   preload_images: withDefault(z.array(nonEmpty()), []),
+  // a repo without a devcontainer configuration runs in this image; "" turns it off (such boxes fail)
+  default_image: withDefault(
+    z.union([z.literal(''), imageRef()], { error: 'expected an image reference like "mcr.microsoft.com/devcontainers/javascript-node:20", or "" for none' }),
+    DEFAULT_WORKSPACE_IMAGE,
+  ),
   lease_ttl: duration('8h', 'stored'),
   provision_timeout: duration('15m', 'timer'),
   orphan_grace: duration('10m', 'stored'),
@@ -128,6 +136,11 @@ const poolSchema = z
   })
   .check(z.refine((p) => p.min_standby <= p.max_instances, { message: 'min_standby must not exceed max_instances', path: ['min_standby'] }));
 
+// local dev containers (cac up and friends)
+const localSchema = z.object({
+  default_image: z.optional(imageRef()),
+});
+
 const secretsSchema = z.object({
   master_key_file: z.optional(nonEmpty()),
 });
@@ -136,6 +149,7 @@ const secretsSchema = z.object({
 export const configSchema = z.object({
   agents: withDefault(agentsSchema, agentsSchema.parse({})),
   engine: withDefault(engineSchema, engineSchema.parse({})),
+  local: withDefault(localSchema, {}),
   store: withDefault(storeSchema, {}),
   boxes: withDefault(boxesSchema, boxesSchema.parse({})),
   pools: withDefault(z.array(poolSchema), []),

@@ -39,6 +39,11 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # Engine endpoint; default: $DOCKER_HOST, else the client's default.
 # host = "unix:///var/run/docker.sock"
 
+[local]
+# 'cac up' in a folder without a devcontainer configuration runs it in this image (as 'cac up --image' does);
+# unset: such a folder is ERR_NO_DEVCONTAINER.
+# default_image = "mcr.microsoft.com/devcontainers/javascript-node:20"
+
 [store]
 # Where boxes and pools are recorded. Absent: SQLite at $XDG_STATE_HOME/cac/boxes.db.
 # "redis://host:6379/0" when several hosts share pools; "sqlite:/path/boxes.db" for another file.
@@ -54,6 +59,9 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # repo_delivery = "push"
 # Images copied from the local engine into each box's engine before 'devcontainer up'.
 # preload_images = []
+# The image of a repo without a devcontainer configuration: cac generates a devcontainer.json naming it
+# next to the checkout (never in it). "" turns it off: such boxes fail with ERR_NO_DEVCONTAINER.
+# default_image = "mcr.microsoft.com/devcontainers/javascript-node:20"
 # A claimed box is released after this long.
 # lease_ttl = "8h"
 # A box still provisioning after this long is failed and destroyed.

@@ -66,6 +66,8 @@ export interface BoxWorkspace {
   branch: string;
   /** The devcontainer.json in use; null before the devcontainer step. */
   configFile: string | null;
+  /** Set when the checkout has no devcontainer configuration: `configFile` is the one cac generated next to it (`[boxes] default_image`), naming this image. */
+  generatedImage?: string;
   /** The devcontainer CLI on the box (absolute path); null before the devcontainer step. */
   cli: string | null;
   containerId: string | null;

@@ -136,3 +136,21 @@ export function validateBoxId(id: string, field = 'id'): string {
   if (!/^box_[0-9a-z]{12}$/.test(id)) throw invalid(field, `${JSON.stringify(id)} is not a box id (box_ followed by 12 lowercase letters or digits)`, "see 'cac box list'");
   return id;
 }
+
+// docker's reference grammar: [registry[:port]/]path[:tag][@digest]; path components are lowercase
+const REGISTRY = String.raw`(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*(?::[0-9]+)?/)?`;
+const PATH = `[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*`;
+const TAG = `(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?`;
+const DIGEST = `(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?`;
+const IMAGE_REF = new RegExp(`^${REGISTRY}${PATH}${TAG}${DIGEST}$`);
+
+/** True for an image reference docker accepts (`node:20`, `mcr.microsoft.com/devcontainers/javascript-node:20`, `name@sha256:…`); never an option. */
+export function isImageRef(ref: string): boolean {
+  return ref.length <= 512 && IMAGE_REF.test(ref);
+}
+
+/** Throws ERR_INVALID_INPUT naming `field` unless `ref` is an image reference. */
+export function validateImageRef(ref: string, field: string): string {
+  if (!isImageRef(ref)) throw invalid(field, `${JSON.stringify(ref)} is not an image reference`, 'e.g. mcr.microsoft.com/devcontainers/javascript-node:20 or node:20-bookworm');
+  return ref;
+}

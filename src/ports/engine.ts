@@ -7,7 +7,12 @@ export interface WorkspaceRef {
   configFile: string;
   /** Extra id labels (`key=value`) the container carries and is found by, e.g. `cac.box=<id>` on a box. */
   labels?: readonly string[];
+  /** Set when the folder has no devcontainer configuration and `configFile` is the one cac generated for it (outside the folder): its image. */
+  generatedImage?: string;
 }
+
+/** The id label (`key=value`) of a container made from a config cac generated for a folder without one. */
+export const GENERATED_LABEL = 'cac.config=generated';
 
 /** A dev container as the engine lists it. */
 export interface ContainerInfo {
@@ -22,6 +27,8 @@ export interface ContainerInfo {
   workspace: string | undefined;
   /** devcontainer.config_file label. */
   configFile: string | undefined;
+  /** Made from a config cac generated (the GENERATED_LABEL). */
+  generatedConfig?: boolean;
   /** The remote user from the devcontainer.metadata label, when known. */
   remoteUser: string | undefined;
   /** A Compose config's project (com.docker.compose.project label); undefined for a single container. */

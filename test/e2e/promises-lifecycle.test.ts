@@ -96,12 +96,14 @@ describeWith(['docker'], 'README promises: output flags, list --json, the cac.ma
     expect(doc.outcome).toBe('success');
     const row = doc.containers.find((c) => c.containerId === containerId);
     expect(row).toBeDefined();
-    expect(Object.keys(row ?? {}).sort()).toEqual(['ageMs', 'composeProject', 'configFile', 'containerId', 'createdAt', 'image', 'remoteUser', 'services', 'state', 'workspace']);
+    expect(Object.keys(row ?? {}).sort()).toEqual(['ageMs', 'composeProject', 'configFile', 'containerId', 'createdAt', 'generatedConfig', 'image', 'remoteUser', 'services', 'state', 'workspace']);
     const [created, image] = docker('inspect', '--format', '{{.Created}} {{.Config.Image}}', containerId).split(' ');
     expect(row).toEqual({
       containerId,
       workspace: ws,
       configFile: join(ws, '.devcontainer/devcontainer.json'),
+      // the folder's own config, not one cac generated (--image, default_image)
+      generatedConfig: false,
       state: 'running',
       image,
       createdAt: created,

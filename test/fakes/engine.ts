@@ -1,5 +1,5 @@
 // An in-memory DevcontainerEngine (our port) for unit tests of core/lifecycle.
-import type { ContainerInfo, DevcontainerEngine, UpOptions, UpResult, WorkspaceRef } from '../../src/ports/engine.js';
+import { GENERATED_LABEL, type ContainerInfo, type DevcontainerEngine, type UpOptions, type UpResult, type WorkspaceRef } from '../../src/ports/engine.js';
 import { CacError, interrupted } from '../../src/errors.js';
 
 export class FakeEngine implements DevcontainerEngine {
@@ -25,6 +25,7 @@ export class FakeEngine implements DevcontainerEngine {
     }
     if (!c) {
       c = { id: `c${this.next++}`, state: 'running', running: true, image: 'img', createdAt: new Date().toISOString(), workspace: ws.folder, configFile: ws.configFile, remoteUser: 'dev' };
+      if (ws.labels?.includes(GENERATED_LABEL)) c.generatedConfig = true;
       this.containers.set(c.id, c);
     }
     opts.onEvent?.({ type: 'step.start', id: 'start', title: 'Starting container' });

@@ -9,6 +9,7 @@ import { BoxConnections, type ClosableHost } from '../../src/core/provision/conn
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
 import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
+import { WRITE_FILE } from '../../src/core/provision/box-workspace.js';
 import { CONFIG_OBJECTS, READ_MARKER } from '../../src/core/provision/prepare-scripts.js';
 import type { SshTarget } from '../../src/domain/box.js';
 import { FakeEngine } from './engine.js';
@@ -34,6 +35,7 @@ const SCRIPTS = new Map([
   [ENSURE_CLI, 'ensure-cli'],
   [READ_MARKER, 'prepared-marker'],
   [CONFIG_OBJECTS, 'config-objects'],
+  [WRITE_FILE, 'write-file'],
 ]);
 
 const DEVCONTAINER_JSON = '{ "image": "cac-test/base:bookworm", "remoteUser": "dev" }';

@@ -2,7 +2,7 @@
 // Compose project's containers, networks and volumes (found by Compose's own project label).
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
-import type { ContainerInfo, WorkspaceRef } from '../../ports/engine.js';
+import { GENERATED_LABEL, type ContainerInfo, type WorkspaceRef } from '../../ports/engine.js';
 import { COMPOSE_PROJECT_LABEL, COMPOSE_SERVICE_LABEL } from './compose.js';
 
 export const MANAGED_LABEL = 'cac.managed=true';
@@ -98,9 +98,15 @@ function toInfo(c: RawInspect): ContainerInfo {
     createdAt: c.Created,
     workspace: labels['devcontainer.local_folder'],
     configFile: labels['devcontainer.config_file'],
+    ...(isGenerated(labels) ? { generatedConfig: true } : {}),
     remoteUser: remoteUserOf(labels['devcontainer.metadata']),
     ...(labels[COMPOSE_PROJECT_LABEL] ? { composeProject: labels[COMPOSE_PROJECT_LABEL] } : {}),
   };
+}
+
+function isGenerated(labels: Record<string, string>): boolean {
+  const [key, value] = GENERATED_LABEL.split('=');
+  return key !== undefined && labels[key] === value;
 }
 
 // devcontainer.metadata is a JSON array of config fragments; the last remoteUser wins.

@@ -1,6 +1,6 @@
 // WorkspaceFiles on the machine cac runs on.
-import { readFile, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { WorkspaceFiles } from '../../ports/workspace-files.js';
 
 /** WorkspaceFiles on the local file system. */
@@ -18,6 +18,10 @@ export const localFiles: WorkspaceFiles = {
       (s) => s.isDirectory(),
       () => false,
     );
+  },
+  async writeText(path, text) {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(path, text);
   },
   resolve: (...parts) => resolve(...parts),
 };

@@ -9,17 +9,17 @@ import { inject } from '../../core/agents/inject.js';
 import type { AgentResult } from '../../core/agents/result.js';
 import { warningCount } from '../../core/agents/summary.js';
 import { syncBack } from '../../core/agents/sync-back.js';
-import { defaultRemoteWorkspace, resolveWorkspace } from '../../core/lifecycle/workspace.js';
-import { localFiles } from '../../adapters/engine/local-files.js';
+import { defaultRemoteWorkspace } from '../../core/lifecycle/workspace.js';
 import { agentDeps, remoteWorkspaceOf } from '../agents.js';
 import type { AppContext } from '../context.js';
 import { localEngine } from '../engine.js';
+import { localWorkspace } from '../workspace.js';
 
 export type { AgentDoctor } from '../../core/agents/doctor.js';
 export { placesText } from '../../core/agents/forks.js';
 
 async function running(ctx: AppContext, config: Config, folder: string | undefined): Promise<{ ws: WorkspaceRef; c: ContainerInfo }> {
-  const ws = await resolveWorkspace(localFiles, folder ?? process.cwd());
+  const ws = await localWorkspace(ctx, config, { folder }, false);
   const c = await localEngine(config, ctx.host, ctx.env, ctx.stateDir).find(ws, { signal: ctx.signal });
   if (!c?.running) {
     throw new CacError('ERR_NO_CONTAINER', `no running dev container for ${ws.folder}`, { hint: `start it with 'cac up ${ws.folder}'` });

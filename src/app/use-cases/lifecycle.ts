@@ -5,20 +5,15 @@ import { down as coreDown, stop as coreStop } from '../../core/lifecycle/stop.js
 import { exec as coreExec, list as coreList, type ListedContainer } from '../../core/lifecycle/exec.js';
 import type { LifecycleDeps, LifecycleResult } from '../../core/lifecycle/types.js';
 import { localEnvNames } from '../../core/lifecycle/local-env.js';
-import { resolveWorkspace } from '../../core/lifecycle/workspace.js';
 import { localFiles } from '../../adapters/engine/local-files.js';
 import { agentHooks } from '../agents.js';
 import type { AppContext } from '../context.js';
 import { localEngine, localEnvPlan } from '../engine.js';
+import { localWorkspace, type WorkspaceInput } from '../workspace.js';
 
 export type { LifecycleResult } from '../../core/lifecycle/types.js';
 export type { ListedContainer } from '../../core/lifecycle/exec.js';
-
-/** Which workspace: its folder (default: the current directory) and, optionally, its devcontainer.json. */
-export interface WorkspaceInput {
-  folder?: string | undefined;
-  configFile?: string | undefined;
-}
+export type { WorkspaceInput } from '../workspace.js';
 
 export interface LifecycleInput extends WorkspaceInput {
   /** --no-agents: skip agent injection this time (up, start, rebuild). */
@@ -34,7 +29,7 @@ export type LifecycleCommand = 'up' | 'start' | 'rebuild' | 'stop' | 'down';
 // `creates`: the command makes or starts a container, so the CLI resolves containerEnv (refused localEnv names are warned about)
 async function prepare(ctx: AppContext, input: WorkspaceInput, withAgents: boolean, creates = false) {
   const { config } = await ctx.config();
-  const ws = await resolveWorkspace(localFiles, input.folder ?? process.cwd(), input.configFile);
+  const ws = await localWorkspace(ctx, config, input, creates);
   const names = localEnvNames((await localFiles.readText(ws.configFile)) ?? '');
   const localEnv = localEnvPlan(config, ctx.env, names, ctx.childEnv);
   for (const name of creates ? localEnv.refused : []) {

@@ -14,6 +14,7 @@ function workspaceCommand(program: Command, name: string, description: string) {
 
 export function registerLifecycle(program: Command, rt: Runtime): void {
   workspaceCommand(program, 'up', 'build if needed, create or reuse, and start the dev container; inject agents')
+    .option('--image <ref>', 'for a folder without a devcontainer configuration: run it in this image (remembered for the folder)')
     .option('--no-agents', 'skip agent injection this time')
     .action(lazyAction(rt, () => handlers().then((m) => m.up)));
   workspaceCommand(program, 'start', 'start the stopped dev container and run its start-time lifecycle commands')

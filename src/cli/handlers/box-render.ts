@@ -39,6 +39,7 @@ export function renderBox(b: Box, now: number): string {
     `host key   ${b.sshTarget?.hostKey ?? '-'}`,
     `checkout   ${b.workspace ? `${b.workspace.folder} (${b.workspace.branch})` : '-'}`,
     `container  ${b.workspace?.containerId ? `${b.workspace.containerId.slice(0, 12)} as ${b.workspace.remoteUser ?? '?'} in ${b.workspace.remoteWorkspaceFolder ?? '?'}` : '-'}`,
+    ...(b.workspace?.generatedImage ? [`image      ${b.workspace.generatedImage} ([boxes] default_image: the repo has no devcontainer configuration)`] : []),
     `created    ${time(b.createdAt)}`,
     ...(b.activity ? [`in use     ${time(b.activity.lastActiveAt)} (${b.activity.activeBy}; checked ${ms(Math.max(0, now - b.activity.checkedAt))} ago)`] : []),
     ...(b.releaseReason ? [`released   ${b.releaseReason}`] : []),

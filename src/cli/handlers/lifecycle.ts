@@ -1,5 +1,6 @@
 // up start stop rebuild down exec list: flags → app → render → exit code.
 import { EXIT } from '../../errors.js';
+import { validateImageRef } from '../../domain/validate.js';
 import type { AppContext } from '../../app/context.js';
 import { execInWorkspace, listContainers, runLifecycle, type LifecycleCommand, type LifecycleInput, type LifecycleResult } from '../../app/use-cases/lifecycle.js';
 import type { Handler } from '../action.js';
@@ -18,7 +19,10 @@ function lifecycle<O extends Flags>(command: LifecycleCommand, extra: (opts: O) 
   return async (ctx, { args: [folder], opts }) => done(ctx, await runLifecycle(ctx, command, { folder, configFile: opts.configFile, ...extra(opts) }));
 }
 
-export const up = lifecycle<Flags & { agents: boolean }>('up', (o) => ({ noAgents: !o.agents }));
+export const up = lifecycle<Flags & { agents: boolean; image?: string | undefined }>('up', (o) => ({
+  noAgents: !o.agents,
+  ...(o.image !== undefined ? { image: validateImageRef(o.image, '--image') } : {}),
+}));
 export const start = lifecycle<Flags & { agents: boolean }>('start', (o) => ({ noAgents: !o.agents }));
 export const rebuild = lifecycle<Flags & { agents: boolean; cache: boolean }>('rebuild', (o) => ({ noAgents: !o.agents, noCache: !o.cache }));
 export const stop = lifecycle<Flags>('stop', () => ({}));

@@ -19,6 +19,8 @@ export interface ListedContainer {
   containerId: string;
   workspace: string | null;
   configFile: string | null;
+  /** `configFile` is one cac generated for a folder without a devcontainer configuration. */
+  generatedConfig: boolean;
   state: string;
   image: string;
   createdAt: string;
@@ -36,6 +38,7 @@ export async function list(engine: DevcontainerEngine, now: number, opts: { all?
     containerId: c.id,
     workspace: c.workspace ?? null,
     configFile: c.configFile ?? null,
+    generatedConfig: c.generatedConfig === true,
     state: c.state,
     image: c.image,
     createdAt: c.createdAt,

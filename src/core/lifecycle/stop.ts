@@ -48,5 +48,6 @@ function base(ws: WorkspaceRef, c: ContainerInfo | undefined, started: number, d
     configFile: ws.configFile,
     durationMs: deps.now() - started,
     agents: [],
+    ...(ws.generatedImage ? { generatedImage: ws.generatedImage } : {}),
   };
 }

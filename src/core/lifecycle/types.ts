@@ -21,6 +21,8 @@ export interface LifecycleResult {
   message?: string;
   /** up/start/rebuild of a Compose config: the project the `service` container belongs to. */
   composeProject?: string;
+  /** The workspace has no devcontainer configuration: `configFile` is the one cac generated for it, naming this image. */
+  generatedImage?: string;
   /** Credential files copied back to the host before stop/down. */
   syncedBack?: string[];
 }

@@ -64,6 +64,7 @@ async function finish(deps: LifecycleDeps, ws: WorkspaceRef, r: UpResult, action
     durationMs: deps.now() - started,
     agents,
     ...(r.composeProject ? { composeProject: r.composeProject } : {}),
+    ...(ws.generatedImage ? { generatedImage: ws.generatedImage } : {}),
   };
 }
 

@@ -52,6 +52,9 @@ function notProvisioned(box: Box, what: string): CacError {
   });
 }
 
+/** Writes stdin to the file `$1`, making its folder (umask 077: cac's own file). */
+export const WRITE_FILE = 'umask 077 && mkdir -p -- "$(dirname -- "$1")" && cat > "$1"';
+
 /** WorkspaceFiles on a Host (POSIX paths on the box): resolveWorkspace then runs there unchanged. */
 export function hostFiles(host: Host, signal?: AbortSignal): WorkspaceFiles {
   const sig = signal ? { signal } : {};
@@ -62,6 +65,10 @@ export function hostFiles(host: Host, signal?: AbortSignal): WorkspaceFiles {
     },
     async isDirectory(path) {
       return (await host.exec(['test', '-d', path], sig)).exitCode === 0;
+    },
+    async writeText(path, text) {
+      const r = await host.exec(['sh', '-c', WRITE_FILE, 'sh', path], { ...sig, stdin: text });
+      if (r.exitCode !== 0) throw new CacError('ERR_DEVCONTAINER_UP', `writing ${path} on the box failed: ${r.stderr.trim().split('\n').pop() ?? `exit ${r.exitCode}`}`);
     },
     resolve: (...parts) => posix.resolve('/', ...parts),
   };

@@ -1,13 +1,15 @@
 // The `devcontainer` step: the pinned devcontainer CLI on the box, the preloaded images, then the same
 // core `up` that runs on a laptop, here through a DevcontainerEngine on the box's SSH Host. The repo's
-// own devcontainer.json decides image or Dockerfile; a repo without one fails with ERR_NO_DEVCONTAINER.
+// own devcontainer.json decides image or Dockerfile; a repo without one gets a config naming `[boxes]
+// default_image`, generated next to the checkout (never in it), or fails with ERR_NO_DEVCONTAINER.
+import { posix } from 'node:path';
 import { CacError } from '../../errors.js';
 import type { Host } from '../../ports/host.js';
 import type { DevcontainerEngine } from '../../ports/engine.js';
 import type { Reporter, ReporterEvent } from '../../ports/reporter.js';
 import type { ImageSource } from '../../ports/image-source.js';
 import { rebuild, up } from '../lifecycle/up.js';
-import { resolveWorkspace } from '../lifecycle/workspace.js';
+import { chooseWorkspace } from '../lifecycle/default-image.js';
 import type { Box, BoxWorkspace } from '../../domain/box.js';
 import type { ProvisionStep } from './pipeline.js';
 import { boxLabel, hostFiles, requireCheckout, type ContainerWorkspace } from './box-workspace.js';
@@ -22,6 +24,8 @@ export interface DevcontainerUpDeps {
   engine(host: Host, cli: string): DevcontainerEngine;
   reporter: Reporter;
   now: () => number;
+  /** `[boxes] default_image`: the image of a checkout without a devcontainer configuration; absent: such a box fails. */
+  defaultImage?: string;
 }
 
 /** What the devcontainer step needs. */
@@ -39,16 +43,30 @@ export interface DevcontainerStepDeps extends DevcontainerUpDeps {
  * container's details. The container carries `cac.box=<id>`, so the box's cleanup finds it.
  */
 export async function upOnBox(deps: DevcontainerUpDeps, host: Host, box: Box, ws: BoxWorkspace & { cli: string }, opts: { rebuild?: boolean; signal: AbortSignal }): Promise<ContainerWorkspace> {
-  const ref = await resolveWorkspace(hostFiles(host, opts.signal), ws.folder);
+  const { ref } = await chooseWorkspace(hostFiles(host, opts.signal), ws.folder, {
+    defaultImage: deps.defaultImage,
+    generatedFile: generatedConfigFile,
+    write: true,
+    hint: 'add .devcontainer/devcontainer.json to the repository, or set [boxes] default_image',
+  });
   const engine = deps.engine(host, ws.cli);
   const lifecycle = { engine, reporter: boxReporter(deps.reporter, box.id), now: deps.now };
-  const target = { ...ref, labels: [boxLabel(box.id)] };
+  const target = { ...ref, labels: [...(ref.labels ?? []), boxLabel(box.id)] };
   const r = await (opts.rebuild ? rebuild : up)(lifecycle, target, { signal: opts.signal, noAgents: true });
   // under another config file the id labels differ: the rebuild did not replace the old container
   if (ws.containerId && ws.configFile && ws.configFile !== ref.configFile) await engine.remove(ws.containerId, { volumes: true }).catch(() => undefined);
   const { containerId, remoteUser, remoteWorkspaceFolder } = r;
   if (!containerId || !remoteUser || !remoteWorkspaceFolder) throw new CacError('ERR_DEVCONTAINER_UP', `devcontainer up on box ${box.id} reported no container`);
-  return { ...ws, configFile: ref.configFile, containerId, remoteUser, remoteWorkspaceFolder };
+  const { generatedImage: _old, ...rest } = ws;
+  return { ...rest, configFile: ref.configFile, containerId, remoteUser, remoteWorkspaceFolder, ...(ref.generatedImage ? { generatedImage: ref.generatedImage } : {}) };
+}
+
+/**
+ * Where a checkout without a devcontainer configuration gets the one cac generates: `.cac/` next to it, in
+ * the box's work folder `~/cac/<box id>` (removed with the box); a repo name never starts with a dot.
+ */
+function generatedConfigFile(folder: string): string {
+  return posix.join(posix.dirname(folder), '.cac', 'devcontainer.json');
 }
 
 /** The `devcontainer` step: the pinned CLI and the preloaded images on the box, then `devcontainer up` there. */

@@ -27,6 +27,8 @@ export interface SshProvisionerDeps {
   repoPath?: string;
   /** Images to copy from the local engine into each box (`[boxes] preload_images`). */
   preloadImages?: readonly string[];
+  /** `[boxes] default_image`: the image of a checkout without a devcontainer configuration; absent: such a box fails. */
+  defaultImage?: string;
   images: ImageSource;
   /** The pinned @devcontainers/cli version installed on boxes. */
   cliVersion: string;

@@ -6,6 +6,7 @@ import { preparedConfigHash } from '../../../src/core/boxes/prepared.js';
 import { repoDelivery } from '../../../src/core/provision/delivery.js';
 import { EnvInjector } from '../../../src/core/provision/env.js';
 import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.js';
+import { generatedConfigText } from '../../../src/core/lifecycle/default-image.js';
 import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
@@ -124,6 +125,20 @@ describe('the provisioning steps after ssh_ready', () => {
       ['devcontainer', false],
     ]);
     expect(h.engine.calls).toEqual([]);
+  });
+
+  it('a repo without a devcontainer config and [boxes] default_image: a config naming the image is written next to the checkout (never in it), the box is standby', async () => {
+    const h = provisionHarness({ defaultImage: 'cac-test/base:bookworm' });
+    const box = await h.box();
+    (await boxHost(h, box)).devcontainerJson = undefined;
+    const r = await provision(h, box);
+    expect(r.outcome, JSON.stringify(r)).toBe('standby');
+    const generated = `/home/cac/cac/${box.id}/.cac/devcontainer.json`;
+    const writes = h.hosts[0]!.ran('write-file');
+    expect(writes.map((c) => [c.argv.at(-1), c.stdin])).toEqual([[generated, generatedConfigText('cac-test/base:bookworm')]]);
+    const container = [...h.engine.containers.values()][0];
+    expect([container?.workspace, container?.configFile, container?.generatedConfig]).toEqual([`/home/cac/cac/${box.id}/app`, generated, true]);
+    expect(r.box?.workspace).toMatchObject({ folder: `/home/cac/cac/${box.id}/app`, configFile: generated, generatedImage: 'cac-test/base:bookworm' });
   });
 
   it('preloading is skipped when the box holds the same image id; a missing local image or a box without Node fail clearly', async () => {
