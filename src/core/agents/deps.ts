@@ -19,4 +19,6 @@ export interface AgentDeps {
   reporter: Reporter;
   /** Pinned npm CLIs installed once per platform and restored from here (absent: every install uses the registry). */
   cache?: AgentCache;
+  /** Containers may have read-only agent volumes mounted (local `cac up`): link from one before restoring a tar. */
+  volumes?: boolean;
 }

@@ -42,7 +42,7 @@ interface AgentState {
   warnings: string[];
   copied: string[];
   installed: boolean;
-  installedFrom?: 'cache' | 'registry';
+  installedFrom?: 'volume' | 'cache' | 'registry';
 }
 
 // the agents an injection handles: the enabled ones, or exactly `only`
@@ -213,7 +213,7 @@ async function installStep(deps: AgentDeps, host: Host, target: ContainerTarget,
   const { cache } = deps;
   if (cache && s.agent.npm && d.platform && d.tools.node) {
     const at = { ...d, platform: d.platform };
-    const r = await step(() => cachedInstall({ cache, reporter: deps.reporter }, host, target, s.agent as NpmAgent, at, pick(deps.env, s.names), signal));
+    const r = await step(() => cachedInstall({ cache, reporter: deps.reporter, ...(deps.volumes ? { volumes: true } : {}) }, host, target, s.agent as NpmAgent, at, pick(deps.env, s.names), signal));
     if (!r.ok) s.warnings.push(`install failed: ${r.error}`);
     else if (r.value.warning) s.warnings.push(r.value.warning);
     s.installed = r.ok && r.value.installed;
