@@ -64,7 +64,7 @@ export async function cachedInstall(
   if (stream) {
     const r = await host.exec(['sh', '-c', cacheScript(agent, version, d.home, 'restore')], { stdin: stream, timeoutMs: RESTORE_TIMEOUT_MS, ...sig });
     const problem = checkProblem(r, version, env);
-    if (!problem) return { installed: true, from: 'cache' };
+    if (!problem) return { installed: true, from: 'cache', ...(warning ? { warning } : {}) };
     warning = `${warning ? `${warning}; ` : ''}the cached ${shown} failed its check (${problem}); installed from the registry instead`;
     await deps.cache.drop(key).catch(() => undefined);
   } else {
