@@ -88,7 +88,7 @@ export async function cachedInstall(
 }
 
 /** A link script's result: linked and answering, no volume mounted (a fallback, not a problem), or the problem. */
-export function linkOutcome(r: { exitCode: number; stdout: string; stderr: string }, version: string, env: Record<string, string>): 'linked' | 'absent' | string {
+function linkOutcome(r: { exitCode: number; stdout: string; stderr: string }, version: string, env: Record<string, string>): 'linked' | 'absent' | string {
   if (/^volume\tabsent$/m.test(r.stdout)) return 'absent';
   return checkProblem(r, version, env) ?? 'linked';
 }

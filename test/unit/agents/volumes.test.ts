@@ -84,11 +84,7 @@ describe('up mounts the agent volumes of a container it creates', () => {
     await up(s.deps, ws);
     await rebuild(s.deps, ws);
     await start(s.deps, ws);
-    expect(s.engine.calls.filter((c) => c.startsWith('up'))).toEqual([
-      `up --mount ${mountArg(vol(KEY))}`,
-      `up:remove --mount ${mountArg(vol(KEY))}`,
-      'up:expect',
-    ]);
+    expect(s.engine.calls.filter((c) => c.startsWith('up'))).toEqual([`up --mount ${mountArg(vol(KEY))}`, `up:remove --mount ${mountArg(vol(KEY))}`, 'up:expect']);
     const bare = setup(true);
     await up(bare.deps, ws, bare.opts);
     expect(bare.engine.calls.filter((c) => c.startsWith('up'))).toEqual(['up']);
