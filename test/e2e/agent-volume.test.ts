@@ -2,7 +2,7 @@
 // @openai/codex from the npm registry once and fills its read-only volume; a new dev container (its npm
 // pointed at a dead registry) mounts that volume and gets codex by a link, never a tar stream; nothing
 // in the container, root included, can write into the volume; a container made without the mount falls
-// back to the tar cache; prune keeps a volume a container mounts and removes it once none does.
+// back to the tar cache; a missing volume is filled again from the tar cache; prune keeps a volume a container mounts and removes it once none does.
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,6 +92,16 @@ describeWith(['docker'], 'agent volumes: codex mounted read-only into new dev co
     const again = await cac('up', ws, '--json');
     expect(again.exitCode, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ action: 'reused', agents: [{ agent: 'codex', status: 'ok', installedFrom: 'cache', warnings: [] }] });
+    expect(docker('exec', '-u', 'dev', containerId(), 'bash', '-lc', 'codex --version')).toBe(`codex-cli ${PINNED}`);
+  });
+
+  it('a missing volume is filled from the tar cache by the next up that creates a container', async () => {
+    expect((await cac('down', ws)).exitCode).toBe(0);
+    expect(tryDocker('volume', 'rm', VOLUME, `${VOLUME}-data`).status).toBe(0);
+    const up = await cac('up', ws, '--json');
+    expect(up.exitCode, up.stderr).toBe(0);
+    expect(up.stderr).toContain(`Filling the agent volume of codex ${PINNED} (x86_64-gnu) from the cache`);
+    expect(JSON.parse(up.stdout).agents).toMatchObject([{ agent: 'codex', status: 'ok', installedFrom: 'volume', warnings: [] }]);
     expect(docker('exec', '-u', 'dev', containerId(), 'bash', '-lc', 'codex --version')).toBe(`codex-cli ${PINNED}`);
   });
 
