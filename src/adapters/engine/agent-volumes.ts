@@ -57,6 +57,11 @@ export class DockerAgentVolumes implements AgentVolumes {
     const mountpoint = (await this.run(['volume', 'inspect', '--format', '{{.Mountpoint}}', data], signal)).trim();
     if (!mountpoint.startsWith('/')) throw new CacError('ERR_AGENT_CACHE', `the engine reports no local directory for volume ${data} (${JSON.stringify(mountpoint)})`);
     await this.run(['volume', 'create', '--driver', 'local', '--opt', 'type=none', '--opt', 'o=bind,ro', '--opt', `device=${mountpoint}`, ...labelArgs(`cac.agent-view=${data}`), name], signal);
+    // `volume create` hands back a volume that already had the name, whatever it is: only a read-only bind counts
+    const made = JSON.parse(await this.run(['volume', 'inspect', '--format', '{{json .Options}}', name], signal)) as Record<string, string> | null;
+    if (made?.o !== 'bind,ro' || made.device !== mountpoint) {
+      throw new CacError('ERR_AGENT_CACHE', `volume ${name} exists and is not a read-only agent volume`, { hint: `remove it (docker volume rm ${name}) and run 'cac agents cache warm'` });
+    }
     return { ...key, name, data };
   }
 
