@@ -210,13 +210,18 @@ async function pruneVolumes(ctx: AppContext, config: Awaited<ReturnType<AppConte
   const volumes = agentVolumes(ctx, config);
   const removedVolumes: string[] = [];
   const inUseVolumes: string[] = [];
-  for (const v of await volumes.list(ctx.signal)) {
-    if (!all && pinned[v.kind] === v.version) continue;
-    if ((await volumes.remove(v, ctx.signal)) === 'removed') removedVolumes.push(v.name);
-    else inUseVolumes.push(v.name);
-  }
-  for (const data of await volumes.leftovers(ctx.signal)) {
-    if ((await volumes.remove({ name: data, data }, ctx.signal)) === 'removed') removedVolumes.push(data);
+  try {
+    for (const v of await volumes.list(ctx.signal)) {
+      if (!all && pinned[v.kind] === v.version) continue;
+      if ((await volumes.remove(v, ctx.signal)) === 'removed') removedVolumes.push(v.name);
+      else inUseVolumes.push(v.name);
+    }
+    for (const data of await volumes.leftovers(ctx.signal)) {
+      if ((await volumes.remove({ name: data, data }, ctx.signal)) === 'removed') removedVolumes.push(data);
+    }
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    ctx.reporter.emit({ type: 'warning', message: `agent volumes: ${e instanceof Error ? e.message : String(e)}` });
   }
   for (const name of removedVolumes) ctx.reporter.emit({ type: 'info', message: `removed volume ${name}` });
   for (const name of inUseVolumes) ctx.reporter.emit({ type: 'info', message: `kept volume ${name}: a container mounts it` });
