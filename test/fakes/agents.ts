@@ -151,7 +151,7 @@ export class FakeDocker implements Host {
     if (!volume) return ok('volume\tabsent\n');
     if (volume.broken) return ok('verify\t126\tcannot execute\n');
     this.bins[kind] = `${this.home}/.local/bin/${kind}`;
-    return ok(`verify\t0\t${kind}-cli ${version}\n`);
+    return ok(`verify\t0\t${kind}-cli ${version}\n${script.includes('\ncac_finish\n') ? `finish\t${this.finishExit}\n` : ''}`);
   }
 
   private discoverOut(): string {

@@ -14,6 +14,7 @@ import { redact } from '../../util/redact.js';
 import type { Discovery } from './discover.js';
 import type { EffectiveAgent } from './effective-config.js';
 import { homeGuardLines } from './home-guard.js';
+import { finishLines } from './finish-script.js';
 import { volumeTarget } from '../../domain/agent-volume.js';
 
 export const CACHE_MARK = '# cac agents: cached install';
@@ -27,6 +28,8 @@ export interface CachedInstallOutcome {
   /** Where the CLI came from when installed: the agent volume mounted in the container, the tar cache, the registry. */
   from?: 'volume' | 'cache' | 'registry';
   warning?: string;
+  /** A link that also finished (CacheDeps.finish): the finish lines' output. */
+  finished?: string;
 }
 
 export interface CacheDeps {
@@ -34,6 +37,8 @@ export interface CacheDeps {
   reporter: Reporter;
   /** The container may have agent volumes mounted (it was created by a local `cac up`): try linking one first. */
   volumes?: boolean;
+  /** Finishing (the env file's ~/.local/bin PATH line) run by a link in the same exec, with the values it writes: one round trip less. */
+  finish?: { names: readonly string[]; env: Record<string, string> };
 }
 
 /** The container's prefix of one agent version, relative to its home. */
@@ -55,9 +60,11 @@ export async function cachedInstall(
   const shown = `${agent.kind} ${version} (${d.platform})`;
   let warning: string | undefined;
   if (deps.volumes) {
-    const linked = await host.exec(['sh', '-c', cacheScript(agent, version, d.home, 'link', d.platform)], { timeoutMs: 60_000, ...sig });
-    const outcome = linkOutcome(linked, version, env);
-    if (outcome === 'linked') return { installed: true, from: 'volume' };
+    const finish = deps.finish ? finishLines({ env: 'write', names: deps.finish.names, claudeOnboarding: false }) : [];
+    const script = [cacheScript(agent, version, d.home, 'link', d.platform), ...finish].join('\n');
+    const linked = await host.exec(['sh', '-c', script], { env: deps.finish?.env ?? {}, timeoutMs: 60_000, ...sig });
+    const outcome = linkOutcome(linked, version, { ...env, ...deps.finish?.env });
+    if (outcome === 'linked') return { installed: true, from: 'volume', ...(deps.finish ? { finished: linked.stdout } : {}) };
     if (outcome !== 'absent') warning = `the agent volume of ${shown} failed its check (${outcome}); not used`;
   }
   const stream = await deps.cache.open(key);

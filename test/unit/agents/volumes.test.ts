@@ -103,11 +103,12 @@ describe('injection with agent volumes', () => {
     return { docker, cache, ...makeDeps({ agents, files, docker, cache, volumes: true }) };
   }
 
-  it('a mounted volume: the binary is linked and probed in one exec, no tar stream, no npm', async () => {
+  it('a mounted volume: the binary is linked, probed and ~/.local/bin put on PATH in one exec, no tar stream, no npm', async () => {
     const { deps, docker } = codexMissing();
     docker.volumes.set(volumeTarget(KEY), { broken: false });
     const [r] = await inject(deps, target, { event: 'start' });
-    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache', 'finish']);
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache']);
+    expect(docker.of('cache')[0]?.argv.at(-1)).toMatch(/\ncac_finish\nprintf 'finish\\t%s\\n' "\$\?"$/);
     const link = docker.of('cache')[0];
     expect(link?.stdin).toBeUndefined();
     expect(link?.argv.at(-1)).toContain(`p=${volumeTarget(KEY)}\n`);
@@ -115,9 +116,24 @@ describe('injection with agent volumes', () => {
     expect(r).toMatchObject({ status: 'ok', installed: true, installedFrom: 'volume', warnings: [] });
   });
 
+  it('a forwarded value reaches the link exec through its environment, never its command line', async () => {
+    const files = new MemFiles({ [`${HOME}/.codex/auth.json`]: '{}' });
+    const docker = new FakeDocker();
+    docker.platform = 'x86_64-gnu';
+    docker.volumes.set(volumeTarget(KEY), { broken: false });
+    const agents = config({}, { codex: { enabled: true, env_forward: ['OPENAI_API_KEY'] } });
+    const { deps } = makeDeps({ agents, files, docker, cache: new MemAgentCache(), volumes: true, env: { OPENAI_API_KEY: 'sk-canary-1234' } });
+    const [r] = await inject(deps, target, { event: 'start' });
+    expect(r).toMatchObject({ status: 'ok', installedFrom: 'volume', warnings: [] });
+    const link = docker.of('cache')[0];
+    expect(link?.env).toMatchObject({ OPENAI_API_KEY: 'sk-canary-1234' });
+    for (const c of docker.calls) expect(c.argv.join(' ')).not.toContain('sk-canary-1234');
+  });
+
   it('no volume mounted (an older container): the tar cache restores it, with no warning', async () => {
     const { deps, docker } = codexMissing();
     const [r] = await inject(deps, target, { event: 'start' });
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache', 'cache', 'finish']);
     expect(docker.of('cache').map((c) => c.argv.at(-1)?.split('\n')[0])).toEqual(['# cac agents: cached install codex link', '# cac agents: cached install codex restore']);
     expect(docker.of('cache')[1]?.stdin?.toString()).toBe('the prefix');
     expect(r).toMatchObject({ status: 'ok', installed: true, installedFrom: 'cache', warnings: [] });
