@@ -98,7 +98,8 @@ describeWith(['docker'], 'agent volumes: codex mounted read-only into new dev co
 
   it('a missing volume is filled from the tar cache by the next up that creates a container', async () => {
     expect((await cac('down', ws)).exitCode).toBe(0);
-    expect(tryDocker('volume', 'rm', VOLUME, `${VOLUME}-data`).status).toBe(0);
+    const rm = tryDocker('volume', 'rm', VOLUME, `${VOLUME}-data`);
+    expect(rm.status, `${rm.stderr}; mounted by: ${docker('ps', '-a', '--filter', `volume=${VOLUME}`, '--format', '{{.ID}} {{.Labels}}')}`).toBe(0);
     const up = await cac('up', ws, '--json');
     expect(up.exitCode, up.stderr).toBe(0);
     expect(up.stderr).toContain(`Filling the agent volume of codex ${PINNED} (x86_64-gnu) from the cache`);
