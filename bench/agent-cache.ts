@@ -1,9 +1,9 @@
 // Agent CLIs from the agent cache, and `box exec`, measured side by side in one run:
 // 1. `cac up` of a new container with codex enabled and cached vs `cac up --no-agents` of one, interleaved
 //    (target ratio ≤ 1.3). The first install is real: `cac agents cache warm` installs @openai/codex from the
-//    npm registry in a throwaway container. The workspace's container has npm pointed at a dead registry,
-//    so every cached run must report codex installed from the cache and `cac exec -- codex --version`
-//    must print the pinned version (a registry install could not have succeeded).
+//    npm registry in a throwaway container and fills its read-only agent volume. The workspace's container
+//    has npm pointed at a dead registry, so every cached run must report codex linked from the volume and
+//    `cac exec -- codex --version` must print the pinned version (a registry install could not have succeeded).
 // 2. A cold box with codex: its `agents` step restores the cached prefix shipped over SSH (target ≤ 1 s);
 //    `cac box exec <id> -- true` p50 (target ≤ 1 s), after `codex --version` ran in the box's container.
 // Run: node scripts/build.mjs --no-types && node --import tsx bench/agent-cache.ts   (BENCH_RUNS=5)
@@ -19,6 +19,7 @@ import { BIN, fmtMs, median, mustBe, percentile, requireInfra, table, Targets } 
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const EXEC_RUNS = Number(process.env.BENCH_EXEC_RUNS ?? 10);
 const PINNED = '0.171.0';
+const VOLUME = `cac-agent-codex-${PINNED}-x86_64-gnu`;
 const infra = requireInfra('DOCKER_HOST', 'CAC_TEST_BASE_IMAGE', 'CAC_TEST_BOX_IMAGE');
 const run = `bench-agent-cache-${process.pid}`;
 const home = mkdtempSync(join(tmpdir(), 'cac-bench-agent-cache-'));
@@ -73,8 +74,9 @@ function main(): void {
   setup();
   // the first install: from the npm registry, in a throwaway container of the dev containers' image
   const warm = cac(['agents', 'cache', 'warm', '--image', infra.CAC_TEST_BASE_IMAGE ?? '']);
-  const warmed = (warm.doc.agents as Array<{ agent: string; version: string; from: string; status: string }>)[0];
+  const warmed = (warm.doc.agents as Array<{ agent: string; version: string; from: string; volume: string | null; status: string }>)[0];
   mustBe(warmed?.status === 'ok' && warmed.from === 'registry' && warmed.version === PINNED, `cache warm installed codex ${PINNED} from the registry: ${JSON.stringify(warm.doc)}`);
+  mustBe(warmed.volume === VOLUME, `cache warm filled the agent volume ${VOLUME}: ${JSON.stringify(warm.doc)}`);
 
   const up: number[] = [];
   const bare: number[] = [];
@@ -86,7 +88,7 @@ function main(): void {
     down();
     const withAgents = cac(['up', ws]);
     const codex = (withAgents.doc.agents as Array<{ agent: string; status: string; installedFrom?: string }>)[0];
-    mustBe(codex?.status === 'ok' && codex.installedFrom === 'cache', `codex installed from the cache: ${JSON.stringify(withAgents.doc.agents)}`);
+    mustBe(codex?.status === 'ok' && codex.installedFrom === 'volume', `codex linked from its volume: ${JSON.stringify(withAgents.doc.agents)}`);
     const version = plain(['exec', ws, '--', 'codex', '--version']).stdout;
     mustBe(version.includes(PINNED), `codex --version in the container printed ${JSON.stringify(version)}`);
     if (i === 0) continue; // warm-up: the image and the devcontainer CLI's first run
@@ -118,7 +120,7 @@ function main(): void {
       [
         ['first install: `cac agents cache warm` (npm registry, throwaway container)', fmtMs(warm.ms), '-', '-'],
         ['`cac up --no-agents` (new container)', fmtMs(median(bare)), fmtMs(Math.min(...bare)), fmtMs(Math.max(...bare))],
-        ['`cac up`, codex from the cache (new container, no registry)', fmtMs(median(up)), fmtMs(Math.min(...up)), fmtMs(Math.max(...up))],
+        ['`cac up`, codex from its read-only volume (new container, no registry)', fmtMs(median(up)), fmtMs(Math.min(...up)), fmtMs(Math.max(...up))],
         ['cold box, step agents (codex from the cache over SSH)', fmtMs(agentsStep), '-', '-'],
         ['`cac box exec <id> -- true` (p50)', fmtMs(percentile(execs, 50)), fmtMs(Math.min(...execs)), fmtMs(Math.max(...execs))],
       ],
@@ -141,5 +143,6 @@ try {
     .split('\n')
     .filter(Boolean);
   if (ids.length + mine.length) execFileSync('docker', ['rm', '-f', '-v', ...ids, ...mine], { env });
+  spawnSync('docker', ['volume', 'rm', VOLUME, `${VOLUME}-data`], { env });
   rmSync(home, { recursive: true, force: true });
 }

@@ -11,6 +11,9 @@ import { syncBack } from '../core/agents/sync-back.js';
 import { ContainerHost } from '../adapters/host/container.js';
 import { DockerCli } from '../adapters/engine/docker-cli.js';
 import { DirAgentCache } from '../adapters/engine/agent-cache.js';
+import { DockerAgentVolumes } from '../adapters/engine/agent-volumes.js';
+import { effectiveAgents } from '../core/agents/effective-config.js';
+import { mountArg, planAgentVolumes, wantedAgents } from '../core/agents/volumes.js';
 import { isAbortError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { join } from 'node:path';
@@ -19,11 +22,16 @@ import { engineEnv } from './engine.js';
 import { placeChecks } from './login-places.js';
 import type { AppContext } from './context.js';
 
-export async function agentHooks(ctx: AppContext, config: Config, _engine: DevcontainerEngine): Promise<{ agents?: AgentInjector; syncBack?: AgentSyncBack }> {
+export async function agentHooks(
+  ctx: AppContext,
+  config: Config,
+  _engine: DevcontainerEngine,
+): Promise<{ agents?: AgentInjector; syncBack?: AgentSyncBack; agentMounts?: (signal?: AbortSignal) => Promise<string[]> }> {
   if (!config.agents.enabled) return {};
   const deps = agentDeps(ctx, config);
   return {
     agents: (target, event, signal) => inject(deps, target, { event, ...(signal ? { signal } : {}) }),
+    agentMounts: (signal) => agentMounts(ctx, config, signal),
     ...(config.agents.sync_back ? { syncBack: (target, signal) => syncBackReported(deps, target, signal) } : {}),
   };
 }
@@ -42,7 +50,41 @@ export function agentDeps(ctx: AppContext, config: Config): AgentDeps {
     cache: agentCache(ctx, config, { local: false }),
     // which containers and boxes holding a login are live: token forks
     places: placeChecks(ctx, config),
+    volumes: true,
   };
+}
+
+/** The read-only agent volumes of the local engine. */
+export function agentVolumes(ctx: AppContext, config: Config): DockerAgentVolumes {
+  return new DockerAgentVolumes({ host: ctx.host, dockerPath: config.engine.docker_path, env: engineEnv(config, ctx.env) });
+}
+
+/**
+ * The `--mount` values of a new dev container: the agent volume of each pinned version, filled first
+ * (once per engine) from the tar cache when it has the version. A problem is a warning: the container
+ * is made without them and injection restores from the tar cache as before.
+ */
+async function agentMounts(ctx: AppContext, config: Config, signal?: AbortSignal): Promise<string[]> {
+  try {
+    const cache = agentCache(ctx, config, { local: false });
+    const wanted = wantedAgents(effectiveAgents(config.agents, ctx.env, hostHome(ctx.env)), await cache.resolved());
+    if (wanted.length === 0) return [];
+    const volumes = agentVolumes(ctx, config);
+    const [have, cached] = await Promise.all([volumes.list(signal), cache.list()]);
+    const plan = planAgentVolumes(wanted, have, cached);
+    const mount = [...plan.mount];
+    for (const key of plan.fill) {
+      const tar = await cache.open(key);
+      if (!tar) continue;
+      ctx.reporter.emit({ type: 'info', message: `Filling the agent volume of ${key.kind} ${key.version} (${key.platform}) from the cache (once per engine)` });
+      mount.push(await volumes.fill(key, tar, signal));
+    }
+    return mount.map(mountArg);
+  } catch (e) {
+    if (isAbortError(e)) throw e;
+    ctx.reporter.emit({ type: 'warning', message: `agent volumes not used: ${e instanceof Error ? e.message : String(e)}`, hint: 'agents are restored from the agent cache instead' });
+    return [];
+  }
 }
 
 /**

@@ -48,6 +48,8 @@ export interface UpOptions {
   buildNoCache?: boolean;
   /** Fail when no container exists (start). */
   expectExisting?: boolean;
+  /** Extra mounts of a container this call creates (the devcontainer CLI's `--mount` values). */
+  mounts?: readonly string[];
   signal?: AbortSignal;
   onEvent?: (event: EngineEvent) => void;
 }

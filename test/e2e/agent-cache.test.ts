@@ -1,11 +1,13 @@
 // The agent CLI cache through the built bin/cac on the real dockerd: `agents cache warm` installs the
-// pinned @openai/codex from the npm registry once (a throwaway container); a new dev container whose npm
-// points at a dead registry then gets codex from the cache (no npm install could have succeeded) and
-// its --version works; a corrupted entry is never used silently; list, doctor and prune show the cache.
+// pinned @openai/codex from the npm registry once (a throwaway container); a dev container made without
+// the agent volume (`up --no-agents`, then `up`) whose npm points at a dead registry then gets codex
+// restored from the tar cache (no npm install could have succeeded) and its --version works; a corrupted
+// entry is never used silently; list, doctor and prune show the cache. test/e2e/agent-volume.test.ts
+// covers the volume a new container mounts.
 import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeWith, engineEnv, infra } from '../helpers/infra.js';
 import { runBin } from '../helpers/run-cli.js';
@@ -21,10 +23,19 @@ const image = infra.CAC_TEST_BASE_IMAGE ?? 'cac-test/base:bookworm';
 const cac = (...args: string[]) => runBin(args, { env, timeoutMs: 400_000 });
 const docker = (...args: string[]) => execFileSync('docker', args, { env: engineEnv(), encoding: 'utf8' }).trim();
 const containerId = () => docker('ps', '-q', '--filter', `label=devcontainer.local_folder=${ws}`);
+// warm fills the version's agent volume on the engine: it is the engine's, so removed before and after
+const removeVolume = () => spawnSync('docker', ['volume', 'rm', `cac-agent-codex-${PINNED}-x86_64-gnu`, `cac-agent-codex-${PINNED}-x86_64-gnu-data`], { env: engineEnv() });
+/** A container of the workspace made without the agent volume, then injected: the tar cache path. */
+const upWithoutVolume = async () => {
+  const bare = await cac('up', ws, '--no-agents');
+  expect(bare.exitCode, bare.stderr).toBe(0);
+  return cac('up', ws, '--json');
+};
 const entryFile = () => join(cacheDir, 'cac/agents/codex', PINNED, readdirSync(join(cacheDir, 'cac/agents/codex', PINNED)).find((f) => f.endsWith('.tar')) ?? 'none');
 
 describeWith(['docker'], 'agent CLI cache: warm once from the registry, then containers get it with no registry (bin/cac, real dockerd)', () => {
   beforeAll(() => {
+    removeVolume();
     mkdirSync(join(home, '.codex'), { recursive: true });
     writeFileSync(join(home, '.codex/auth.json'), '{"tokens":{}}');
     mkdirSync(join(home, '.config/cac'), { recursive: true });
@@ -41,6 +52,7 @@ describeWith(['docker'], 'agent CLI cache: warm once from the registry, then con
   afterAll(() => {
     const ids = docker('ps', '-aq', '--filter', `label=devcontainer.local_folder=${ws}`).split('\n').filter(Boolean);
     if (ids.length) docker('rm', '-f', '-v', ...ids);
+    removeVolume();
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -54,7 +66,7 @@ describeWith(['docker'], 'agent CLI cache: warm once from the registry, then con
   });
 
   it('up: codex comes from the cache (the registry is unreachable in the container) and runs', async () => {
-    const up = await cac('up', ws, '--json');
+    const up = await upWithoutVolume();
     expect(up.exitCode, up.stderr).toBe(0);
     expect(JSON.parse(up.stdout).agents).toMatchObject([{ agent: 'codex', status: 'ok', installed: true, installedFrom: 'cache', warnings: [] }]);
     expect(docker('exec', '-u', 'dev', containerId(), 'bash', '-lc', 'command -v codex; codex --version')).toMatch(
@@ -66,7 +78,8 @@ describeWith(['docker'], 'agent CLI cache: warm once from the registry, then con
 
   it('a corrupted entry is not used silently: a warning, the registry is tried, the entry dropped', async () => {
     writeFileSync(entryFile(), 'not a tar');
-    const r = await cac('rebuild', ws, '--json');
+    expect((await cac('down', ws)).exitCode).toBe(0);
+    const r = await upWithoutVolume();
     expect(r.exitCode, r.stderr).toBe(0);
     const [codex] = JSON.parse(r.stdout).agents;
     expect(codex).toMatchObject({ agent: 'codex', status: 'warning', installed: false });

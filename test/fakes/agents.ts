@@ -89,6 +89,8 @@ export class FakeDocker implements Host {
   platform: string | undefined;
   /** A restored prefix whose binary does not run (its `--version` fails). */
   brokenRestore = false;
+  /** Agent volumes mounted in the container (their paths), and whether their binary runs. */
+  volumes = new Map<string, { broken: boolean }>();
 
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
     const script = argv[argv.indexOf('-c') + 1] ?? '';
@@ -134,11 +136,22 @@ export class FakeDocker implements Host {
 
   // a cached-install script: restore (a tar on stdin) or install (npm), then the version probe
   private cached(script: string, stdin: Buffer | undefined): ExecResult {
+    if (script.split('\n')[0]?.endsWith(' link')) return this.linked(script);
     const [, kind = '', version = ''] = /cac-agents\/([a-z]+)-([0-9][^'"\s]*)/.exec(script) ?? [];
     const restore = script.split('\n')[0]?.endsWith(' restore');
     if (restore && (this.brokenRestore || !stdin?.length)) return ok('verify\t127\tnot found\n');
     this.bins[kind] = `${this.home}/.local/bin/${kind}`;
     return ok(`verify\t0\t${kind}-cli ${version}\n`);
+  }
+
+  // a link script: the volume's binary linked and probed, or `volume\tabsent`
+  private linked(script: string): ExecResult {
+    const [, path = '', kind = '', version = ''] = /^p='?(\/opt\/cac-agents\/([a-z]+)-(\d+\.\d+\.\d+)-[^'\n]+?)'?$/m.exec(script) ?? [];
+    const volume = this.volumes.get(path);
+    if (!volume) return ok('volume\tabsent\n');
+    if (volume.broken) return ok('verify\t126\tcannot execute\n');
+    this.bins[kind] = `${this.home}/.local/bin/${kind}`;
+    return ok(`verify\t0\t${kind}-cli ${version}\n${script.includes('\ncac_finish\n') ? `finish\t${this.finishExit}\n` : ''}`);
   }
 
   private discoverOut(): string {
@@ -255,7 +268,7 @@ export function config(agents: Partial<Record<string, unknown>> = {}, perAgent: 
   return out;
 }
 
-export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; docker: FakeDocker; env?: Record<string, string>; cache?: AgentCache }) {
+export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; docker: FakeDocker; env?: Record<string, string>; cache?: AgentCache; volumes?: boolean }) {
   const { reporter, events } = recordingReporter();
   const deps: AgentDeps = {
     agents: opts.agents,
@@ -266,6 +279,7 @@ export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; dock
     container: ({ containerId, remoteUser }) => new ContainerHost({ host: opts.docker, containerId, user: remoteUser, dockerEnv: { DOCKER_HOST: 'unix:///fake.sock' } }),
     reporter,
     ...(opts.cache ? { cache: opts.cache } : {}),
+    ...(opts.volumes ? { volumes: true } : {}),
   };
   const lines = () => events.filter((e) => e.type === 'info').map((e) => (e as { message: string }).message);
   return { deps, events, lines };

@@ -15,7 +15,9 @@ export class FakeEngine implements DevcontainerEngine {
   }
 
   async up(ws: WorkspaceRef, opts: UpOptions = {}): Promise<UpResult> {
-    this.calls.push(`up${opts.removeExisting ? ':remove' : ''}${opts.buildNoCache ? ':nocache' : ''}${opts.expectExisting ? ':expect' : ''}`);
+    this.calls.push(
+      `up${opts.removeExisting ? ':remove' : ''}${opts.buildNoCache ? ':nocache' : ''}${opts.expectExisting ? ':expect' : ''}${(opts.mounts ?? []).map((m) => ` --mount ${m}`).join('')}`,
+    );
     let c = await this.find(ws);
     let action: UpResult['action'] = c ? (c.running ? 'reused' : 'started') : 'created';
     if (c && opts.removeExisting) {

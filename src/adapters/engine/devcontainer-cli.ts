@@ -89,6 +89,7 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       ...(opts.removeExisting ? ['--remove-existing-container'] : []),
       ...(opts.buildNoCache ? ['--build-no-cache'] : []),
       ...(opts.expectExisting ? ['--expect-existing-container'] : []),
+      ...(opts.mounts ?? []).flatMap((m) => ['--mount', m]),
     ];
     const r = await this.opts.host
       .exec([...this.opts.cli, ...args], { env: { ...this.opts.env, ...this.opts.cliEnv }, onStderr: (c) => split.push(c), ...(opts.signal ? { signal: opts.signal } : {}) })

@@ -14,6 +14,8 @@ import { redact } from '../../util/redact.js';
 import type { Discovery } from './discover.js';
 import type { EffectiveAgent } from './effective-config.js';
 import { homeGuardLines } from './home-guard.js';
+import { finishLines } from './finish-script.js';
+import { volumeTarget } from '../../domain/agent-volume.js';
 
 export const CACHE_MARK = '# cac agents: cached install';
 const INSTALL_TIMEOUT_MS = 15 * 60_000;
@@ -23,14 +25,20 @@ export type NpmAgent = EffectiveAgent & { npm: NonNullable<EffectiveAgent['npm']
 
 export interface CachedInstallOutcome {
   installed: boolean;
-  /** Where the CLI came from when installed. */
-  from?: 'cache' | 'registry';
+  /** Where the CLI came from when installed: the agent volume mounted in the container, the tar cache, the registry. */
+  from?: 'volume' | 'cache' | 'registry';
   warning?: string;
+  /** A link that also finished (CacheDeps.finish): the finish lines' output. */
+  finished?: string;
 }
 
 export interface CacheDeps {
   cache: AgentCache;
   reporter: Reporter;
+  /** The container may have agent volumes mounted (it was created by a local `cac up`): try linking one first. */
+  volumes?: boolean;
+  /** Finishing (the env file's ~/.local/bin PATH line) run by a link in the same exec, with the values it writes: one round trip less. */
+  finish?: { names: readonly string[]; env: Record<string, string> };
 }
 
 /** The container's prefix of one agent version, relative to its home. */
@@ -51,12 +59,20 @@ export async function cachedInstall(
   const key: AgentCacheKey = { kind: agent.kind, version, platform: d.platform };
   const shown = `${agent.kind} ${version} (${d.platform})`;
   let warning: string | undefined;
+  if (deps.volumes) {
+    const finish = deps.finish ? finishLines({ env: 'write', names: deps.finish.names, claudeOnboarding: false }) : [];
+    const script = [cacheScript(agent, version, d.home, 'link', d.platform), ...finish].join('\n');
+    const linked = await host.exec(['sh', '-c', script], { env: deps.finish?.env ?? {}, timeoutMs: 60_000, ...sig });
+    const outcome = linkOutcome(linked, version, { ...env, ...deps.finish?.env });
+    if (outcome === 'linked') return { installed: true, from: 'volume', ...(deps.finish ? { finished: linked.stdout } : {}) };
+    if (outcome !== 'absent') warning = `the agent volume of ${shown} failed its check (${outcome}); not used`;
+  }
   const stream = await deps.cache.open(key);
   if (stream) {
     const r = await host.exec(['sh', '-c', cacheScript(agent, version, d.home, 'restore')], { stdin: stream, timeoutMs: RESTORE_TIMEOUT_MS, ...sig });
     const problem = checkProblem(r, version, env);
-    if (!problem) return { installed: true, from: 'cache' };
-    warning = `the cached ${shown} failed its check (${problem}); installed from the registry instead`;
+    if (!problem) return { installed: true, from: 'cache', ...(warning ? { warning } : {}) };
+    warning = `${warning ? `${warning}; ` : ''}the cached ${shown} failed its check (${problem}); installed from the registry instead`;
     await deps.cache.drop(key).catch(() => undefined);
   } else {
     deps.reporter.emit({
@@ -78,6 +94,12 @@ export async function cachedInstall(
   return { installed: true, from: 'registry', ...(warning ? { warning } : {}) };
 }
 
+/** A link script's result: linked and answering, no volume mounted (a fallback, not a problem), or the problem. */
+function linkOutcome(r: { exitCode: number; stdout: string; stderr: string }, version: string, env: Record<string, string>): 'linked' | 'absent' | string {
+  if (/^volume\tabsent$/m.test(r.stdout)) return 'absent';
+  return checkProblem(r, version, env) ?? 'linked';
+}
+
 /** The exit status and the version probe's line: undefined when the binary answered with `version`. */
 function checkProblem(r: { exitCode: number; stdout: string; stderr: string }, version: string, env: Record<string, string>): string | undefined {
   const line = r.stdout.split('\n').find((l) => l.startsWith('verify\t'));
@@ -94,10 +116,13 @@ function checkProblem(r: { exitCode: number; stdout: string; stderr: string }, v
 
 /**
  * The in-container script, as the remote user: `restore` unpacks the tar on stdin into the prefix,
- * `install` runs npm into it (the registry); both then link the binary and probe its version.
+ * `install` runs npm into it (the registry); both then link the binary and probe its version. `link`
+ * links the binary of the read-only agent volume of `platform` (reporting `volume\tabsent` when the
+ * container has none mounted) and probes it: no copy, no registry.
  */
-export function cacheScript(agent: NpmAgent, version: string, home: string, mode: 'restore' | 'install'): string {
+export function cacheScript(agent: NpmAgent, version: string, home: string, mode: 'restore' | 'install' | 'link', platform = ''): string {
   const bin = agent.probe[0] ?? agent.kind;
+  if (mode === 'link') return linkScript(agent.kind, bin, home, volumeTarget({ kind: agent.kind, version, platform }));
   const fill =
     mode === 'restore'
       ? ['mkdir "$t" && tar -x -f - -C "$t" || { rm -rf "$t"; exit 1; }']
@@ -118,8 +143,31 @@ export function cacheScript(agent: NpmAgent, version: string, home: string, mode
     'rm -rf "$p" && mv "$t" "$p" || exit 1',
     `[ -x "$p/bin/$n" ] || { echo "cac: the package has no bin/$n"; exit 127; }`,
     'ln -sfn "$p/bin/$n" "$h/.local/bin/$n" || exit 1',
+    ...probeLines(),
+  ].join('\n');
+}
+
+function linkScript(kind: AgentKind, bin: string, home: string, volume: string): string {
+  return [
+    `${CACHE_MARK} ${kind} link`,
+    'exec 2>&1',
+    `h=${quote(home)}`,
+    ...homeGuardLines(),
+    `n=${quote(bin)}`,
+    `p=${quote(volume)}`,
+    `[ -x "$p/bin/$n" ] || { printf 'volume\\tabsent\\n'; exit 0; }`,
+    'for cac_d in "$h/.local" "$h/.local/bin" "$h/.local/bin/$n"; do',
+    `  cac_inside "$cac_d" || { echo ${quote('cac: not linking: a symbolic link in the home leads outside it')}; exit 126; }`,
+    'done',
+    'mkdir -p "$h/.local/bin" && ln -sfn "$p/bin/$n" "$h/.local/bin/$n" || exit 1',
+    ...probeLines(),
+  ].join('\n');
+}
+
+function probeLines(): string[] {
+  return [
     'if command -v timeout >/dev/null 2>&1; then cac_t() { timeout 30 "$@"; }; else cac_t() { "$@"; }; fi',
     'v=$(cac_t "$h/.local/bin/$n" --version </dev/null 2>&1); s=$?',
     `printf 'verify\\t%s\\t%s\\n' "$s" "$(printf '%s\\n' "$v" | head -n 1)"`,
-  ].join('\n');
+  ];
 }

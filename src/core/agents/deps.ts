@@ -21,6 +21,8 @@ export interface AgentDeps {
   cache?: AgentCache;
   /** Which recorded containers and boxes are live (token forks, forks.ts); absent: forks are not looked for. */
   places?: PlaceChecks;
+  /** Containers may have read-only agent volumes mounted (local `cac up`): link from one before restoring a tar. */
+  volumes?: boolean;
 }
 
 /** Which recorded places are live; answers only for the ids asked about. */

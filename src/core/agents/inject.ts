@@ -47,7 +47,7 @@ interface AgentState {
   warnings: string[];
   copied: string[];
   installed: boolean;
-  installedFrom?: 'cache' | 'registry';
+  installedFrom?: 'volume' | 'cache' | 'registry';
 }
 
 // the agents an injection handles: the enabled ones, or exactly `only`
@@ -122,9 +122,17 @@ async function containerSide(deps: AgentDeps, host: Host, target: RecordedTarget
   warnRefusedFiles(live, out.refusedFiles);
   await settleCopy(deps, target, live, p, out, d);
   let localPrefix = false;
-  for (const s of live) localPrefix = (await installStep(deps, host, target, s, d, signal)) || localPrefix;
+  let finished = false;
+  for (const s of live) {
+    const r = await installStep(deps, host, target, s, d, { names: p.names, env: p.env }, signal);
+    localPrefix = r.localPrefix || localPrefix;
+    if (r.finished !== undefined) {
+      finished = true;
+      settleFinish(live, r.finished);
+    }
+  }
   // an install that fell back to ~/.local needs the env file's PATH line, even with nothing forwarded
-  if (localPrefix) await refinish(host, d, p.names, p.env, live, signal);
+  if (localPrefix && !finished) await refinish(host, d, p.names, p.env, live, signal);
 }
 
 type Prepared = Awaited<ReturnType<typeof prepare>>;
@@ -204,8 +212,13 @@ async function keepRefreshed(deps: AgentDeps, guards: ReturnType<typeof guardsFo
 async function refinish(host: Host, d: Discovery, names: string[], env: Record<string, string>, live: AgentState[], signal?: AbortSignal): Promise<void> {
   const script = finishScript(d.home, { env: 'write', names, claudeOnboarding: false });
   const r = await step(() => host.exec(['sh', '-c', script], { env, timeoutMs: 60_000, ...(signal ? { signal } : {}) }));
-  if (r.ok) warnRefusedFiles(live, parseRefusedFiles(r.value.stdout));
-  if (!r.ok || !/^finish\t0$/m.test(r.value.stdout)) live.forEach((s) => s.warnings.push('could not put ~/.local/bin on PATH for login shells'));
+  settleFinish(live, r.ok ? r.value.stdout : undefined);
+}
+
+// the output of finishing after an install (alone, or in a volume link's exec); undefined: it failed to run
+function settleFinish(live: AgentState[], stdout: string | undefined): void {
+  if (stdout !== undefined) warnRefusedFiles(live, parseRefusedFiles(stdout));
+  if (stdout === undefined || !/^finish\t0$/m.test(stdout)) live.forEach((s) => s.warnings.push('could not put ~/.local/bin on PATH for login shells'));
 }
 
 // The plan paths (`~/…` or absolute) the script left out: each refused root, or link under a root,
@@ -225,30 +238,39 @@ function warnRefusedFiles(live: AgentState[], files: readonly string[]): void {
   }
 }
 
-/** Resolves true when the agent was installed under ~/.local (its bin must go on PATH). */
-async function installStep(deps: AgentDeps, host: Host, target: ContainerTarget, s: AgentState, d: Discovery, signal?: AbortSignal): Promise<boolean> {
-  if (d.bins[s.agent.kind]) return false;
+/** `localPrefix`: the agent was installed under ~/.local (its bin must go on PATH); `finished`: a volume link already did that (its output). */
+async function installStep(
+  deps: AgentDeps,
+  host: Host,
+  target: ContainerTarget,
+  s: AgentState,
+  d: Discovery,
+  finish: { names: readonly string[]; env: Record<string, string> },
+  signal?: AbortSignal,
+): Promise<{ localPrefix: boolean; finished?: string }> {
+  if (d.bins[s.agent.kind]) return { localPrefix: false };
   const name = s.agent.probe[0] ?? s.agent.kind;
   if (!s.agent.install) {
     s.warnings.push(`${name} not found in the container (install = false)`);
-    return false;
+    return { localPrefix: false };
   }
   // a pinned npm CLI on a known platform goes through the cache (it needs node to run, not npm)
   const { cache } = deps;
   if (cache && s.agent.npm && d.platform && d.tools.node) {
     const at = { ...d, platform: d.platform };
-    const r = await step(() => cachedInstall({ cache, reporter: deps.reporter }, host, target, s.agent as NpmAgent, at, pick(deps.env, s.names), signal));
+    const via = { cache, reporter: deps.reporter, ...(deps.volumes ? { volumes: true, finish } : {}) };
+    const r = await step(() => cachedInstall(via, host, target, s.agent as NpmAgent, at, pick(deps.env, s.names), signal));
     if (!r.ok) s.warnings.push(`install failed: ${r.error}`);
     else if (r.value.warning) s.warnings.push(r.value.warning);
     s.installed = r.ok && r.value.installed;
     if (r.ok && r.value.from) s.installedFrom = r.value.from;
-    return s.installed;
+    return { localPrefix: s.installed, ...(r.ok && r.value.finished !== undefined ? { finished: r.value.finished } : {}) };
   }
   const r = await step(() => install(host, s.agent, d, pick(deps.env, s.names), signal));
   if (!r.ok) s.warnings.push(`install failed: ${r.error}`);
   else if (r.value.warning) s.warnings.push(r.value.warning);
   s.installed = r.ok && r.value.installed;
-  return r.ok && r.value.localPrefix;
+  return { localPrefix: r.ok && r.value.localPrefix };
 }
 
 function toResult(s: AgentState): AgentResult {

@@ -14,8 +14,8 @@ export interface AgentResult {
   copied: string[];
   /** The agent CLI was installed by this run. */
   installed: boolean;
-  /** Where an installed npm CLI came from: the agent cache (no registry round trip) or the registry. */
-  installedFrom?: 'cache' | 'registry';
+  /** Where an installed npm CLI came from: the read-only agent volume, the agent cache (no registry round trip either way) or the registry. */
+  installedFrom?: 'volume' | 'cache' | 'registry';
   warnings: string[];
 }
 

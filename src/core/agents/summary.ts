@@ -10,7 +10,10 @@ export function agentLine(r: AgentResult): string {
   if (r.status === 'warning') return `${r.agent}: warning: ${r.warnings.join('; ')}`;
   if (r.status === 'skipped') return `${r.agent}: skipped`;
   const n = r.copied.length;
-  const parts = [`copied ${n} file${n === 1 ? '' : 's'}`, ...(r.installed ? [r.installedFrom === 'cache' ? 'installed from cache' : 'installed'] : [])];
+  const parts = [
+    `copied ${n} file${n === 1 ? '' : 's'}`,
+    ...(r.installed ? [r.installedFrom === 'cache' ? 'installed from cache' : r.installedFrom === 'volume' ? 'linked from its volume' : 'installed'] : []),
+  ];
   return `${r.agent}: ok (${parts.join(', ')})`;
 }
 

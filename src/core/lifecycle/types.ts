@@ -34,6 +34,8 @@ export interface LifecycleDeps {
   now: () => number;
   /** Agent injection after up/start/rebuild; absent when agents are off. */
   agents?: AgentInjector;
+  /** The agent volumes a container created by up/rebuild mounts (`--mount` values); never throws. */
+  agentMounts?: (signal?: AbortSignal) => Promise<string[]>;
   /** Credential sync-back before stop/down; absent when off. */
   syncBack?: AgentSyncBack;
 }

@@ -34,8 +34,10 @@ export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifec
 }
 
 async function runUp(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions, flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean }): Promise<UpResult> {
+  // start never creates: no mounts to plan
+  const mounts = deps.agentMounts && deps.agents && !opts.noAgents && !flags.expectExisting ? await deps.agentMounts(opts.signal) : [];
   try {
-    return await deps.engine.up(ws, { ...flags, ...signalOf(opts), onEvent: forward(deps.reporter) });
+    return await deps.engine.up(ws, { ...flags, ...(mounts.length ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps.reporter) });
   } catch (e) {
     // an interrupted or failed create must not leave a half-made container behind
     if (flags.removeExisting || (isCacError(e) && e.details?.createdContainer === true)) await removeLeftover(deps, ws, isAbortError(e));
