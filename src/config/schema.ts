@@ -110,6 +110,9 @@ const boxesSchema = z.object({
   fleet: withDefault(z.array(fleetHostSchema), []),
   command: z.optional(commandDriverSchema),
   keep_destroyed: duration('7d', 'stored'),
+  // off when absent; 0 is a limit too (no new box, no claim)
+  max_live: z.optional(z.number().check(z.int(), z.minimum(0))),
+  max_per_claimant: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 
 const poolSchema = z

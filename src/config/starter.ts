@@ -57,6 +57,10 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # orphan_grace = "10m"
 # Destroyed box records are kept this long, then purged by reconcile (pool totals are kept).
 # keep_destroyed = "7d"
+# Most boxes live at once across all pools (requested to ready: holding or about to hold a VM); off when unset.
+# max_live = 20
+# Most boxes one claimant (--for) holds at once (cold ones on their way, claimed, ready); off when unset.
+# max_per_claimant = 2
 
 [boxes.docker]
 # image = "cac-test/box:bookworm"

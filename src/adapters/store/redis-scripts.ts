@@ -9,27 +9,72 @@
 //   P fleet:hosts              set of host ids with a lease or a health record
 
 /**
- * KEYS: idem, box, index(requested), pools, then the pool's indexes of the states counted against
- * maxLive. ARGV: prefix, id, poolKey, createdAt, maxLive ('' = no limit), field/value pairs… The
- * existing box under the key; else false when those indexes already hold maxLive boxes; else the new box.
+ * Lua the limited create and claim share: the counts are made inside the script, so a limit's check and
+ * the write it guards are one atomic step. Each takes the prefix, a state list ('a,b,c') or a pool key.
  */
-export const CREATE_BOX = `
+const COUNTS = `
+local function split(list)
+  local out = {}
+  for s in string.gmatch(list, '[^,]+') do out[#out + 1] = s end
+  return out
+end
+local function pool_count(prefix, pool, states)
+  local n = 0
+  for _, s in ipairs(states) do n = n + redis.call('ZCARD', prefix .. 'pool:' .. pool .. ':' .. s) end
+  return n
+end
+local function fleet_count(prefix, pools, states)
+  local n = 0
+  for _, pool in ipairs(redis.call('SMEMBERS', pools)) do n = n + pool_count(prefix, pool, states) end
+  return n
+end
+local function held(prefix, pools, states, claimant)
+  local n = 0
+  for _, pool in ipairs(redis.call('SMEMBERS', pools)) do
+    for _, s in ipairs(states) do
+      for _, id in ipairs(redis.call('ZRANGE', prefix .. 'pool:' .. pool .. ':' .. s, 0, -1)) do
+        if redis.call('HGET', prefix .. 'box:' .. id, 'claimant') == claimant then n = n + 1 end
+      end
+    end
+  end
+  return n
+end
+`;
+
+/**
+ * KEYS: idem, box, index(requested), pools. ARGV: prefix, id, poolKey, createdAt, claimant ('' = a pool
+ * box), maxPerClaimant, maxLive, maxInstances ('' = off), INSTANCE_STATES, CLAIMANT_STATES, field/value
+ * pairs… The existing box under the key; else {'refused', limit, max, count} for the first limit reached
+ * (in that order); else the new box.
+ */
+export const CREATE_BOX = `${COUNTS}
 local existing = redis.call('GET', KEYS[1])
 if existing then return redis.call('HGETALL', ARGV[1] .. 'box:' .. existing) end
-if ARGV[5] ~= '' then
-  local live = 0
-  for i = 5, #KEYS do live = live + redis.call('ZCARD', KEYS[i]) end
-  if live >= tonumber(ARGV[5]) then return false end
+local instance = split(ARGV[9])
+local limits = {
+  {'max_per_claimant', ARGV[6], function() return held(ARGV[1], KEYS[4], split(ARGV[10]), ARGV[5]) end},
+  {'max_live', ARGV[7], function() return fleet_count(ARGV[1], KEYS[4], instance) end},
+  {'max_instances', ARGV[8], function() return pool_count(ARGV[1], ARGV[3], instance) end},
+}
+for _, limit in ipairs(limits) do
+  if limit[2] ~= '' then
+    local n = limit[3]()
+    if n >= tonumber(limit[2]) then return {'refused', limit[1], limit[2], n} end
+  end
 end
 redis.call('SET', KEYS[1], ARGV[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 6))
+redis.call('HSET', KEYS[2], unpack(ARGV, 11))
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[3])
 return redis.call('HGETALL', KEYS[2])
 `;
 
-/** KEYS: index(standby), index(claimed). ARGV: prefix, claimant, leaseExpiresAt, now. Pops the oldest. */
-export const CLAIM_STANDBY = `
+/**
+ * KEYS: index(standby), index(claimed), pools. ARGV: prefix, claimant, leaseExpiresAt, now, maxPerClaimant
+ * ('' = off), CLAIMANT_STATES. Pops the oldest, unless the claimant already holds maxPerClaimant boxes.
+ */
+export const CLAIM_STANDBY = `${COUNTS}
+if ARGV[5] ~= '' and held(ARGV[1], KEYS[3], split(ARGV[6]), ARGV[2]) >= tonumber(ARGV[5]) then return false end
 local popped = redis.call('ZPOPMIN', KEYS[1])
 if #popped == 0 then return false end
 local id = popped[1]
