@@ -10,7 +10,7 @@ function poolLines(p: PoolReport, dryRun: boolean): string[] {
   const lines = [`pool ${p.poolKey}${p.configured ? '' : ' (not in [[pools]])'}: ${dryRun ? 'would ' : ''}${verbs.join(', ')}`];
   for (const note of plan.notes) lines.push(`  ${note}`);
   if (plan.blocked) lines.push(`  creates blocked: ${plan.blocked}`);
-  if (p.applied?.held && !plan.held) lines.push(`  creates ${p.applied.held}`);
+  if (p.applied?.held && p.applied.held !== plan.held) lines.push(`  creates ${p.applied.held}`);
   for (const a of [...plan.fails, ...plan.releases, ...plan.destroys]) lines.push(`  ${a.id}: ${a.reason}`);
   for (const b of p.applied?.provisioned ?? []) lines.push(`  ${b.id}: ${b.outcome}${b.resumed ? ' (resumed)' : ''}${b.error ? `: ${b.error}` : ''}`);
   return lines;

@@ -122,7 +122,8 @@ export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): P
   const blocked = blockedReason(spec, snapshot.health, fails.length, now);
   const allowed = Math.min(wanted, room, fleetRoom);
   const creates = blocked ? 0 : Math.min(allowed, batch);
-  const heldBack = !blocked && Math.min(wanted, room) > fleetRoom ? heldByMaxLive(spec.maxLive ?? 0, fleetLive) : undefined;
+  // counted as they will be once this round's creates exist
+  const heldBack = !blocked && Math.min(wanted, room) > fleetRoom ? heldByMaxLive(spec.maxLive ?? 0, fleetLive + creates) : undefined;
 
   const notes = [`supply ${standby + inFlight} (standby ${standby}, in flight ${inFlight}) of min ${spec.minStandby}; live ${live} of max ${spec.maxInstances}`];
   if (spec.minStandby > spec.maxInstances) notes.push(`min_standby ${spec.minStandby} exceeds max_instances ${spec.maxInstances}; capped at max`);
