@@ -1,7 +1,20 @@
 // In-memory fakes of OUR ports for the box unit tests: a BoxStore (single-threaded JS makes each method
 // atomic, as the real stores are), a VmDriver of plain objects, and an SSH login that records its calls.
 import { CacError } from '../../src/errors.js';
-import { applyPatch, assertTransition, BOX_STATES, byAge, CLAIMANT_STATES, INSTANCE_STATES, newBoxRecord, poolKeyOf, type Box, type BoxState, type NewBox, type SshTarget } from '../../src/domain/box.js';
+import {
+  applyPatch,
+  assertTransition,
+  BOX_STATES,
+  byAge,
+  CLAIMANT_STATES,
+  INSTANCE_STATES,
+  newBoxRecord,
+  poolKeyOf,
+  type Box,
+  type BoxState,
+  type NewBox,
+  type SshTarget,
+} from '../../src/domain/box.js';
 import type { BoxStore, ClaimOptions, CreateLimits, FleetHost, LimitRefusal, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../src/ports/box-store.js';
 import type { Vm, VmDriver, VmSpec } from '../../src/ports/vm-driver.js';
 

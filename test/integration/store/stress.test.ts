@@ -77,17 +77,16 @@ async function lastPlaceRace(store: BoxStore, base: Pick<CreateWorkerArgs, 'kind
 }
 
 /**
- * The fleet limits across processes: every worker asks for a cold box in each of 40 pools against
- * max_live = 25 (one box live already), then claims as ONE claimant from 60 standby boxes while that
- * claimant already holds 2 cold boxes, against max_per_claimant = 7: exactly 24 creates and 5 claims win.
+ * The fleet limits across processes: every worker asks for a cold box in each of RACE_POOLS against
+ * max_live = 200 (one box live already), then claims as ONE claimant from 60 standby boxes while that
+ * claimant already holds 2 cold boxes, against max_per_claimant = 7: exactly 199 creates and 5 claims win.
  */
 async function limitRaces(store: BoxStore, base: Pick<CreateWorkerArgs, 'kind' | 'target' | 'prefix'>): Promise<void> {
-  const branches = RACE_POOLS.slice(0, 40);
   await store.createBox({ repoUrl: REPO, baseBranch: 'first', deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: 'first' });
-  const created = await race(CREATE_WORKER, (claimant): CreateWorkerArgs => ({ ...base, repoUrl: REPO, branches, limits: { maxLive: 25 }, claimant }));
-  expect(created.flatMap((r) => r.ids)).toHaveLength(24);
+  const created = await race(CREATE_WORKER, (claimant): CreateWorkerArgs => ({ ...base, repoUrl: REPO, branches: RACE_POOLS, limits: { maxLive: 200 }, claimant }));
+  expect(created.flatMap((r) => r.ids)).toHaveLength(199);
   expect(created.filter((r) => r.ids.length > 0).length).toBeGreaterThan(1); // they really raced
-  expect(await store.list({ states: ['requested'] })).toHaveLength(25);
+  expect(await store.list({ states: ['requested'] })).toHaveLength(200);
 
   const pool = poolKeyOf(REPO, 'claims');
   await seedPools(store, ['claims'], 60, 1_700_000_000_000);

@@ -134,7 +134,10 @@ describe('DefaultPoolManager.reconcilePools within [boxes] max_live', () => {
 
   it('stops at max_live across pools, says which pool is held, and creates again once a place frees', async () => {
     const w = world();
-    await w.store.createBox({ repoUrl: 'https://example.test/acme/cold.git', baseBranch: 'main', claimant: 'x', leaseExpiresAt: T0 + MIN, deadlineAt: T0 + 15 * MIN, now: T0 }, { idempotencyKey: 'cold' });
+    await w.store.createBox(
+      { repoUrl: 'https://example.test/acme/cold.git', baseBranch: 'main', claimant: 'x', leaseExpiresAt: T0 + MIN, deadlineAt: T0 + 15 * MIN, now: T0 },
+      { idempotencyKey: 'cold' },
+    );
     const r = await w.manager(4).reconcilePools(pools);
     expect(r.pools.map((p) => p.plan.creates)).toEqual([3, 0, 0]);
     expect(r.pools[0]?.plan.held).toBeUndefined();
