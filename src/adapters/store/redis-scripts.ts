@@ -7,6 +7,8 @@
 //   P fleet:host:<hostId>      hash: boxId, leasedAt (absent when free), healthy 1/0, reason
 //   P fleet:holder             hash boxId → hostId (one lease per box)
 //   P fleet:hosts              set of host ids with a lease or a health record
+//   P claimant:<name>          set of ids of boxes made for or claimed by <name> (max_per_claimant; checked on read)
+//   P claimants:indexed        set once the claimant sets hold every record (made before them: added on first count)
 
 /**
  * Lua the limited create and claim share: the counts are made inside the script, so a limit's check and
@@ -28,14 +30,28 @@ local function fleet_count(prefix, pools, states)
   for _, pool in ipairs(redis.call('SMEMBERS', pools)) do n = n + pool_count(prefix, pool, states) end
   return n
 end
+-- the boxes a claimant holds: the members of its index (P claimant:<name>) whose record still names it in
+-- one of the states; a member that left them never returns to them, so it is dropped. Records made before
+-- the index are added once, on the first count (marker P claimants:indexed).
 local function held(prefix, pools, states, claimant)
-  local n = 0
-  for _, pool in ipairs(redis.call('SMEMBERS', pools)) do
-    for _, s in ipairs(states) do
-      for _, id in ipairs(redis.call('ZRANGE', prefix .. 'pool:' .. pool .. ':' .. s, 0, -1)) do
-        if redis.call('HGET', prefix .. 'box:' .. id, 'claimant') == claimant then n = n + 1 end
+  local counted = {}
+  for _, s in ipairs(states) do counted[s] = true end
+  if redis.call('EXISTS', prefix .. 'claimants:indexed') == 0 then
+    for _, pool in ipairs(redis.call('SMEMBERS', pools)) do
+      for _, s in ipairs(states) do
+        for _, id in ipairs(redis.call('ZRANGE', prefix .. 'pool:' .. pool .. ':' .. s, 0, -1)) do
+          local c = redis.call('HGET', prefix .. 'box:' .. id, 'claimant')
+          if c then redis.call('SADD', prefix .. 'claimant:' .. c, id) end
+        end
       end
     end
+    redis.call('SET', prefix .. 'claimants:indexed', '1')
+  end
+  local key = prefix .. 'claimant:' .. claimant
+  local n = 0
+  for _, id in ipairs(redis.call('SMEMBERS', key)) do
+    local cur = redis.call('HMGET', prefix .. 'box:' .. id, 'state', 'claimant')
+    if cur[2] == claimant and counted[cur[1]] then n = n + 1 else redis.call('SREM', key, id) end
   end
   return n
 end
@@ -63,6 +79,7 @@ for _, limit in ipairs(limits) do
   end
 end
 redis.call('SET', KEYS[1], ARGV[2])
+if ARGV[5] ~= '' then redis.call('SADD', ARGV[1] .. 'claimant:' .. ARGV[5], ARGV[2]) end
 redis.call('HSET', KEYS[2], unpack(ARGV, 11))
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
 redis.call('SADD', KEYS[4], ARGV[3])
@@ -83,6 +100,7 @@ redis.call('ZADD', KEYS[2], popped[2], id)
 redis.call('HSET', box, 'state', 'claimed', 'claimant', ARGV[2], 'leaseExpiresAt', ARGV[3],
   'claimedAt', ARGV[4], 'updatedAt', ARGV[4], 'warm', '1')
 redis.call('HINCRBY', box, 'fence', 1)
+redis.call('SADD', ARGV[1] .. 'claimant:' .. ARGV[2], id)
 return redis.call('HGETALL', box)
 `;
 
@@ -167,11 +185,12 @@ export const PURGE_DESTROYED = `
 local purged = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local box = ARGV[1] .. 'box:' .. id
-  local cur = redis.call('HMGET', box, 'updatedAt', 'createdAt', 'idempotencyKey', 'state')
+  local cur = redis.call('HMGET', box, 'updatedAt', 'createdAt', 'idempotencyKey', 'state', 'claimant')
   local updated, created = tonumber(cur[1]), tonumber(cur[2])
   if updated and created and cur[4] == 'destroyed' and updated < tonumber(ARGV[2]) then
     redis.call('DEL', box)
     if cur[3] then redis.call('DEL', ARGV[1] .. 'idem:' .. cur[3]) end
+    if cur[5] then redis.call('SREM', ARGV[1] .. 'claimant:' .. cur[5], id) end
     redis.call('ZREM', KEYS[1], id)
     redis.call('HINCRBY', KEYS[2], 'purgedBoxes', 1)
     redis.call('HINCRBY', KEYS[2], 'purgedBoxMsTotal', math.max(0, updated - created))

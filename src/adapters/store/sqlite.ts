@@ -128,9 +128,9 @@ export class SqliteAgentBoxStore implements BoxStore {
     return this.sql<string[], { n: number }>(`SELECT COUNT(*) AS n FROM boxes WHERE ${where}`).get(...params)?.n ?? 0;
   }
 
-  /** Boxes the claimant holds (CLAIMANT_STATES): the state index narrows the rows, the body names the claimant. */
+  /** Boxes the claimant holds (CLAIMANT_STATES), through the index boxes_claimant (the same expression). */
   private held(claimant: string): number {
-    return this.count(`state IN (${marks(CLAIMANT_STATES)}) AND json_extract(body, '$.claimant') = ?`, ...CLAIMANT_STATES, claimant);
+    return this.count(`json_extract(body, '$.claimant') = ? AND state IN (${marks(CLAIMANT_STATES)})`, claimant, ...CLAIMANT_STATES);
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
