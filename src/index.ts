@@ -37,6 +37,7 @@ export {
   type BasicProvisionerDeps,
 } from './app/library/basic.js';
 export type { AllocatorDeps, BoxRequest, BoxGrant } from './core/boxes/allocator.js';
+export type { FleetLimits } from './core/boxes/limits.js';
 export type { PoolManagerDeps, PoolManagerOptions, ReconcileResult, PoolReport, ProvisionReport } from './core/boxes/reconciler.js';
 export { planPool, planOrphans, type PoolSpec, type PoolSnapshot, type PoolPlan, type PlannedAction, type OrphanPlan, type TaggedVm } from './core/boxes/plan-pool.js';
 export { provisionBox, runSteps, type ProvisionStep, type StepContext, type ProvisionDeps, type ProvisionOutcome } from './core/provision/pipeline.js';
@@ -46,7 +47,7 @@ export { prometheusText } from './output/prometheus.js';
 export { validateRepoUrl, validateBranch } from './domain/validate.js';
 export { validatePool, type PoolDefinition, type PoolStatus } from './domain/pool.js';
 export { BOX_STATES, canTransition, poolKeyOf, type Box, type BoxState, type BoxStep, type BoxPatch, type NewBox, type SshTarget } from './domain/box.js';
-export type { BoxStore, PoolCounts, PoolHealth, PoolStats, ClaimOptions, TransitionOptions, UpdateOptions, ListFilter } from './ports/box-store.js';
+export type { BoxStore, PoolCounts, PoolHealth, PoolStats, ClaimOptions, CreateLimits, LimitRefusal, TransitionOptions, UpdateOptions, ListFilter } from './ports/box-store.js';
 export type { VmDriver, Vm, VmSpec } from './ports/vm-driver.js';
 export { SqliteAgentBoxStore } from './adapters/store/sqlite.js';
 export { RedisAgentBoxStore, type RedisStoreOptions, type RedisKvOptions } from './adapters/store/redis.js';

@@ -125,6 +125,9 @@ const boxesSchema = z.object({
   keep_destroyed: duration('7d', 'stored'),
   // off unless set: a held box measured idle this long on the box is released by reconcile
   idle_timeout: z.optional(durationString('stored')),
+  // off when absent; 0 is a limit too (no new box, no claim)
+  max_live: z.optional(z.number().check(z.int(), z.minimum(0))),
+  max_per_claimant: z.optional(z.number().check(z.int(), z.minimum(0))),
 });
 
 const poolSchema = z

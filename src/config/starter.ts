@@ -73,6 +73,10 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # Off unless set: a claimed box with no SSH session, no 'cac box exec' and no CPU use in its dev
 # container for this long (measured on the box each reconcile round) is released.
 # idle_timeout = "2h"
+# Most boxes live at once across all pools (requested to ready: holding or about to hold a VM); off when unset.
+# max_live = 20
+# Most boxes one claimant (--for) holds at once (cold ones on their way, claimed, ready); off when unset.
+# max_per_claimant = 2
 
 [boxes.docker]
 # The box image, of this cac's version; 'cac box image build' makes it.

@@ -19,6 +19,9 @@ export const DEAD_STATES: readonly BoxState[] = ['failed', ...RELEASED_STATES];
 /** The states that count toward a pool's max_instances: a box that exists, or is being made, for the pool. */
 export const INSTANCE_STATES: readonly BoxState[] = ['requested', 'provisioning', 'standby', 'claimed', 'ready'];
 
+/** The states in which a box counts for its claimant (`[boxes] max_per_claimant`): a cold box on its way, a claimed or ready one. */
+export const CLAIMANT_STATES: readonly BoxState[] = ['requested', 'provisioning', 'claimed', 'ready'];
+
 /** Where to reach a box over SSH; `hostKey` is the pinned OpenSSH public key line. */
 export interface SshTarget {
   host: string;

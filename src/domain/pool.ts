@@ -64,6 +64,8 @@ export interface PoolStatus extends PoolDefinition {
   lastFailureAt: number | null;
   /** Why creates wait (paused, hard limit, backoff), or null. */
   blocked: string | null;
+  /** `held by max_live: …` when `[boxes] max_live` keeps the pool below min_standby; else null. */
+  held: string | null;
   warmClaims: number;
   coldClaims: number;
   claimCount: number;
@@ -76,6 +78,8 @@ export interface PoolStatus extends PoolDefinition {
   /** Destroyed records purged (keep_destroyed) and their box time, kept as totals. */
   purgedBoxes: number;
   purgedBoxMsTotal: number;
+  /** Box time within the last 24 hours (records still kept), in hours. */
+  boxHoursLastDay: number;
   /** Box time of every box the pool ever had (purged ones included), in hours. */
   boxHoursTotal: number;
   /** The pool's prepared images (`cac pool prepare`): config hash, when, age in ms; null when none (or the driver keeps none). */

@@ -21,6 +21,8 @@ export async function prometheusText(rows: readonly PoolStatus[]): Promise<strin
   const provisions = counter('cac_pool_provisions_total', 'Boxes that finished provisioning.');
   const provisionSeconds = counter('cac_pool_provision_seconds_total', 'Sum of record-to-standby/ready latencies of all provisionings.');
   const boxHours = counter('cac_pool_box_hours_total', 'Box time of every box the pool ever had (purged records included), in hours.');
+  const boxHoursDay = gauge('cac_pool_box_hours_last_day', 'Box time within the last 24 hours, in hours.');
+  const held = gauge('cac_pool_held', '1 when [boxes] max_live holds the pool below min_standby.');
   for (const r of rows) {
     const l = { pool: r.poolKey, repo: r.repoUrl, base_branch: r.baseBranch };
     for (const state of ['standby', 'provisioning', 'claimed', 'failed', 'releasing'] as const) boxes.set({ ...l, state }, r[state]);
@@ -35,6 +37,8 @@ export async function prometheusText(rows: readonly PoolStatus[]): Promise<strin
     provisions.inc(l, r.provisionCount);
     provisionSeconds.inc(l, r.provisionLatencyMsTotal / 1000);
     boxHours.inc(l, r.boxHoursTotal);
+    boxHoursDay.set(l, r.boxHoursLastDay);
+    held.set(l, r.held ? 1 : 0);
   }
   return registry.metrics();
 }

@@ -33,6 +33,29 @@ export interface ClaimOptions {
   /** The lease lasts this long from `now`. */
   leaseMs: number;
   now: number;
+  /** `[boxes] max_per_claimant`: no claim while the claimant already holds this many boxes (CLAIMANT_STATES); absent or null: off. */
+  maxPerClaimant?: number | null;
+}
+
+/**
+ * Limits a create is checked against inside the store's one atomic operation (absent or null: off).
+ * Counted: boxes in INSTANCE_STATES (requested … ready) of the pool, of every pool, and boxes in
+ * CLAIMANT_STATES held by the new box's claimant (a cold box; a pool box has none).
+ */
+export interface CreateLimits {
+  /** `[[pools]] max_instances`: live boxes of the new box's pool. */
+  maxInstances?: number | null;
+  /** `[boxes] max_live`: live boxes across every pool of the store. */
+  maxLive?: number | null;
+  /** `[boxes] max_per_claimant`: boxes the claimant holds, in any pool. */
+  maxPerClaimant?: number | null;
+}
+
+/** The limit a create ran into (checked in this order: max_per_claimant, max_live, max_instances), and the count the store saw. */
+export interface LimitRefusal {
+  refused: 'max_per_claimant' | 'max_live' | 'max_instances';
+  max: number;
+  count: number;
 }
 
 /** A compare-and-set state change of a box. */
@@ -108,14 +131,15 @@ export interface BoxStore extends FleetLeases, SharedSecrets {
   /** Records a `requested` box. The same idempotency key returns the existing record, never a second one. */
   createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box>;
   /**
-   * createBox, in ONE atomic operation with a count: records the box only while its pool has fewer than
-   * `maxLive` boxes in INSTANCE_STATES (requested … ready); null when the pool is full. The same
-   * idempotency key returns the existing record whatever the count.
+   * createBox, in ONE atomic operation with the counts of `CreateLimits`: records the box only while every
+   * limit given has room, else returns the first limit reached (nothing recorded). The same idempotency key
+   * returns the existing record whatever the counts.
    */
-  createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null>;
+  createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string } & CreateLimits): Promise<Box | LimitRefusal>;
   /**
    * In ONE atomic operation: takes the oldest standby box of the pool, makes it `claimed` by `claimant`
-   * with a lease, `warm: true`, and increments its fence. Null when the pool has no standby box.
+   * with a lease, `warm: true`, and increments its fence. Null when the pool has no standby box, or when
+   * `maxPerClaimant` is given and the claimant already holds that many boxes (the count in the same operation).
    */
   claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null>;
   /**

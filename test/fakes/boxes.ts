@@ -1,8 +1,21 @@
 // In-memory fakes of OUR ports for the box unit tests: a BoxStore (single-threaded JS makes each method
 // atomic, as the real stores are), a VmDriver of plain objects, and an SSH login that records its calls.
 import { CacError } from '../../src/errors.js';
-import { applyPatch, assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, poolKeyOf, type Box, type BoxState, type NewBox, type SshTarget } from '../../src/domain/box.js';
-import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../src/ports/box-store.js';
+import {
+  applyPatch,
+  assertTransition,
+  BOX_STATES,
+  byAge,
+  CLAIMANT_STATES,
+  INSTANCE_STATES,
+  newBoxRecord,
+  poolKeyOf,
+  type Box,
+  type BoxState,
+  type NewBox,
+  type SshTarget,
+} from '../../src/domain/box.js';
+import type { BoxStore, ClaimOptions, CreateLimits, FleetHost, LimitRefusal, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../src/ports/box-store.js';
 import type { Vm, VmDriver, VmSpec } from '../../src/ports/vm-driver.js';
 
 const zeroStats = (): PoolStats => ({ warmClaims: 0, coldClaims: 0, claimLatencyMsTotal: 0, claimCount: 0, provisionLatencyMsTotal: 0, provisionCount: 0, purgedBoxes: 0, purgedBoxMsTotal: 0 });
@@ -27,15 +40,31 @@ export class MemoryBoxStore implements BoxStore {
     return box;
   }
 
-  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string } & CreateLimits): Promise<Box | LimitRefusal> {
     const existing = [...this.boxes.values()].find((b) => b.idempotencyKey === opts.idempotencyKey);
     if (existing) return existing;
     const poolKey = poolKeyOf(input.repoUrl, input.baseBranch);
-    const live = [...this.boxes.values()].filter((b) => b.poolKey === poolKey && INSTANCE_STATES.includes(b.state)).length;
-    return live < opts.maxLive ? this.createBox(input, opts) : null;
+    const live = [...this.boxes.values()].filter((b) => INSTANCE_STATES.includes(b.state));
+    const checks: Array<[LimitRefusal['refused'], number | null | undefined, () => number]> = [
+      ['max_per_claimant', input.claimant === undefined ? null : opts.maxPerClaimant, () => this.held(input.claimant ?? '')],
+      ['max_live', opts.maxLive, () => live.length],
+      ['max_instances', opts.maxInstances, () => live.filter((b) => b.poolKey === poolKey).length],
+    ];
+    for (const [refused, max, count] of checks) {
+      if (max === null || max === undefined) continue;
+      const n = count();
+      if (n >= max) return { refused, max, count: n };
+    }
+    return this.createBox(input, opts);
+  }
+
+  /** Boxes the claimant holds (CLAIMANT_STATES). */
+  private held(claimant: string): number {
+    return [...this.boxes.values()].filter((b) => b.claimant === claimant && CLAIMANT_STATES.includes(b.state)).length;
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
+    if (opts.maxPerClaimant !== undefined && opts.maxPerClaimant !== null && this.held(opts.claimant) >= opts.maxPerClaimant) return null;
     const oldest = [...this.boxes.values()].filter((b) => b.poolKey === poolKey && b.state === 'standby').sort(byAge)[0];
     if (!oldest) return null;
     const claimed: Box = {

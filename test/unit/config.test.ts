@@ -51,6 +51,16 @@ describe('config schema errors', () => {
     expect(e.message).toBe('cfg.toml:3: pools.0.min_standby: min_standby must not exceed max_instances, got 5');
   });
 
+  it('boxes.max_live and boxes.max_per_claimant are whole numbers ≥ 0, off when absent', () => {
+    expect(failure('[boxes]\nmax_live = -1\n').message).toBe('cfg.toml:2: boxes.max_live: expected number to be >=0, got -1');
+    const e = failure('[boxes]\nmax_per_claimant = 1.5\nmax_live = "4"\n');
+    expect([e.code, e.exitCode, e.message]).toEqual(['ERR_CONFIG_SCHEMA', 2, 'cfg.toml:3: boxes.max_live: expected number, got "4"']);
+    expect(e.details?.more).toEqual(['cfg.toml:2: boxes.max_per_claimant: expected int, got 1.5']);
+    expect(parseConfig('[boxes]\nmax_live = 0\nmax_per_claimant = 2\n', 'cfg.toml').config.boxes).toMatchObject({ max_live: 0, max_per_claimant: 2 });
+    const defaults = parseConfig('', 'cfg.toml').config.boxes;
+    expect([defaults.max_live, defaults.max_per_claimant]).toEqual([undefined, undefined]);
+  });
+
   it('lists allowed values for enums and reports every problem', () => {
     const e = failure('[boxes]\ndriver = "k8s"\nlease_ttl = "soon"\n');
     expect(e.message).toBe('cfg.toml:2: boxes.driver: expected one of "docker", "ssh-fleet", "command", got "k8s"');

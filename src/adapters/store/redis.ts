@@ -1,9 +1,9 @@
 // The shared BoxStore for several hosts: Redis, with every multi-key change in one Lua script
 // (redis-scripts.ts), so a claim is atomic and ONE round trip (EVALSHA through defineCommand).
 import { Redis, type ChainableCommander } from 'ioredis';
-import { assertTransition, BOX_STATES, byAge, INSTANCE_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../domain/box.js';
+import { assertTransition, BOX_STATES, byAge, CLAIMANT_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxPatch, type BoxState, type NewBox } from '../../domain/box.js';
 import { CacError, isCacError } from '../../errors.js';
-import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
+import type { BoxStore, ClaimOptions, CreateLimits, FleetHost, LimitRefusal, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { redactUrl } from '../../util/redact.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
@@ -63,6 +63,8 @@ async function run(batch: ChainableCommander): Promise<unknown[]> {
 }
 
 const int = (value: string | undefined): number => (value === undefined ? 0 : Number(value));
+/** A limit as a script argument: '' when off. */
+const limitArg = (max: number | null | undefined): string | number => (max === null || max === undefined ? '' : max);
 
 /** The BoxStore on Redis, for several hosts sharing pools: every multi-key change is one Lua script. */
 export class RedisAgentBoxStore implements BoxStore {
@@ -91,9 +93,8 @@ export class RedisAgentBoxStore implements BoxStore {
     this.prefix = opts.prefix ?? 'cac:';
     this.keys = redisKeys(this.prefix);
     this.onCorrupt = opts.onCorrupt ?? (() => {});
-    // the number of keys goes first on each call: a limited create also passes the counted indexes
-    client.defineCommand('cacCreateBox', { lua: CREATE_BOX });
-    client.defineCommand('cacClaimStandby', { numberOfKeys: 2, lua: CLAIM_STANDBY });
+    client.defineCommand('cacCreateBox', { numberOfKeys: 4, lua: CREATE_BOX });
+    client.defineCommand('cacClaimStandby', { numberOfKeys: 3, lua: CLAIM_STANDBY });
     client.defineCommand('cacCasBox', { numberOfKeys: 1, lua: CAS_BOX });
     client.defineCommand('cacBumpFence', { numberOfKeys: 1, lua: BUMP_FENCE });
     client.defineCommand('cacExtendLock', { numberOfKeys: 1, lua: EXTEND_LOCK });
@@ -112,43 +113,59 @@ export class RedisAgentBoxStore implements BoxStore {
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
     await this.ready();
-    const created = await this.create(input, opts.idempotencyKey, null);
+    const created = await this.create(input, opts.idempotencyKey, {});
+    if (!created || 'refused' in created) throw new CacError('ERR_STORE', `Redis did not return the box recorded under ${opts.idempotencyKey}`);
+    return created;
+  }
+
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string } & CreateLimits): Promise<Box | LimitRefusal> {
+    await this.ready();
+    const created = await this.create(input, opts.idempotencyKey, opts);
     if (!created) throw new CacError('ERR_STORE', `Redis did not return the box recorded under ${opts.idempotencyKey}`);
     return created;
   }
 
-  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
-    await this.ready();
-    return this.create(input, opts.idempotencyKey, opts.maxLive);
-  }
-
-  private async create(input: NewBox, idempotencyKey: string, maxLive: number | null): Promise<Box | null> {
+  private async create(input: NewBox, idempotencyKey: string, limits: CreateLimits): Promise<Box | LimitRefusal | null> {
     const box = newBoxRecord(input, newBoxId(), idempotencyKey);
     const k = this.keys;
-    const counted = maxLive === null ? [] : INSTANCE_STATES.map((state) => k.index(box.poolKey, state));
     const reply = await this.scripts.cacCreateBox(
-      4 + counted.length,
       k.idem(idempotencyKey),
       k.box(box.id),
       k.index(box.poolKey, box.state),
       k.pools,
-      ...counted,
       this.prefix,
       box.id,
       box.poolKey,
       box.createdAt,
-      maxLive === null ? '' : maxLive,
+      box.claimant ?? '',
+      box.claimant === null ? '' : limitArg(limits.maxPerClaimant),
+      limitArg(limits.maxLive),
+      limitArg(limits.maxInstances),
+      INSTANCE_STATES.join(','),
+      CLAIMANT_STATES.join(','),
       ...encodeFields(box).set,
     );
+    if (Array.isArray(reply) && reply[0] === 'refused') return { refused: reply[1] as LimitRefusal['refused'], max: Number(reply[2]), count: Number(reply[3]) };
     return this.decode(reply);
   }
 
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
     await this.ready();
     const k = this.keys;
+    const limit = limitArg(opts.maxPerClaimant);
     // a standby record that does not decode is handed to nobody: reported, left for repair, the next one taken
     for (;;) {
-      const reply = await this.scripts.cacClaimStandby(k.index(poolKey, 'standby'), k.index(poolKey, 'claimed'), this.prefix, opts.claimant, opts.now + opts.leaseMs, opts.now);
+      const reply = await this.scripts.cacClaimStandby(
+        k.index(poolKey, 'standby'),
+        k.index(poolKey, 'claimed'),
+        k.pools,
+        this.prefix,
+        opts.claimant,
+        opts.now + opts.leaseMs,
+        opts.now,
+        limit,
+        CLAIMANT_STATES.join(','),
+      );
       const claimed = this.readable(() => this.decode(reply));
       if (claimed !== undefined) return claimed;
     }

@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 // MIGRATIONS[v] takes a file from schema v to v + 1.
 const V1 = `
@@ -57,7 +57,12 @@ CREATE TABLE secrets (
 );
 `;
 
-const MIGRATIONS = [V1, V2, V3];
+// the boxes a claimant holds (max_per_claimant), counted at each limited claim: an index, not a scan
+const V4 = `
+CREATE INDEX boxes_claimant ON boxes (json_extract(body, '$.claimant'), state);
+`;
+
+const MIGRATIONS = [V1, V2, V3, V4];
 
 /**
  * Whether the file is at this cac's schema ('current') or must be made or upgraded ('older'); refuses a

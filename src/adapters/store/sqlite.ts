@@ -6,8 +6,8 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
-import { applyPatch, assertTransition, BOX_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
-import type { BoxStore, ClaimOptions, FleetHost, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
+import { applyPatch, assertTransition, BOX_STATES, CLAIMANT_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
+import type { BoxStore, ClaimOptions, CreateLimits, FleetHost, LimitRefusal, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlite-schema.js';
 
@@ -16,6 +16,7 @@ type BodyRow = { body: string };
 // a body written before a field existed reads with that field's empty value
 const body = (text: string): Box => ({ releaseReason: null, vmLocation: null, activity: null, ...(JSON.parse(text) as Omit<Box, 'releaseReason' | 'vmLocation' | 'activity'>) });
 const parse = (row: BodyRow | undefined): Box | null => (row ? body(row.body) : null);
+const marks = (values: readonly unknown[]): string => values.map(() => '?').join(', ');
 
 export interface SqliteStoreOptions {
   /**
@@ -83,22 +84,20 @@ export class SqliteAgentBoxStore implements BoxStore {
   }
 
   async createBox(input: NewBox, opts: { idempotencyKey: string }): Promise<Box> {
-    return this.tx(() => this.insert(input, opts.idempotencyKey, null) as Box);
+    return this.tx(() => this.insert(input, opts.idempotencyKey, {}) as Box);
   }
 
-  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string; maxLive: number }): Promise<Box | null> {
-    return this.tx(() => this.insert(input, opts.idempotencyKey, opts.maxLive));
+  async createBoxIfRoom(input: NewBox, opts: { idempotencyKey: string } & CreateLimits): Promise<Box | LimitRefusal> {
+    return this.tx(() => this.insert(input, opts.idempotencyKey, opts));
   }
 
-  /** The record under the key, else a new one unless the pool already has `maxLive` live boxes. Call inside tx. */
-  private insert(input: NewBox, idempotencyKey: string, maxLive: number | null): Box | null {
+  /** The record under the key, else the first limit reached, else a new record. Call inside tx. */
+  private insert(input: NewBox, idempotencyKey: string, limits: CreateLimits): Box | LimitRefusal {
     const existing = parse(this.sql<[string], BodyRow>('SELECT body FROM boxes WHERE idempotency_key = ?').get(idempotencyKey));
     if (existing) return existing;
     const box = newBoxRecord(input, newBoxId(), idempotencyKey);
-    if (maxLive !== null) {
-      const live = this.sql<string[], { n: number }>(`SELECT COUNT(*) AS n FROM boxes WHERE pool_key = ? AND state IN (${INSTANCE_STATES.map(() => '?').join(', ')})`);
-      if ((live.get(box.poolKey, ...INSTANCE_STATES)?.n ?? 0) >= maxLive) return null;
-    }
+    const refusal = this.refusal(box, limits);
+    if (refusal) return refusal;
     this.sql('INSERT INTO boxes (id, idempotency_key, pool_key, state, created_at, body) VALUES (?, ?, ?, ?, ?, ?)').run(
       box.id,
       box.idempotencyKey,
@@ -110,8 +109,33 @@ export class SqliteAgentBoxStore implements BoxStore {
     return box;
   }
 
+  /** The first limit the new box would pass (each counted only when given); undefined when all have room. Call inside tx. */
+  private refusal(box: Box, limits: CreateLimits): LimitRefusal | undefined {
+    const checks: Array<[LimitRefusal['refused'], number | null | undefined, () => number]> = [
+      ['max_per_claimant', box.claimant === null ? null : limits.maxPerClaimant, () => this.held(box.claimant ?? '')],
+      ['max_live', limits.maxLive, () => this.count(`state IN (${marks(INSTANCE_STATES)})`, ...INSTANCE_STATES)],
+      ['max_instances', limits.maxInstances, () => this.count(`pool_key = ? AND state IN (${marks(INSTANCE_STATES)})`, box.poolKey, ...INSTANCE_STATES)],
+    ];
+    for (const [refused, max, count] of checks) {
+      if (max === null || max === undefined) continue;
+      const n = count();
+      if (n >= max) return { refused, max, count: n };
+    }
+    return undefined;
+  }
+
+  private count(where: string, ...params: string[]): number {
+    return this.sql<string[], { n: number }>(`SELECT COUNT(*) AS n FROM boxes WHERE ${where}`).get(...params)?.n ?? 0;
+  }
+
+  /** Boxes the claimant holds (CLAIMANT_STATES), through the index boxes_claimant (the same expression). */
+  private held(claimant: string): number {
+    return this.count(`json_extract(body, '$.claimant') = ? AND state IN (${marks(CLAIMANT_STATES)})`, claimant, ...CLAIMANT_STATES);
+  }
+
   async claimStandby(poolKey: string, opts: ClaimOptions): Promise<Box | null> {
     return this.tx(() => {
+      if (opts.maxPerClaimant !== undefined && opts.maxPerClaimant !== null && this.held(opts.claimant) >= opts.maxPerClaimant) return null;
       const oldest = parse(this.sql<[string], BodyRow>(`SELECT body FROM boxes WHERE pool_key = ? AND state = 'standby' ORDER BY created_at, seq LIMIT 1`).get(poolKey));
       if (!oldest) return null;
       return this.write({
@@ -156,7 +180,7 @@ export class SqliteAgentBoxStore implements BoxStore {
   async list(filter: ListFilter = {}): Promise<Box[]> {
     const states = filter.states ?? BOX_STATES;
     if (states.length === 0) return [];
-    const where = [`state IN (${states.map(() => '?').join(', ')})`];
+    const where = [`state IN (${marks(states)})`];
     const params: string[] = [...states];
     if (filter.poolKey !== undefined) {
       where.push('pool_key = ?');

@@ -10,6 +10,7 @@ function poolLines(p: PoolReport, dryRun: boolean): string[] {
   const lines = [`pool ${p.poolKey}${p.configured ? '' : ' (not in [[pools]])'}: ${dryRun ? 'would ' : ''}${verbs.join(', ')}`];
   for (const note of plan.notes) lines.push(`  ${note}`);
   if (plan.blocked) lines.push(`  creates blocked: ${plan.blocked}`);
+  if (p.applied?.held && p.applied.held !== plan.held) lines.push(`  creates ${p.applied.held}`);
   for (const a of [...plan.fails, ...plan.releases, ...plan.destroys]) lines.push(`  ${a.id}: ${a.reason}`);
   for (const b of p.applied?.provisioned ?? []) lines.push(`  ${b.id}: ${b.outcome}${b.resumed ? ' (resumed)' : ''}${b.error ? `: ${b.error}` : ''}`);
   return lines;
@@ -47,11 +48,11 @@ const avg = (n: number | null) => (n === null ? '-' : `${(n / 1000).toFixed(2)}s
 export function renderStatus(rows: readonly PoolStatus[]): string {
   if (rows.length === 0) return 'no pools: add [[pools]] entries to the config';
   const table = new Table({
-    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg', 'box-hours', 'prepared'],
+    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg', 'box-hours 24h', 'prepared'],
     style: { head: [], border: [] },
   });
   for (const r of rows) {
-    const creates = r.paused ? 'paused' : r.blocked ? (r.blocked.split(':')[0] ?? 'blocked') : 'ok';
+    const creates = r.paused ? 'paused' : r.blocked ? (r.blocked.split(':')[0] ?? 'blocked') : r.held ? 'held by max_live' : 'ok';
     table.push([
       r.configured ? r.poolKey : `${r.poolKey} *`,
       r.standby,
@@ -63,7 +64,7 @@ export function renderStatus(rows: readonly PoolStatus[]): string {
       `${r.warmClaims}/${r.coldClaims}`,
       avg(r.claimLatencyMsAvg),
       avg(r.provisionLatencyMsAvg),
-      r.boxHoursTotal.toFixed(2),
+      r.boxHoursLastDay.toFixed(2),
       r.prepared ? `${r.prepared.configHash}, ${age(r.prepared.ageMs)} ago` : '-',
     ]);
   }

@@ -11,6 +11,7 @@ import type { VmDriver } from '../../ports/vm-driver.js';
 import { DEAD_STATES, poolKeyOf, type Box } from '../../domain/box.js';
 import { runSteps, type ProvisionStep } from '../provision/pipeline.js';
 import { resolvePool, type ResolvedPool } from './pools.js';
+import { capacityError, isRefusal, validateFleetLimits, type FleetLimits } from './limits.js';
 import { teardownBox } from './teardown.js';
 import { dropRequested, moveBox } from './transition.js';
 import { validateBranch, validateClaimant, validateRepoUrl } from '../../domain/validate.js';
@@ -32,6 +33,8 @@ export interface AllocatorDeps {
   afterClaim?: readonly ProvisionStep[];
   /** Lease of a claimed box; default 8 h. */
   leaseMs?: number;
+  /** `[boxes] max_live` and `max_per_claimant`, checked atomically by the store at each claim and create; off by default. */
+  limits?: FleetLimits;
   /** Provisioning deadline of a cold box; default 15 min. */
   provisionTimeoutMs?: number;
   /** waitForBox poll interval; default 250 ms. */
@@ -88,6 +91,7 @@ export class AllocatorService {
   constructor(private readonly deps: AllocatorDeps) {
     this.now = deps.now ?? Date.now;
     this.leaseMs = deps.leaseMs ?? 8 * 3_600_000;
+    if (deps.limits) validateFleetLimits(deps.limits);
   }
 
   /** A box for the request, at once: warm from the pool when it has one, else a new cold box. */
@@ -105,7 +109,8 @@ export class AllocatorService {
     // never handed out: the next standby box is claimed instead
     const claimWarm = async (): Promise<BoxGrant | undefined> => {
       for (;;) {
-        const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs, now: this.now() });
+        // a claimant at max_per_claimant gets no warm box: the cold path below says so (with the count)
+        const claimed = await this.deps.store.claimStandby(poolKey, { claimant: req.requestedBy, leaseMs, now: this.now(), maxPerClaimant: this.deps.limits?.maxPerClaimant ?? null });
         if (!claimed) return undefined;
         const ready = await this.readyWarm(claimed, pool.branch, started, req.envPayload);
         if (ready) return { box: ready, warm: true };
@@ -127,9 +132,10 @@ export class AllocatorService {
   }
 
   /**
-   * Records the cold box within the pool's max_instances (one atomic store operation, so racing requests
-   * never overfill it). A full pool fails at once with ERR_NO_CAPACITY, or until `until` tries again,
-   * taking a warm box instead when one turns up (resolves with that grant).
+   * Records the cold box within the claimant's max_per_claimant, the fleet's max_live and the pool's
+   * max_instances (one atomic store operation, so racing requests never overfill them). A limit reached
+   * fails at once with ERR_NO_CAPACITY naming it, or until `until` tries again, taking a warm box instead
+   * when one turns up (resolves with that grant).
    */
   private async recordCold(req: BoxRequest, pool: ResolvedPool, leaseMs: number, until: number, claimWarm: () => Promise<BoxGrant | undefined>): Promise<{ box: Box; fresh: boolean } | BoxGrant> {
     const { store } = this.deps;
@@ -147,15 +153,10 @@ export class AllocatorService {
         deadlineAt: Math.max(now, until) + (this.deps.provisionTimeoutMs ?? 15 * 60_000),
         now,
       };
-      const box = pool.maxInstances === null ? await store.createBox(input, { idempotencyKey }) : await store.createBoxIfRoom(input, { idempotencyKey, maxLive: pool.maxInstances });
-      if (box) return { box, fresh: req.idempotencyKey === undefined || box.createdAt === now };
-      if (this.now() >= until) {
-        const poolKey = poolKeyOf(req.repoUrl, pool.baseBranch);
-        throw new CacError('ERR_NO_CAPACITY', `pool ${poolKey} is full: ${pool.maxInstances} live boxes (max_instances)`, {
-          hint: 'release a box, request with --wait, or raise max_instances in [[pools]]',
-          details: { poolKey, maxInstances: pool.maxInstances },
-        });
-      }
+      const limits = { maxInstances: pool.maxInstances, maxLive: this.deps.limits?.maxLive ?? null, maxPerClaimant: this.deps.limits?.maxPerClaimant ?? null };
+      const box = await store.createBoxIfRoom(input, { idempotencyKey, ...limits });
+      if (!isRefusal(box)) return { box, fresh: req.idempotencyKey === undefined || box.createdAt === now };
+      if (this.now() >= until) throw capacityError(box, { poolKey: poolKeyOf(req.repoUrl, pool.baseBranch), claimant: req.requestedBy });
       await sleep(Math.max(1, Math.min(this.deps.capacityPollMs ?? 1_000, until - this.now())), undefined, sig);
       const warm = await claimWarm();
       if (warm) return warm;

@@ -2,6 +2,7 @@
 // reconciler applies destroys, fails and releases first, then creates.
 import type { PoolHealth } from '../../ports/box-store.js';
 import { byAge, seesVm, type Box, type BoxState, type VmLocation } from '../../domain/box.js';
+import { heldByMaxLive } from './limits.js';
 
 /** A pool with its timers and limits, as the planner reads it. */
 export interface PoolSpec {
@@ -19,6 +20,8 @@ export interface PoolSpec {
   backoffIntervalMs: number;
   /** This many failures in a row stop creates until a person resumes the pool; default 3. */
   hardFailureLimit?: number;
+  /** `[boxes] max_live`: live boxes (requested … ready) across every pool; null or absent: off. */
+  maxLive?: number | null;
 }
 
 /** One consistent read of a pool: its box records and its health. */
@@ -27,6 +30,8 @@ export interface PoolSnapshot {
   health: PoolHealth;
   /** Held boxes this round measured idle past `[boxes] idle_timeout` (plan-idle.ts), with their release reasons. */
   idle?: readonly PlannedAction[];
+  /** Live boxes (requested … ready) of every other pool: what max_live leaves this one. */
+  elsewhere?: number;
 }
 
 /** One planned change of a box, with why. */
@@ -47,6 +52,10 @@ export interface PoolPlan {
   releases: PlannedAction[];
   /** Why no box may be created now (paused, hard limit, backoff). */
   blocked?: string;
+  /** Set when `[boxes] max_live` holds creates back: `held by max_live: …`. */
+  held?: string;
+  /** The pool's live boxes once the plan's removals are done (standby, in flight, held). */
+  live: number;
   /** What the numbers were, for a dry run. */
   notes: string[];
 }
@@ -81,7 +90,7 @@ export function planPurge(records: readonly Box[], now: number, keepMs: number):
     .map((b) => b.id);
 }
 
-/** What one reconcile should do for one pool. Never plans more than maxInstances live boxes. */
+/** What one reconcile should do for one pool. Never plans more than maxInstances live boxes, nor more than maxLive across all pools. */
 export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): PoolPlan {
   const destroys: PlannedAction[] = [];
   const fails: PlannedAction[] = [];
@@ -112,15 +121,21 @@ export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): P
 
   const wanted = Math.max(0, spec.minStandby - standby - inFlight);
   const room = Math.max(0, spec.maxInstances - live);
+  const fleetLive = (snapshot.elsewhere ?? 0) + live;
+  const fleetRoom = spec.maxLive === null || spec.maxLive === undefined ? Number.POSITIVE_INFINITY : Math.max(0, spec.maxLive - fleetLive);
   const batch = spec.maxBatch ?? 5;
   const blocked = blockedReason(spec, snapshot.health, fails.length, now);
-  const creates = blocked ? 0 : Math.min(wanted, room, batch);
+  const allowed = Math.min(wanted, room, fleetRoom);
+  const creates = blocked ? 0 : Math.min(allowed, batch);
+  // counted as they will be once this round's creates exist
+  const heldBack = !blocked && Math.min(wanted, room) > fleetRoom ? heldByMaxLive(spec.maxLive ?? 0, fleetLive + creates) : undefined;
 
   const notes = [`supply ${standby + inFlight} (standby ${standby}, in flight ${inFlight}) of min ${spec.minStandby}; live ${live} of max ${spec.maxInstances}`];
   if (spec.minStandby > spec.maxInstances) notes.push(`min_standby ${spec.minStandby} exceeds max_instances ${spec.maxInstances}; capped at max`);
   if (!blocked && wanted > room) notes.push(`${wanted - room} fewer creates: max_instances reached`);
-  if (!blocked && Math.min(wanted, room) > batch) notes.push(`${Math.min(wanted, room) - batch} creates left for the next round (batch ${batch})`);
-  return { creates, destroys, fails, releases, ...(blocked ? { blocked } : {}), notes };
+  if (heldBack) notes.push(`${Math.min(wanted, room) - fleetRoom} fewer creates: ${heldBack}`);
+  if (!blocked && allowed > batch) notes.push(`${allowed - batch} creates left for the next round (batch ${batch})`);
+  return { creates, destroys, fails, releases, ...(blocked ? { blocked } : {}), ...(heldBack ? { held: heldBack } : {}), live, notes };
 }
 
 /** A VM the driver lists under cac's label, with the box id it was tagged with. */

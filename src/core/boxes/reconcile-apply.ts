@@ -8,6 +8,7 @@ import type { VmDriver } from '../../ports/vm-driver.js';
 import type { Box } from '../../domain/box.js';
 import type { OrphanPlan, PlannedAction, PoolPlan, PoolSpec } from './plan-pool.js';
 import { isLockLost } from './lease-lock.js';
+import { heldByMaxLive, isRefusal } from './limits.js';
 import { teardownBox } from './teardown.js';
 import { dropRequested, moveBox } from './transition.js';
 
@@ -31,6 +32,8 @@ export interface PoolApplied {
   released: string[];
   destroyed: string[];
   created: string[];
+  /** Set when the store refused a planned create for `[boxes] max_live` (boxes made elsewhere since the snapshot). */
+  held?: string;
 }
 
 /** Runs one action; its failure becomes a warning so the other actions still run (an abort or a lost lock stops all). */
@@ -129,12 +132,16 @@ export async function applyPoolPlan(deps: ApplyDeps, spec: PoolSpec, boxes: read
   const now = deps.now();
   for (let i = 0; i < plan.creates; i++) {
     await deps.assertHeld?.();
-    // within max_instances at the moment of the write: a cold request may have taken a place since the snapshot
+    // within max_instances and max_live at the moment of the write: a cold request may have taken a place since the snapshot
     const box = await deps.store.createBoxIfRoom(
       { repoUrl: spec.repoUrl, baseBranch: spec.baseBranch, deadlineAt: now + spec.provisionTimeoutMs, now },
-      { idempotencyKey: `reconcile:${round}:${spec.repoUrl}#${spec.baseBranch}:${i}`, maxLive: spec.maxInstances },
+      { idempotencyKey: `reconcile:${round}:${spec.repoUrl}#${spec.baseBranch}:${i}`, maxInstances: spec.maxInstances, maxLive: spec.maxLive ?? null },
     );
-    if (!box || !(await reserveCapacity(deps, box, warnings, sig))) break;
+    if (isRefusal(box)) {
+      if (box.refused === 'max_live') out.held = heldByMaxLive(box.max, box.count);
+      break;
+    }
+    if (!(await reserveCapacity(deps, box, warnings, sig))) break;
     out.created.push(box.id);
   }
   return out;

@@ -8,8 +8,9 @@ import { interrupted, isAbortError } from '../../errors.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
-import { LIVE_STATES, poolKeyOf, type Box } from '../../domain/box.js';
+import { INSTANCE_STATES, LIVE_STATES, poolKeyOf, type Box } from '../../domain/box.js';
 import { isLockLost, withLeaseLock } from './lease-lock.js';
+import { validateFleetLimits } from './limits.js';
 import { planOrphans, planPool, planPurge, type OrphanPlan, type PlannedAction, type PoolPlan } from './plan-pool.js';
 import { poolStatus, type PlanTimers } from './pool-status.js';
 import { allPools } from './pools.js';
@@ -44,6 +45,8 @@ export interface PoolManagerOptions {
   keepDestroyedMs?: number;
   /** A held box measured idle this long (`[boxes] idle_timeout`, needs `probeActivity`) is released; default: off. */
   idleTimeoutMs?: number;
+  /** `[boxes] max_live`: creates stop once this many boxes (requested … ready) are live across every pool; null (default): off. */
+  maxLive?: number | null;
 }
 
 /** The pool manager's dependencies (the rich form; the library's DefaultPoolManager also takes `{ store, vmManager, allocator }`). */
@@ -105,7 +108,7 @@ const LOCK = 'reconcile';
 export class DefaultPoolManager {
   private readonly now: () => number;
   private readonly reporter: Reporter;
-  private readonly o: Required<Omit<PoolManagerOptions, 'idleTimeoutMs'>> & Pick<PoolManagerOptions, 'idleTimeoutMs'>;
+  private readonly o: Required<Omit<PoolManagerOptions, 'idleTimeoutMs' | 'maxLive'>> & Pick<PoolManagerOptions, 'idleTimeoutMs'> & { maxLive: number | null };
 
   constructor(private readonly deps: PoolManagerDeps) {
     this.now = deps.now ?? Date.now;
@@ -122,7 +125,9 @@ export class DefaultPoolManager {
       concurrency: o.concurrency ?? 4,
       keepDestroyedMs: o.keepDestroyedMs ?? 7 * 86_400_000,
       ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+      maxLive: o.maxLive ?? null,
     };
+    if (this.o.maxLive !== null) validateFleetLimits({ maxLive: this.o.maxLive });
   }
 
   /** One reconcile of the given pools (and of the removals due in any other pool). A dry run changes nothing. */
@@ -168,6 +173,8 @@ export class DefaultPoolManager {
       const specs = allPools(pools, records).map(({ pool, configured }) => ({ spec: { ...this.timers(), ...pool }, configured }));
       const jobs: Array<{ report: PoolReport; id: string; resumed: boolean }> = [];
       const round = randomUUID();
+      // max_live is fleet-wide: each pool's plan sees what the others hold, its own creates included as they happen
+      const liveByPool = countLive(records);
       for (const { spec, configured } of specs) {
         const poolKey = poolKeyOf(spec.repoUrl, spec.baseBranch);
         const [listed, health] = await Promise.all([store.list({ poolKey, states: LIVE_STATES }), store.getPoolHealth(poolKey)]);
@@ -176,12 +183,17 @@ export class DefaultPoolManager {
         const unfit = run.dry || !this.deps.checkStandby ? [] : await applyStandbyChecks(applyDeps, boxes, this.deps.checkStandby, this.o.concurrency, run.signal);
         if (unfit.length) boxes = await store.list({ poolKey, states: LIVE_STATES });
         const idle = run.dry ? [] : await this.measureIdle(applyDeps, boxes, warnings, run.signal);
-        const plan = planPool({ boxes, health, idle }, spec, this.now());
+        const elsewhere = [...liveByPool].reduce((sum, [key, n]) => (key === poolKey ? sum : sum + n), 0);
+        const plan = planPool({ boxes, health, idle, elsewhere }, spec, this.now());
         const { repoUrl, baseBranch, minStandby, maxInstances } = spec;
         const report: PoolReport = { repoUrl, baseBranch, minStandby, maxInstances, poolKey, configured, plan };
         reports.push(report);
-        if (run.dry) continue;
+        if (run.dry) {
+          liveByPool.set(poolKey, plan.live + plan.creates);
+          continue;
+        }
         const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
+        liveByPool.set(poolKey, plan.live + applied.created.length);
         const released = new Set(applied.released);
         report.applied = { ...applied, unfit, idle: idle.filter((a) => released.has(a.id)), provisioned: [] };
         const failedNow = new Set(applied.failed);
@@ -249,8 +261,8 @@ export class DefaultPoolManager {
 
   /** The planner's timers and limits from the options. */
   private timers(): PlanTimers {
-    const { provisionTimeoutMs, failedRetentionMs, backoffIntervalMs, hardFailureLimit, maxBatch } = this.o;
-    return { provisionTimeoutMs, failedRetentionMs, backoffIntervalMs, hardFailureLimit, maxBatch };
+    const { provisionTimeoutMs, failedRetentionMs, backoffIntervalMs, hardFailureLimit, maxBatch, maxLive } = this.o;
+    return { provisionTimeoutMs, failedRetentionMs, backoffIntervalMs, hardFailureLimit, maxBatch, maxLive };
   }
 
   private async provisionAll(jobs: Array<{ report: PoolReport; id: string; resumed: boolean }>, warnings: string[], run: RoundRun): Promise<void> {
@@ -310,6 +322,13 @@ interface RoundRun {
   lost?: AbortSignal;
   /** The lock's fencing check before each side effect. */
   assertHeld?: () => Promise<void>;
+}
+
+/** Live boxes (requested … ready) per pool. */
+function countLive(records: readonly Box[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const b of records) if (INSTANCE_STATES.includes(b.state)) counts.set(b.poolKey, (counts.get(b.poolKey) ?? 0) + 1);
+  return counts;
 }
 
 /** A pool box (no claimant) in flight: only a reconcile provisions those, so the lock holder owns it. */

@@ -15,6 +15,10 @@ export interface WorkerArgs {
   claimant: string;
   /** Claims in flight at once inside this process. */
   inflight: number;
+  /** `[boxes] max_per_claimant` on each claim; off when absent. */
+  maxPerClaimant?: number;
+  /** One claimant for every worker (else each claims as its own name). */
+  as?: string;
 }
 
 export interface WorkerResult {
@@ -34,7 +38,7 @@ async function claimAll(store: BoxStore, args: WorkerArgs): Promise<string[]> {
     while (open.size > 0) {
       const pools = [...open];
       const pool = pools[turn++ % pools.length] ?? '';
-      const box = await store.claimStandby(pool, { claimant: args.claimant, leaseMs: 60_000, now: Date.now() });
+      const box = await store.claimStandby(pool, { claimant: args.as ?? args.claimant, leaseMs: 60_000, now: Date.now(), maxPerClaimant: args.maxPerClaimant ?? null });
       if (box) ids.push(box.id);
       else open.delete(pool);
     }

@@ -3,7 +3,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { poolKeyOf, type Box } from '../../../src/domain/box.js';
 import { isCacError } from '../../../src/errors.js';
-import type { BoxStore } from '../../../src/ports/box-store.js';
+import type { BoxStore, CreateLimits, LimitRefusal } from '../../../src/ports/box-store.js';
 import { fleetLeaseCases } from './fleet-contract.js';
 import { REPO, seedStandby } from './seed.js';
 
@@ -81,37 +81,124 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(await store.get(box.id)).toEqual(box);
     });
 
+    const createIn = (key: string, limits: CreateLimits, opts: { baseBranch?: string; claimant?: string; now?: number } = {}) =>
+      store.createBoxIfRoom(
+        { repoUrl: REPO, baseBranch: opts.baseBranch ?? 'main', deadlineAt: T0 + 900_000, now: opts.now ?? T0, ...(opts.claimant ? { claimant: opts.claimant, leaseExpiresAt: T0 + 60_000 } : {}) },
+        { idempotencyKey: key, ...limits },
+      );
+    const recorded = (result: Box | LimitRefusal): Box => {
+      if ('refused' in result) throw new Error(`refused: ${JSON.stringify(result)}`);
+      return result;
+    };
+
     it("creates within max_instances: counts the pool's requested…ready boxes only; a known key returns its record even when full", async () => {
-      const within = (key: string, maxLive: number, baseBranch = 'main') => store.createBoxIfRoom({ repoUrl: REPO, baseBranch, deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: key, maxLive });
-      const first = await within('w1', 2);
+      const within = (key: string, maxInstances: number, baseBranch = 'main') => createIn(key, { maxInstances }, { baseBranch });
+      const first = recorded(await within('w1', 2));
       expect(first).toMatchObject({ state: 'requested', idempotencyKey: 'w1', poolKey: POOL });
-      expect(await store.get(first?.id ?? '')).toEqual(first);
+      expect(await store.get(first.id)).toEqual(first);
       const standby = await seedStandby(store, T0 + 1);
-      expect(await within('w2', 2)).toBeNull();
+      expect(await within('w2', 2)).toEqual({ refused: 'max_instances', max: 2, count: 2 });
       expect(await within('w1', 2)).toEqual(first);
       expect(await within('w1', 0)).toEqual(first);
-      expect((await within('dev-1', 1, 'dev'))?.poolKey).toBe(OTHER_POOL);
+      expect(recorded(await within('dev-1', 1, 'dev')).poolKey).toBe(OTHER_POOL);
       // failed, releasing and destroyed boxes do not count; claimed and ready ones do
-      await store.transition(first?.id ?? '', { from: 'requested', to: 'failed', now: T0 + 2 });
-      const second = await within('w3', 2);
-      expect(second?.state).toBe('requested');
-      await store.transition(second?.id ?? '', { from: 'requested', to: 'releasing', now: T0 + 3 });
-      await store.transition(second?.id ?? '', { from: 'releasing', to: 'destroyed', now: T0 + 3 });
+      await store.transition(first.id, { from: 'requested', to: 'failed', now: T0 + 2 });
+      const second = recorded(await within('w3', 2));
+      expect(second.state).toBe('requested');
+      await store.transition(second.id, { from: 'requested', to: 'releasing', now: T0 + 3 });
+      await store.transition(second.id, { from: 'releasing', to: 'destroyed', now: T0 + 3 });
       await store.claimStandby(POOL, claimAt(T0 + 4));
-      expect((await within('w4', 2))?.state).toBe('requested');
-      expect(await within('w5', 2)).toBeNull();
+      expect(recorded(await within('w4', 2)).state).toBe('requested');
+      expect(await within('w5', 2)).toMatchObject({ refused: 'max_instances' });
       expect(await store.get(standby.id)).toMatchObject({ state: 'claimed' });
       expect((await store.list({ poolKey: POOL })).map((b) => b.idempotencyKey).sort()).toEqual(['w1', 'w3', 'w4', standby.idempotencyKey].sort());
     });
 
     it('gives the last slot of a pool to exactly one of 20 concurrent creates', async () => {
       await seedStandby(store, T0);
-      const racers = Array.from({ length: 20 }, (_, i) =>
-        store.createBoxIfRoom({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 900_000, now: T0 + 1 }, { idempotencyKey: `race-${i}`, maxLive: 2 }),
-      );
-      const created = (await Promise.all(racers)).filter((b): b is Box => b !== null);
+      const racers = Array.from({ length: 20 }, (_, i) => createIn(`race-${i}`, { maxInstances: 2 }, { now: T0 + 1 }));
+      const created = (await Promise.all(racers)).filter((b) => !('refused' in b));
       expect(created).toHaveLength(1);
       expect(await store.list({ poolKey: POOL })).toHaveLength(2);
+    });
+
+    it("creates within max_live: counts every pool's requested…ready boxes; failed and released ones free their place", async () => {
+      const standby = await seedStandby(store, T0);
+      const dev = recorded(await createIn('dev', { maxLive: 3 }, { baseBranch: 'dev' }));
+      const cold = recorded(await createIn('cold', { maxLive: 3 }, { claimant: 'bob' }));
+      expect(await createIn('fourth', { maxLive: 3 }, { baseBranch: 'next' })).toEqual({ refused: 'max_live', max: 3, count: 3 });
+      expect(await createIn('fourth', { maxLive: 3, maxInstances: 10 }, { baseBranch: 'next' })).toMatchObject({ refused: 'max_live' });
+      expect(await createIn('dev', { maxLive: 0 })).toEqual(dev);
+      expect(await store.list({ poolKey: poolKeyOf(REPO, 'next') })).toEqual([]);
+      // a claim moves a box within the live states: it frees nothing
+      await store.claimStandby(POOL, claimAt(T0 + 1));
+      expect(await createIn('fifth', { maxLive: 3 })).toMatchObject({ refused: 'max_live', count: 3 });
+      await store.transition(cold.id, { from: 'requested', to: 'failed', now: T0 + 2 });
+      const next = recorded(await createIn('sixth', { maxLive: 3 }, { baseBranch: 'next' }));
+      expect(next.poolKey).toBe(poolKeyOf(REPO, 'next'));
+      await store.transition(standby.id, { from: 'claimed', to: 'releasing', now: T0 + 3 });
+      expect(recorded(await createIn('seventh', { maxLive: 3 })).state).toBe('requested');
+      expect(await createIn('zero', { maxLive: 0 })).toEqual({ refused: 'max_live', max: 0, count: 3 });
+    });
+
+    it("creates within max_per_claimant: counts the claimant's boxes on their way, claimed and ready, in any pool; pool boxes are not limited", async () => {
+      const first = recorded(await createIn('bob-1', { maxPerClaimant: 2 }, { claimant: 'bob' }));
+      await seedStandby(store, T0, 'dev');
+      const warm = await store.claimStandby(OTHER_POOL, claimAt(T0 + 1, 'bob'));
+      expect(warm?.claimant).toBe('bob');
+      expect(await createIn('bob-2', { maxPerClaimant: 2 }, { claimant: 'bob' })).toEqual({ refused: 'max_per_claimant', max: 2, count: 2 });
+      expect(recorded(await createIn('eve-1', { maxPerClaimant: 2 }, { claimant: 'eve' })).claimant).toBe('eve');
+      expect(recorded(await createIn('pool-box', { maxPerClaimant: 0 })).claimant).toBeNull();
+      // a box that failed or is released no longer counts for its claimant
+      await store.transition(first.id, { from: 'requested', to: 'failed', now: T0 + 2 });
+      const again = recorded(await createIn('bob-3', { maxPerClaimant: 2 }, { claimant: 'bob', baseBranch: 'dev' }));
+      expect(again).toMatchObject({ claimant: 'bob', poolKey: OTHER_POOL });
+      const moved = warm && (await store.transition(warm.id, { from: 'claimed', fence: warm.fence, to: 'ready', now: T0 + 3 }));
+      expect(moved?.state).toBe('ready');
+      expect(await createIn('bob-4', { maxPerClaimant: 2 }, { claimant: 'bob' })).toMatchObject({ refused: 'max_per_claimant', count: 2 });
+    });
+
+    it('checks max_per_claimant first, then max_live, then max_instances', async () => {
+      recorded(await createIn('bob-1', {}, { claimant: 'bob' }));
+      expect(await createIn('all', { maxPerClaimant: 1, maxLive: 1, maxInstances: 1 }, { claimant: 'bob' })).toEqual({ refused: 'max_per_claimant', max: 1, count: 1 });
+      expect(await createIn('all', { maxPerClaimant: 1, maxLive: 1, maxInstances: 1 }, { claimant: 'eve' })).toEqual({ refused: 'max_live', max: 1, count: 1 });
+      expect(await createIn('all', { maxPerClaimant: 1, maxLive: 2, maxInstances: 1 }, { claimant: 'eve' })).toEqual({ refused: 'max_instances', max: 1, count: 1 });
+      expect(await createIn('all', { maxPerClaimant: null, maxLive: null, maxInstances: null }, { claimant: 'bob' })).toMatchObject({ state: 'requested', claimant: 'bob' });
+    });
+
+    it('claims within max_per_claimant: a claimant at the limit gets null and the standby box stays for others', async () => {
+      const older = await seedStandby(store, T0);
+      const newer = await seedStandby(store, T0 + 1);
+      recorded(await createIn('bob-cold', {}, { claimant: 'bob', baseBranch: 'dev' }));
+      expect(await store.claimStandby(POOL, { ...claimAt(T0 + 2, 'bob'), maxPerClaimant: 1 })).toBeNull();
+      expect(await store.get(older.id)).toEqual(older);
+      expect((await store.claimStandby(POOL, { ...claimAt(T0 + 3, 'bob'), maxPerClaimant: 2 }))?.id).toBe(older.id);
+      expect(await store.claimStandby(POOL, { ...claimAt(T0 + 4, 'bob'), maxPerClaimant: 2 })).toBeNull();
+      expect((await store.claimStandby(POOL, { ...claimAt(T0 + 5, 'eve'), maxPerClaimant: 1 }))?.id).toBe(newer.id);
+      expect(await store.claimStandby(POOL, { ...claimAt(T0 + 6, 'bob'), maxPerClaimant: null })).toBeNull(); // empty pool
+    });
+
+    it('gives max_live places to exactly that many of 30 concurrent creates across pools', async () => {
+      await seedStandby(store, T0);
+      const branches = ['main', 'dev', 'next'];
+      const racers = Array.from({ length: 30 }, (_, i) => createIn(`live-${i}`, { maxLive: 7 }, { baseBranch: branches[i % 3] ?? 'main', ...(i % 2 ? { claimant: `c${i}` } : {}) }));
+      const results = await Promise.all(racers);
+      expect(results.filter((r) => !('refused' in r))).toHaveLength(6);
+      expect(results.filter((r) => 'refused' in r).every((r) => 'refused' in r && r.refused === 'max_live' && r.count === 7)).toBe(true);
+      expect(await store.list()).toHaveLength(7);
+    });
+
+    it('gives one claimant exactly max_per_claimant boxes of 30 concurrent claims and cold creates', async () => {
+      await Promise.all(Array.from({ length: 10 }, (_, i) => seedStandby(store, T0 + i)));
+      const limit = { maxPerClaimant: 4 };
+      const racers = Array.from({ length: 30 }, (_, i) =>
+        i % 2 ? store.claimStandby(POOL, { ...claimAt(T0 + 100, 'alice'), ...limit }) : createIn(`alice-${i}`, limit, { claimant: 'alice', baseBranch: 'dev' }),
+      );
+      const won = (await Promise.all(racers)).filter((r) => r !== null && !('refused' in r));
+      expect(won).toHaveLength(4);
+      const held = (await store.list({ states: ['requested', 'claimed'] })).filter((b) => b.claimant === 'alice');
+      expect(held).toHaveLength(4);
+      expect((await store.poolCounts(POOL)).standby + (await store.poolCounts(POOL)).claimed).toBe(10);
     });
 
     it('claims the oldest standby box of the pool, and only standby boxes of that pool', async () => {

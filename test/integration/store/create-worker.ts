@@ -1,10 +1,10 @@
-// One OS process of the max_instances race: opens the store, says "ready", waits for "go" on stdin, then
-// asks for a box in each pool within `maxLive` and prints {claimant, ids} (the boxes it got) as one JSON line.
+// One OS process of the limit races: opens the store, says "ready", waits for "go" on stdin, then asks for
+// a cold box in each pool within `limits` and prints {claimant, ids} (the boxes it got) as one JSON line.
 // Run: node --import tsx create-worker.ts '<json CreateWorkerArgs>'
 import { createInterface } from 'node:readline';
 import { RedisAgentBoxStore } from '../../../src/adapters/store/redis.js';
 import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
-import type { BoxStore } from '../../../src/ports/box-store.js';
+import type { BoxStore, CreateLimits } from '../../../src/ports/box-store.js';
 import type { WorkerResult } from './claim-worker.js';
 
 export interface CreateWorkerArgs {
@@ -15,8 +15,10 @@ export interface CreateWorkerArgs {
   repoUrl: string;
   /** One pool per base branch. */
   branches: string[];
-  maxLive: number;
+  limits: CreateLimits;
+  /** The worker's name: the boxes' claimant, unless `as` names one claimant for every worker. */
   claimant: string;
+  as?: string;
 }
 
 async function main(): Promise<void> {
@@ -30,10 +32,10 @@ async function main(): Promise<void> {
   for (const baseBranch of args.branches) {
     const now = Date.now();
     const box = await store.createBoxIfRoom(
-      { repoUrl: args.repoUrl, baseBranch, claimant: args.claimant, leaseExpiresAt: now + 60_000, deadlineAt: now + 60_000, now },
-      { idempotencyKey: `${args.claimant}:${baseBranch}`, maxLive: args.maxLive },
+      { repoUrl: args.repoUrl, baseBranch, claimant: args.as ?? args.claimant, leaseExpiresAt: now + 60_000, deadlineAt: now + 60_000, now },
+      { idempotencyKey: `${args.claimant}:${baseBranch}`, ...args.limits },
     );
-    if (box) ids.push(box.id);
+    if (!('refused' in box)) ids.push(box.id);
   }
   await store.close();
   const result: WorkerResult = { claimant: args.claimant, ids };

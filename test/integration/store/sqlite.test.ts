@@ -9,7 +9,7 @@ import { probeStore } from '../../../src/app/store-probe.js';
 import { defaultConfig } from '../../../src/config/schema.js';
 import { isCacError } from '../../../src/errors.js';
 import { boxStoreContract } from './contract.js';
-import { seedStandby } from './seed.js';
+import { REPO, seedStandby } from './seed.js';
 
 const dirs: string[] = [];
 function tempDir(): string {
@@ -61,7 +61,7 @@ describe('SqliteAgentBoxStore file', () => {
     const box = await seedStandby(first, 1);
     await first.close();
     const db = new Database(file);
-    db.exec('DROP TABLE fleet_hosts; DROP TABLE secrets; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
+    db.exec('DROP INDEX boxes_claimant; DROP TABLE fleet_hosts; DROP TABLE secrets; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
     // a body from before boxes recorded where their VM runs and why they were released
     db.prepare("UPDATE boxes SET body = json_remove(body, '$.vmLocation', '$.releaseReason') WHERE id = ?").run(box.id);
     db.pragma('user_version = 1');
@@ -72,7 +72,7 @@ describe('SqliteAgentBoxStore file', () => {
     expect(await upgraded.putSecretIfAbsent('ssh-identity', 'cac:v1:00000000:AAAA')).toBe('cac:v1:00000000:AAAA');
     await upgraded.close();
     const check = new Database(file, { readonly: true });
-    expect(check.pragma('user_version', { simple: true })).toBe(3);
+    expect(check.pragma('user_version', { simple: true })).toBe(4);
     check.close();
   });
 
@@ -83,7 +83,7 @@ describe('SqliteAgentBoxStore file', () => {
     await first.recordClaim(box.poolKey, { warm: true, latencyMs: 7 });
     await first.close();
     const db = new Database(file);
-    db.exec('DROP TABLE secrets; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
+    db.exec('DROP INDEX boxes_claimant; DROP TABLE secrets; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
     // a body written by a cac without releaseReason and vmLocation
     const body = JSON.parse((db.prepare('SELECT body FROM boxes WHERE id = ?').get(box.id) as { body: string }).body) as Record<string, unknown>;
     delete body.releaseReason;
@@ -96,6 +96,32 @@ describe('SqliteAgentBoxStore file', () => {
     expect(await upgraded.poolStats(box.poolKey)).toMatchObject({ warmClaims: 1, purgedBoxes: 0, purgedBoxMsTotal: 0 });
     expect(await upgraded.putSecretIfAbsent('ssh-identity', 'cac:v1:00000000:AAAA')).toBe('cac:v1:00000000:AAAA');
     await upgraded.close();
+  });
+
+  it("upgrades a schema-3 file (no claimant index yet): its claimants' boxes count toward max_per_claimant through the new index", async () => {
+    const file = join(tempDir(), 'boxes.db');
+    const first = new SqliteAgentBoxStore(file);
+    const cold = await first.createBox({ repoUrl: REPO, baseBranch: 'main', claimant: 'bob', leaseExpiresAt: 9, deadlineAt: 9, now: 1 }, { idempotencyKey: 'bob-1' });
+    await first.close();
+    const db = new Database(file);
+    db.exec('DROP INDEX boxes_claimant');
+    db.pragma('user_version = 3');
+    db.close();
+    const upgraded = new SqliteAgentBoxStore(file);
+    expect(await upgraded.createBoxIfRoom({ repoUrl: REPO, baseBranch: 'dev', claimant: 'bob', leaseExpiresAt: 9, deadlineAt: 9, now: 2 }, { idempotencyKey: 'bob-2', maxPerClaimant: 1 })).toEqual({
+      refused: 'max_per_claimant',
+      max: 1,
+      count: 1,
+    });
+    expect(await upgraded.get(cold.id)).toEqual(cold);
+    await upgraded.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.pragma('user_version', { simple: true })).toBe(4);
+    const plan = check.prepare("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM boxes WHERE json_extract(body, '$.claimant') = ? AND state IN (?, ?)").all('bob', 'claimed', 'ready') as Array<{
+      detail: string;
+    }>;
+    expect(plan.map((row) => row.detail).join('\n')).toContain('boxes_claimant');
+    check.close();
   });
 
   it('opens and reads, writable or read-only, while another connection holds a write transaction', async () => {

@@ -69,11 +69,34 @@ async function stress(store: BoxStore, base: Omit<WorkerArgs, 'claimant' | 'pool
 async function lastPlaceRace(store: BoxStore, base: Pick<CreateWorkerArgs, 'kind' | 'target' | 'prefix'>): Promise<void> {
   const maxLive = 2;
   await Promise.all(RACE_POOLS.map((b) => store.createBox({ repoUrl: REPO, baseBranch: b, deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: `first-${b}` })));
-  const results = await race(CREATE_WORKER, (claimant): CreateWorkerArgs => ({ ...base, repoUrl: REPO, branches: RACE_POOLS, maxLive, claimant }));
+  const results = await race(CREATE_WORKER, (claimant): CreateWorkerArgs => ({ ...base, repoUrl: REPO, branches: RACE_POOLS, limits: { maxInstances: maxLive }, claimant }));
   const won = results.flatMap((r) => r.ids);
   expect(won).toHaveLength(RACE_POOLS.length);
   for (const b of RACE_POOLS) expect(await store.list({ poolKey: poolKeyOf(REPO, b) })).toHaveLength(maxLive);
   expect(results.filter((r) => r.ids.length > 0).length).toBeGreaterThan(1); // they really raced
+}
+
+/**
+ * The fleet limits across processes: every worker asks for a cold box in each of RACE_POOLS against
+ * max_live = 200 (one box live already), then claims as ONE claimant from 60 standby boxes while that
+ * claimant already holds 2 cold boxes, against max_per_claimant = 7: exactly 199 creates and 5 claims win.
+ */
+async function limitRaces(store: BoxStore, base: Pick<CreateWorkerArgs, 'kind' | 'target' | 'prefix'>): Promise<void> {
+  await store.createBox({ repoUrl: REPO, baseBranch: 'first', deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: 'first' });
+  const created = await race(CREATE_WORKER, (claimant): CreateWorkerArgs => ({ ...base, repoUrl: REPO, branches: RACE_POOLS, limits: { maxLive: 200 }, claimant }));
+  expect(created.flatMap((r) => r.ids)).toHaveLength(199);
+  expect(created.filter((r) => r.ids.length > 0).length).toBeGreaterThan(1); // they really raced
+  expect(await store.list({ states: ['requested'] })).toHaveLength(200);
+
+  const pool = poolKeyOf(REPO, 'claims');
+  await seedPools(store, ['claims'], 60, 1_700_000_000_000);
+  for (const k of ['held-1', 'held-2']) {
+    await store.createBox({ repoUrl: REPO, baseBranch: 'cold', claimant: 'alice', leaseExpiresAt: Date.now() + 60_000, deadlineAt: Date.now() + 60_000, now: Date.now() }, { idempotencyKey: k });
+  }
+  const claimed = await runWorkers({ ...base, pools: [pool], inflight: 2, maxPerClaimant: 7, as: 'alice' });
+  expect(claimed.flatMap((r) => r.ids)).toHaveLength(5);
+  expect((await store.list({ poolKey: pool, states: ['claimed'] })).map((b) => b.claimant)).toEqual(Array(5).fill('alice'));
+  expect(await store.list({ poolKey: pool, states: ['standby'] })).toHaveLength(55);
 }
 
 describe('claim stress: SQLite', () => {
@@ -85,6 +108,16 @@ describe('claim stress: SQLite', () => {
     const store = new SqliteAgentBoxStore(file);
     try {
       await stress(store, { kind: 'sqlite', target: file, prefix: '', inflight: 1 });
+    } finally {
+      await store.close();
+    }
+  });
+
+  it(`${WORKERS} processes race for max_live and max_per_claimant places: exactly the limits win`, async () => {
+    const file = join(dir, 'limits.db');
+    const store = new SqliteAgentBoxStore(file);
+    try {
+      await limitRaces(store, { kind: 'sqlite', target: file, prefix: '' });
     } finally {
       await store.close();
     }
@@ -108,6 +141,18 @@ describeWith(['redis'], 'claim stress: Redis', () => {
     const store = RedisAgentBoxStore.connect(url, { prefix });
     try {
       await stress(store, { kind: 'redis', target: url, prefix, inflight: 4 });
+    } finally {
+      await store.close();
+      await dropPrefix(url, prefix);
+    }
+  });
+
+  it(`${WORKERS} processes race for max_live and max_per_claimant places: exactly the limits win`, async () => {
+    const url = infra.CAC_TEST_REDIS_URL ?? '';
+    const prefix = uniquePrefix();
+    const store = RedisAgentBoxStore.connect(url, { prefix });
+    try {
+      await limitRaces(store, { kind: 'redis', target: url, prefix });
     } finally {
       await store.close();
       await dropPrefix(url, prefix);

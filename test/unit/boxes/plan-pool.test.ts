@@ -78,6 +78,45 @@ describe('planPool: supply and limits', () => {
   });
 });
 
+describe('planPool: max_live across all pools', () => {
+  const withElsewhere = (boxes: Box[], elsewhere: number): PoolSnapshot => ({ ...snap(boxes), elsewhere });
+
+  it('creates only the places max_live leaves after every pool, and says it is held by max_live', () => {
+    const plan = planPool(withElsewhere([makeBox({ state: 'standby' })], 2), spec({ minStandby: 4, maxLive: 4 }), NOW);
+    expect(plan.creates).toBe(1);
+    expect(plan.held).toBe('held by max_live: 4 boxes live across all pools (boxes.max_live = 4)');
+    expect(plan.notes).toContain('2 fewer creates: held by max_live: 4 boxes live across all pools (boxes.max_live = 4)');
+  });
+
+  it('creates nothing at the limit, nor above it (a lowered limit), and never a negative count', () => {
+    expect(planPool(withElsewhere([], 4), spec({ maxLive: 4 }), NOW)).toMatchObject({ creates: 0, held: expect.stringContaining('4 boxes live') });
+    expect(planPool(withElsewhere([makeBox({ state: 'ready', claimant: 'a' })], 9), spec({ maxLive: 4 }), NOW)).toMatchObject({ creates: 0, held: expect.stringContaining('10 boxes live') });
+    expect(planPool(withElsewhere([], 0), spec({ maxLive: 0 }), NOW)).toMatchObject({ creates: 0, held: expect.stringContaining('boxes.max_live = 0') });
+  });
+
+  it('is off when null or absent, and says nothing when it does not hold a create back', () => {
+    expect(planPool(withElsewhere([], 1000), spec({ maxLive: null }), NOW)).toMatchObject({ creates: 2 });
+    expect(planPool(withElsewhere([], 1000), spec(), NOW).held).toBeUndefined();
+    const room = planPool(withElsewhere([], 2), spec({ maxLive: 4 }), NOW);
+    expect(room.creates).toBe(2);
+    expect(room.held).toBeUndefined();
+  });
+
+  it('frees the places of the boxes it releases, as max_instances does', () => {
+    const expired = [makeBox({ state: 'ready', claimant: 'a', leaseExpiresAt: NOW - 1 }), makeBox({ state: 'claimed', claimant: 'b', leaseExpiresAt: NOW - 1 })];
+    const plan = planPool(withElsewhere(expired, 2), spec({ maxLive: 4 }), NOW);
+    expect(plan).toMatchObject({ creates: 2, live: 0 });
+    expect(plan.releases).toHaveLength(2);
+    expect(plan.held).toBeUndefined();
+  });
+
+  it('leaves a block (paused, backoff) as the reason, not max_live', () => {
+    const plan = planPool({ ...snap([], { paused: true }), elsewhere: 4 }, spec({ maxLive: 4 }), NOW);
+    expect(plan.blocked).toMatch(/^paused/);
+    expect(plan.held).toBeUndefined();
+  });
+});
+
 describe('planPool: deadlines, leases, retention', () => {
   it('destroys failed boxes past retention, oldest first, and keeps younger ones as evidence', () => {
     const young = makeBox({ state: 'failed', createdAt: T0 + 2, updatedAt: NOW - 29 * MIN });
@@ -162,7 +201,7 @@ describe('planPool: failures and pausing', () => {
 
   it('reports no block for a healthy pool even when nothing is needed', () => {
     const plan = planPool(snap(many(2, { state: 'standby' })), spec(), NOW);
-    expect(plan).toEqual({ creates: 0, destroys: [], fails: [], releases: [], notes: [expect.stringContaining('supply 2')] });
+    expect(plan).toEqual({ creates: 0, destroys: [], fails: [], releases: [], live: 2, notes: [expect.stringContaining('supply 2')] });
   });
 });
 

@@ -86,6 +86,11 @@ describe('poolStatus: box-hours in total', () => {
     await store.createBox({ repoUrl: REPO, baseBranch: 'main', deadlineAt: T0 + 900_000, now: T0 }, { idempotencyKey: 'live' });
     const [row] = await poolStatus(store, [{ repoUrl: REPO, baseBranch: 'main', minStandby: 0, maxInstances: 4 }], timers, T0 + HOUR / 2);
     expect(row).toMatchObject({ purgedBoxes: 1, purgedBoxMsTotal: 2 * HOUR, boxHoursTotal: 3.5 });
-    expect(await prometheusText(row ? [row] : [])).toContain(`cac_pool_box_hours_total{pool="${REPO}#main",repo="${REPO}",base_branch="main"} 3.5`);
+    const prom = await prometheusText(row ? [row] : []);
+    expect(prom).toContain(`cac_pool_box_hours_total{pool="${REPO}#main",repo="${REPO}",base_branch="main"} 3.5`);
+    // the last day, up to now: the kept destroyed record and the live one, half an hour each; the purged one is only in the total
+    expect(row?.boxHoursLastDay).toBe(1);
+    expect(prom).toContain(`cac_pool_box_hours_last_day{pool="${REPO}#main",repo="${REPO}",base_branch="main"} 1`);
+    expect(prom).toContain(`cac_pool_held{pool="${REPO}#main",repo="${REPO}",base_branch="main"} 0`);
   });
 });
