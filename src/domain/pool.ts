@@ -9,17 +9,19 @@ export interface PoolDefinition {
   baseBranch: string;
   minStandby: number;
   maxInstances: number;
+  /** How old a box's last check of the branch head may be when a claim hands it out, in ms; default one reconcile interval (60 s). */
+  maxStalenessMs?: number;
 }
 
 /** Field names for a pool's values: `pools[2].min_standby` for config, `minStandby` for the library. */
 export type PoolFieldNames = Record<keyof PoolDefinition, string>;
 
-const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances' };
+const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances', maxStalenessMs: 'maxStalenessMs' };
 
 /** The config file's names for pool number `index`. */
 export function configPoolFields(index: number): PoolFieldNames {
   const p = `pools[${index}]`;
-  return { repoUrl: `${p}.repo_url`, baseBranch: `${p}.base_branch`, minStandby: `${p}.min_standby`, maxInstances: `${p}.max_instances` };
+  return { repoUrl: `${p}.repo_url`, baseBranch: `${p}.base_branch`, minStandby: `${p}.min_standby`, maxInstances: `${p}.max_instances`, maxStalenessMs: `${p}.max_staleness` };
 }
 
 /** Throws ERR_INVALID_INPUT for a bad URL or branch, a negative or fractional count, or min > max. */
@@ -28,6 +30,7 @@ export function validatePool(pool: PoolDefinition, fields: PoolFieldNames = POOL
   validateBranch(pool.baseBranch, fields.baseBranch);
   validateCount(pool.minStandby, fields.minStandby, 0);
   validateCount(pool.maxInstances, fields.maxInstances, 1);
+  if (pool.maxStalenessMs !== undefined) validateCount(pool.maxStalenessMs, fields.maxStalenessMs, 0);
   if (pool.minStandby > pool.maxInstances) {
     throw invalid(fields.minStandby, `${pool.minStandby} exceeds ${fields.maxInstances} ${pool.maxInstances}`, 'a pool cannot keep more standby boxes than it may hold');
   }

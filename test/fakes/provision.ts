@@ -123,6 +123,20 @@ class FakeRepoSource implements RepoSource {
   async objectIds(_repoUrl: string, branch: string, paths: readonly string[]) {
     return paths.flatMap((p) => this.objects.get(`${branch}:${p}`) ?? []);
   }
+  /** Branch heads, as a test sets them; `heads` read counts each call. */
+  heads = new Map<string, string>();
+  headReads = 0;
+  async head(_repoUrl: string, branch: string) {
+    this.headReads += 1;
+    const sha = this.heads.get(branch);
+    if (!sha) throw new Error(`no branch ${branch}`);
+    return sha;
+  }
+  /** Commits behind, per `<from>..<to>`; null when unset. */
+  counts = new Map<string, number>();
+  async behind(_repoUrl: string, from: string, to: string) {
+    return this.counts.get(`${from}..${to}`) ?? null;
+  }
 }
 
 class FakeImageSource implements ImageSource {

@@ -31,7 +31,7 @@ export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition
         ...pool,
         poolKey,
         configured,
-        standby: count('standby'),
+        standby: count('standby', 'updating'),
         provisioning: count('requested', 'provisioning'),
         claimed: count('claimed', 'ready'),
         failed: count('failed'),

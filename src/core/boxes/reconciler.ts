@@ -17,6 +17,7 @@ import { provisionBox, type ProvisionStep } from '../provision/pipeline.js';
 import { vmLocationOf } from '../provision/vm-steps.js';
 import { applyHygiene, applyPoolPlan, applyStandbyChecks, type HygieneApplied, type PoolApplied, type StandbyCheck } from './reconcile-apply.js';
 import { teardownBox } from './teardown.js';
+import { applyFreshness, type FreshnessApplied, type FreshnessDeps } from './freshen-apply.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';
 
@@ -52,6 +53,8 @@ export interface PoolManagerDeps {
   settle?: (boxId: string) => Promise<void>;
   /** Asked of every standby box each round (not on a dry run): one that fails is failed and replaced. */
   checkStandby?: StandbyCheck;
+  /** Keeps configured pools at their branch head each round (not on a dry run); absent: boxes stay at the commit they were made at. */
+  freshness?: FreshnessDeps;
   options?: PoolManagerOptions;
   now?: () => number;
   reporter?: Reporter;
@@ -73,7 +76,7 @@ export interface PoolReport extends PoolDefinition {
   configured: boolean;
   plan: PoolPlan;
   /** `unfit`: standby boxes failed this round because they did not pass their check (pinned SSH host key, engine). */
-  applied?: PoolApplied & { unfit: PlannedAction[]; provisioned: ProvisionReport[] };
+  applied?: PoolApplied & { unfit: PlannedAction[]; provisioned: ProvisionReport[]; freshness?: FreshnessApplied };
 }
 
 /** One reconcile: its outcome, the orphans, each pool's plan and what was applied. */
@@ -165,13 +168,16 @@ export class DefaultPoolManager {
         // standby boxes that are no longer what cac made are failed before planning, so this round replaces them
         const unfit = run.dry || !this.deps.checkStandby ? [] : await applyStandbyChecks(applyDeps, boxes, this.deps.checkStandby, this.o.concurrency, run.signal);
         if (unfit.length) boxes = await store.list({ poolKey, states: LIVE_STATES });
+        // behind standby boxes are brought to the head before planning: those replaced or failed are made again this round
+        const fresh = run.dry || !configured || !this.deps.freshness ? undefined : await applyFreshness(applyDeps, this.deps.freshness, spec, boxes, { concurrency: this.o.concurrency, warnings, ...sig });
+        if (fresh && fresh.head !== null) boxes = await store.list({ poolKey, states: LIVE_STATES });
         const plan = planPool({ boxes, health }, spec, this.now());
         const { repoUrl, baseBranch, minStandby, maxInstances } = spec;
         const report: PoolReport = { repoUrl, baseBranch, minStandby, maxInstances, poolKey, configured, plan };
         reports.push(report);
         if (run.dry) continue;
         const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
-        report.applied = { ...applied, unfit, provisioned: [] };
+        report.applied = { ...applied, unfit, provisioned: [], ...(fresh ? { freshness: fresh } : {}) };
         const failedNow = new Set(applied.failed);
         for (const b of boxes) if (isAbandoned(b) && !failedNow.has(b.id)) jobs.push({ report, id: b.id, resumed: true });
         for (const id of applied.created) jobs.push({ report, id, resumed: false });

@@ -59,6 +59,9 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         readyAt: null,
         deadlineAt: T0 + 900_000,
         releaseReason: null,
+        commit: null,
+        configHash: null,
+        head: null,
       } satisfies Box);
       expect(await store.get(box.id)).toEqual(box);
       expect(await store.get('box_doesnotexist')).toBeNull();
@@ -317,6 +320,22 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         purgedBoxMsTotal: 0,
       });
       expect(await store.poolStats(OTHER_POOL)).toEqual({ ...zero, provisionLatencyMsTotal: 1, provisionCount: 1 });
+    });
+
+    it('holds an updating box away from claims, records its commit, config hash and head check, and gives it back to standby', async () => {
+      const box = await seedStandby(store, T0);
+      const updating = await store.transition(box.id, { from: 'standby', fence: box.fence, to: 'updating', now: T0 + 1 });
+      expect(updating).toMatchObject({ state: 'updating', commit: null, configHash: null, head: null });
+      expect(await store.claimStandby(POOL, claimAt(T0 + 2))).toBeNull();
+      expect((await store.poolCounts(POOL)).updating).toBe(1);
+      const head = { commit: 'b'.repeat(40), behind: 0, at: T0 + 3 };
+      const back = await store.transition(box.id, { from: 'updating', fence: box.fence, to: 'standby', patch: { commit: 'b'.repeat(40), configHash: 'c0ffee', head }, now: T0 + 3 });
+      expect(back).toMatchObject({ state: 'standby', commit: 'b'.repeat(40), configHash: 'c0ffee', head });
+      expect(await store.get(box.id)).toEqual(back);
+      expect((await store.claimStandby(POOL, claimAt(T0 + 4)))?.id).toBe(box.id);
+      const unknown = await store.update(box.id, { state: 'claimed', patch: { head: { ...head, behind: null } }, now: T0 + 5 });
+      expect((await store.get(box.id))?.head).toEqual({ ...head, behind: null });
+      expect(unknown?.head?.behind).toBeNull();
     });
 
     it('records why a box was released, and a renewed lease through compare-and-set then a fence bump', async () => {
