@@ -7,7 +7,7 @@ import type { RepoSource } from '../../src/ports/repo-source.js';
 import type { ImageSource } from '../../src/ports/image-source.js';
 import { BoxConnections, type ClosableHost } from '../../src/core/provision/connections.js';
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
-import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
+import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, FAST_FORWARD, HEAD_REVS, OBJECTS_AT, PUSH_FETCH, SHOW_AT, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
 import { CONFIG_OBJECTS, READ_MARKER } from '../../src/core/provision/prepare-scripts.js';
 import type { SshTarget } from '../../src/domain/box.js';
@@ -34,7 +34,14 @@ const SCRIPTS = new Map([
   [ENSURE_CLI, 'ensure-cli'],
   [READ_MARKER, 'prepared-marker'],
   [CONFIG_OBJECTS, 'config-objects'],
+  [HEAD_REVS, 'head-revs'],
+  [FAST_FORWARD, 'fast-forward'],
+  [SHOW_AT, 'show-at'],
+  [OBJECTS_AT, 'objects-at'],
 ]);
+
+/** The commit a fake checkout is at. */
+export const FAKE_COMMIT = 'c0'.repeat(20);
 
 const DEVCONTAINER_JSON = '{ "image": "cac-test/base:bookworm", "remoteUser": "dev" }';
 
@@ -79,6 +86,8 @@ export class FakeBoxHost implements ClosableHost {
       case 'push-fetch':
       case 'clone-fetch':
         return ok(`${this.home}/${folder}\n`);
+      case 'checkout':
+        return ok(`${FAKE_COMMIT}\n`);
       case 'config-changed':
         return ok(this.configChanged ? 'changed\n' : 'same\n');
       case 'ensure-cli':

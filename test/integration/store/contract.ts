@@ -225,7 +225,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(ids(await store.list({ states: ['standby'] }))).toEqual([b.id, d.id]);
       expect(ids(await store.list({ poolKey: POOL, states: ['claimed', 'failed'] }))).toEqual([a.id, c.id]);
       expect(await store.list({ states: [] })).toEqual([]);
-      expect(await store.poolCounts(POOL)).toEqual({ requested: 0, provisioning: 0, standby: 1, claimed: 1, ready: 0, releasing: 0, destroyed: 0, failed: 1 });
+      expect(await store.poolCounts(POOL)).toEqual({ requested: 0, provisioning: 0, standby: 1, updating: 0, claimed: 1, ready: 0, releasing: 0, destroyed: 0, failed: 1 });
       await store.transition(c.id, { from: 'failed', to: 'releasing', now: T0 + 12 });
       await store.transition(c.id, { from: 'releasing', to: 'destroyed', now: T0 + 13 });
       expect(await store.poolCounts(POOL)).toMatchObject({ failed: 0, releasing: 0, destroyed: 1 });

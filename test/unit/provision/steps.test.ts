@@ -39,7 +39,7 @@ describe('the provisioning steps after ssh_ready', () => {
     expect(host.closed).toBe(1);
     // the prepared-images check (its own test below) runs alongside
     const prepared = new Set(['prepared-marker', 'config-objects']);
-    expect(host.calls.map((c) => c.what).filter((w) => !prepared.has(w))).toEqual(['push-fetch', 'checkout', 'ensure-cli', 'docker', 'docker', 'test', 'cat']);
+    expect(host.calls.map((c) => c.what).filter((w) => !prepared.has(w))).toEqual(['push-fetch', 'checkout', 'ensure-cli', 'docker', 'docker', 'test', 'cat', 'show-at', 'objects-at']);
     expect(host.calls.map((c) => c.what).filter((w) => prepared.has(w))).toEqual(['prepared-marker', 'config-objects']);
     const fetch = host.ran('push-fetch')[0]!;
     expect(fetch.argv.slice(3)).toEqual(['sh', `cac/${box.id}/app`, '/srv/git/app.git', 'main']);
@@ -212,7 +212,7 @@ describe('after a warm claim', () => {
     expect(after.steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch']);
     expect(after.workspace).toEqual({ ...box.workspace, branch: 'feature' });
     const host = h.hosts.at(-1)!;
-    expect(host.calls.map((c) => c.what)).toEqual(['clone-fetch', 'config-changed', 'checkout']);
+    expect(host.calls.map((c) => c.what)).toEqual(['clone-fetch', 'config-changed', 'checkout', 'show-at', 'objects-at']);
     expect(host.ran('clone-fetch')[0]?.argv.slice(4)).toEqual([box.workspace!.folder, box.repoUrl, 'feature']);
     expect(h.engine.calls).toEqual([]);
   });
