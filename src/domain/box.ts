@@ -137,7 +137,25 @@ export interface NewBox {
 
 /** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
 export type BoxPatch = Partial<
-  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'vmLocation' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt' | 'releaseReason' | 'commit' | 'configHash' | 'head'>
+  Pick<
+    Box,
+    | 'branch'
+    | 'claimant'
+    | 'leaseExpiresAt'
+    | 'vmRef'
+    | 'vmLocation'
+    | 'sshTarget'
+    | 'steps'
+    | 'workspace'
+    | 'error'
+    | 'warm'
+    | 'readyAt'
+    | 'deadlineAt'
+    | 'releaseReason'
+    | 'commit'
+    | 'configHash'
+    | 'head'
+  >
 >;
 
 const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {

@@ -1,6 +1,7 @@
 // What a pool is (a repository and base branch with a standby target and a ceiling), how its definition
 // is validated (field names of the config file or of the library), and what `cac pool status` reports.
-import { poolKeyOf } from './box.js';
+import { poolKeyOf, type BoxState } from './box.js';
+import type { BoxFreshness } from './freshness.js';
 import { invalid, validateBranch, validateCount, validateRepoUrl } from './validate.js';
 
 /** What a pool is: a repository and base branch with a standby target and a ceiling. */
@@ -51,6 +52,12 @@ export function validatePools(pools: readonly PoolDefinition[], fieldsOf: (index
   });
 }
 
+/** One box in `cac pool status`: where it stands against the base head. */
+export interface PoolBoxFreshness extends BoxFreshness {
+  id: string;
+  state: BoxState;
+}
+
 /** What `cac pool status` shows per pool. */
 export interface PoolStatus extends PoolDefinition {
   poolKey: string;
@@ -81,6 +88,10 @@ export interface PoolStatus extends PoolDefinition {
   purgedBoxMsTotal: number;
   /** Box time of every box the pool ever had (purged ones included), in hours. */
   boxHoursTotal: number;
+  /** The base branch head the newest check saw (full commit); null before any check. */
+  head: string | null;
+  /** Each live box of the pool: its commit (short) and how far behind the head it was at its last check. */
+  boxes: PoolBoxFreshness[];
   /** The pool's prepared images (`cac pool prepare`): config hash, when, age in ms; null when none (or the driver keeps none). */
   prepared?: { configHash: string; preparedAt: number; ageMs: number } | null;
 }

@@ -69,7 +69,7 @@ export class LocalGitSource implements RepoSource {
     const r = local ? await this.git(['-C', local, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], opts.signal) : await this.git(['ls-remote', '--', repoUrl, ref], opts.signal);
     const sha = /^([0-9a-f]{40,64})\b/m.exec(r.stdout)?.[1];
     if (sha) return sha;
-    if (local ? r.exitCode === 1 : r.exitCode === 0) throw new CacError('ERR_REPO_BRANCH', `branch ${branch} is not in ${repoUrl}`, { hint: 'push the branch, or fix the pool\'s base_branch' });
+    if (local ? r.exitCode === 1 : r.exitCode === 0) throw new CacError('ERR_REPO_BRANCH', `branch ${branch} is not in ${repoUrl}`, { hint: "push the branch, or fix the pool's base_branch" });
     throw new CacError('ERR_REPO', `reading the head of ${branch} in ${repoUrl} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, { hint: 'check the URL and your git credentials here' });
   }
 

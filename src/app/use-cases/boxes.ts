@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { CacError } from '../../errors.js';
 import type { Config } from '../../config/schema.js';
 import { leaseRemainingMs, LIVE_STATES, RELEASED_STATES, type Box } from '../../domain/box.js';
+import { freshnessOf, type BoxFreshness } from '../../domain/freshness.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { AllocatorService } from '../../core/boxes/allocator.js';
 import type { ProvisionStep } from '../../core/provision/pipeline.js';
@@ -39,9 +40,9 @@ export interface BoxRequestInput {
 }
 
 /** A box document: the record and what is left of its lease (ms, 0 once expired; null with no lease or released). */
-export type BoxDoc = Box & { leaseRemainingMs: number | null };
+export type BoxDoc = Box & { leaseRemainingMs: number | null; freshness: BoxFreshness };
 
-const boxDoc = (box: Box, now = Date.now()): BoxDoc => ({ ...box, leaseRemainingMs: leaseRemainingMs(box, now) });
+const boxDoc = (box: Box, now = Date.now()): BoxDoc => ({ ...box, leaseRemainingMs: leaseRemainingMs(box, now), freshness: freshnessOf(box) });
 
 export interface BoxRequestResult {
   outcome: 'success';

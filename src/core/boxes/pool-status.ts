@@ -2,6 +2,7 @@
 // the average claim and provisioning latencies, and box-hours in total (purged records included). Read-only.
 import type { BoxStore } from '../../ports/box-store.js';
 import { LIVE_STATES, poolKeyOf, type Box } from '../../domain/box.js';
+import { freshnessOf } from '../../domain/freshness.js';
 import { planPool, type PoolSpec } from './plan-pool.js';
 import { allPools } from './pools.js';
 import type { PoolDefinition, PoolStatus } from '../../domain/pool.js';
@@ -15,6 +16,13 @@ const avg = (total: number, count: number): number | null => (count > 0 ? Math.r
 function boxHours(records: readonly Box[], purgedMs: number, now: number): number {
   const ms = records.reduce((sum, b) => sum + Math.max(0, (b.state === 'destroyed' ? b.updatedAt : now) - b.createdAt), purgedMs);
   return Math.round(ms / 36_000) / 100;
+}
+
+/** The base head the newest check of any of the pool's boxes saw. */
+function newestHead(boxes: readonly Box[]): string | null {
+  let newest: Box['head'] = null;
+  for (const b of boxes) if (b.head && b.branch === b.baseBranch && (!newest || b.head.at > newest.at)) newest = b.head;
+  return newest?.commit ?? null;
 }
 
 /** The configured pools and every other pool with live boxes, in that order. */
@@ -44,6 +52,8 @@ export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition
         claimLatencyMsAvg: avg(stats.claimLatencyMsTotal, stats.claimCount),
         provisionLatencyMsAvg: avg(stats.provisionLatencyMsTotal, stats.provisionCount),
         boxHoursTotal: boxHours([...boxes, ...destroyed], stats.purgedBoxMsTotal, now),
+        head: newestHead(boxes),
+        boxes: boxes.map((b) => ({ id: b.id, state: b.state, ...freshnessOf(b) })),
       };
     }),
   );

@@ -169,7 +169,8 @@ export class DefaultPoolManager {
         const unfit = run.dry || !this.deps.checkStandby ? [] : await applyStandbyChecks(applyDeps, boxes, this.deps.checkStandby, this.o.concurrency, run.signal);
         if (unfit.length) boxes = await store.list({ poolKey, states: LIVE_STATES });
         // behind standby boxes are brought to the head before planning: those replaced or failed are made again this round
-        const fresh = run.dry || !configured || !this.deps.freshness ? undefined : await applyFreshness(applyDeps, this.deps.freshness, spec, boxes, { concurrency: this.o.concurrency, warnings, ...sig });
+        const fresh =
+          run.dry || !configured || !this.deps.freshness ? undefined : await applyFreshness(applyDeps, this.deps.freshness, spec, boxes, { concurrency: this.o.concurrency, warnings, ...sig });
         if (fresh && fresh.head !== null) boxes = await store.list({ poolKey, states: LIVE_STATES });
         const plan = planPool({ boxes, health }, spec, this.now());
         const { repoUrl, baseBranch, minStandby, maxInstances } = spec;

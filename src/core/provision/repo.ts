@@ -41,7 +41,7 @@ export async function runGit(host: Host, what: string, argv: readonly string[], 
  * Fetches `branches` into the checkout at `folder` (relative to the box user's home, or absolute) by the
  * configured delivery; resolves with the checkout's absolute path.
  */
-export async function fetchBranches(deps: Pick<RepoStepDeps, "delivery" | "source">, host: Host, box: Box, folder: string, branches: readonly string[], signal: AbortSignal): Promise<string> {
+export async function fetchBranches(deps: Pick<RepoStepDeps, 'delivery' | 'source'>, host: Host, box: Box, folder: string, branches: readonly string[], signal: AbortSignal): Promise<string> {
   validateInputs(box.repoUrl, branches);
   if (repoDelivery(box.repoUrl, deps.delivery) === 'clone') {
     const out = await runGit(host, `git clone of ${box.repoUrl}`, ['sh', '-c', CLONE_FETCH, 'sh', folder, box.repoUrl, ...branches], { signal });

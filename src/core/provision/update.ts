@@ -90,6 +90,8 @@ async function runUpdateContent(deps: BoxUpdateDeps, host: Host, box: Box, ws: C
     const r = await engine.exec(ref, argv, { signal });
     if (r.exitCode === 0) continue;
     const why = r.stderr.trim().split('\n').pop() ?? '';
-    throw new CacError('ERR_UPDATE_CONTENT', `updateContentCommand failed in box ${box.id} (exit ${r.exitCode})${why ? `: ${why}` : ''}`, { hint: 'fix the command in devcontainer.json; the box is failed and replaced' });
+    throw new CacError('ERR_UPDATE_CONTENT', `updateContentCommand failed in box ${box.id} (exit ${r.exitCode})${why ? `: ${why}` : ''}`, {
+      hint: 'fix the command in devcontainer.json; the box is failed and replaced',
+    });
   }
 }

@@ -101,7 +101,12 @@ describe('what defines a dev container, and its updateContentCommand', () => {
 
   it("reads each entry's updateContentCommand from the container's metadata label: string, argv, named commands", () => {
     const label = JSON.stringify([{ id: 'feature' }, { updateContentCommand: 'npm ci' }, { updateContentCommand: ['make', 'deps'] }, { updateContentCommand: { a: 'echo a', b: ['echo', 'b'] } }]);
-    expect(updateContentCommands(label)).toEqual([['/bin/sh', '-c', 'npm ci'], ['make', 'deps'], ['/bin/sh', '-c', 'echo a'], ['echo', 'b']]);
+    expect(updateContentCommands(label)).toEqual([
+      ['/bin/sh', '-c', 'npm ci'],
+      ['make', 'deps'],
+      ['/bin/sh', '-c', 'echo a'],
+      ['echo', 'b'],
+    ]);
     expect(updateContentCommands('')).toEqual([]);
     expect(updateContentCommands('{"updateContentCommand":"x"}')).toEqual([['/bin/sh', '-c', 'x']]);
   });
