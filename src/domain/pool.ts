@@ -52,12 +52,6 @@ export function validatePools(pools: readonly PoolDefinition[], fieldsOf: (index
   });
 }
 
-/** One box in `cac pool status`: where it stands against the base head. */
-export interface PoolBoxFreshness extends BoxFreshness {
-  id: string;
-  state: BoxState;
-}
-
 /** What `cac pool status` shows per pool. */
 export interface PoolStatus extends PoolDefinition {
   poolKey: string;
@@ -91,7 +85,7 @@ export interface PoolStatus extends PoolDefinition {
   /** The base branch head the newest check saw (full commit); null before any check. */
   head: string | null;
   /** Each live box of the pool: its commit (short) and how far behind the head it was at its last check. */
-  boxes: PoolBoxFreshness[];
+  boxes: Array<BoxFreshness & { id: string; state: BoxState }>;
   /** The pool's prepared images (`cac pool prepare`): config hash, when, age in ms; null when none (or the driver keeps none). */
   prepared?: { configHash: string; preparedAt: number; ageMs: number } | null;
 }

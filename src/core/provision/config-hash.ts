@@ -22,7 +22,7 @@ export function namedConfigFiles(configRel: string, text: string): string[] {
 }
 
 /** 16 hex digits over `path id` lines (an absent path counts as `-`). */
-export function configHashOf(objects: ReadonlyArray<readonly [string, string]>): string {
+function configHashOf(objects: ReadonlyArray<readonly [string, string]>): string {
   const text = [...objects]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([p, id]) => `${p} ${id}`)

@@ -50,7 +50,7 @@ export async function bringToHead(deps: BoxUpdateDeps, box: Box, opts: { rebuild
   const after = await configHashAt(host, ws.folder, ws.configFile, `refs/remotes/origin/${branch}`, signal);
   const changed = after !== before;
   if (changed && !opts.rebuild) return { kind: 'config-changed', commit: to, reason: `devcontainer definition changed at ${shortCommit(to)} (${before} → ${after})` };
-  const commit = (await runGit(host, `fast-forwarding ${branch}`, ['sh', '-c', FAST_FORWARD, 'sh', ws.folder, branch], { signal })).trim().split('\n').pop() ?? to;
+  const commit = (await runGit(host, `fast-forwarding ${branch}`, ['sh', '-c', FAST_FORWARD, 'sh', ws.folder, branch], { signal })).trim().split('\n').pop() || to;
   if (changed) {
     const workspace = await upOnBox(deps, host, box, ws, { rebuild: true, signal });
     if (deps.agentDeps) await injectAgents(deps.agentDeps, host, workspace, signal);
