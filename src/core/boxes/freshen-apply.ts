@@ -86,7 +86,8 @@ export async function applyFreshness(
 async function recordHeld(deps: ApplyDeps, fresh: FreshnessDeps, pool: PoolDefinition, plan: FreshnessPlan, head: string, sig: { signal?: AbortSignal }): Promise<void> {
   const at = deps.now();
   for (const box of plan.held) {
-    if (!box.commit) continue;
+    // already recorded against this head: nothing new to say
+    if (!box.commit || box.head?.commit === head) continue;
     const behind = box.commit === head ? 0 : await fresh.behind(pool, box.commit, head, sig).catch(() => null);
     await deps.store.update(box.id, { state: box.state, fence: box.fence, patch: { head: { commit: head, behind, at } }, now: at });
   }
