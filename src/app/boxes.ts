@@ -20,6 +20,7 @@ import type { DefaultPoolManager } from '../core/boxes/reconciler.js';
 import type { ProvisionDeps, ProvisionStep } from '../core/provision/pipeline.js';
 import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
 import type { ActivityProbe } from '../core/boxes/activity-probe.js';
+import type { FreshnessDeps } from '../core/boxes/freshen-apply.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import type { SshProvisioner } from '../core/provision/provisioner.js';
 import type { PreparePoolDeps } from '../core/boxes/prepare-pool.js';
@@ -86,7 +87,13 @@ export async function createDriver(ctx: AppContext, config: Config, store: BoxSt
 
 /** `[[pools]]` as pool definitions, validated with their config field names. */
 export function configuredPools(config: Config): PoolDefinition[] {
-  const pools = config.pools.map((p) => ({ repoUrl: p.repo_url, baseBranch: p.base_branch, minStandby: p.min_standby, maxInstances: p.max_instances }));
+  const pools = config.pools.map((p, i) => ({
+    repoUrl: p.repo_url,
+    baseBranch: p.base_branch,
+    minStandby: p.min_standby,
+    maxInstances: p.max_instances,
+    ...(p.max_staleness !== undefined ? { maxStalenessMs: durationMs(p.max_staleness, `pools[${i}].max_staleness`, 'stored') } : {}),
+  }));
   return validatePools(pools, configPoolFields);
 }
 
@@ -97,7 +104,7 @@ export async function pipelineDeps(
   store: BoxStore,
   driver: VmDriver,
   opts: { env?: EnvInjector; provisioner?: SshProvisioner } = {},
-): Promise<ProvisionDeps & { close(): Promise<void> }> {
+): Promise<ProvisionDeps & { close(): Promise<void>; provisioner?: SshProvisioner }> {
   const [{ boxIdentity }, { sshLogin }, { boxSteps }] = await Promise.all([import('./box-identity.js'), import('../adapters/vm/ssh-probe.js'), import('../core/provision/vm-steps.js')]);
   // loaded when a step first needs it: a round with nothing to make asks for no master key
   const keys = () => boxIdentity(ctx, config, store);
@@ -105,7 +112,7 @@ export async function pipelineDeps(
   const base = { store, driver, now: Date.now, reporter: ctx.reporter };
   if (config.boxes.provision === 'vm') return { ...base, steps, close: async () => undefined };
   const provisioner = opts.provisioner ?? (await import('./provision.js')).sshProvisioner(ctx, config, opts);
-  return { ...base, steps: [...steps, ...provisioner.steps()], settle: provisioner.settle, close: () => provisioner.close() };
+  return { ...base, steps: [...steps, ...provisioner.steps()], settle: provisioner.settle, close: () => provisioner.close(), provisioner };
 }
 
 /** What `cac pool prepare` needs: the driver, the steps that make a box's images, and its SSH connections. */
@@ -179,6 +186,7 @@ export async function poolManager(
     ...(provision?.settle ? { settle: provision.settle } : {}),
     ...(checkStandby ? { checkStandby } : {}),
     ...(probeActivity ? { probeActivity } : {}),
+    ...(provision?.provisioner ? { freshness: freshnessDeps(provision.provisioner) } : {}),
     reporter: ctx.reporter,
     options: {
       provisionTimeoutMs: durationMs(config.boxes.provision_timeout, 'boxes.provision_timeout'),
@@ -190,6 +198,17 @@ export async function poolManager(
       ...(lockTtlMs ? { lockTtlMs } : {}),
     },
   });
+}
+
+/** Keeping pools at their branch head: the head read where cac runs, the update run over the box's SSH connection. */
+function freshnessDeps(provisioner: SshProvisioner): FreshnessDeps {
+  const { source } = provisioner;
+  return {
+    head: async (pool, o) => ({ commit: await source.head(pool.repoUrl, pool.baseBranch, o) }),
+    behind: (pool, from, to, o) => source.behind(pool.repoUrl, from, to, o),
+    update: (box, signal) => provisioner.update(box, signal),
+    settle: provisioner.settle,
+  };
 }
 
 /**

@@ -4,9 +4,10 @@
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Host } from '../ports/host.js';
-import type { SshTarget } from '../domain/box.js';
+import { poolKeyOf, type SshTarget } from '../domain/box.js';
+import { durationMs } from '../domain/duration.js';
 import { BoxConnections, type ClosableHost, type OpenBoxHost } from '../core/provision/connections.js';
-import { SshProvisioner, type SshProvisionerDeps } from '../core/provision/provisioner.js';
+import { DEFAULT_MAX_STALENESS_MS, SshProvisioner, type SshProvisionerDeps } from '../core/provision/provisioner.js';
 import type { EnvInjector } from '../core/provision/env.js';
 import type { BoxAgentDeps } from '../core/provision/agents.js';
 import { DevcontainerCliEngine } from '../adapters/engine/devcontainer-cli.js';
@@ -62,5 +63,14 @@ export function sshProvisionerDeps(ctx: AppContext, config: Config, opts: { env?
     ...(opts.env ? { env: opts.env } : {}),
     reporter: ctx.reporter,
     now: Date.now,
+    maxStalenessMs: maxStaleness(config),
   };
+}
+
+/** Each configured pool's max_staleness (a claim brings a box last checked at head longer ago to head first). */
+function maxStaleness(config: Config): (poolKey: string) => number {
+  const byPool = new Map(
+    config.pools.flatMap((p, i) => (p.max_staleness === undefined ? [] : [[poolKeyOf(p.repo_url, p.base_branch), durationMs(p.max_staleness, `pools[${i}].max_staleness`, 'stored')] as const])),
+  );
+  return (poolKey) => byPool.get(poolKey) ?? DEFAULT_MAX_STALENESS_MS;
 }

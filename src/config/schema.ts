@@ -136,6 +136,8 @@ const poolSchema = z
     base_branch: withDefault(nonEmpty(), 'main'),
     min_standby: withDefault(z.number().check(z.int(), z.minimum(0)), 1),
     max_instances: withDefault(z.number().check(z.int(), z.minimum(1)), 10),
+    // how long a box may have been last checked at its branch head when a claim hands it out; default: one reconcile interval (60 s)
+    max_staleness: z.optional(z.string().check(z.refine((v) => durationProblem(v, 'stored') === undefined, { error: 'expected a duration like "90s", "10m" or "8h"' }))),
   })
   .check(z.refine((p) => p.min_standby <= p.max_instances, { message: 'min_standby must not exceed max_instances', path: ['min_standby'] }));
 

@@ -106,6 +106,7 @@ export const STARTER_CONFIG = `# cac configuration (TOML). Every key below is op
 # base_branch = "main"
 # min_standby = 1
 # max_instances = 10
+# max_staleness = "60s"   # a claim brings a box last checked at its branch head longer ago to head first
 
 [secrets]
 # Master key file for encrypted .env payloads (must not be group/world readable);

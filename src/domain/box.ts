@@ -2,7 +2,7 @@
 import { CacError } from '../errors.js';
 
 /** Every state of a box (README "Remote boxes and warm pools"). */
-export const BOX_STATES = ['requested', 'provisioning', 'standby', 'claimed', 'ready', 'releasing', 'destroyed', 'failed'] as const;
+export const BOX_STATES = ['requested', 'provisioning', 'standby', 'updating', 'claimed', 'ready', 'releasing', 'destroyed', 'failed'] as const;
 
 /** One of BOX_STATES. */
 export type BoxState = (typeof BOX_STATES)[number];
@@ -17,7 +17,7 @@ export const RELEASED_STATES: readonly BoxState[] = ['releasing', 'destroyed'];
 export const DEAD_STATES: readonly BoxState[] = ['failed', ...RELEASED_STATES];
 
 /** The states that count toward a pool's max_instances: a box that exists, or is being made, for the pool. */
-export const INSTANCE_STATES: readonly BoxState[] = ['requested', 'provisioning', 'standby', 'claimed', 'ready'];
+export const INSTANCE_STATES: readonly BoxState[] = ['requested', 'provisioning', 'standby', 'updating', 'claimed', 'ready'];
 
 /** The states in which a box counts for its claimant (`[boxes] max_per_claimant`): a cold box on its way, a claimed or ready one. */
 export const CLAIMANT_STATES: readonly BoxState[] = ['requested', 'provisioning', 'claimed', 'ready'];
@@ -93,6 +93,16 @@ export interface BoxActivity {
   activeBy: string;
 }
 
+/** The base branch's head as last checked for a box (by a reconcile round, a claim, or its provisioning). */
+export interface HeadCheck {
+  /** The base branch's head commit then. */
+  commit: string;
+  /** Commits the box was behind it (0: at head); null when the count is unknown (no local history to count in). */
+  behind: number | null;
+  /** When it was checked (ms since the epoch). */
+  at: number;
+}
+
 /** A box record. Times are ms since the epoch. */
 export interface Box {
   id: string;
@@ -126,6 +136,12 @@ export interface Box {
   releaseReason: string | null;
   /** What reconcile last measured of the held box's use (`[boxes] idle_timeout`); null until it probed it. */
   activity: BoxActivity | null;
+  /** The checkout's HEAD commit (after the repo step, an update or a switch); null: unknown (before the repo step, or a record from before cac kept it). */
+  commit: string | null;
+  /** Hash of the files defining the dev container at `commit` (devcontainer.json, its Dockerfile and compose files); null: unknown. */
+  configHash: string | null;
+  /** The base branch's head when last checked for this box; null: never checked. */
+  head: HeadCheck | null;
 }
 
 /** What a caller gives to record a new box (always `requested`). */
@@ -143,14 +159,35 @@ export interface NewBox {
 
 /** Fields a state write may change; id, pool, state and fence move only through the store's operations. */
 export type BoxPatch = Partial<
-  Pick<Box, 'branch' | 'claimant' | 'leaseExpiresAt' | 'vmRef' | 'vmLocation' | 'sshTarget' | 'steps' | 'workspace' | 'error' | 'warm' | 'readyAt' | 'deadlineAt' | 'releaseReason' | 'activity'>
+  Pick<
+    Box,
+    | 'branch'
+    | 'claimant'
+    | 'leaseExpiresAt'
+    | 'vmRef'
+    | 'vmLocation'
+    | 'sshTarget'
+    | 'steps'
+    | 'workspace'
+    | 'error'
+    | 'warm'
+    | 'readyAt'
+    | 'deadlineAt'
+    | 'releaseReason'
+    | 'commit'
+    | 'configHash'
+    | 'head'
+    | 'activity'
+  >
 >;
 
 const NEXT: Readonly<Record<BoxState, readonly BoxState[]>> = {
   requested: ['provisioning', 'failed', 'releasing'],
   // ready straight from provisioning is the cold path: the box was created for its claimant
   provisioning: ['standby', 'ready', 'failed', 'releasing'],
-  standby: ['claimed', 'failed', 'releasing'],
+  // updating: a reconcile holds a standby box while it brings it to its branch head (no claim takes it meanwhile)
+  standby: ['claimed', 'updating', 'failed', 'releasing'],
+  updating: ['standby', 'failed', 'releasing'],
   claimed: ['ready', 'failed', 'releasing'],
   ready: ['releasing'],
   releasing: ['destroyed'],
@@ -216,7 +253,25 @@ export function newBoxRecord(input: NewBox, id: string, idempotencyKey: string):
     deadlineAt: input.deadlineAt,
     releaseReason: null,
     activity: null,
+    commit: null,
+    configHash: null,
+    head: null,
   };
+}
+
+/** Fields a record written before cac kept them lacks: read as unknown. */
+export const BOX_DEFAULTS: Pick<Box, 'releaseReason' | 'vmLocation' | 'commit' | 'configHash' | 'head' | 'activity'> = {
+  releaseReason: null,
+  vmLocation: null,
+  commit: null,
+  configHash: null,
+  head: null,
+  activity: null,
+};
+
+/** `abc1234`: a commit in seven hex digits, `-` when unknown. */
+export function shortCommit(commit: string | null): string {
+  return commit ? commit.slice(0, 7) : '-';
 }
 
 /** What is left of a claimed box's lease at `now` (0 once expired); null for a box with no lease or released. */

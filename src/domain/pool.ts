@@ -1,6 +1,7 @@
 // What a pool is (a repository and base branch with a standby target and a ceiling), how its definition
 // is validated (field names of the config file or of the library), and what `cac pool status` reports.
-import { poolKeyOf } from './box.js';
+import { poolKeyOf, type BoxState } from './box.js';
+import type { BoxFreshness } from './freshness.js';
 import { invalid, validateBranch, validateCount, validateRepoUrl } from './validate.js';
 
 /** What a pool is: a repository and base branch with a standby target and a ceiling. */
@@ -9,17 +10,19 @@ export interface PoolDefinition {
   baseBranch: string;
   minStandby: number;
   maxInstances: number;
+  /** How old a box's last check of the branch head may be when a claim hands it out, in ms; default one reconcile interval (60 s). */
+  maxStalenessMs?: number;
 }
 
 /** Field names for a pool's values: `pools[2].min_standby` for config, `minStandby` for the library. */
 export type PoolFieldNames = Record<keyof PoolDefinition, string>;
 
-const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances' };
+const POOL_FIELDS: PoolFieldNames = { repoUrl: 'repoUrl', baseBranch: 'baseBranch', minStandby: 'minStandby', maxInstances: 'maxInstances', maxStalenessMs: 'maxStalenessMs' };
 
 /** The config file's names for pool number `index`. */
 export function configPoolFields(index: number): PoolFieldNames {
   const p = `pools[${index}]`;
-  return { repoUrl: `${p}.repo_url`, baseBranch: `${p}.base_branch`, minStandby: `${p}.min_standby`, maxInstances: `${p}.max_instances` };
+  return { repoUrl: `${p}.repo_url`, baseBranch: `${p}.base_branch`, minStandby: `${p}.min_standby`, maxInstances: `${p}.max_instances`, maxStalenessMs: `${p}.max_staleness` };
 }
 
 /** Throws ERR_INVALID_INPUT for a bad URL or branch, a negative or fractional count, or min > max. */
@@ -28,6 +31,7 @@ export function validatePool(pool: PoolDefinition, fields: PoolFieldNames = POOL
   validateBranch(pool.baseBranch, fields.baseBranch);
   validateCount(pool.minStandby, fields.minStandby, 0);
   validateCount(pool.maxInstances, fields.maxInstances, 1);
+  if (pool.maxStalenessMs !== undefined) validateCount(pool.maxStalenessMs, fields.maxStalenessMs, 0);
   if (pool.minStandby > pool.maxInstances) {
     throw invalid(fields.minStandby, `${pool.minStandby} exceeds ${fields.maxInstances} ${pool.maxInstances}`, 'a pool cannot keep more standby boxes than it may hold');
   }
@@ -82,6 +86,10 @@ export interface PoolStatus extends PoolDefinition {
   boxHoursLastDay: number;
   /** Box time of every box the pool ever had (purged ones included), in hours. */
   boxHoursTotal: number;
+  /** The base branch head the newest check saw (full commit); null before any check. */
+  head: string | null;
+  /** Each live box of the pool: its commit (short) and how far behind the head it was at its last check. */
+  boxes: Array<BoxFreshness & { id: string; state: BoxState }>;
   /** The pool's prepared images (`cac pool prepare`): config hash, when, age in ms; null when none (or the driver keeps none). */
   prepared?: { configHash: string; preparedAt: number; ageMs: number } | null;
 }

@@ -19,4 +19,11 @@ export interface RepoSource {
   bundle(repoUrl: string, branches: readonly string[], opts?: { signal?: AbortSignal }): Promise<RepoBundle>;
   /** The git object ids of `paths` that exist at `branch` (same source as `bundle`), in the order given. */
   objectIds(repoUrl: string, branch: string, paths: readonly string[], opts?: { signal?: AbortSignal }): Promise<string[]>;
+  /**
+   * The commit `refs/heads/<branch>` points at now: read in the local repository, or with one `git ls-remote`
+   * of a hosted one. Throws ERR_REPO_BRANCH for a missing branch, ERR_REPO when the repository cannot be read.
+   */
+  head(repoUrl: string, branch: string, opts?: { signal?: AbortSignal }): Promise<string>;
+  /** How many commits `to` has that `from` lacks, counted in the local repository or its mirror; null when they are not both there. */
+  behind(repoUrl: string, from: string, to: string, opts?: { signal?: AbortSignal }): Promise<number | null>;
 }

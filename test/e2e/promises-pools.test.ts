@@ -129,6 +129,10 @@ describeWith(['docker'], 'README promises: pool reconcile --watch, box documents
         'leaseRemainingMs',
         'vmLocation',
         'activity',
+        'commit',
+        'configHash',
+        'head',
+        'freshness',
       ].sort(),
     );
     const at = box as unknown as Record<'createdAt' | 'claimedAt' | 'readyAt' | 'updatedAt' | 'leaseExpiresAt' | 'deadlineAt', number>;

@@ -7,7 +7,7 @@ import type { RepoSource } from '../../src/ports/repo-source.js';
 import type { ImageSource } from '../../src/ports/image-source.js';
 import { BoxConnections, type ClosableHost } from '../../src/core/provision/connections.js';
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
-import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, PUSH_FETCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
+import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, FAST_FORWARD, HEAD_REVS, OBJECTS_AT, PUSH_FETCH, SHOW_AT, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
 import { WRITE_FILE } from '../../src/core/provision/box-workspace.js';
 import { CONFIG_OBJECTS, READ_MARKER } from '../../src/core/provision/prepare-scripts.js';
@@ -36,7 +36,14 @@ const SCRIPTS = new Map([
   [READ_MARKER, 'prepared-marker'],
   [CONFIG_OBJECTS, 'config-objects'],
   [WRITE_FILE, 'write-file'],
+  [HEAD_REVS, 'head-revs'],
+  [FAST_FORWARD, 'fast-forward'],
+  [SHOW_AT, 'show-at'],
+  [OBJECTS_AT, 'objects-at'],
 ]);
+
+/** The commit a fake checkout is at. */
+export const FAKE_COMMIT = 'c0'.repeat(20);
 
 const DEVCONTAINER_JSON = '{ "image": "cac-test/base:bookworm", "remoteUser": "dev" }';
 
@@ -81,6 +88,8 @@ export class FakeBoxHost implements ClosableHost {
       case 'push-fetch':
       case 'clone-fetch':
         return ok(`${this.home}/${folder}\n`);
+      case 'checkout':
+        return ok(`${FAKE_COMMIT}\n`);
       case 'config-changed':
         return ok(this.configChanged ? 'changed\n' : 'same\n');
       case 'ensure-cli':
@@ -124,6 +133,20 @@ class FakeRepoSource implements RepoSource {
   objects = new Map<string, string>();
   async objectIds(_repoUrl: string, branch: string, paths: readonly string[]) {
     return paths.flatMap((p) => this.objects.get(`${branch}:${p}`) ?? []);
+  }
+  /** Branch heads, as a test sets them; `heads` read counts each call. */
+  heads = new Map<string, string>();
+  headReads = 0;
+  async head(_repoUrl: string, branch: string) {
+    this.headReads += 1;
+    const sha = this.heads.get(branch);
+    if (!sha) throw new Error(`no branch ${branch}`);
+    return sha;
+  }
+  /** Commits behind, per `<from>..<to>`; null when unset. */
+  counts = new Map<string, number>();
+  async behind(_repoUrl: string, from: string, to: string) {
+    return this.counts.get(`${from}..${to}`) ?? null;
   }
 }
 

@@ -128,7 +128,10 @@ describe('the Basic Usage', () => {
       remoteUser: 'dev',
       remoteWorkspaceFolder: '/workspaces/repo',
     };
-    await store.update(made.id, { patch: { vmRef: 'vm-x', sshTarget: { host: '127.0.0.1', port: 22, user: 'cac', hostKey: 'ssh-ed25519 K' }, workspace }, now: Date.now() });
+    // provisioned just now at its branch head: the claim has nothing to bring up to date
+    const commit = 'c0'.repeat(20);
+    const head = { commit, behind: 0, at: Date.now() };
+    await store.update(made.id, { patch: { vmRef: 'vm-x', sshTarget: { host: '127.0.0.1', port: 22, user: 'cac', hostKey: 'ssh-ed25519 K' }, workspace, commit, head }, now: Date.now() });
     await store.transition(made.id, { from: 'provisioning', to: 'standby', now: Date.now() });
     const envPayload = new EncryptionService(masterKey).encrypt(Buffer.from('TOKEN=canary\n'));
     const { box, warm } = await allocator.requestBox({ repoUrl: REPO, branch: 'main', requestedBy: 'ticket-123', envPayload });

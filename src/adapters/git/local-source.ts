@@ -63,11 +63,33 @@ export class LocalGitSource implements RepoSource {
     return ids;
   }
 
+  async head(repoUrl: string, branch: string, opts: { signal?: AbortSignal } = {}): Promise<string> {
+    const local = localDir(repoUrl);
+    const ref = `refs/heads/${branch}`;
+    const r = local ? await this.git(['-C', local, 'rev-parse', '--verify', '--quiet', `${ref}^{commit}`], opts.signal) : await this.git(['ls-remote', '--', repoUrl, ref], opts.signal);
+    const sha = /^([0-9a-f]{40,64})\b/m.exec(r.stdout)?.[1];
+    if (sha) return sha;
+    if (local ? r.exitCode === 1 : r.exitCode === 0) throw new CacError('ERR_REPO_BRANCH', `branch ${branch} is not in ${repoUrl}`, { hint: "push the branch, or fix the pool's base_branch" });
+    throw new CacError('ERR_REPO', `reading the head of ${branch} in ${repoUrl} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`, { hint: 'check the URL and your git credentials here' });
+  }
+
+  async behind(repoUrl: string, from: string, to: string, opts: { signal?: AbortSignal } = {}): Promise<number | null> {
+    // a hosted repository is counted in its mirror as it is (push delivery keeps it fresh); never cloned for a count
+    const dir = localDir(repoUrl) ?? this.mirrorDir(repoUrl);
+    const r = await this.git(['-C', dir, 'rev-list', '--count', `${from}..${to}`, '--'], opts.signal).catch(() => undefined);
+    const n = r?.exitCode === 0 ? Number(r.stdout.trim()) : Number.NaN;
+    return Number.isInteger(n) ? n : null;
+  }
+
+  private mirrorDir(repoUrl: string): string {
+    return join(this.opts.mirrorsDir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 16)}.git`);
+  }
+
   /** The repository to bundle from: the local one itself, else its refreshed mirror. */
   private async repoDir(repoUrl: string, signal?: AbortSignal): Promise<string> {
-    if (repoUrl.startsWith('/')) return repoUrl;
-    if (/^file:\/\//i.test(repoUrl)) return fileURLToPath(repoUrl);
-    const dir = join(this.opts.mirrorsDir, `${createHash('sha256').update(repoUrl).digest('hex').slice(0, 16)}.git`);
+    const local = localDir(repoUrl);
+    if (local) return local;
+    const dir = this.mirrorDir(repoUrl);
     const last = this.refreshed.get(dir);
     if (last && Date.now() - last.at < (this.opts.refreshMs ?? 30_000)) {
       await last.done;
@@ -98,4 +120,11 @@ export class LocalGitSource implements RepoSource {
   private git(args: string[], signal?: AbortSignal) {
     return this.opts.host.exec(['git', ...args], { env: { ...this.opts.env, ...GIT_ENV }, ...(signal ? { signal } : {}) });
   }
+}
+
+/** The directory of a local repository (a path or file:// URL); undefined for a hosted one. */
+function localDir(repoUrl: string): string | undefined {
+  if (repoUrl.startsWith('/')) return repoUrl;
+  if (/^file:\/\//i.test(repoUrl)) return fileURLToPath(repoUrl);
+  return undefined;
 }

@@ -1,6 +1,6 @@
 // Key names and the box ⇄ Redis hash codec. A null field is absent from the hash; numbers are decimal
-// strings; `warm` is 1/0; vmLocation, sshTarget, steps, workspace and activity are JSON (the Lua never reads them).
-import { BOX_STATES, type Box, type BoxActivity, type BoxPatch, type BoxState, type BoxStep, type BoxWorkspace, type SshTarget, type VmLocation } from '../../domain/box.js';
+// strings; `warm` is 1/0; vmLocation, sshTarget, steps, workspace, head and activity are JSON (the Lua never reads them).
+import { BOX_STATES, type Box, type BoxActivity, type BoxPatch, type BoxState, type BoxStep, type BoxWorkspace, type HeadCheck, type SshTarget, type VmLocation } from '../../domain/box.js';
 import { CacError } from '../../errors.js';
 
 /** Key builder for one prefix; redis-scripts.ts builds the same box and pool-index names in Lua. */
@@ -119,5 +119,8 @@ export function decodeBox(h: Record<string, string>, key?: string): Box | null {
     deadlineAt: num('deadlineAt'),
     releaseReason: h.releaseReason ?? null,
     activity: json<BoxActivity>('activity', 'object'),
+    commit: h.commit ?? null,
+    configHash: h.configHash ?? null,
+    head: json<HeadCheck>('head', 'object'),
   };
 }

@@ -6,7 +6,7 @@ import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { CacError } from '../../errors.js';
-import { applyPatch, assertTransition, BOX_STATES, CLAIMANT_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
+import { applyPatch, assertTransition, BOX_DEFAULTS, BOX_STATES, CLAIMANT_STATES, INSTANCE_STATES, newBoxRecord, type Box, type BoxState, type NewBox } from '../../domain/box.js';
 import type { BoxStore, ClaimOptions, CreateLimits, FleetHost, LimitRefusal, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
 import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlite-schema.js';
@@ -14,7 +14,7 @@ import { checkVersion, migrate, SQL, type FleetRow, type PoolRow } from './sqlit
 type BodyRow = { body: string };
 
 // a body written before a field existed reads with that field's empty value
-const body = (text: string): Box => ({ releaseReason: null, vmLocation: null, activity: null, ...(JSON.parse(text) as Omit<Box, 'releaseReason' | 'vmLocation' | 'activity'>) });
+const body = (text: string): Box => ({ ...BOX_DEFAULTS, ...(JSON.parse(text) as Omit<Box, keyof typeof BOX_DEFAULTS>) });
 const parse = (row: BodyRow | undefined): Box | null => (row ? body(row.body) : null);
 const marks = (values: readonly unknown[]): string => values.map(() => '?').join(', ');
 

@@ -6,6 +6,7 @@ import type { AgentKind, OnFork } from '../../domain/kinds.js';
 import type { ForkAction, LoginPlace } from '../../core/agents/forks.js';
 import type { Config } from '../../config/schema.js';
 import { leaseRemainingMs, LIVE_STATES, RELEASED_STATES, type Box } from '../../domain/box.js';
+import { freshnessOf, type BoxFreshness } from '../../domain/freshness.js';
 import type { BoxStore } from '../../ports/box-store.js';
 import type { AllocatorService } from '../../core/boxes/allocator.js';
 import type { ProvisionStep } from '../../core/provision/pipeline.js';
@@ -41,9 +42,9 @@ export interface BoxRequestInput {
 }
 
 /** A box document: the record and what is left of its lease (ms, 0 once expired; null with no lease or released). */
-export type BoxDoc = Box & { leaseRemainingMs: number | null };
+export type BoxDoc = Box & { leaseRemainingMs: number | null; freshness: BoxFreshness };
 
-const boxDoc = (box: Box, now = Date.now()): BoxDoc => ({ ...box, leaseRemainingMs: leaseRemainingMs(box, now) });
+const boxDoc = (box: Box, now = Date.now()): BoxDoc => ({ ...box, leaseRemainingMs: leaseRemainingMs(box, now), freshness: freshnessOf(box) });
 
 /** A rotating agent login the box holds (warm) or is about to get (cold) that is live elsewhere too. */
 interface BoxFork {

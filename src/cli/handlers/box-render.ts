@@ -3,6 +3,7 @@
 import Table from 'cli-table3';
 import ms from 'ms';
 import { leaseRemainingMs, locationText, type Box } from '../../domain/box.js';
+import { freshnessOf } from '../../domain/freshness.js';
 import { sshLine } from './box-lines.js';
 
 const tableStyle = { head: [], border: [] };
@@ -11,6 +12,13 @@ const tableStyle = { head: [], border: [] };
 function leaseLeft(b: Box, now: number): string {
   const left = leaseRemainingMs(b, now);
   return left === null ? '-' : left === 0 ? 'expired' : ms(left);
+}
+
+/** `abc1234 (3 behind, checked 20s ago)`: the box's commit and how far behind its base head it was at the last check. */
+export function commitLine(b: Box, now: number): string {
+  const f = freshnessOf(b);
+  if (f.commit === null) return '-';
+  return `${f.commit} (${f.text}${f.checkedAt === null ? '' : `, checked ${ms(Math.max(0, now - f.checkedAt))} ago`})`;
 }
 
 export function renderBoxList(boxes: readonly Box[], now: number): string {
@@ -38,6 +46,7 @@ export function renderBox(b: Box, now: number): string {
     `ssh        ${sshLine(b)}`,
     `host key   ${b.sshTarget?.hostKey ?? '-'}`,
     `checkout   ${b.workspace ? `${b.workspace.folder} (${b.workspace.branch})` : '-'}`,
+    `commit     ${commitLine(b, now)}`,
     `container  ${b.workspace?.containerId ? `${b.workspace.containerId.slice(0, 12)} as ${b.workspace.remoteUser ?? '?'} in ${b.workspace.remoteWorkspaceFolder ?? '?'}` : '-'}`,
     ...(b.workspace?.generatedImage ? [`image      ${b.workspace.generatedImage} ([boxes] default_image: the repo has no devcontainer configuration)`] : []),
     `created    ${time(b.createdAt)}`,

@@ -12,6 +12,13 @@ function poolLines(p: PoolReport, dryRun: boolean): string[] {
   if (plan.blocked) lines.push(`  creates blocked: ${plan.blocked}`);
   if (p.applied?.held && p.applied.held !== plan.held) lines.push(`  creates ${p.applied.held}`);
   for (const a of [...plan.fails, ...plan.releases, ...plan.destroys]) lines.push(`  ${a.id}: ${a.reason}`);
+  const f = p.applied?.freshness;
+  if (f?.head) {
+    lines.push(
+      `  head ${f.head.slice(0, 7)}: ${count(f.atHead.length, 'at head')}, ${count(f.updated.length, 'updated in place')}, ${count(f.replaced.length, 'replaced')}, ${count(f.failed.length, 'failed')}`,
+    );
+    for (const x of f.failed) lines.push(`  ${x.id}: ${x.reason}`);
+  }
   for (const b of p.applied?.provisioned ?? []) lines.push(`  ${b.id}: ${b.outcome}${b.resumed ? ' (resumed)' : ''}${b.error ? `: ${b.error}` : ''}`);
   return lines;
 }
@@ -48,7 +55,7 @@ const avg = (n: number | null) => (n === null ? '-' : `${(n / 1000).toFixed(2)}s
 export function renderStatus(rows: readonly PoolStatus[]): string {
   if (rows.length === 0) return 'no pools: add [[pools]] entries to the config';
   const table = new Table({
-    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg', 'box-hours 24h', 'prepared'],
+    head: ['pool', 'standby', 'provisioning', 'claimed', 'failed', 'min/max', 'creates', 'claims warm/cold', 'claim avg', 'provision avg', 'box-hours 24h', 'prepared', 'head'],
     style: { head: [], border: [] },
   });
   for (const r of rows) {
@@ -66,8 +73,11 @@ export function renderStatus(rows: readonly PoolStatus[]): string {
       avg(r.provisionLatencyMsAvg),
       r.boxHoursLastDay.toFixed(2),
       r.prepared ? `${r.prepared.configHash}, ${age(r.prepared.ageMs)} ago` : '-',
+      r.head ? r.head.slice(0, 7) : '-',
     ]);
   }
   const unconfigured = rows.some((r) => !r.configured) ? '\n* not in [[pools]]: cold boxes only' : '';
-  return `${table.toString()}${unconfigured}`;
+  // each box's commit and how far behind its base head it was at the last check
+  const boxes = rows.flatMap((r) => r.boxes.map((b) => `  ${b.id}  ${b.state.padEnd(12)} ${b.commit ?? '-      '}  ${b.text}`));
+  return `${table.toString()}${unconfigured}${boxes.length ? `\nboxes:\n${boxes.join('\n')}` : ''}`;
 }

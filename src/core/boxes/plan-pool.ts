@@ -100,7 +100,8 @@ export function planPool(snapshot: PoolSnapshot, spec: PoolSpec, now: number): P
   let held = 0;
   const idle = new Map((snapshot.idle ?? []).map((a) => [a.id, a.reason]));
   for (const b of [...snapshot.boxes].sort(byAge)) {
-    if (b.state === 'standby') standby += 1;
+    // an updating box is a standby box held while it is brought to its branch head: still supply
+    if (b.state === 'standby' || b.state === 'updating') standby += 1;
     else if (b.state === 'failed') {
       const age = now - b.updatedAt;
       if (age >= spec.failedRetentionMs) destroys.push({ id: b.id, reason: `failed ${age} ms ago (retention ${spec.failedRetentionMs} ms)` });
@@ -153,7 +154,7 @@ export interface OrphanPlan {
   failBoxes: PlannedAction[];
 }
 
-const HAS_VM: readonly BoxState[] = ['provisioning', 'standby', 'claimed', 'ready'];
+const HAS_VM: readonly BoxState[] = ['provisioning', 'standby', 'updating', 'claimed', 'ready'];
 
 /**
  * Orphans in both directions (docs/architecture.md rule 7). Read `records` BEFORE listing `vms`, so a VM recorded

@@ -3,6 +3,7 @@
 // (purged records included). Read-only.
 import type { BoxStore } from '../../ports/box-store.js';
 import { INSTANCE_STATES, LIVE_STATES, poolKeyOf, type Box } from '../../domain/box.js';
+import { freshnessOf } from '../../domain/freshness.js';
 import { planPool, type PoolSpec } from './plan-pool.js';
 import { allPools } from './pools.js';
 import type { PoolDefinition, PoolStatus } from '../../domain/pool.js';
@@ -31,6 +32,13 @@ function boxHoursLastDay(records: readonly Box[], now: number): number {
   return hours(records.reduce((sum, b) => sum + Math.max(0, Math.min(endOf(b, now), now) - Math.max(b.createdAt, from)), 0));
 }
 
+/** The base head the newest check of any of the pool's boxes saw. */
+function newestHead(boxes: readonly Box[]): string | null {
+  let newest: Box['head'] = null;
+  for (const b of boxes) if (b.head && b.branch === b.baseBranch && (!newest || b.head.at > newest.at)) newest = b.head;
+  return newest?.commit ?? null;
+}
+
 /** The configured pools and every other pool with live boxes, in that order. */
 export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition[], timers: PlanTimers, now: number): Promise<PoolStatus[]> {
   const live = await store.list({ states: LIVE_STATES });
@@ -47,7 +55,7 @@ export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition
         ...pool,
         poolKey,
         configured,
-        standby: count('standby'),
+        standby: count('standby', 'updating'),
         provisioning: count('requested', 'provisioning'),
         claimed: count('claimed', 'ready'),
         failed: count('failed'),
@@ -62,6 +70,8 @@ export async function poolStatus(store: BoxStore, pools: readonly PoolDefinition
         provisionLatencyMsAvg: avg(stats.provisionLatencyMsTotal, stats.provisionCount),
         boxHoursLastDay: boxHoursLastDay([...boxes, ...destroyed], now),
         boxHoursTotal: boxHours([...boxes, ...destroyed], stats.purgedBoxMsTotal, now),
+        head: newestHead(boxes),
+        boxes: boxes.map((b) => ({ id: b.id, state: b.state, ...freshnessOf(b) })),
       };
     }),
   );

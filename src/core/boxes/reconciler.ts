@@ -20,6 +20,7 @@ import { applyHygiene, applyPoolPlan, applyStandbyChecks, type ApplyDeps, type H
 import type { ActivityProbe } from './activity-probe.js';
 import { measureIdle } from './idle-apply.js';
 import { teardownBox } from './teardown.js';
+import { applyFreshness, type FreshnessApplied, type FreshnessDeps } from './freshen-apply.js';
 import { validateBranch, validateRepoUrl } from '../../domain/validate.js';
 import { validatePools, type PoolDefinition, type PoolStatus } from '../../domain/pool.js';
 
@@ -61,6 +62,8 @@ export interface PoolManagerDeps {
   checkStandby?: StandbyCheck;
   /** Measures a held box's use on the box, each round (not on a dry run), when `idleTimeoutMs` is set. */
   probeActivity?: ActivityProbe;
+  /** Keeps configured pools at their branch head each round (not on a dry run); absent: boxes stay at the commit they were made at. */
+  freshness?: FreshnessDeps;
   options?: PoolManagerOptions;
   now?: () => number;
   reporter?: Reporter;
@@ -85,7 +88,7 @@ export interface PoolReport extends PoolDefinition {
    * `unfit`: standby boxes failed this round because they did not pass their check (pinned SSH host key, engine).
    * `idle`: held boxes released this round for being idle past `[boxes] idle_timeout` (also in `released`).
    */
-  applied?: PoolApplied & { unfit: PlannedAction[]; idle: PlannedAction[]; provisioned: ProvisionReport[] };
+  applied?: PoolApplied & { unfit: PlannedAction[]; idle: PlannedAction[]; provisioned: ProvisionReport[]; freshness?: FreshnessApplied };
 }
 
 /** One reconcile: its outcome, the orphans, each pool's plan and what was applied. */
@@ -182,6 +185,10 @@ export class DefaultPoolManager {
         // standby boxes that are no longer what cac made are failed before planning, so this round replaces them
         const unfit = run.dry || !this.deps.checkStandby ? [] : await applyStandbyChecks(applyDeps, boxes, this.deps.checkStandby, this.o.concurrency, run.signal);
         if (unfit.length) boxes = await store.list({ poolKey, states: LIVE_STATES });
+        // behind standby boxes are brought to the head before planning: those replaced or failed are made again this round
+        const fresh =
+          run.dry || !configured || !this.deps.freshness ? undefined : await applyFreshness(applyDeps, this.deps.freshness, spec, boxes, { concurrency: this.o.concurrency, warnings, ...sig });
+        if (fresh && fresh.head !== null) boxes = await store.list({ poolKey, states: LIVE_STATES });
         const idle = run.dry ? [] : await this.measureIdle(applyDeps, boxes, warnings, run.signal);
         const elsewhere = [...liveByPool].reduce((sum, [key, n]) => (key === poolKey ? sum : sum + n), 0);
         const plan = planPool({ boxes, health, idle, elsewhere }, spec, this.now());
@@ -195,7 +202,7 @@ export class DefaultPoolManager {
         const applied = await applyPoolPlan(applyDeps, spec, boxes, plan, round, warnings, run.signal);
         liveByPool.set(poolKey, plan.live + applied.created.length);
         const released = new Set(applied.released);
-        report.applied = { ...applied, unfit, idle: idle.filter((a) => released.has(a.id)), provisioned: [] };
+        report.applied = { ...applied, unfit, idle: idle.filter((a) => released.has(a.id)), provisioned: [], ...(fresh ? { freshness: fresh } : {}) };
         const failedNow = new Set(applied.failed);
         for (const b of boxes) if (isAbandoned(b) && !failedNow.has(b.id)) jobs.push({ report, id: b.id, resumed: true });
         for (const id of applied.created) jobs.push({ report, id, resumed: false });

@@ -14,6 +14,7 @@ import type { Box, BoxWorkspace } from '../../domain/box.js';
 import type { ProvisionStep } from './pipeline.js';
 import { boxLabel, hostFiles, requireCheckout, type ContainerWorkspace } from './box-workspace.js';
 import type { BoxConnections } from './connections.js';
+import { configHashAt } from './config-hash.js';
 import { ensureDevcontainerCli } from './devcontainer-cli.js';
 import { preloadImages } from './preload.js';
 import { reportPreparedUse } from './prepared-use.js';
@@ -83,7 +84,9 @@ export function devcontainerStep(deps: DevcontainerStepDeps): ProvisionStep {
       await preloadImages(deps, host, deps.preloadImages, { boxId: box.id, signal });
       const workspace = await upOnBox(deps, host, box, { ...ws, cli }, { signal });
       await told;
-      return { workspace };
+      // what defines the container at this commit: a later change of it means a new box, not an update
+      const configHash = await configHashAt(host, workspace.folder, workspace.configFile, 'HEAD', signal);
+      return { workspace, configHash };
     },
   };
 }

@@ -15,6 +15,11 @@ import { devcontainerStep } from './devcontainer.js';
 import { envStep, type EnvInjector } from './env.js';
 import { repoStep } from './repo.js';
 import { switchStep } from './switch.js';
+import { freshenStep } from './freshen.js';
+import { bringToHead, type BoxUpdate } from './update.js';
+
+/** A pool's max_staleness when none is set: the default reconcile interval. */
+export const DEFAULT_MAX_STALENESS_MS = 60_000;
 
 /** The SshProvisioner's dependencies (the rich form; the library's SshProvisioner also takes `{ executor, envInjector, repoPath }`). */
 export interface SshProvisionerDeps {
@@ -40,6 +45,8 @@ export interface SshProvisionerDeps {
   env?: EnvInjector;
   reporter: Reporter;
   now: () => number;
+  /** A pool's `max_staleness` in ms (after a claim, a box last checked at head longer ago is brought to head); default 60 s. */
+  maxStalenessMs?: (poolKey: string) => number;
 }
 
 /** The steps that make a box ready to work over its SSH connection (repo, devcontainer, agents, env), and those after a warm claim. */
@@ -75,10 +82,13 @@ export class SshProvisioner {
   /** The box's Host (its steps' shared SSH connection). */
   readonly host = (box: Box): Promise<Host> => this.deps.connections.get(box);
 
-  /** After a warm claim: switch (when the request is for another branch than the box's), env. */
+  /** After a warm claim: freshen (a box behind its base head), switch (when the request is for another branch than the box's), env. */
   afterClaim(): ProvisionStep[] {
-    return [switchStep(this.deps), ...this.envSteps()];
+    return [freshenStep({ ...this.deps, maxStalenessMs: this.deps.maxStalenessMs ?? (() => DEFAULT_MAX_STALENESS_MS) }), switchStep(this.deps), ...this.envSteps()];
   }
+
+  /** Brings a standby box (held by a reconcile) to its base head in place; a changed dev container definition is reported, not applied. */
+  readonly update = (box: Box, signal: AbortSignal): Promise<BoxUpdate> => bringToHead(this.deps, box, { rebuild: false, signal });
 
   /** Closes the box's SSH connection (ProvisionDeps.settle). */
   readonly settle = (boxId: string): Promise<void> => this.deps.connections.close(boxId);

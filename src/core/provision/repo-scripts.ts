@@ -45,11 +45,37 @@ ${REFSPECS}
 git fetch -q origin "$@"
 pwd`;
 
-/** Args: folder, branch. Checks the fetched branch out (created or reset to origin's). */
+/** Args: folder, branch. Checks the fetched branch out (created or reset to origin's); prints the commit checked out. */
 export const CHECKOUT = `set -eu
 ${GIT_GUARD}
 cd -- "$1"
-git checkout -q -B "$2" "refs/remotes/origin/$2" --`;
+git checkout -q -B "$2" "refs/remotes/origin/$2" --
+git rev-parse HEAD`;
+
+/** Args: folder, branch. Prints the checkout's HEAD commit, then the fetched origin branch's (`-` for one that is missing). */
+export const HEAD_REVS = `set -u
+${GIT_GUARD}
+cd -- "$1" || exit 1
+git rev-parse --verify --quiet HEAD || echo -
+git rev-parse --verify --quiet "refs/remotes/origin/$2^{commit}" || echo -`;
+
+/** Args: folder, branch. Fast-forwards the checked-out branch to the fetched origin branch (never a merge); prints the new HEAD. */
+export const FAST_FORWARD = `set -eu
+${GIT_GUARD}
+cd -- "$1"
+git merge -q --ff-only "refs/remotes/origin/$2"
+git rev-parse HEAD`;
+
+/** Args: folder, revision, path. Prints the file at that revision (exit 1 when it is not there). */
+export const SHOW_AT = `set -u
+cd -- "$1" || exit 1
+git show "$2:$3" 2>/dev/null`;
+
+/** Args: folder, revision, paths…. Prints "<path> <object id>" per path ("-" for a path absent at that revision). */
+export const OBJECTS_AT = `set -u
+cd -- "$1" || exit 1
+rev=$2; shift 2
+for p in "$@"; do printf '%s %s\\n' "$p" "$(git rev-parse --verify --quiet "$rev:$p" || echo -)"; done`;
 
 /** Args: folder, branch. Prints `same` or `changed`: does the dev container config differ from HEAD's? */
 export const CONFIG_CHANGED = `set -eu

@@ -25,6 +25,8 @@ export interface RepoStepDeps {
    * `~/cac/<box id>/<repo name>`, the work folder the ssh-fleet driver removes on release.
    */
   repoPath?: string;
+  /** The clock: a box on its base branch records when it was last known at head. */
+  now: () => number;
 }
 
 /** Runs a script on the box; a non-zero exit is ERR_REPO with the last line of its stderr. */
@@ -39,7 +41,7 @@ export async function runGit(host: Host, what: string, argv: readonly string[], 
  * Fetches `branches` into the checkout at `folder` (relative to the box user's home, or absolute) by the
  * configured delivery; resolves with the checkout's absolute path.
  */
-export async function fetchBranches(deps: RepoStepDeps, host: Host, box: Box, folder: string, branches: readonly string[], signal: AbortSignal): Promise<string> {
+export async function fetchBranches(deps: Pick<RepoStepDeps, 'delivery' | 'source'>, host: Host, box: Box, folder: string, branches: readonly string[], signal: AbortSignal): Promise<string> {
   validateInputs(box.repoUrl, branches);
   if (repoDelivery(box.repoUrl, deps.delivery) === 'clone') {
     const out = await runGit(host, `git clone of ${box.repoUrl}`, ['sh', '-c', CLONE_FETCH, 'sh', folder, box.repoUrl, ...branches], { signal });
@@ -54,9 +56,11 @@ export async function fetchBranches(deps: RepoStepDeps, host: Host, box: Box, fo
   }
 }
 
-/** Checks `branch` out in the checkout (created or reset to the fetched one). */
-export async function checkout(host: Host, folder: string, branch: string, signal: AbortSignal): Promise<void> {
-  await runGit(host, `git checkout ${branch}`, ['sh', '-c', CHECKOUT, 'sh', folder, validateBranch(branch, 'branch')], { signal });
+/** Checks `branch` out in the checkout (created or reset to the fetched one); resolves with the commit checked out (null when git did not say). */
+export async function checkout(host: Host, folder: string, branch: string, signal: AbortSignal): Promise<string | null> {
+  const out = await runGit(host, `git checkout ${branch}`, ['sh', '-c', CHECKOUT, 'sh', folder, validateBranch(branch, 'branch')], { signal });
+  const last = out.trim().split('\n').pop() ?? '';
+  return /^[0-9a-f]{40,64}$/.test(last) ? last : null;
 }
 
 /** The `repo` step: the branch reaches the box (a pushed bundle or a clone) and is checked out. */
@@ -69,9 +73,11 @@ export function repoStep(deps: RepoStepDeps): ProvisionStep {
       const branches = [...new Set([box.branch, box.baseBranch])];
       const host = await deps.connections.get(box);
       const folder = await fetchBranches(deps, host, box, deps.repoPath ?? repoFolder(box), branches, ctx.signal);
-      await checkout(host, folder, box.branch, ctx.signal);
+      const commit = await checkout(host, folder, box.branch, ctx.signal);
       const workspace: BoxWorkspace = { folder, branch: box.branch, configFile: null, cli: null, containerId: null, remoteUser: null, remoteWorkspaceFolder: null };
-      return { workspace };
+      // the base branch was fetched just now: a box on it is at its head as of this moment
+      const head = commit && box.branch === box.baseBranch ? { commit, behind: 0, at: deps.now() } : null;
+      return { workspace, commit, head };
     },
   };
 }

@@ -6,6 +6,7 @@ import { requireContainer } from './box-workspace.js';
 import { injectAgents, type BoxAgentDeps } from './agents.js';
 import type { BoxConnections } from './connections.js';
 import { upOnBox, type DevcontainerUpDeps } from './devcontainer.js';
+import { configHashAt } from './config-hash.js';
 import { checkout, fetchBranches, runGit, type RepoStepDeps } from './repo.js';
 import { CONFIG_CHANGED } from './repo-scripts.js';
 
@@ -27,12 +28,14 @@ export function switchStep(deps: SwitchStepDeps): ProvisionStep {
       const host = await deps.connections.get(box);
       await fetchBranches(deps, host, box, ws.folder, [box.branch], signal);
       const diff = await runGit(host, 'comparing the devcontainer config', ['sh', '-c', CONFIG_CHANGED, 'sh', ws.folder, box.branch], { signal });
-      await checkout(host, ws.folder, box.branch, signal);
+      const commit = await checkout(host, ws.folder, box.branch, signal);
       const switched = { ...ws, branch: box.branch };
-      if (diff.trim() === 'same') return { workspace: switched };
+      const configHash = await configHashAt(host, ws.folder, ws.configFile, 'HEAD', signal);
+      // on another branch than the pool's: how far behind the base head no longer applies
+      if (diff.trim() === 'same') return { workspace: switched, commit, configHash, head: null };
       const rebuilt = await upOnBox(deps, host, box, switched, { rebuild: true, signal });
       if (deps.agentDeps) await injectAgents(deps.agentDeps, host, rebuilt, signal, box);
-      return { workspace: rebuilt };
+      return { workspace: rebuilt, commit, configHash, head: null };
     },
   };
 }

@@ -60,6 +60,9 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         deadlineAt: T0 + 900_000,
         releaseReason: null,
         activity: null,
+        commit: null,
+        configHash: null,
+        head: null,
       } satisfies Box);
       expect(await store.get(box.id)).toEqual(box);
       expect(await store.get('box_doesnotexist')).toBeNull();
@@ -310,7 +313,7 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
       expect(ids(await store.list({ states: ['standby'] }))).toEqual([b.id, d.id]);
       expect(ids(await store.list({ poolKey: POOL, states: ['claimed', 'failed'] }))).toEqual([a.id, c.id]);
       expect(await store.list({ states: [] })).toEqual([]);
-      expect(await store.poolCounts(POOL)).toEqual({ requested: 0, provisioning: 0, standby: 1, claimed: 1, ready: 0, releasing: 0, destroyed: 0, failed: 1 });
+      expect(await store.poolCounts(POOL)).toEqual({ requested: 0, provisioning: 0, standby: 1, updating: 0, claimed: 1, ready: 0, releasing: 0, destroyed: 0, failed: 1 });
       await store.transition(c.id, { from: 'failed', to: 'releasing', now: T0 + 12 });
       await store.transition(c.id, { from: 'releasing', to: 'destroyed', now: T0 + 13 });
       expect(await store.poolCounts(POOL)).toMatchObject({ failed: 0, releasing: 0, destroyed: 1 });
@@ -405,6 +408,22 @@ export function boxStoreContract(name: string, makeStore: () => Promise<StoreUnd
         purgedBoxMsTotal: 0,
       });
       expect(await store.poolStats(OTHER_POOL)).toEqual({ ...zero, provisionLatencyMsTotal: 1, provisionCount: 1 });
+    });
+
+    it('holds an updating box away from claims, records its commit, config hash and head check, and gives it back to standby', async () => {
+      const box = await seedStandby(store, T0);
+      const updating = await store.transition(box.id, { from: 'standby', fence: box.fence, to: 'updating', now: T0 + 1 });
+      expect(updating).toMatchObject({ state: 'updating', commit: null, configHash: null, head: null });
+      expect(await store.claimStandby(POOL, claimAt(T0 + 2))).toBeNull();
+      expect((await store.poolCounts(POOL)).updating).toBe(1);
+      const head = { commit: 'b'.repeat(40), behind: 0, at: T0 + 3 };
+      const back = await store.transition(box.id, { from: 'updating', fence: box.fence, to: 'standby', patch: { commit: 'b'.repeat(40), configHash: 'c0ffee', head }, now: T0 + 3 });
+      expect(back).toMatchObject({ state: 'standby', commit: 'b'.repeat(40), configHash: 'c0ffee', head });
+      expect(await store.get(box.id)).toEqual(back);
+      expect((await store.claimStandby(POOL, claimAt(T0 + 4)))?.id).toBe(box.id);
+      const unknown = await store.update(box.id, { state: 'claimed', patch: { head: { ...head, behind: null } }, now: T0 + 5 });
+      expect((await store.get(box.id))?.head).toEqual({ ...head, behind: null });
+      expect(unknown?.head?.behind).toBeNull();
     });
 
     it('records why a box was released, and a renewed lease through compare-and-set then a fence bump', async () => {

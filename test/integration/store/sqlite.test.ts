@@ -63,7 +63,7 @@ describe('SqliteAgentBoxStore file', () => {
     const db = new Database(file);
     db.exec('DROP INDEX boxes_claimant; DROP TABLE fleet_hosts; DROP TABLE secrets; ALTER TABLE pools DROP COLUMN purged_boxes; ALTER TABLE pools DROP COLUMN purged_box_ms_total');
     // a body from before boxes recorded where their VM runs and why they were released
-    db.prepare("UPDATE boxes SET body = json_remove(body, '$.vmLocation', '$.releaseReason') WHERE id = ?").run(box.id);
+    db.prepare("UPDATE boxes SET body = json_remove(body, '$.vmLocation', '$.releaseReason', '$.commit', '$.configHash', '$.head') WHERE id = ?").run(box.id);
     db.pragma('user_version = 1');
     db.close();
     const upgraded = new SqliteAgentBoxStore(file);
@@ -88,11 +88,14 @@ describe('SqliteAgentBoxStore file', () => {
     const body = JSON.parse((db.prepare('SELECT body FROM boxes WHERE id = ?').get(box.id) as { body: string }).body) as Record<string, unknown>;
     delete body.releaseReason;
     delete body.vmLocation;
+    delete body.commit;
+    delete body.configHash;
+    delete body.head;
     db.prepare('UPDATE boxes SET body = ? WHERE id = ?').run(JSON.stringify(body), box.id);
     db.pragma('user_version = 2');
     db.close();
     const upgraded = new SqliteAgentBoxStore(file);
-    expect(await upgraded.get(box.id)).toEqual({ ...box, releaseReason: null, vmLocation: null });
+    expect(await upgraded.get(box.id)).toEqual({ ...box, releaseReason: null, vmLocation: null, commit: null, configHash: null, head: null });
     expect(await upgraded.poolStats(box.poolKey)).toMatchObject({ warmClaims: 1, purgedBoxes: 0, purgedBoxMsTotal: 0 });
     expect(await upgraded.putSecretIfAbsent('ssh-identity', 'cac:v1:00000000:AAAA')).toBe('cac:v1:00000000:AAAA');
     await upgraded.close();

@@ -8,7 +8,8 @@ import { makeBox, T0 } from '../../fakes/box.js';
 const ALLOWED: Record<BoxState, BoxState[]> = {
   requested: ['provisioning', 'failed', 'releasing'],
   provisioning: ['standby', 'ready', 'failed', 'releasing'],
-  standby: ['claimed', 'failed', 'releasing'],
+  standby: ['claimed', 'updating', 'failed', 'releasing'],
+  updating: ['standby', 'failed', 'releasing'],
   claimed: ['ready', 'failed', 'releasing'],
   ready: ['releasing'],
   releasing: ['destroyed'],

@@ -11,7 +11,7 @@ import { isCacError } from '../../../src/errors.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
 import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
 import { runInProcess, tempHome } from '../../helpers/run-cli.js';
-import { FakeBoxHost, provisionHarness, TARGET } from '../../fakes/provision.js';
+import { FAKE_COMMIT, FakeBoxHost, provisionHarness, TARGET } from '../../fakes/provision.js';
 
 const CANARY = 'canary-7f3a9c2e41';
 const PLAIN = `API_TOKEN=${CANARY}\nQUOTED="a b"\n`;
@@ -54,7 +54,9 @@ describe('EnvInjector', () => {
     const box = await h.box();
     await h.store.transition(box.id, { from: 'requested', to: 'provisioning', now: h.clock.now() });
     const ws = { folder: `/home/cac/cac/${box.id}/app`, branch: 'main', configFile: 'x', cli: 'devcontainer', containerId: 'c1', remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/app' };
-    await h.store.transition(box.id, { from: 'provisioning', to: 'standby', patch: { workspace: ws }, now: h.clock.now() });
+    // at its branch head as of now: the claim has nothing to bring up to date
+    const head = { commit: FAKE_COMMIT, behind: 0, at: h.clock.now() };
+    await h.store.transition(box.id, { from: 'provisioning', to: 'standby', patch: { workspace: ws, commit: FAKE_COMMIT, head }, now: h.clock.now() });
     const statesAtWrite: string[] = [];
     const host = (await h.connections.get(h.store.box(box.id))) as FakeBoxHost;
     host.answer = (c) => void (c.what === 'write-env' && statesAtWrite.push(h.store.box(box.id).state));

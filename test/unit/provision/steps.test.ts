@@ -11,7 +11,7 @@ import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
 import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../../fakes/agents.js';
-import { type FakeBoxHost, provisionHarness } from '../../fakes/provision.js';
+import { FAKE_COMMIT, type FakeBoxHost, provisionHarness } from '../../fakes/provision.js';
 
 type Harness = ReturnType<typeof provisionHarness>;
 
@@ -40,7 +40,7 @@ describe('the provisioning steps after ssh_ready', () => {
     expect(host.closed).toBe(1);
     // the prepared-images check (its own test below) runs alongside
     const prepared = new Set(['prepared-marker', 'config-objects']);
-    expect(host.calls.map((c) => c.what).filter((w) => !prepared.has(w))).toEqual(['push-fetch', 'checkout', 'ensure-cli', 'docker', 'docker', 'test', 'cat']);
+    expect(host.calls.map((c) => c.what).filter((w) => !prepared.has(w))).toEqual(['push-fetch', 'checkout', 'ensure-cli', 'docker', 'docker', 'test', 'cat', 'show-at', 'objects-at']);
     expect(host.calls.map((c) => c.what).filter((w) => prepared.has(w))).toEqual(['prepared-marker', 'config-objects']);
     const fetch = host.ran('push-fetch')[0]!;
     expect(fetch.argv.slice(3)).toEqual(['sh', `cac/${box.id}/app`, '/srv/git/app.git', 'main']);
@@ -227,7 +227,7 @@ describe('after a warm claim', () => {
     expect(after.steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch']);
     expect(after.workspace).toEqual({ ...box.workspace, branch: 'feature' });
     const host = h.hosts.at(-1)!;
-    expect(host.calls.map((c) => c.what)).toEqual(['clone-fetch', 'config-changed', 'checkout']);
+    expect(host.calls.map((c) => c.what)).toEqual(['clone-fetch', 'config-changed', 'checkout', 'show-at', 'objects-at']);
     expect(host.ran('clone-fetch')[0]?.argv.slice(4)).toEqual([box.workspace!.folder, box.repoUrl, 'feature']);
     expect(h.engine.calls).toEqual([]);
   });
@@ -267,5 +267,71 @@ describe('repo delivery and the checkout folder', () => {
   ])('repoName(%s) = %s', (url, name) => {
     expect(repoName(url)).toBe(name);
     expect(repoFolder({ id: 'box_000000000001', repoUrl: url })).toBe(`cac/box_000000000001/${name}`);
+  });
+});
+
+describe('the freshen step after a warm claim', () => {
+  const NEW = 'e1'.repeat(20);
+  /** A pool box provisioned (at FAKE_COMMIT), claimed for its base branch `ageMs` after its last head check. */
+  async function claimedAfter(h: Harness, ageMs: number): Promise<Box> {
+    const r = await provision(h, await h.box());
+    h.clock.advance(ageMs);
+    return (await h.store.claimStandby(r.box!.poolKey, { claimant: 'bob', leaseMs: 60_000, now: h.clock.now() }))!;
+  }
+  const run = (h: Harness, box: Box) => runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+
+  it('a box checked at head within max_staleness (60 s by default) is handed out as it is: no head read, no connection', async () => {
+    const h = provisionHarness();
+    const box = await claimedAfter(h, 59_000);
+    expect(box.head).toMatchObject({ commit: FAKE_COMMIT, behind: 0 });
+    const before = h.hosts.length;
+    expect('ok' in (await run(h, box))).toBe(true);
+    expect(h.source.headReads).toBe(0);
+    expect(h.hosts.length).toBe(before);
+  });
+
+  it('older than max_staleness and still at head: one head read here, the check recorded, nothing on the box', async () => {
+    const h = provisionHarness({ maxStalenessMs: () => 1_000 });
+    const box = await claimedAfter(h, 2_000);
+    h.source.heads.set('main', FAKE_COMMIT);
+    const before = h.hosts.length;
+    await run(h, box);
+    expect(h.source.headReads).toBe(1);
+    expect(h.hosts.length).toBe(before);
+    expect(h.store.box(box.id)).toMatchObject({ commit: FAKE_COMMIT, head: { commit: FAKE_COMMIT, behind: 0, at: h.clock.now() } });
+    expect(h.store.box(box.id).steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'freshen']);
+  });
+
+  it('behind: fetched and fast-forwarded on the box, then the container’s updateContentCommand run; the new commit recorded', async () => {
+    const h = provisionHarness({ maxStalenessMs: () => 1_000 });
+    const box = await claimedAfter(h, 2_000);
+    h.source.heads.set('main', NEW);
+    const host = await boxHost(h, box);
+    host.answer = (c) => {
+      if (c.what === 'head-revs') return { exitCode: 0, stdout: `${FAKE_COMMIT}\n${NEW}\n`, stderr: '' };
+      if (c.what === 'fast-forward') return { exitCode: 0, stdout: `${NEW}\n`, stderr: '' };
+      if (c.what === 'docker' && c.argv[1] === 'inspect') return { exitCode: 0, stdout: `${JSON.stringify([{ updateContentCommand: 'npm ci' }])}\n`, stderr: '' };
+      return undefined;
+    };
+    h.engine.calls.length = 0;
+    const r = await run(h, box);
+    expect('ok' in r && r.ok).toBe(true);
+    expect(host.calls.map((c) => c.what).filter((w) => w !== 'show-at' && w !== 'objects-at')).toEqual(['clone-fetch', 'head-revs', 'fast-forward', 'docker']);
+    expect(h.engine.calls).toEqual(['exec:/bin/sh -c npm ci']);
+    expect(h.store.box(box.id)).toMatchObject({ commit: NEW, head: { commit: NEW, behind: 0 } });
+  });
+
+  it('a failing updateContentCommand fails the step (and so the claim) with the command’s exit', async () => {
+    const h = provisionHarness({ maxStalenessMs: () => 1_000 });
+    const box = await claimedAfter(h, 2_000);
+    h.source.heads.set('main', NEW);
+    const host = await boxHost(h, box);
+    host.answer = (c) => {
+      if (c.what === 'head-revs') return { exitCode: 0, stdout: `${FAKE_COMMIT}\n${NEW}\n`, stderr: '' };
+      if (c.what === 'docker' && c.argv[1] === 'inspect') return { exitCode: 0, stdout: JSON.stringify([{ updateContentCommand: ['false', '3'] }]), stderr: '' };
+      return undefined;
+    };
+    const r = await run(h, box);
+    expect('ok' in r && !r.ok && r.error).toMatch(/^freshen: updateContentCommand failed in box .* \(exit 3\)/);
   });
 });

@@ -1,0 +1,113 @@
+// Bringing a box to its branch head, through a real `sh` and real git with a LocalHost standing in for
+// the box: the head read where cac runs, the checkout's revisions, a fast-forward (never a merge), and
+// the hash of what defines the dev container (a Dockerfile the devcontainer.json names outside .devcontainer included).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { LocalHost } from '../../../src/adapters/host/local.js';
+import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
+import { newBoxRecord } from '../../../src/domain/box.js';
+import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
+import { FAST_FORWARD, HEAD_REVS } from '../../../src/core/provision/repo-scripts.js';
+import { configHashAt, namedConfigFiles } from '../../../src/core/provision/config-hash.js';
+import { updateContentCommands } from '../../../src/core/provision/update.js';
+import type { ExecOptions, Host } from '../../../src/ports/host.js';
+import { isCacError } from '../../../src/errors.js';
+
+const signal = new AbortController().signal;
+const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' }).trim();
+
+function localBox(home: string): Host {
+  const local = new LocalHost({ env: { ...process.env, HOME: home } });
+  return { kind: 'local', exec: (argv, o: ExecOptions = {}) => local.exec(argv, { cwd: home, ...o }), putFiles: (t, d, o) => local.putFiles(t, d, o) };
+}
+
+function commit(dir: string, files: Record<string, string>, message: string): string {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-qm', message);
+  return git(dir, 'rev-parse', 'HEAD');
+}
+
+describe('a checkout brought to its branch head', () => {
+  it('reads the head here, fast-forwards the box, and hashes the definition: code changes keep it, a named Dockerfile change does not', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'cac-src-'));
+    git(src, 'init', '-q', '-b', 'main');
+    const first = commit(src, { '.devcontainer/devcontainer.json': '{ "build": { "dockerfile": "../docker/Dockerfile" } }\n', 'docker/Dockerfile': 'FROM a\n', 'app.js': '1\n' }, 'first');
+    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
+    const host = localBox(home);
+    const source = new LocalGitSource({ host: new LocalHost(), mirrorsDir: join(home, 'mirrors') });
+    const deps = { source, delivery: 'push' as const };
+    const box = newBoxRecord({ repoUrl: src, baseBranch: 'main', deadlineAt: 1, now: 0 }, 'box_000000000001', 'k');
+    const folder = await fetchBranches(deps, host, box, 'cac/b/app', ['main'], signal);
+    expect(await checkout(host, folder, 'main', signal)).toBe(first);
+    const config = join(folder, '.devcontainer/devcontainer.json');
+    const hashFirst = await configHashAt(host, folder, config, 'HEAD', signal);
+
+    const code = commit(src, { 'app.js': '2\n' }, 'code');
+    expect(await source.head(src, 'main', { signal })).toBe(code);
+    expect(await source.behind(src, first, code, { signal })).toBe(1);
+    await fetchBranches(deps, host, box, folder, ['main'], signal);
+    const revs = (await runGit(host, 'revs', ['sh', '-c', HEAD_REVS, 'sh', folder, 'main'], { signal })).trim().split('\n');
+    expect(revs).toEqual([first, code]);
+    expect(await configHashAt(host, folder, config, 'refs/remotes/origin/main', signal)).toBe(hashFirst);
+    expect((await runGit(host, 'ff', ['sh', '-c', FAST_FORWARD, 'sh', folder, 'main'], { signal })).trim()).toBe(code);
+    expect(readFileSync(join(folder, 'app.js'), 'utf8')).toBe('2\n');
+
+    const docker = commit(src, { 'docker/Dockerfile': 'FROM b\n' }, 'dockerfile');
+    await fetchBranches(deps, host, box, folder, ['main'], signal);
+    expect(await configHashAt(host, folder, config, 'refs/remotes/origin/main', signal)).not.toBe(hashFirst);
+    expect(await source.behind(src, first, docker, { signal })).toBe(2);
+    expect(await source.behind(src, first, 'f'.repeat(40), { signal })).toBeNull();
+  });
+
+  it('a rewritten history is never merged: the fast-forward fails and says so', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'cac-src-'));
+    git(src, 'init', '-q', '-b', 'main');
+    commit(src, { 'a.txt': '1\n' }, 'one');
+    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
+    const host = localBox(home);
+    const deps = { source: new LocalGitSource({ host: new LocalHost(), mirrorsDir: join(home, 'm') }), delivery: 'push' as const };
+    const box = newBoxRecord({ repoUrl: src, baseBranch: 'main', deadlineAt: 1, now: 0 }, 'box_000000000001', 'k');
+    const folder = await fetchBranches(deps, host, box, 'cac/b/app', ['main'], signal);
+    await checkout(host, folder, 'main', signal);
+    git(src, 'commit', '-q', '--amend', '-m', 'rewritten');
+    await fetchBranches(deps, host, box, folder, ['main'], signal);
+    const e = await runGit(host, 'fast-forwarding main', ['sh', '-c', FAST_FORWARD, 'sh', folder, 'main'], { signal }).catch((x: unknown) => x);
+    expect(isCacError(e) && e.code).toBe('ERR_REPO');
+  });
+
+  it('a missing branch is ERR_REPO_BRANCH when its head is read', async () => {
+    const src = mkdtempSync(join(tmpdir(), 'cac-src-'));
+    git(src, 'init', '-q', '-b', 'main');
+    commit(src, { 'a.txt': '1\n' }, 'one');
+    const e = await new LocalGitSource({ host: new LocalHost(), mirrorsDir: '/nonexistent' }).head(src, 'nope', { signal }).catch((x: unknown) => x);
+    expect(isCacError(e) && e.code).toBe('ERR_REPO_BRANCH');
+  });
+});
+
+describe('what defines a dev container, and its updateContentCommand', () => {
+  it('names the Dockerfile and compose files relative to the devcontainer.json, never a path out of the repository', () => {
+    expect(namedConfigFiles('.devcontainer/devcontainer.json', '{ "build": { "dockerfile": "../Dockerfile" } }')).toEqual(['Dockerfile']);
+    expect(namedConfigFiles('.devcontainer/devcontainer.json', '{ // c\n "dockerComposeFile": ["../compose.yml", "extra.yml"], }')).toEqual(['compose.yml', '.devcontainer/extra.yml']);
+    expect(namedConfigFiles('.devcontainer.json', '{ "dockerFile": "Dockerfile", "build": { "dockerfile": "../../etc/x" } }')).toEqual(['Dockerfile']);
+    expect(namedConfigFiles('.devcontainer.json', 'not json')).toEqual([]);
+  });
+
+  it("reads each entry's updateContentCommand from the container's metadata label: string, argv, named commands", () => {
+    const label = JSON.stringify([{ id: 'feature' }, { updateContentCommand: 'npm ci' }, { updateContentCommand: ['make', 'deps'] }, { updateContentCommand: { a: 'echo a', b: ['echo', 'b'] } }]);
+    expect(updateContentCommands(label)).toEqual([
+      ['/bin/sh', '-c', 'npm ci'],
+      ['make', 'deps'],
+      ['/bin/sh', '-c', 'echo a'],
+      ['echo', 'b'],
+    ]);
+    expect(updateContentCommands('')).toEqual([]);
+    expect(updateContentCommands('{"updateContentCommand":"x"}')).toEqual([['/bin/sh', '-c', 'x']]);
+  });
+});
