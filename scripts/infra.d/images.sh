@@ -174,6 +174,13 @@ ensure_box_image() {
   cac_cli box image build --from-rootfs --tag "$BOX_IMAGE" --json >"$INFRA/box-image.json" ||
     die "cac box image build --from-rootfs --tag $BOX_IMAGE failed (logs in $INFRA/state/cac/logs)"
   log "image $BOX_IMAGE: $(node -e 'const d=require(process.argv[1]);process.stdout.write(`${d.action}, recipe ${d.recipeHash.slice(0,12)}`)' "$INFRA/box-image.json") in $(since "$t")"
+  # the same image under the product's default name ([boxes.docker] image unset), as a user's
+  # `cac box image build` would tag it: tests that keep the default get the image the recipe makes
+  local product
+  product=$(cac_cli config show --json 2>/dev/null |
+    node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>{try{process.stdout.write(JSON.parse(s).config.boxes.docker.image)}catch{}})') || product=""
+  [ -n "$product" ] && [ "$product" != "$BOX_IMAGE" ] || die "cannot read the default box image name (cac config show --json)"
+  docker tag "$BOX_IMAGE" "$product" || die "docker tag $BOX_IMAGE $product failed"
 }
 
 ensure_images() {

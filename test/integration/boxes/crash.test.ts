@@ -11,7 +11,7 @@ import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
 import { poolKeyOf } from '../../../src/domain/box.js';
 import { LIVE_STATES } from '../../../src/domain/box.js';
 import { newRunId, removeRun, runContainers } from '../../helpers/box-run.js';
-import { describeWith, engineEnv } from '../../helpers/infra.js';
+import { describeWith, engineEnv, infra } from '../../helpers/infra.js';
 import { BIN, runBin, tempHome } from '../../helpers/run-cli.js';
 
 const RUN = newRunId('crash');
@@ -55,7 +55,7 @@ describeWith(['docker'], 'crash: kill -9 of cac pool reconcile', () => {
   mkdirSync(join(homeEnv.XDG_CONFIG_HOME, 'cac'), { recursive: true });
   writeFileSync(
     join(homeEnv.XDG_CONFIG_HOME, 'cac', 'config.toml'),
-    `[boxes]\nprovision = "vm"\norphan_grace = "2s"\nprovision_timeout = "3m"\n\n[[pools]]\nrepo_url = "${REPO}"\nbase_branch = "main"\nmin_standby = ${MIN_STANDBY}\nmax_instances = 4\n`,
+    `[boxes]\nprovision = "vm"\norphan_grace = "2s"\nprovision_timeout = "3m"\n\n[boxes.docker]\nimage = "${infra.CAC_TEST_BOX_IMAGE ?? 'cac-test/box:bookworm'}"\n\n[[pools]]\nrepo_url = "${REPO}"\nbase_branch = "main"\nmin_standby = ${MIN_STANDBY}\nmax_instances = 4\n`,
   );
   afterAll(() => removeRun(RUN));
 
