@@ -26,6 +26,7 @@ import { agentLine, closingLine, headerLine } from './summary.js';
 import type { LoginDecision } from './forks.js';
 import { linkProblem, type LinkReport, type VolumeLink } from './volume-link.js';
 import { EXACT_VERSION } from '../../domain/kinds.js';
+import { volumeTargetPrefix } from '../../domain/agent-volume.js';
 
 export interface InjectOptions {
   /** The lifecycle event; gated by on_start / on_rebuild. Absent for `cac agents sync`. */
@@ -171,7 +172,7 @@ function volumeLinks(deps: AgentDeps, live: AgentState[]): VolumeLink[] {
   if (!deps.volumes || !deps.cache) return [];
   return live.flatMap((s) => {
     const npm = s.agent.install ? s.agent.npm : undefined;
-    return npm && EXACT_VERSION.test(npm.version) ? [{ kind: s.agent.kind, version: npm.version, names: s.agent.probe }] : [];
+    return npm && EXACT_VERSION.test(npm.version) ? [{ kind: s.agent.kind, version: npm.version, prefix: volumeTargetPrefix(s.agent.kind, npm.version), names: s.agent.probe }] : [];
   });
 }
 

@@ -4,12 +4,13 @@
 // or verify with the exit status and first line of `--version` (the probe before use). Nothing is
 // reported when the agent is already on PATH or node is missing: injection then goes on as before.
 import type { AgentKind } from '../../domain/kinds.js';
-import { volumeTargetPrefix } from '../../domain/agent-volume.js';
 import { quote, quoteArgv } from '../../util/shell.js';
 
 export interface VolumeLink {
   kind: AgentKind;
   version: string;
+  /** The volume's path up to its platform (the container's `uname -m`-libc completes it). */
+  prefix: string;
   /** The agent's probe names; the first is linked. */
   names: readonly string[];
 }
@@ -36,7 +37,7 @@ export function volumeLinkLines(links: readonly VolumeLink[]): string[] {
     '}',
     // the platform completes a volume path: only a plain one
     'case $cac_plat in *[!A-Za-z0-9_-]* | -* | *-) ;; *)',
-    ...links.map((l) => `  cac_vlink ${quote(l.kind)} ${quote(volumeTargetPrefix(l.kind, l.version))}"$cac_plat" ${quoteArgv(l.names.length ? l.names : [l.kind])}`),
+    ...links.map((l) => `  cac_vlink ${quote(l.kind)} ${quote(l.prefix)}"$cac_plat" ${quoteArgv(l.names.length ? l.names : [l.kind])}`),
     ';; esac',
   ];
 }
