@@ -96,6 +96,8 @@ function main(): void {
     up.push(withAgents.ms);
   }
   down();
+  // printed before the box part: a box that fails still leaves the local numbers
+  console.log(`local, medians: cac up --no-agents ${fmtMs(median(bare))}, cac up codex cached ${fmtMs(median(up))} (${(median(up) / median(bare)).toFixed(2)}×)`);
 
   // a cold box with codex: the cached prefix travels over the box's SSH connection
   const request = cac(['box', 'request', '--repo', `file://${repo}`, '--wait', '--timeout', '10m']);

@@ -24,3 +24,5 @@ export const volumeNameOf = (k: AgentVolumeKey): string => `cac-agent-${k.kind}-
 export const dataNameOf = (k: AgentVolumeKey): string => `${volumeNameOf(k)}-data`;
 /** The container path of a key's volume (the prefix: `bin/`, `lib/node_modules/`). */
 export const volumeTarget = (k: AgentVolumeKey): string => `${VOLUME_ROOT}/${k.kind}-${k.version}-${k.platform}`;
+/** A version's volume path without its platform: the container's own `uname -m`-libc completes it. */
+export const volumeTargetPrefix = (kind: AgentKind, version: string): string => `${VOLUME_ROOT}/${kind}-${version}-`;

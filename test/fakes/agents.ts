@@ -176,8 +176,26 @@ export class FakeDocker implements Host {
       const errs = (this.tarStderr ?? '').split('\n').filter(Boolean);
       out += `tar\t${errs.length ? 2 : 0}\n${errs.map((l) => `tarerr\t${l}\n`).join('')}`;
     }
+    out += this.volumeLinks(script);
     if (script.includes('cac_finish')) out += `finish\t${this.finishExit}\n`;
     return { exitCode: 0, stdout: out, stderr: this.finishExit ? 'mkdir: cannot create directory: Permission denied' : '' };
+  }
+
+  // the one exec's volume links: an agent not found, with node, links its volume's binary when mounted
+  private volumeLinks(script: string): string {
+    let out = '';
+    for (const m of script.matchAll(/^ {2}cac_vlink '?(\w+)'? '?([^'"]+)'?"\$cac_plat"/gm)) {
+      const kind = m[1] ?? '';
+      if (this.bins[kind] || !this.tools.node || !this.platform) continue;
+      const volume = this.volumes.get(`${m[2]}${this.platform}`);
+      if (!volume) out += `link\t${kind}\tabsent\n`;
+      else if (volume.broken) out += `link\t${kind}\tverify\t126\tcannot execute\n`;
+      else {
+        this.bins[kind] = `${this.home}/.local/bin/${kind}`;
+        out += `link\t${kind}\tverify\t0\t${kind}-cli ${/-(\d+\.\d+\.\d+)-$/.exec(m[2] ?? '')?.[1] ?? ''}\n`;
+      }
+    }
+    return out;
   }
 
   private async untar(stdin: Readable, excluded: Set<string>): Promise<void> {

@@ -66,7 +66,8 @@ export function discoverLines(probes: readonly Probe[], withVersions: boolean): 
     ...probes.map((p) => `cac_probe ${quote(p.kind)} ${quoteArgv(p.names)}`),
     // the cache key's platform: one fork (uname); musl by its loader, else glibc
     'cac_libc=gnu; for cac_f in /lib/ld-musl-*; do [ -e "$cac_f" ] && cac_libc=musl; done',
-    `printf 'platform\\t%s-%s\\n' "$(uname -m 2>/dev/null)" "$cac_libc"`,
+    'cac_plat=$(uname -m 2>/dev/null)-$cac_libc',
+    `printf 'platform\\t%s\\n' "$cac_plat"`,
     `for t in node npm curl; do cac_which "$t"; if [ -n "$p" ]; then printf 'tool\\t%s\\t%s\\n' "$t" "$p"; fi; done`,
   ];
 }

@@ -8,6 +8,8 @@ import { finishLines, parseRefusedFiles, type FinishPlan } from './finish-script
 import { homeGuardLines } from './home-guard.js';
 import { MAX_CREDENTIAL_BYTES } from './credential-check.js';
 import { quote } from '../../util/shell.js';
+import type { AgentKind } from '../../domain/kinds.js';
+import { parseLinkReports, volumeLinkLines, type LinkReport, type VolumeLink } from './volume-link.js';
 
 export const INJECT_MARK = '# cac agents: inject';
 
@@ -25,6 +27,8 @@ export interface InjectScriptPlan {
    * the top-most member names (every member is one of them or under one), checked for links. */
   copy?: { absolute: boolean; roots: readonly string[]; guards: readonly Guard[] };
   finish: FinishPlan;
+  /** Agents whose binary is linked from a mounted agent volume when missing (before finishing puts ~/.local/bin on PATH). */
+  links?: readonly VolumeLink[];
 }
 
 /** Tar members left out because a link on their way leaves the home: `under` undefined = the whole
@@ -46,6 +50,8 @@ export interface InjectOutput {
   /** Files finishing did not write (`~/.cac/agents.env`, `~/.profile`, …): a link leaves the home. */
   refusedFiles: string[];
   finishExit?: number;
+  /** What each planned volume link reported (none: the agent was found, or node is missing). */
+  links: Partial<Record<AgentKind, LinkReport>>;
 }
 
 export function injectScript(plan: InjectScriptPlan): string {
@@ -62,7 +68,7 @@ export function injectScript(plan: InjectScriptPlan): string {
       ]
     : [];
   const keep = plan.copy?.guards.length ? KEEP : [];
-  return [INJECT_MARK, ...discoverLines(plan.probes, false), ...homeGuardLines(), ...keep, ...copy, ...finishLines(plan.finish), 'exit 0'].join('\n');
+  return [INJECT_MARK, ...discoverLines(plan.probes, false), ...homeGuardLines(), ...keep, ...copy, ...volumeLinkLines(plan.links ?? []), ...finishLines(plan.finish), 'exit 0'].join('\n');
 }
 
 // Each root: refused whole when a link on its way leaves the home; else every link below it that
@@ -106,7 +112,7 @@ const KEEP = [
 ];
 
 export function parseInjectOutput(stdout: string): InjectOutput {
-  const out: InjectOutput = { discovery: parseDiscovery(stdout), tarErrors: [], kept: new Map(), refused: [], refusedFiles: parseRefusedFiles(stdout) };
+  const out: InjectOutput = { discovery: parseDiscovery(stdout), tarErrors: [], kept: new Map(), refused: [], refusedFiles: parseRefusedFiles(stdout), links: parseLinkReports(stdout) };
   for (const line of stdout.split('\n')) {
     const [key, value = '', third = ''] = line.split('\t');
     if (key === 'refused') out.refused.push({ root: Number(value), ...(third ? { under: Buffer.from(third, 'base64').toString('utf8') } : {}) });

@@ -24,6 +24,9 @@ import { guardsFor, mergeRecord, readRecord, recordPath, writeRecord } from './r
 import { reconcile } from './sync-back.js';
 import { agentLine, closingLine, headerLine } from './summary.js';
 import type { LoginDecision } from './forks.js';
+import { linkProblem, type LinkReport, type VolumeLink } from './volume-link.js';
+import { EXACT_VERSION } from '../../domain/kinds.js';
+import { volumeTargetPrefix } from '../../domain/agent-volume.js';
 
 export interface InjectOptions {
   /** The lifecycle event; gated by on_start / on_rebuild. Absent for `cac agents sync`. */
@@ -124,7 +127,7 @@ async function containerSide(deps: AgentDeps, host: Host, target: RecordedTarget
   let localPrefix = false;
   let finished = false;
   for (const s of live) {
-    const r = await installStep(deps, host, target, s, d, { names: p.names, env: p.env }, signal);
+    const r = await installStep(deps, host, target, s, d, { names: p.names, env: p.env, link: out.links[s.agent.kind] }, signal);
     localPrefix = r.localPrefix || localPrefix;
     if (r.finished !== undefined) {
       finished = true;
@@ -152,13 +155,25 @@ async function prepare(deps: AgentDeps, target: RecordedTarget, live: AgentState
     plan.entries.map((e) => e.path),
   );
   const names = [...new Set(live.flatMap((s) => s.names))];
+  const links = volumeLinks(deps, live);
   const claude = live.some((s) => s.agent.kind === 'claude') && !(plan.copied.claude ?? []).includes('~/.claude.json');
-  const finish: FinishPlan = { env: names.length ? 'write' : 'if-present', names, claudeOnboarding: claude };
+  // a linked binary lives in ~/.local/bin: the env file's PATH line, even with nothing forwarded
+  const finish: FinishPlan = { env: names.length || links.length ? 'write' : 'if-present', names, claudeOnboarding: claude };
   const absolute = plan.entries.some((e) => e.path.startsWith('/'));
   const roots = memberRoots(plan.entries.map((e) => memberName(e.path)));
   const copy = plan.entries.length ? { absolute, roots, guards: guards.map((g) => ({ name: g.name, sentHash: g.file.sentHash })) } : undefined;
-  const script = injectScript({ probes: probesOf(live.map((s) => s.agent)), ...(copy ? { copy } : {}), finish });
+  const script = injectScript({ probes: probesOf(live.map((s) => s.agent)), ...(copy ? { copy } : {}), finish, links });
   return { plan, recordFile, old, guards, names, env: pick(deps.env, names), copy, script };
+}
+
+// The agents linked from their agent volume in the one exec when missing: pinned npm CLIs going through
+// the cache (an exact version: resolving "latest" waits until an install needs it).
+function volumeLinks(deps: AgentDeps, live: AgentState[]): VolumeLink[] {
+  if (!deps.volumes || !deps.cache) return [];
+  return live.flatMap((s) => {
+    const npm = s.agent.install ? s.agent.npm : undefined;
+    return npm && EXACT_VERSION.test(npm.version) ? [{ kind: s.agent.kind, version: npm.version, prefix: volumeTargetPrefix(s.agent.kind, npm.version), names: s.agent.probe }] : [];
+  });
 }
 
 // What was written (tar failures and refreshed credentials left alone are not), and the record.
@@ -245,7 +260,7 @@ async function installStep(
   target: ContainerTarget,
   s: AgentState,
   d: Discovery,
-  finish: { names: readonly string[]; env: Record<string, string> },
+  finish: { names: readonly string[]; env: Record<string, string>; link?: LinkReport | undefined },
   signal?: AbortSignal,
 ): Promise<{ localPrefix: boolean; finished?: string }> {
   if (d.bins[s.agent.kind]) return { localPrefix: false };
@@ -258,7 +273,18 @@ async function installStep(
   const { cache } = deps;
   if (cache && s.agent.npm && d.platform && d.tools.node) {
     const at = { ...d, platform: d.platform };
-    const via = { cache, reporter: deps.reporter, ...(deps.volumes ? { volumes: true, finish } : {}) };
+    // the one exec already linked it from its volume (and finished), or found no volume: no link exec
+    const linked = finish.link ? linkProblem(finish.link, s.agent.npm.version) : 'none';
+    if (linked === undefined) {
+      s.installed = true;
+      s.installedFrom = 'volume';
+      return { localPrefix: false };
+    }
+    if (linked !== 'absent' && linked !== 'none') {
+      s.warnings.push(`the agent volume of ${s.agent.kind} ${s.agent.npm.version} (${d.platform}) failed its check (${redact(linked, Object.values(finish.env))}); not used`);
+    }
+    const tryVolume = deps.volumes && linked === 'none';
+    const via = { cache, reporter: deps.reporter, ...(tryVolume ? { volumes: true, finish: { names: finish.names, env: finish.env } } : {}) };
     const r = await step(() => cachedInstall(via, host, target, s.agent as NpmAgent, at, pick(deps.env, s.names), signal));
     if (!r.ok) s.warnings.push(`install failed: ${r.error}`);
     else if (r.value.warning) s.warnings.push(r.value.warning);

@@ -284,3 +284,34 @@ describe('read script (sync-back)', () => {
     expect(got.get(2)).toEqual({ data: Buffer.from([0, 1, 2, 255]) });
   });
 });
+
+describe('the injection exec links a missing agent from its volume (a real shell)', () => {
+  const linkScript = (home: string, prefix: string) =>
+    injectScript({
+      probes: [{ kind: 'codex', names: ['codex'] }],
+      finish: { env: 'write', names: [], claudeOnboarding: false },
+      links: [{ kind: 'codex', version: '0.171.0', prefix, names: ['codex'] }],
+    }).replace('cac_libc=gnu;', `h=${quote(home)}; cac_libc=gnu;`);
+  const runIt = (script: string, bin: string, root: string) => parseInjectOutput(execFileSync('sh', ['-c', script], { env: { PATH: `${bin}:/usr/bin:/bin` }, cwd: root, encoding: 'utf8' }));
+
+  it('links VOLUME<platform>/bin/codex into ~/.local/bin, probes its version, then finishing puts ~/.local/bin on PATH', () => {
+    const { root, home, bin } = sandbox();
+    exe(join(bin, 'node'), 'exit 0');
+    const plat = `${execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim()}-gnu`;
+    exe(join(root, `vol-${plat}`, 'bin', 'codex'), 'echo "codex-cli 0.171.0"');
+    const out = runIt(linkScript(home, join(root, 'vol-')), bin, root);
+    expect(out.links.codex).toEqual({ state: 'verify', exit: 0, line: 'codex-cli 0.171.0' });
+    expect(readFileSync(join(home, '.local/bin/codex'), 'utf8')).toContain('codex-cli 0.171.0');
+    expect(readFileSync(join(home, '.cac/agents.env'), 'utf8')).toContain('.local/bin');
+    expect(out.finishExit).toBe(0);
+  });
+
+  it('no volume for the platform: absent, nothing linked; codex already on PATH: nothing reported', () => {
+    const { root, home, bin } = sandbox();
+    exe(join(bin, 'node'), 'exit 0');
+    expect(runIt(linkScript(home, join(root, 'none-')), bin, root).links.codex).toEqual({ state: 'absent' });
+    expect(existsSync(join(home, '.local/bin/codex'))).toBe(false);
+    exe(join(bin, 'codex'), 'echo "codex-cli 0.1.0"');
+    expect(runIt(linkScript(home, join(root, 'none-')), bin, root).links).toEqual({});
+  });
+});

@@ -103,20 +103,22 @@ describe('injection with agent volumes', () => {
     return { docker, cache, ...makeDeps({ agents, files, docker, cache, volumes: true }) };
   }
 
-  it('a mounted volume: the binary is linked, probed and ~/.local/bin put on PATH in one exec, no tar stream, no npm', async () => {
+  it('a mounted volume: the binary is linked, probed and ~/.local/bin put on PATH in the one injection exec, no tar stream, no npm', async () => {
     const { deps, docker } = codexMissing();
     docker.volumes.set(volumeTarget(KEY), { broken: false });
     const [r] = await inject(deps, target, { event: 'start' });
-    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache']);
-    expect(docker.of('cache')[0]?.argv.at(-1)).toMatch(/\ncac_finish\nprintf 'finish\\t%s\\n' "\$\?"$/);
-    const link = docker.of('cache')[0];
-    expect(link?.stdin).toBeUndefined();
-    expect(link?.argv.at(-1)).toContain(`p=${volumeTarget(KEY)}\n`);
-    expect(link?.argv.at(-1)).toContain('ln -sfn "$p/bin/$n" "$h/.local/bin/$n"');
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject']);
+    const script = docker.of('inject')[0]?.argv.at(-1) ?? '';
+    expect(script).toContain(`cac_vlink codex ${volumeTarget({ ...KEY, platform: '' })}"$cac_plat" codex\n`);
+    expect(script).toContain('ln -sfn "$cac_v/bin/$cac_n" "$h/.local/bin/$cac_n"');
+    // the link comes before finishing, which writes the env file's PATH line with nothing forwarded
+    expect(script.indexOf('cac_vlink codex')).toBeLessThan(script.indexOf('\ncac_finish\n'));
+    expect(script).not.toMatch(/if cac_inside "\$h"\/\S+ && \[ -f /);
+    expect(docker.of('inject')[0]?.stdin).toBeUndefined();
     expect(r).toMatchObject({ status: 'ok', installed: true, installedFrom: 'volume', warnings: [] });
   });
 
-  it('a forwarded value reaches the link exec through its environment, never its command line', async () => {
+  it('a forwarded value reaches the linking exec through its environment, never its command line', async () => {
     const files = new MemFiles({ [`${HOME}/.codex/auth.json`]: '{}' });
     const docker = new FakeDocker();
     docker.platform = 'x86_64-gnu';
@@ -125,18 +127,43 @@ describe('injection with agent volumes', () => {
     const { deps } = makeDeps({ agents, files, docker, cache: new MemAgentCache(), volumes: true, env: { OPENAI_API_KEY: 'sk-canary-1234' } });
     const [r] = await inject(deps, target, { event: 'start' });
     expect(r).toMatchObject({ status: 'ok', installedFrom: 'volume', warnings: [] });
-    const link = docker.of('cache')[0];
-    expect(link?.env).toMatchObject({ OPENAI_API_KEY: 'sk-canary-1234' });
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject']);
+    expect(docker.of('inject')[0]?.env).toMatchObject({ OPENAI_API_KEY: 'sk-canary-1234' });
     for (const c of docker.calls) expect(c.argv.join(' ')).not.toContain('sk-canary-1234');
   });
 
-  it('no volume mounted (an older container): the tar cache restores it, with no warning', async () => {
+  it('no volume mounted (an older container): the tar cache restores it, with no warning and no second link attempt', async () => {
     const { deps, docker } = codexMissing();
     const [r] = await inject(deps, target, { event: 'start' });
-    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache', 'cache', 'finish']);
-    expect(docker.of('cache').map((c) => c.argv.at(-1)?.split('\n')[0])).toEqual(['# cac agents: cached install codex link', '# cac agents: cached install codex restore']);
-    expect(docker.of('cache')[1]?.stdin?.toString()).toBe('the prefix');
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache', 'finish']);
+    expect(docker.of('cache').map((c) => c.argv.at(-1)?.split('\n')[0])).toEqual(['# cac agents: cached install codex restore']);
+    expect(docker.of('cache')[0]?.stdin?.toString()).toBe('the prefix');
     expect(r).toMatchObject({ status: 'ok', installed: true, installedFrom: 'cache', warnings: [] });
+  });
+
+  it('the agent already in the image: nothing linked, no install', async () => {
+    const { deps, docker } = codexMissing();
+    docker.volumes.set(volumeTarget(KEY), { broken: false });
+    docker.bins.codex = '/usr/local/bin/codex';
+    const [r] = await inject(deps, target, { event: 'start' });
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject']);
+    expect(r).toMatchObject({ status: 'ok', installed: false, warnings: [] });
+    expect(r?.installedFrom).toBeUndefined();
+  });
+
+  it('a "latest" pin: no link in the one exec (resolving waits for an install), the link exec as before', async () => {
+    const files = new MemFiles({ [`${HOME}/.codex/auth.json`]: '{}' });
+    const docker = new FakeDocker();
+    docker.platform = 'x86_64-gnu';
+    const cache = new MemAgentCache();
+    cache.latest = '0.171.0';
+    docker.volumes.set(volumeTarget(KEY), { broken: false });
+    const agents = config({}, { codex: { enabled: true, version: 'latest' } });
+    const { deps } = makeDeps({ agents, files, docker, cache, volumes: true });
+    const [r] = await inject(deps, target, { event: 'start' });
+    expect(docker.of('inject')[0]?.argv.at(-1)).not.toContain('cac_vlink codex');
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache']);
+    expect(r).toMatchObject({ status: 'ok', installedFrom: 'volume', warnings: [] });
   });
 
   it('a broken volume (its --version fails): a warning, and the tar cache restores it', async () => {
@@ -144,6 +171,7 @@ describe('injection with agent volumes', () => {
     docker.volumes.set(volumeTarget(KEY), { broken: true });
     const [r] = await inject(deps, target, { event: 'start' });
     expect(r).toMatchObject({ status: 'warning', installed: true, installedFrom: 'cache' });
-    expect(r?.warnings).toEqual([expect.stringMatching(/^the agent volume of codex 0\.171\.0 \(x86_64-gnu\) failed its check \(exit 0; `--version` printed "cannot execute"\); not used$/)]);
+    expect(r?.warnings).toEqual([expect.stringMatching(/^the agent volume of codex 0\.171\.0 \(x86_64-gnu\) failed its check \(exit 126; `--version` printed "cannot execute"\); not used$/)]);
+    expect(docker.calls.map((c) => c.what)).toEqual(['inject', 'cache', 'finish']);
   });
 });
