@@ -5,16 +5,12 @@
 // can be used by no one (it was made with an older key): it fails too.
 import type { StandbyCheck } from '../core/boxes/reconcile-apply.js';
 import { CacError } from '../errors.js';
+import { type BoxKey, withBoxLogin } from './box-login.js';
 
 /** `privateKey`: the key, or its loader (a round with no standby box loads none). */
-export function standbyCheck(privateKey: string | (() => Promise<string>), timeoutMs = 20_000): StandbyCheck {
-  return async (box, { signal }) => {
-    const target = box.sshTarget;
-    if (!target) throw new CacError('ERR_BOX_NO_SSH', `box ${box.id} has no SSH target`);
-    const [{ SshHost }, key] = await Promise.all([import('../adapters/host/ssh.js'), typeof privateKey === 'string' ? privateKey : privateKey()]);
-    // the key as bytes: SshHost reads a string as a file path
-    const host = new SshHost({ ...target, privateKey: Buffer.from(key) }, { connectTimeoutMs: timeoutMs });
-    try {
+export function standbyCheck(privateKey: BoxKey, timeoutMs = 20_000): StandbyCheck {
+  return (box, { signal }) =>
+    withBoxLogin(box, privateKey, timeoutMs, async (host) => {
       const containerId = box.workspace?.containerId;
       const argv = containerId ? ['docker', 'inspect', '--format', '{{.State.Running}}', containerId] : ['true'];
       const r = await host.exec(argv, { timeoutMs, ...(signal ? { signal } : {}) });
@@ -26,8 +22,5 @@ export function standbyCheck(privateKey: string | (() => Promise<string>), timeo
         const why = r.exitCode !== 0 ? `the engine does not know it (exit ${r.exitCode}: ${r.stderr.trim().split('\n').pop() ?? ''})` : 'it is not running';
         throw new CacError('ERR_BOX_UNFIT', `dev container ${containerId.slice(0, 12)}: ${why}`);
       }
-    } finally {
-      await host.close();
-    }
-  };
+    });
 }
