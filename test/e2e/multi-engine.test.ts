@@ -87,8 +87,9 @@ describeWith(['docker', 'redis'], 'several hosts, one pool, two Docker engines (
     engineIdA = docker(['info', '--format', '{{.ID}}']);
     const addressB = docker(['inspect', '--format', '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}', engineName]);
     const base = `[store]\nurl = ${tomlString(url)}\n\n[boxes]\nprovision = "vm"\nprovision_timeout = "3m"\norphan_grace = "1s"\n`;
-    writeConfig(hostA.configFile, `${base}\n${poolToml(POOL_A, 1, 2)}`);
-    writeConfig(hostB.configFile, `${base}\n[boxes.docker]\nssh_host = ${tomlString(addressB)}\n\n${poolToml(POOL_B, 1, 2)}`);
+    // both engines have the test box image under its test name (engine B got it by docker load above)
+    writeConfig(hostA.configFile, `${base}\n[boxes.docker]\nimage = ${tomlString(IMAGE)}\n\n${poolToml(POOL_A, 1, 2)}`);
+    writeConfig(hostB.configFile, `${base}\n[boxes.docker]\nimage = ${tomlString(IMAGE)}\nssh_host = ${tomlString(addressB)}\n\n${poolToml(POOL_B, 1, 2)}`);
   }, 600_000);
 
   afterAll(async () => {
