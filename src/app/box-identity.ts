@@ -10,7 +10,7 @@ import type { BoxStore, SharedSecrets } from '../ports/box-store.js';
 import { storeLocation } from './boxes.js';
 import type { AppContext } from './context.js';
 import { loadKeyRing } from './secrets.js';
-import { ensureKeyPair, publicKeyOf, sshUtils } from './ssh-key.js';
+import { ensureKeyPair, newKeyPair, publicKeyOf } from './ssh-key.js';
 
 /** A private key (OpenSSH PEM) and its public line; the public half goes to every box at create. */
 export interface BoxIdentity {
@@ -71,7 +71,7 @@ async function fleetKeyRing(ctx: AppContext, config: Config) {
 export async function fleetKeyPair(store: SharedSecrets, encryption: EncryptionService): Promise<BoxIdentity> {
   let envelope = await store.getSecret(FLEET_KEY_SECRET);
   if (envelope === null) {
-    const pair = (await sshUtils()).generateKeyPairSync('ed25519', { comment: 'cac' });
+    const pair = await newKeyPair();
     envelope = await store.putSecretIfAbsent(FLEET_KEY_SECRET, encryption.encrypt(Buffer.from(pair.private)));
   }
   const privateKey = await encryption.withDecrypted(envelope, (plain) => plain.toString('utf8'));

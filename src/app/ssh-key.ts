@@ -16,6 +16,26 @@ export interface SshKeyPair {
 // ssh2 is CommonJS: `utils` is on the default export only (no named ESM export)
 export const sshUtils = async () => (await import('ssh2')).default.utils;
 
+type Generate = () => { private: string; public: string };
+
+/**
+ * A new ed25519 pair that ssh2 can read back. ssh2's generator drops leading zero bytes of the public
+ * key, so about 1 pair in 256 does not parse (private or public half): such a pair is made again.
+ */
+export async function newKeyPair(generate?: Generate): Promise<{ private: string; public: string }> {
+  const utils = await sshUtils();
+  const make = generate ?? (() => utils.generateKeyPairSync('ed25519', { comment: 'cac' }));
+  for (let i = 0; i < 16; i++) {
+    const pair = make();
+    const priv = utils.parseKey(pair.private);
+    const pub = utils.parseKey(pair.public);
+    const a = Array.isArray(priv) ? priv[0] : priv;
+    const b = Array.isArray(pub) ? pub[0] : pub;
+    if (a && b && !(a instanceof Error) && !(b instanceof Error) && a.getPublicSSH().equals(b.getPublicSSH())) return pair;
+  }
+  throw new CacError('ERR_SSH_KEY', 'could not make an SSH key pair that parses', { hint: 'run the command again' });
+}
+
 /** cac's SSH key pair in `stateDir`, generated on first use (0600). */
 export async function ensureKeyPair(stateDir: string): Promise<SshKeyPair> {
   const dir = join(stateDir, 'ssh');
@@ -23,7 +43,7 @@ export async function ensureKeyPair(stateDir: string): Promise<SshKeyPair> {
   const existing = await readExisting(path);
   if (existing) return existing;
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  const pair = (await sshUtils()).generateKeyPairSync('ed25519', { comment: 'cac' });
+  const pair = await newKeyPair();
   try {
     // exclusive: two processes generating at once keep the first key
     await writeFileAtomic(path, pair.private, 0o600, { exclusive: true });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ensureKeyPair } from '../../src/app/ssh-key.js';
+import { ensureKeyPair, newKeyPair } from '../../src/app/ssh-key.js';
 import { isCacError } from '../../src/errors.js';
 
 const dirs: string[] = [];
@@ -54,5 +54,26 @@ describe('ensureKeyPair', () => {
     expect(isCacError(error) && error.code).toBe('ERR_SSH_KEY');
     expect(String((error as Error).message)).toContain(path);
     expect(readFileSync(path, 'utf8')).toBe('not a key\n'); // never overwritten
+  });
+});
+
+describe('newKeyPair: ssh2 makes about 1 ed25519 pair in 256 that it cannot parse back', () => {
+  it('every pair it returns parses (2,000 real pairs: without the check, ~8 would not)', { timeout: 60_000 }, async () => {
+    const { utils } = (await import('ssh2')).default;
+    for (let i = 0; i < 2000; i++) {
+      const pair = await newKeyPair();
+      expect(utils.parseKey(pair.private)).not.toBeInstanceOf(Error);
+      expect(utils.parseKey(pair.public)).not.toBeInstanceOf(Error);
+    }
+  });
+
+  it('makes a pair again when the first does not parse, and gives up with ERR_SSH_KEY', async () => {
+    const { utils } = (await import('ssh2')).default;
+    const good = utils.generateKeyPairSync('ed25519');
+    const broken = { private: good.private.replace(/[A-Za-z0-9+/]{20}(?=\n)/, 'AAAAAAAAAAAAAAAAAAAA'), public: 'ssh-ed25519 AAAA' };
+    const made = [broken, good];
+    expect(await newKeyPair(() => made.shift() ?? good)).toBe(good);
+    const e = await newKeyPair(() => broken).catch((x: unknown) => x);
+    expect(isCacError(e) && e.code).toBe('ERR_SSH_KEY');
   });
 });
