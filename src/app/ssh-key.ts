@@ -14,7 +14,7 @@ export interface SshKeyPair {
 }
 
 // ssh2 is CommonJS: `utils` is on the default export only (no named ESM export)
-export const sshUtils = async () => (await import('ssh2')).default.utils;
+const sshUtils = async () => (await import('ssh2')).default.utils;
 
 type Generate = () => { private: string; public: string };
 
