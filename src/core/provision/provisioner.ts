@@ -9,6 +9,7 @@ import type { Reporter } from '../../ports/reporter.js';
 import type { RepoSource } from '../../ports/repo-source.js';
 import type { ProvisionStep } from './pipeline.js';
 import { agentsStep, type BoxAgentDeps } from './agents.js';
+import type { BoxAgentVolumeDeps } from './agent-volumes.js';
 import type { BoxConnections } from './connections.js';
 import type { RepoDelivery } from './delivery.js';
 import { devcontainerStep } from './devcontainer.js';
@@ -41,6 +42,8 @@ export interface SshProvisionerDeps {
   engine(host: Host, cli: string): DevcontainerEngine;
   /** Agent injection into a box's container; absent when agents are off (no `agents` step). */
   agentDeps?: BoxAgentDeps;
+  /** The agent volumes of boxes (filled when a pool is prepared, mounted by `devcontainer up`); absent when agents are off. */
+  agentVolumes?: BoxAgentVolumeDeps;
   /** Writes the requester's .env; absent when none is given (no `env` step). */
   env?: EnvInjector;
   reporter: Reporter;
@@ -74,9 +77,10 @@ export class SshProvisioner {
     return this.deps.source;
   }
 
-  /** What a config hash is made of besides the config: the CLI version and the preloaded images. */
-  get hashInputs(): { images: ImageSource; preloadImages: readonly string[]; cliVersion: string } {
-    return { images: this.deps.images, preloadImages: this.deps.preloadImages ?? [], cliVersion: this.deps.cliVersion };
+  /** What a config hash is made of besides the config: the CLI version, the preloaded images, the agent volumes. */
+  get hashInputs(): { images: ImageSource; preloadImages: readonly string[]; cliVersion: string; agentVolumes?: BoxAgentVolumeDeps } {
+    const { images, preloadImages = [], cliVersion, agentVolumes } = this.deps;
+    return { images, preloadImages, cliVersion, ...(agentVolumes ? { agentVolumes } : {}) };
   }
 
   /** The box's Host (its steps' shared SSH connection). */

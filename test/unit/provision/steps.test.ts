@@ -10,7 +10,8 @@ import { generatedConfigText } from '../../../src/core/lifecycle/default-image.j
 import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
-import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../../fakes/agents.js';
+import { config, FakeDocker, HOME, makeDeps, MemAgentCache, MemAgentVolumes, MemFiles } from '../../fakes/agents.js';
+import { prefixTar } from '../../integration/engine/agent-volumes-contract.js';
 import { FAKE_COMMIT, type FakeBoxHost, provisionHarness } from '../../fakes/provision.js';
 
 type Harness = ReturnType<typeof provisionHarness>;
@@ -195,6 +196,43 @@ describe('the provisioning steps after ssh_ready', () => {
     expect(docker.containerFiles.has('/home/dev/.codex/auth.json')).toBe(true);
     // a missing agent CLI is a warning, not a failed step
     expect(lines().join('\n')).toContain('codex');
+  });
+});
+
+describe("the box's agent volumes", () => {
+  const CODEX = { kind: 'codex' as const, version: '0.171.0', platform: 'x86_64-gnu' };
+  const withVolumes = async (volumes: MemAgentVolumes, wanted = [{ kind: 'codex' as const, version: '0.171.0' }]) => {
+    const seen: Host[] = [];
+    const h = provisionHarness({ agentVolumes: { volumesOn: (host) => (seen.push(host), volumes), cache: new MemAgentCache(), wanted: async () => wanted } });
+    const r = await provision(h, await h.box());
+    return { h, r, seen };
+  };
+
+  it("devcontainer up on a box mounts the box's own volume of each pinned agent version (read through the box connection)", async () => {
+    const volumes = new MemAgentVolumes();
+    await volumes.fill(CODEX, prefixTar('codex', 'x'));
+    await volumes.fill({ ...CODEX, version: '0.100.0' }, prefixTar('codex', 'x'));
+    const { h, r, seen } = await withVolumes(volumes);
+    expect(r.outcome).toBe('standby');
+    expect(seen).toEqual([h.hosts[0]]);
+    expect(h.engine.calls.filter((c) => c.startsWith('up'))).toEqual([
+      'up --mount type=volume,source=cac-agent-codex-0.171.0-x86_64-gnu,target=/opt/cac-agents/codex-0.171.0-x86_64-gnu,external=true',
+    ]);
+  });
+
+  it('no volume on the box (a pool not prepared with agents), or none wanted: devcontainer up without mounts', async () => {
+    expect((await withVolumes(new MemAgentVolumes())).h.engine.calls.filter((c) => c.startsWith('up'))).toEqual(['up']);
+    const volumes = new MemAgentVolumes();
+    await volumes.fill(CODEX, prefixTar('codex', 'x'));
+    expect((await withVolumes(volumes, [])).h.engine.calls.filter((c) => c.startsWith('up'))).toEqual(['up']);
+  });
+
+  it("the box's volumes cannot be read: a warning, and the container is made without them", async () => {
+    const volumes = Object.assign(new MemAgentVolumes(), { list: async () => Promise.reject(new Error('Cannot connect to the Docker daemon')) });
+    const { h, r } = await withVolumes(volumes);
+    expect(r.outcome).toBe('standby');
+    expect(h.engine.calls.filter((c) => c.startsWith('up'))).toEqual(['up']);
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringContaining('agent volumes not used: Cannot connect to the Docker daemon') }));
   });
 });
 
