@@ -4,9 +4,8 @@
 //    npm registry in a throwaway container and fills its read-only agent volume. The workspace's container
 //    has npm pointed at a dead registry, so every cached run must report codex linked from the volume and
 //    `cac exec -- codex --version` must print the pinned version (a registry install could not have succeeded).
-// 2. A cold box with codex before and after `cac pool prepare`: unprepared, its `agents` step restores the
-//    cached prefix shipped over SSH; prepared, the pool's inner engine holds codex's agent volume and the step
-//    links it (target ≤ 1 s, checked by the link's target in the box's container);
+// 2. A cold box with codex: the box container sees the engine's agent volume read-only, its dev container
+//    mounts a view of it and the `agents` step links codex (target ≤ 1 s; checked by the link's target);
 //    `cac box exec <id> -- true` p50 (target ≤ 1 s), after `codex --version` ran in the box's container.
 // Run: node scripts/build.mjs --no-types && node --import tsx bench/agent-cache.ts   (BENCH_RUNS=5)
 // Needs the engine and images from `scripts/infra up` and the npm registry (the first install only).
@@ -72,16 +71,6 @@ function setup(): void {
   );
 }
 
-/** A cold box of the pool with codex, ready with every step ok and codex answering in its container. */
-function coldBox(): { id: string; agentsMs: number; steps: string } {
-  const request = cac(['box', 'request', '--repo', `file://${repo}`, '--wait', '--timeout', '10m']);
-  const box = request.doc.box as { id: string; state: string; steps: Array<{ name: string; durationMs: number; ok: boolean }> };
-  mustBe(box.state === 'ready' && box.steps.every((s) => s.ok), `the cold box is ready with every step ok: ${JSON.stringify(box.steps)}`);
-  const inBox = plain(['box', 'exec', box.id, '--', 'codex', '--version']).stdout;
-  mustBe(inBox.includes(PINNED), `codex --version in the box's container printed ${JSON.stringify(inBox)}`);
-  return { id: box.id, agentsMs: box.steps.find((s) => s.name === 'agents')?.durationMs ?? NaN, steps: box.steps.map((s) => `${s.name} ${fmtMs(s.durationMs)}`).join(', ') };
-}
-
 function main(): void {
   setup();
   // the first install: from the npm registry, in a throwaway container of the dev containers' image
@@ -111,22 +100,21 @@ function main(): void {
   // printed before the box part: a box that fails still leaves the local numbers
   console.log(`local, medians: cac up --no-agents ${fmtMs(median(bare))}, cac up codex cached ${fmtMs(median(up))} (${(median(up) / median(bare)).toFixed(2)}×)`);
 
-  // a cold box with codex before the pool is prepared: the cached prefix travels over the box's SSH connection
-  const unprepared = coldBox();
-  cac(['box', 'release', unprepared.id]);
-  // `pool prepare` fills the agent volume into the pool's prepared inner engine: a box links codex from it
-  const prep = cac(['pool', 'prepare']);
-  const report = (prep.doc.pools as Array<{ action: string; agents: string[] }>)[0];
-  mustBe(report?.action === 'prepared' && report.agents.includes(`codex@${PINNED}@x86_64-gnu`), `pool prepare prepared codex ${PINNED}: ${JSON.stringify(prep.doc)}`);
-  const box = coldBox();
+  // a cold box with codex: linked from the engine's agent volume, seen read-only through the box
+  const request = cac(['box', 'request', '--repo', `file://${repo}`, '--wait', '--timeout', '10m']);
+  const box = request.doc.box as { id: string; state: string; steps: Array<{ name: string; durationMs: number; ok: boolean }> };
+  mustBe(box.state === 'ready' && box.steps.every((s) => s.ok), `the cold box is ready with every step ok: ${JSON.stringify(box.steps)}`);
+  const agentsStep = box.steps.find((s) => s.name === 'agents')?.durationMs ?? NaN;
+  const inBox = plain(['box', 'exec', box.id, '--', 'codex', '--version']).stdout;
+  mustBe(inBox.includes(PINNED), `codex --version in the box's container printed ${JSON.stringify(inBox)}`);
   const link = plain(['box', 'exec', box.id, '--', 'sh', '-c', 'readlink "$HOME/.local/bin/codex"']).stdout.trim();
-  mustBe(link === `/opt/cac-agents/codex-${PINNED}-x86_64-gnu/bin/codex`, `the prepared box's codex is linked from its agent volume, got ${JSON.stringify(link)}`);
-  const agentsStep = box.agentsMs;
+  mustBe(link === `/opt/cac-agents/codex-${PINNED}-x86_64-gnu/bin/codex`, `the box's codex is linked from the agent volume, got ${JSON.stringify(link)}`);
   const execs: number[] = [];
   for (let i = 0; i <= EXEC_RUNS; i++) {
     const r = plain(['box', 'exec', box.id, '--', 'true']);
     if (i > 0) execs.push(r.ms);
   }
+  const cold = box.steps.map((s) => `${s.name} ${fmtMs(s.durationMs)}`).join(', ');
   cac(['box', 'release', box.id]);
 
   const targets = new Targets('agent-cache');
@@ -138,15 +126,14 @@ function main(): void {
         ['first install: `cac agents cache warm` (npm registry, throwaway container)', fmtMs(warm.ms), '-', '-'],
         ['`cac up --no-agents` (new container)', fmtMs(median(bare)), fmtMs(Math.min(...bare)), fmtMs(Math.max(...bare))],
         ['`cac up`, codex from its read-only volume (new container, no registry)', fmtMs(median(up)), fmtMs(Math.min(...up)), fmtMs(Math.max(...up))],
-        ['cold box, step agents, pool not prepared (codex tar over SSH)', fmtMs(unprepared.agentsMs), '-', '-'],
-        ["cold box, step agents, pool prepared (codex linked from the box's agent volume)", fmtMs(agentsStep), '-', '-'],
+        ['cold box, step agents (codex linked from the agent volume the box sees)', fmtMs(agentsStep), '-', '-'],
         ['`cac box exec <id> -- true` (p50)', fmtMs(percentile(execs, 50)), fmtMs(Math.min(...execs)), fmtMs(Math.max(...execs))],
       ],
     ),
   );
-  console.log(`\ncold box steps, not prepared: ${unprepared.steps}\ncold box steps, prepared: ${box.steps}`);
+  console.log(`\ncold box steps: ${cold}`);
   console.log(`\ncac up with codex cached / --no-agents: ${targets.check('cac up with agents cached / cac up --no-agents, medians', median(up) / median(bare), '≤', 1.3, '×')}`);
-  console.log(`box agents step, cached (pool prepared): ${targets.check('cold box agents step with codex cached, pool prepared', agentsStep, '≤', 1000, 'ms')}`);
+  console.log(`box agents step, cached: ${targets.check('cold box agents step with codex cached', agentsStep, '≤', 1000, 'ms')}`);
   console.log(`box exec p50: ${targets.check('cac box exec <id> -- true, p50', percentile(execs, 50), '≤', 1000, 'ms')}`);
   targets.finish();
 }
@@ -162,10 +149,5 @@ try {
     .filter(Boolean);
   if (ids.length + mine.length) execFileSync('docker', ['rm', '-f', '-v', ...ids, ...mine], { env });
   spawnSync('docker', ['volume', 'rm', VOLUME, `${VOLUME}-data`], { env });
-  // the pool's prepared state
-  const volumes = execFileSync('docker', ['volume', 'ls', '-q', '--filter', `label=cac.test-run=${run}`], { env, encoding: 'utf8' })
-    .split('\n')
-    .filter(Boolean);
-  if (volumes.length) spawnSync('docker', ['volume', 'rm', ...volumes], { env });
   rmSync(home, { recursive: true, force: true });
 }

@@ -45,13 +45,11 @@ export function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
   return (host) => ({ ...base, container: ({ containerId, remoteUser }) => new ContainerHost({ host, containerId, ...(remoteUser ? { user: remoteUser } : {}) }) });
 }
 
-/** Agent volumes on boxes: the box's own engine (over its Host), this machine's agent cache, the enabled agents' pins. */
+/** Agent volumes on boxes: the box's own engine (over its Host) and the enabled agents' pins ("latest" as recorded). */
 export function boxAgentVolumes(ctx: AppContext, config: Config): BoxAgentVolumeDeps {
-  const cache = agentCache(ctx, config, { local: false });
   return {
     volumesOn: (host) => new DockerAgentVolumes({ host, dockerPath: 'docker', env: {} }),
-    cache,
-    wanted: async () => wantedAgents(effectiveAgents(config.agents, ctx.env, hostHome(ctx.env)), await cache.resolved()),
+    wanted: async () => wantedAgents(effectiveAgents(config.agents, ctx.env, hostHome(ctx.env)), await agentCache(ctx, config, { local: false }).resolved()),
   };
 }
 

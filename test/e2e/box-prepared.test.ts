@@ -3,9 +3,10 @@
 // with the same devcontainer config changes nothing, `pool status` shows it, and a cold box of the pool
 // starts its inner engine from it: the UID-update image is older than the box, the devcontainer CLI came
 // from the prepared copy (not npm), the worker log says so. With codex enabled and cached here (a real
-// `agents cache warm` from the npm registry), the prepared engine also holds codex's agent volume: the box's
-// dev container mounts it read-only and codex is linked from it (no prefix copied into the home, the
-// registry unreachable in the container), and nothing in that container can write into it.
+// `agents cache warm` from the npm registry, which also fills the engine's agent volume), the box container
+// sees that volume read-only, its dev container mounts a read-only view of it from the box's engine and
+// codex is linked from it: no prefix copied into the home or the box, nothing in the dev container (root
+// included) can write into it.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,15 +31,15 @@ async function json<T>(args: string[]): Promise<T> {
   return JSON.parse(r.stdout) as T;
 }
 
+const PINNED = '0.171.0';
+const VOLUME = `cac-agent-codex-${PINNED}-x86_64-gnu`;
+const TARGET = `/opt/cac-agents/codex-${PINNED}-x86_64-gnu`;
+
 interface Report {
   action: string;
   configHash: string;
   preparedAt: number;
-  agents: string[];
 }
-
-const PINNED = '0.171.0';
-const TARGET = `/opt/cac-agents/codex-${PINNED}-x86_64-gnu`;
 
 describeWith(['docker'], 'pools prepared ahead: cac pool prepare, then a cold box from the prepared images (bin/cac)', () => {
   makeBoxRepo(repo);
@@ -53,21 +54,21 @@ describeWith(['docker'], 'pools prepared ahead: cac pool prepare, then a cold bo
   afterAll(() => {
     removeRun(RUN);
     for (const v of runVolumes()) docker('volume', 'rm', v);
-    // `agents cache warm` also filled codex's volume on this engine: other files expect none
-    spawnSync('docker', ['volume', 'rm', `cac-agent-codex-${PINNED}-x86_64-gnu`, `cac-agent-codex-${PINNED}-x86_64-gnu-data`], { env: engineEnv() });
+    // `agents cache warm` filled codex's volume on this engine: other files expect none
+    spawnSync('docker', ['volume', 'rm', VOLUME, `${VOLUME}-data`], { env: engineEnv() });
     rmSync(repo, { recursive: true, force: true });
   });
 
   let prepared: Report;
 
-  it('prepares the pool once, with the cached codex; the same config again is unchanged; pool status shows it; the throwaway box is gone', async () => {
-    // the first install, from the npm registry, into this machine's agent cache (a throwaway container)
-    const warm = await json<{ agents: Array<{ agent: string; version: string; status: string }> }>(['agents', 'cache', 'warm', '--image', 'cac-test/base:bookworm']);
-    expect(warm.agents).toMatchObject([{ agent: 'codex', version: PINNED, status: 'ok' }]);
+  it('prepares the pool once; the same config again is unchanged; pool status shows it; the throwaway box is gone', async () => {
+    // the first install of codex, from the npm registry, into this machine's agent cache and the engine's agent volume
+    const warm = await json<{ agents: Array<{ agent: string; version: string; status: string; volume: string | null }> }>(['agents', 'cache', 'warm', '--image', 'cac-test/base:bookworm']);
+    expect(warm.agents).toMatchObject([{ agent: 'codex', version: PINNED, status: 'ok', volume: VOLUME }]);
     const first = await json<{ pools: Report[] }>(['pool', 'prepare']);
     expect(first.pools).toHaveLength(1);
     prepared = first.pools[0] as Report;
-    expect(prepared).toMatchObject({ action: 'prepared', configHash: expect.stringMatching(/^[0-9a-f]{16}$/), agents: [`codex@${PINNED}@x86_64-gnu`] });
+    expect(prepared).toMatchObject({ action: 'prepared', configHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
     expect(runContainers(RUN)).toEqual([]);
     expect(runVolumes()).toHaveLength(1);
     const again = await json<{ pools: Report[] }>(['pool', 'prepare']);
@@ -105,10 +106,12 @@ describeWith(['docker'], 'pools prepared ahead: cac pool prepare, then a cold bo
     const log = readFileSync(join(homeEnv.XDG_STATE_HOME, 'cac', 'logs', `box-${box.id}.log`), 'utf8');
     expect(log).toContain("devcontainer from the pool's prepared images");
 
-    // codex: the box's own agent volume (from the prepared engine), mounted read-only and linked
+    // codex: the engine's agent volume, read-only in the box, a read-only view of it in the dev container, linked
+    const boxMounts = JSON.parse(docker('inspect', '--format', '{{json .Mounts}}', box.vmRef)) as Array<{ Name?: string; Destination: string; RW: boolean }>;
+    expect(boxMounts).toContainEqual(expect.objectContaining({ Name: VOLUME, Destination: TARGET, RW: false }));
     const container = onBox(`docker ps -q --filter label=cac.box=${box.id}`);
-    const mounts = JSON.parse(onBox(`docker inspect --format '{{json .Mounts}}' ${container}`)) as Array<{ Name?: string; Destination: string; RW: boolean }>;
-    expect(mounts).toContainEqual(expect.objectContaining({ Name: `cac-agent-codex-${PINNED}-x86_64-gnu`, Destination: TARGET }));
+    const mounts = JSON.parse(onBox(`docker inspect --format '{{json .Mounts}}' ${container}`)) as Array<{ Name?: string; Destination: string }>;
+    expect(mounts).toContainEqual(expect.objectContaining({ Name: VOLUME, Destination: TARGET }));
     const inContainer = (user: string, script: string) =>
       spawnSync('docker', ['exec', '-u', 'cac', box.vmRef, 'docker', 'exec', '-u', user, container, 'sh', '-c', script], { env: engineEnv(), encoding: 'utf8' });
     const codex = inContainer('dev', 'readlink "$HOME/.local/bin/codex"; "$HOME/.local/bin/codex" --version');

@@ -314,6 +314,8 @@ export class MemAgentVolumes implements AgentVolumes {
   mounts = new Map<string, string[]>();
   /** Makes the next fill fail (an engine error). */
   failFill: string | undefined;
+  /** Views adopted over a directory, by name. */
+  adopted = new Map<string, string>();
 
   async list(): Promise<AgentVolume[]> {
     return [...this.filled.values()].map((f) => f.volume);
@@ -328,6 +330,14 @@ export class MemAgentVolumes implements AgentVolumes {
     if (this.failFill) throw new CacError('ERR_AGENT_CACHE', this.failFill);
     const volume = { kind: key.kind, version: key.version, platform: key.platform, name: volumeNameOf(key), data: dataNameOf(key) };
     this.filled.set(volume.name, { volume, tar: await collect(tar) });
+    return volume;
+  }
+
+  async adopt(key: AgentCacheKey, dir: string): Promise<AgentVolume> {
+    if (!isVolumeKey(key) || !dir.startsWith('/')) throw new CacError('ERR_INVALID_INPUT', `not an agent volume key and directory: ${JSON.stringify({ ...key, dir })}`);
+    const volume = { kind: key.kind, version: key.version, platform: key.platform, name: volumeNameOf(key), data: dataNameOf(key) };
+    this.adopted.set(volume.name, dir);
+    this.filled.set(volume.name, { volume, tar: Buffer.alloc(0) });
     return volume;
   }
 

@@ -47,10 +47,7 @@ function age(ms: number): string {
 
 export function renderPrepare(rows: readonly PrepareReport[]): string {
   if (rows.length === 0) return 'no pools: add [[pools]] entries to the config';
-  const agents = (r: PrepareReport) => (r.agents.length ? `; agents ${r.agents.map((a) => a.split('@').slice(0, 2).join(' ')).join(', ')}` : '');
-  return rows
-    .map((r) => `${r.poolKey}: ${r.action === 'prepared' ? `prepared ${r.configHash} in ${(r.durationMs / 1000).toFixed(1)}s (${r.reason})` : `unchanged, ${r.reason}`}${agents(r)}`)
-    .join('\n');
+  return rows.map((r) => `${r.poolKey}: ${r.action === 'prepared' ? `prepared ${r.configHash} in ${(r.durationMs / 1000).toFixed(1)}s (${r.reason})` : `unchanged, ${r.reason}`}`).join('\n');
 }
 
 const avg = (n: number | null) => (n === null ? '-' : `${(n / 1000).toFixed(2)}s`);

@@ -12,8 +12,7 @@ import { applyPatch, newBoxRecord, poolKeyOf, type Box } from '../../domain/box.
 import type { PoolDefinition } from '../../domain/pool.js';
 import type { ProvisionStep, StepContext } from '../provision/pipeline.js';
 import { CONFIG_PATHS, FINISH_PREPARE } from '../provision/prepare-scripts.js';
-import { agentTexts, boxConfigHash, preloadIds, type PreparedUseDeps } from '../provision/prepared-use.js';
-import { fillBoxAgentVolumes, preparedAgentKeys } from '../provision/agent-volumes.js';
+import { boxConfigHash, preloadIds, type PreparedUseDeps } from '../provision/prepared-use.js';
 import { newestPrepared, prepareDecision, preparedConfigHash, supersededPrepared } from './prepared.js';
 
 export interface PreparePoolDeps {
@@ -46,8 +45,6 @@ export interface PrepareReport {
   durationMs: number;
   /** Older prepared states of the pool removed after this one was saved. */
   removed: string[];
-  /** The agent CLIs its boxes start with (`kind@version@platform`: the enabled agents' cached versions). */
-  agents: string[];
 }
 
 /** The driver's prepared states; a driver without them cannot prepare pools. */
@@ -63,8 +60,8 @@ export function preparedStatesOf(driver: VmDriver) {
 /** The pool's config hash computed here, or undefined when the repo or its config cannot be read here. */
 async function localHash(deps: PreparePoolDeps, pool: PoolDefinition, signal: AbortSignal): Promise<string | undefined> {
   try {
-    const [configObjects, preloads, agents] = await Promise.all([deps.source.objectIds(pool.repoUrl, pool.baseBranch, CONFIG_PATHS, { signal }), preloadIds(deps.hash, signal), agentTexts(deps.hash)]);
-    return preparedConfigHash({ configObjects, cliVersion: deps.hash.cliVersion, preloads, agents });
+    const [configObjects, preloads] = await Promise.all([deps.source.objectIds(pool.repoUrl, pool.baseBranch, CONFIG_PATHS, { signal }), preloadIds(deps.hash, signal)]);
+    return preparedConfigHash({ configObjects, cliVersion: deps.hash.cliVersion, preloads });
   } catch {
     return undefined;
   }
@@ -77,7 +74,7 @@ export async function preparePool(deps: PreparePoolDeps, pool: PoolDefinition, o
   const all = await states.list({ signal: opts.signal });
   const current = newestPrepared(all).get(poolKey);
   const decision = prepareDecision(current, await localHash(deps, pool, opts.signal), opts);
-  const base = { poolKey, repoUrl: pool.repoUrl, baseBranch: pool.baseBranch, reason: decision.reason, agents: await agentTexts(deps.hash) };
+  const base = { poolKey, repoUrl: pool.repoUrl, baseBranch: pool.baseBranch, reason: decision.reason };
   if (!decision.prepare && current) return { ...base, action: 'unchanged', configHash: current.configHash, preparedAt: current.preparedAt, durationMs: deps.now() - started, removed: [] };
 
   deps.reporter.emit({ type: 'info', message: `preparing ${poolKey}: ${decision.reason}` });
@@ -111,13 +108,6 @@ async function prepareOnce(deps: PreparePoolDeps, pool: PoolDefinition, parent: 
     const ws = ctx.box.workspace;
     if (!ws?.cli) throw new CacError('ERR_PREPARE', `preparing ${box.poolKey}: the devcontainer step left no dev container`);
     const host = await deps.host(ctx.box);
-    // the agent CLIs cached here go into the inner engine too: every box of the pool starts with them
-    if (deps.hash.agentVolumes) {
-      const volumes = deps.hash.agentVolumes;
-      await fillBoxAgentVolumes(volumes, host, await preparedAgentKeys(volumes), signal).catch((e: unknown) => {
-        throw new CacError('ERR_PREPARE', `preparing ${box.poolKey}: filling the agent volumes failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-      });
-    }
     const configHash = await boxConfigHash(deps.hash, host, ws.folder, signal);
     const preparedAt = deps.now();
     const marker = JSON.stringify({ poolKey: box.poolKey, configHash, preparedAt });

@@ -16,13 +16,11 @@ export interface PreparedInputs {
   cliVersion: string;
   /** `[boxes] preload_images` as `name@id`. */
   preloads: readonly string[];
-  /** The agent volumes it holds, as `kind@version@platform` (none: the hash of a pool without agents is unchanged). */
-  agents?: readonly string[];
 }
 
 /** 16 hex digits naming what a prepared state holds; a change of any input is a new hash. */
 export function preparedConfigHash(inputs: PreparedInputs): string {
-  const text = [`config ${inputs.configObjects.join(' ')}`, `cli ${inputs.cliVersion}`, ...inputs.preloads.map((p) => `preload ${p}`), ...(inputs.agents ?? []).map((a) => `agent ${a}`)].join('\n');
+  const text = [`config ${inputs.configObjects.join(' ')}`, `cli ${inputs.cliVersion}`, ...inputs.preloads.map((p) => `preload ${p}`)].join('\n');
   return createHash('sha256').update(text).digest('hex').slice(0, 16);
 }
 

@@ -6,26 +6,18 @@ import type { ImageSource } from '../../ports/image-source.js';
 import type { Reporter } from '../../ports/reporter.js';
 import { preparedConfigHash, preparedUse, type PreparedUse } from '../boxes/prepared.js';
 import { boxConfigObjects, READ_MARKER } from './prepare-scripts.js';
-import { keyText, preparedAgentKeys, type BoxAgentVolumeDeps } from './agent-volumes.js';
 
 export interface PreparedUseDeps {
   images: ImageSource;
   preloadImages: readonly string[];
   cliVersion: string;
-  /** The enabled agents' volumes a prepared state holds; absent when agents are off. */
-  agentVolumes?: BoxAgentVolumeDeps;
   reporter: Reporter;
 }
 
 /** The config hash of the box's checkout, as `cac pool prepare` computes it. */
 export async function boxConfigHash(deps: Omit<PreparedUseDeps, 'reporter'>, host: Host, folder: string, signal: AbortSignal): Promise<string> {
-  const [configObjects, preloads, agents] = await Promise.all([boxConfigObjects(host, folder, signal), preloadIds(deps, signal), agentTexts(deps)]);
-  return preparedConfigHash({ configObjects, cliVersion: deps.cliVersion, preloads, agents });
-}
-
-/** The agent volumes a prepared state of this machine's config holds, as hashed. */
-export async function agentTexts(deps: Pick<PreparedUseDeps, 'agentVolumes'>): Promise<string[]> {
-  return deps.agentVolumes ? (await preparedAgentKeys(deps.agentVolumes)).map(keyText) : [];
+  const [configObjects, preloads] = await Promise.all([boxConfigObjects(host, folder, signal), preloadIds(deps, signal)]);
+  return preparedConfigHash({ configObjects, cliVersion: deps.cliVersion, preloads });
 }
 
 /** `[boxes] preload_images` as `name@id` (an image missing here counts as its name alone). */

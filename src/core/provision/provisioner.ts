@@ -42,7 +42,7 @@ export interface SshProvisionerDeps {
   engine(host: Host, cli: string): DevcontainerEngine;
   /** Agent injection into a box's container; absent when agents are off (no `agents` step). */
   agentDeps?: BoxAgentDeps;
-  /** The agent volumes of boxes (filled when a pool is prepared, mounted by `devcontainer up`); absent when agents are off. */
+  /** The agent volumes a box has (its engine's, mounted read-only), mounted by `devcontainer up`; absent when agents are off. */
   agentVolumes?: BoxAgentVolumeDeps;
   /** Writes the requester's .env; absent when none is given (no `env` step). */
   env?: EnvInjector;
@@ -77,10 +77,9 @@ export class SshProvisioner {
     return this.deps.source;
   }
 
-  /** What a config hash is made of besides the config: the CLI version, the preloaded images, the agent volumes. */
-  get hashInputs(): { images: ImageSource; preloadImages: readonly string[]; cliVersion: string; agentVolumes?: BoxAgentVolumeDeps } {
-    const { images, preloadImages = [], cliVersion, agentVolumes } = this.deps;
-    return { images, preloadImages, cliVersion, ...(agentVolumes ? { agentVolumes } : {}) };
+  /** What a config hash is made of besides the config: the CLI version and the preloaded images. */
+  get hashInputs(): { images: ImageSource; preloadImages: readonly string[]; cliVersion: string } {
+    return { images: this.deps.images, preloadImages: this.deps.preloadImages ?? [], cliVersion: this.deps.cliVersion };
   }
 
   /** The box's Host (its steps' shared SSH connection). */

@@ -12,7 +12,7 @@ import type { AgentCacheKey } from '../../../src/ports/agent-cache.js';
 import type { AgentVolumes } from '../../../src/ports/agent-volumes.js';
 
 /** A tar of an install prefix holding `bin/<name>` (made by the system tar: the docker adapter reads real archives). */
-export function prefixTar(name: string, text: string): Readable {
+function prefixTar(name: string, text: string): Readable {
   const dir = mkdtempSync(join(tmpdir(), 'cac-agent-prefix-'));
   try {
     mkdirSync(join(dir, 'bin'));
@@ -55,11 +55,27 @@ export function agentVolumesContract(name: string, make: () => Promise<{ volumes
       expect(await volumes.remove(filled)).toBe('removed');
     });
 
+    it('an adopted prefix directory is listed like a filled one; removed, it is gone', async () => {
+      const { volumes } = await make();
+      made = volumes;
+      const dir = mkdtempSync(join(tmpdir(), 'cac-agent-adopt-'));
+      try {
+        const adopted = await volumes.adopt(key, dir);
+        expect(adopted).toEqual({ ...key, name: volumeNameOf(key), data: dataNameOf(key) });
+        expect(mine(await volumes.list())).toEqual([adopted]);
+        expect(await volumes.remove(adopted)).toBe('removed');
+        expect(mine(await volumes.list())).toEqual([]);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('a key that could not name a volume (a version from a label or the registry) is refused before anything is made', async () => {
       const { volumes } = await make();
       made = volumes;
       const bad = { ...key, version: `${version};rm -rf /` };
       await expect(volumes.fill(bad, prefixTar('codex', 'x'))).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
+      await expect(volumes.adopt(bad, '/opt/cac-agents/x')).rejects.toMatchObject({ code: 'ERR_INVALID_INPUT' });
       expect((await volumes.list()).filter((v) => v.version.startsWith(version))).toEqual([]);
     });
   });

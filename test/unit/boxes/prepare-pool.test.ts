@@ -9,9 +9,6 @@ import type { PreparedState, PreparedStates, VmSpec } from '../../../src/ports/v
 import { FakeVmDriver } from '../../fakes/boxes.js';
 import { provisionHarness, type FakeBoxHost } from '../../fakes/provision.js';
 import { recordingReporter } from '../../fakes/reporter.js';
-import { MemAgentCache, MemAgentVolumes } from '../../fakes/agents.js';
-import type { BoxAgentVolumeDeps } from '../../../src/core/provision/agent-volumes.js';
-import type { Host } from '../../../src/ports/host.js';
 
 const POOL = { repoUrl: 'file:///srv/app', baseBranch: 'main', minStandby: 1, maxInstances: 2 };
 const KEY = 'file:///srv/app#main';
@@ -33,24 +30,7 @@ class FakePrepared implements PreparedStates {
   }
 }
 
-const CODEX = { kind: 'codex' as const, version: '0.171.0', platform: 'x86_64-gnu' };
-
-/** Agent volumes per box Host, this machine's cache holding codex 0.171.0, codex wanted at that pin. */
-function agentVolumes() {
-  const onHost = new Map<Host, MemAgentVolumes>();
-  const cache = new MemAgentCache();
-  cache.entries.set(MemAgentCache.id(CODEX), Buffer.from('prefix of codex'));
-  // another version cached here is not wanted: it is neither filled nor hashed
-  cache.entries.set(MemAgentCache.id({ ...CODEX, version: '0.100.0' }), Buffer.from('old codex'));
-  const deps: BoxAgentVolumeDeps = {
-    volumesOn: (host) => onHost.get(host) ?? onHost.set(host, new MemAgentVolumes()).get(host)!,
-    cache,
-    wanted: async () => [{ kind: 'codex', version: '0.171.0' }],
-  };
-  return { deps, onHost, cache };
-}
-
-function setup(opts: { failStep?: boolean; agents?: BoxAgentVolumeDeps } = {}) {
+function setup(opts: { failStep?: boolean } = {}) {
   const h = provisionHarness();
   const driver = new FakeVmDriver();
   const prepared = new FakePrepared();
@@ -82,7 +62,7 @@ function setup(opts: { failStep?: boolean; agents?: BoxAgentVolumeDeps } = {}) {
     },
     close: async () => undefined,
     source: h.source,
-    hash: { images: h.images, preloadImages: ['cac-test/base:bookworm'], cliVersion: '0.89.0', ...(opts.agents ? { agentVolumes: opts.agents } : {}) },
+    hash: { images: h.images, preloadImages: ['cac-test/base:bookworm'], cliVersion: '0.89.0' },
     sshPublicKey: 'ssh-ed25519 AAAA',
     labels: {},
     reporter,
@@ -127,36 +107,6 @@ describe('preparePool', () => {
     await expect(preparePool(s.deps, POOL, { signal })).rejects.toThrow('preparing file:///srv/app#main: step devcontainer failed: no image');
     expect(s.prepared.states).toEqual([]);
     expect(s.driver.vms.size).toBe(0);
-  });
-
-  it('agents on: the cached versions of the enabled agents are filled into the inner engine before it stops, hashed and reported', async () => {
-    const a = agentVolumes();
-    const s = setup({ agents: a.deps });
-    const r = await preparePool(s.deps, POOL, { signal });
-    const hash = preparedConfigHash({ configObjects: ['tree-1'], cliVersion: '0.89.0', preloads: ['cac-test/base:bookworm@sha256:base'], agents: ['codex@0.171.0@x86_64-gnu'] });
-    expect(hash).not.toBe(s.hash);
-    expect(r).toMatchObject({ action: 'prepared', configHash: hash, agents: ['codex@0.171.0@x86_64-gnu'] });
-    const volumes = a.onHost.get(s.hosts[0]!);
-    expect([...(volumes?.filled.values() ?? [])].map((f) => [f.volume.name, f.tar.toString()])).toEqual([['cac-agent-codex-0.171.0-x86_64-gnu', 'prefix of codex']]);
-    expect(s.prepared.states.map((p) => p.configHash)).toEqual([hash]);
-    // a newly cached version of a wanted agent is a new hash: prepared again
-    a.cache.entries.set(MemAgentCache.id({ ...CODEX, platform: 'aarch64-gnu' }), Buffer.from('arm codex'));
-    expect(await preparePool(s.deps, POOL, { signal })).toMatchObject({ action: 'prepared', reason: expect.stringContaining('changed') });
-  });
-
-  it('agents on, a fill that fails: ERR_PREPARE naming it, nothing saved, the VM destroyed', async () => {
-    const a = agentVolumes();
-    const s = setup({ agents: { ...a.deps, volumesOn: (host) => Object.assign(a.deps.volumesOn(host), { failFill: 'no space left on device' }) } });
-    await expect(preparePool(s.deps, POOL, { signal })).rejects.toMatchObject({ code: 'ERR_PREPARE', message: expect.stringContaining('filling the agent volumes failed: no space left on device') });
-    expect(s.prepared.states).toEqual([]);
-    expect(s.driver.vms.size).toBe(0);
-  });
-
-  it('agents on but nothing of theirs cached here: the hash of a pool without agents', async () => {
-    const a = agentVolumes();
-    a.cache.entries.clear();
-    const s = setup({ agents: a.deps });
-    expect(await preparePool(s.deps, POOL, { signal })).toMatchObject({ configHash: s.hash, agents: [] });
   });
 
   it('a driver without prepared states refuses with ERR_PREPARE_UNSUPPORTED', async () => {

@@ -10,8 +10,8 @@ import { generatedConfigText } from '../../../src/core/lifecycle/default-image.j
 import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
-import { config, FakeDocker, HOME, makeDeps, MemAgentCache, MemAgentVolumes, MemFiles } from '../../fakes/agents.js';
-import { prefixTar } from '../../integration/engine/agent-volumes-contract.js';
+import { config, FakeDocker, HOME, makeDeps, MemAgentVolumes, MemFiles } from '../../fakes/agents.js';
+import { LIST_AGENT_DIRS } from '../../../src/core/provision/agent-volumes.js';
 import { FAKE_COMMIT, type FakeBoxHost, provisionHarness } from '../../fakes/provision.js';
 
 type Harness = ReturnType<typeof provisionHarness>;
@@ -201,37 +201,51 @@ describe('the provisioning steps after ssh_ready', () => {
 
 describe("the box's agent volumes", () => {
   const CODEX = { kind: 'codex' as const, version: '0.171.0', platform: 'x86_64-gnu' };
-  const withVolumes = async (volumes: MemAgentVolumes, wanted = [{ kind: 'codex' as const, version: '0.171.0' }]) => {
+  const DIR = '/opt/cac-agents/codex-0.171.0-x86_64-gnu';
+  const MOUNT = `type=volume,source=cac-agent-codex-0.171.0-x86_64-gnu,target=${DIR},external=true`;
+  /** A box whose read-only agent directories are `dirs` (what LIST_AGENT_DIRS prints), provisioned with `volumes` as its engine's. */
+  const withVolumes = async (volumes: MemAgentVolumes, dirs: string, wanted = [{ kind: 'codex' as const, version: '0.171.0' }]) => {
     const seen: Host[] = [];
-    const h = provisionHarness({ agentVolumes: { volumesOn: (host) => (seen.push(host), volumes), cache: new MemAgentCache(), wanted: async () => wanted } });
-    const r = await provision(h, await h.box());
-    return { h, r, seen };
+    const h = provisionHarness({ agentVolumes: { volumesOn: (host) => (seen.push(host), volumes), wanted: async () => wanted } });
+    const box = await h.box();
+    const host = await boxHost(h, box);
+    host.answer = (c) => (c.argv[2] === LIST_AGENT_DIRS ? { exitCode: 0, stdout: dirs, stderr: '' } : undefined);
+    const r = await provision(h, box);
+    return { h, r, seen, host, ups: h.engine.calls.filter((c) => c.startsWith('up')) };
   };
 
-  it("devcontainer up on a box mounts the box's own volume of each pinned agent version (read through the box connection)", async () => {
+  it("a pinned version's directory the box sees read-only gets a read-only view in the box's engine, mounted by devcontainer up", async () => {
     const volumes = new MemAgentVolumes();
-    await volumes.fill(CODEX, prefixTar('codex', 'x'));
-    await volumes.fill({ ...CODEX, version: '0.100.0' }, prefixTar('codex', 'x'));
-    const { h, r, seen } = await withVolumes(volumes);
+    // untrusted names from the box are ignored; another version is not wanted
+    const { h, r, seen, host, ups } = await withVolumes(volumes, 'codex-0.100.0-x86_64-gnu\ncodex-0.171.0-x86_64-gnu\n../../etc-1.0.0-x86_64-gnu\ncodex-$(id)-x86_64-gnu\n');
     expect(r.outcome).toBe('standby');
     expect(seen).toEqual([h.hosts[0]]);
-    expect(h.engine.calls.filter((c) => c.startsWith('up'))).toEqual([
-      'up --mount type=volume,source=cac-agent-codex-0.171.0-x86_64-gnu,target=/opt/cac-agents/codex-0.171.0-x86_64-gnu,external=true',
-    ]);
+    expect(host.calls.find((c) => c.argv[2] === LIST_AGENT_DIRS)?.argv.slice(3)).toEqual(['sh', '/opt/cac-agents']);
+    expect([...volumes.adopted]).toEqual([['cac-agent-codex-0.171.0-x86_64-gnu', DIR]]);
+    expect(ups).toEqual([`up --mount ${MOUNT}`]);
   });
 
-  it('no volume on the box (a pool not prepared with agents), or none wanted: devcontainer up without mounts', async () => {
-    expect((await withVolumes(new MemAgentVolumes())).h.engine.calls.filter((c) => c.startsWith('up'))).toEqual(['up']);
+  it('a view the box engine already has is mounted as it is (nothing adopted again)', async () => {
     const volumes = new MemAgentVolumes();
-    await volumes.fill(CODEX, prefixTar('codex', 'x'));
-    expect((await withVolumes(volumes, [])).h.engine.calls.filter((c) => c.startsWith('up'))).toEqual(['up']);
+    await volumes.adopt(CODEX, DIR);
+    volumes.adopted.clear();
+    const { ups } = await withVolumes(volumes, 'codex-0.171.0-x86_64-gnu\n');
+    expect(volumes.adopted.size).toBe(0);
+    expect(ups).toEqual([`up --mount ${MOUNT}`]);
   });
 
-  it("the box's volumes cannot be read: a warning, and the container is made without them", async () => {
+  it('no directory on the box (another driver, nothing cached), or no agent wanted: devcontainer up without mounts', async () => {
+    expect((await withVolumes(new MemAgentVolumes(), '')).ups).toEqual(['up']);
+    const { ups, host } = await withVolumes(new MemAgentVolumes(), 'codex-0.171.0-x86_64-gnu\n', []);
+    expect(ups).toEqual(['up']);
+    expect(host.calls.some((c) => c.argv[2] === LIST_AGENT_DIRS)).toBe(false);
+  });
+
+  it("the box's engine cannot be asked: a warning, and the container is made without them", async () => {
     const volumes = Object.assign(new MemAgentVolumes(), { list: async () => Promise.reject(new Error('Cannot connect to the Docker daemon')) });
-    const { h, r } = await withVolumes(volumes);
+    const { h, r, ups } = await withVolumes(volumes, 'codex-0.171.0-x86_64-gnu\n');
     expect(r.outcome).toBe('standby');
-    expect(h.engine.calls.filter((c) => c.startsWith('up'))).toEqual(['up']);
+    expect(ups).toEqual(['up']);
     expect(h.events).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringContaining('agent volumes not used: Cannot connect to the Docker daemon') }));
   });
 });
