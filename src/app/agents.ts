@@ -14,6 +14,8 @@ import { DirAgentCache } from '../adapters/engine/agent-cache.js';
 import { DockerAgentVolumes } from '../adapters/engine/agent-volumes.js';
 import { effectiveAgents } from '../core/agents/effective-config.js';
 import { mountArg, planAgentVolumes, wantedAgents } from '../core/agents/volumes.js';
+import { volumeTarget } from '../domain/agent-volume.js';
+import type { AgentVolume } from '../ports/agent-volumes.js';
 import { isAbortError } from '../errors.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { join } from 'node:path';
@@ -59,12 +61,25 @@ export function agentVolumes(ctx: AppContext, config: Config): DockerAgentVolume
   return new DockerAgentVolumes({ host: ctx.host, dockerPath: config.engine.docker_path, env: engineEnv(config, ctx.env) });
 }
 
-/**
- * The `--mount` values of a new dev container: the agent volume of each pinned version, filled first
- * (once per engine) from the tar cache when it has the version. A problem is a warning: the container
- * is made without them and injection restores from the tar cache as before.
- */
+/** The `--mount` values of a new dev container: the engine's agent volume of each pinned version. */
 async function agentMounts(ctx: AppContext, config: Config, signal?: AbortSignal): Promise<string[]> {
+  return (await engineAgentVolumes(ctx, config, signal)).map(mountArg);
+}
+
+/**
+ * What a new box container of the docker driver sees read-only: the same agent volumes, at the path dev
+ * containers see them, so the box's own dev container can mount them from there (core/provision/agent-volumes.ts).
+ */
+export async function boxReadOnlyVolumes(ctx: AppContext, config: Config, signal?: AbortSignal): Promise<Array<{ volume: string; target: string }>> {
+  return (await engineAgentVolumes(ctx, config, signal)).map((v) => ({ volume: v.name, target: volumeTarget(v) }));
+}
+
+/**
+ * The engine's agent volume of each pinned version, filled first (once per engine) from the tar cache
+ * when it has the version. A problem is a warning: the container is made without them and injection
+ * restores from the tar cache as before.
+ */
+async function engineAgentVolumes(ctx: AppContext, config: Config, signal?: AbortSignal): Promise<AgentVolume[]> {
   try {
     const cache = agentCache(ctx, config, { local: false });
     const wanted = wantedAgents(effectiveAgents(config.agents, ctx.env, hostHome(ctx.env)), await cache.resolved());
@@ -79,7 +94,7 @@ async function agentMounts(ctx: AppContext, config: Config, signal?: AbortSignal
       ctx.reporter.emit({ type: 'info', message: `Filling the agent volume of ${key.kind} ${key.version} (${key.platform}) from the cache (once per engine)` });
       mount.push(await volumes.fill(key, tar, signal));
     }
-    return mount.map(mountArg);
+    return mount;
   } catch (e) {
     if (isAbortError(e)) throw e;
     ctx.reporter.emit({ type: 'warning', message: `agent volumes not used: ${e instanceof Error ? e.message : String(e)}`, hint: 'agents are restored from the agent cache instead' });

@@ -108,7 +108,15 @@ export async function pipelineDeps(
   const [{ boxIdentity }, { sshLogin }, { boxSteps }] = await Promise.all([import('./box-identity.js'), import('../adapters/vm/ssh-probe.js'), import('../core/provision/vm-steps.js')]);
   // loaded when a step first needs it: a round with nothing to make asks for no master key
   const keys = () => boxIdentity(ctx, config, store);
-  const steps = boxSteps({ driver, sshPublicKey: async () => (await keys()).publicKey, login: async (target, o) => sshLogin(target, (await keys()).privateKey, o) });
+  // a box's dev container mounts the engine's agent volumes through its box (docker driver, provisioned, agents on)
+  const shareAgents = config.boxes.driver === 'docker' && config.boxes.provision !== 'vm' && config.agents.enabled;
+  const readOnlyVolumes = shareAgents ? async (signal: AbortSignal) => (await import('./agents.js')).boxReadOnlyVolumes(ctx, config, signal) : undefined;
+  const steps = boxSteps({
+    driver,
+    sshPublicKey: async () => (await keys()).publicKey,
+    login: async (target, o) => sshLogin(target, (await keys()).privateKey, o),
+    ...(readOnlyVolumes ? { readOnlyVolumes } : {}),
+  });
   const base = { store, driver, now: Date.now, reporter: ctx.reporter };
   if (config.boxes.provision === 'vm') return { ...base, steps, close: async () => undefined };
   const provisioner = opts.provisioner ?? (await import('./provision.js')).sshProvisioner(ctx, config, opts);

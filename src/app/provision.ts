@@ -15,7 +15,12 @@ import { devcontainerCli } from '../adapters/engine/cli-path.js';
 import { DockerImageSource } from '../adapters/engine/image-source.js';
 import { LocalGitSource } from '../adapters/git/local-source.js';
 import { ContainerHost } from '../adapters/host/container.js';
-import { agentDeps } from './agents.js';
+import { agentCache, agentDeps } from './agents.js';
+import type { BoxAgentVolumeDeps } from '../core/provision/agent-volumes.js';
+import { DockerAgentVolumes } from '../adapters/engine/agent-volumes.js';
+import { effectiveAgents } from '../core/agents/effective-config.js';
+import { wantedAgents } from '../core/agents/volumes.js';
+import { hostHome } from '../util/paths.js';
 import { engineEnv } from './engine.js';
 import { boxIdentity } from './box-identity.js';
 import { GIT_NAMES, pickEnv } from '../util/child-env.js';
@@ -40,6 +45,14 @@ export function boxAgentDeps(ctx: AppContext, config: Config): BoxAgentDeps {
   return (host) => ({ ...base, container: ({ containerId, remoteUser }) => new ContainerHost({ host, containerId, ...(remoteUser ? { user: remoteUser } : {}) }) });
 }
 
+/** Agent volumes on boxes: the box's own engine (over its Host) and the enabled agents' pins ("latest" as recorded). */
+export function boxAgentVolumes(ctx: AppContext, config: Config): BoxAgentVolumeDeps {
+  return {
+    volumesOn: (host) => new DockerAgentVolumes({ host, dockerPath: 'docker', env: {} }),
+    wanted: async () => wantedAgents(effectiveAgents(config.agents, ctx.env, hostHome(ctx.env)), await agentCache(ctx, config, { local: false }).resolved()),
+  };
+}
+
 export function sshProvisioner(ctx: AppContext, config: Config, opts: { env?: EnvInjector } = {}): SshProvisioner {
   return new SshProvisioner(sshProvisionerDeps(ctx, config, opts));
 }
@@ -59,7 +72,7 @@ export function sshProvisionerDeps(ctx: AppContext, config: Config, opts: { env?
     images: new DockerImageSource({ host: ctx.host, dockerPath: config.engine.docker_path, env: dockerEnv }),
     cliVersion: devcontainerCli().version,
     engine: (host, cli) => boxEngine(ctx, host, cli),
-    ...(config.agents.enabled ? { agentDeps: boxAgentDeps(ctx, config) } : {}),
+    ...(config.agents.enabled ? { agentDeps: boxAgentDeps(ctx, config), agentVolumes: boxAgentVolumes(ctx, config) } : {}),
     ...(opts.env ? { env: opts.env } : {}),
     reporter: ctx.reporter,
     now: Date.now,

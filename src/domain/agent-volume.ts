@@ -10,7 +10,7 @@ export interface AgentVolumeKey {
 }
 
 /** Where a container sees its agent volumes. */
-const VOLUME_ROOT = '/opt/cac-agents';
+export const VOLUME_ROOT = '/opt/cac-agents';
 const PLATFORM = /^[A-Za-z0-9_]{1,32}-(gnu|musl)$/;
 
 /** Every part checked: they come from config, the registry, container output and volume labels. */

@@ -18,6 +18,8 @@ export interface AgentVolumes {
   leftovers(signal?: AbortSignal): Promise<string[]>;
   /** Fills the volume of `key` from a tar stream of its install prefix, then makes its read-only view. */
   fill(key: AgentCacheKey, tar: Readable, signal?: AbortSignal): Promise<AgentVolume>;
+  /** Makes the read-only view of `key` over a prefix directory the engine's machine already has (a box's read-only mount of its host's volume). */
+  adopt(key: AgentCacheKey, dir: string, signal?: AbortSignal): Promise<AgentVolume>;
   /** The containers (any state) that mount a volume. */
   users(name: string, signal?: AbortSignal): Promise<string[]>;
   /** Removes a volume and its data; `in-use` (nothing removed) while a container mounts it. */

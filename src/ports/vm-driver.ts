@@ -36,6 +36,8 @@ export interface VmSpec {
   sshPublicKey: string;
   /** Start the inner engine empty, not from the pool's prepared state (to prepare a new one). */
   unprepared?: boolean;
+  /** Volumes of the driver's engine the VM sees read-only at `target` (agent CLIs); a driver that cannot mount them ignores this. */
+  readOnlyVolumes?: ReadonlyArray<{ volume: string; target: string }>;
 }
 
 /** A VM as a driver reports it. */

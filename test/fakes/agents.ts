@@ -8,7 +8,9 @@ import type { HostFiles } from '../../src/core/agents/host-material.js';
 import type { AgentDeps } from '../../src/core/agents/deps.js';
 import { ContainerHost } from '../../src/adapters/host/container.js';
 import { recordingReporter } from './reporter.js';
-import { interrupted } from '../../src/errors.js';
+import { CacError, interrupted } from '../../src/errors.js';
+import type { AgentVolume, AgentVolumes } from '../../src/ports/agent-volumes.js';
+import { dataNameOf, isVolumeKey, volumeNameOf } from '../../src/domain/agent-volume.js';
 import { DISCOVER_MARK } from '../../src/core/agents/discover.js';
 import { INJECT_MARK } from '../../src/core/agents/inject-script.js';
 import { FINISH_MARK } from '../../src/core/agents/finish-script.js';
@@ -304,3 +306,48 @@ export function makeDeps(opts: { agents: Config['agents']; files: MemFiles; dock
 }
 
 export const target = { containerId: 'c0ffee', remoteUser: 'dev', remoteWorkspaceFolder: '/workspaces/app', workspace: '/src/app' };
+
+/** AgentVolumes in memory (it passes the AgentVolumes contract): filled keys, the tar bytes each got, containers mounting them. */
+export class MemAgentVolumes implements AgentVolumes {
+  filled = new Map<string, { volume: AgentVolume; tar: Buffer }>();
+  /** Containers that mount a view (set by tests). */
+  mounts = new Map<string, string[]>();
+  /** Makes the next fill fail (an engine error). */
+  failFill: string | undefined;
+  /** Views adopted over a directory, by name. */
+  adopted = new Map<string, string>();
+
+  async list(): Promise<AgentVolume[]> {
+    return [...this.filled.values()].map((f) => f.volume);
+  }
+
+  async leftovers(): Promise<string[]> {
+    return [];
+  }
+
+  async fill(key: AgentCacheKey, tar: Readable): Promise<AgentVolume> {
+    if (!isVolumeKey(key)) throw new CacError('ERR_INVALID_INPUT', `not an agent volume key: ${JSON.stringify(key)}`);
+    if (this.failFill) throw new CacError('ERR_AGENT_CACHE', this.failFill);
+    const volume = { kind: key.kind, version: key.version, platform: key.platform, name: volumeNameOf(key), data: dataNameOf(key) };
+    this.filled.set(volume.name, { volume, tar: await collect(tar) });
+    return volume;
+  }
+
+  async adopt(key: AgentCacheKey, dir: string): Promise<AgentVolume> {
+    if (!isVolumeKey(key) || !dir.startsWith('/')) throw new CacError('ERR_INVALID_INPUT', `not an agent volume key and directory: ${JSON.stringify({ ...key, dir })}`);
+    const volume = { kind: key.kind, version: key.version, platform: key.platform, name: volumeNameOf(key), data: dataNameOf(key) };
+    this.adopted.set(volume.name, dir);
+    this.filled.set(volume.name, { volume, tar: Buffer.alloc(0) });
+    return volume;
+  }
+
+  async users(name: string): Promise<string[]> {
+    return this.mounts.get(name) ?? [];
+  }
+
+  async remove(v: Pick<AgentVolume, 'name' | 'data'>): Promise<'removed' | 'in-use'> {
+    if ((this.mounts.get(v.name) ?? []).length > 0) return 'in-use';
+    this.filled.delete(v.name);
+    return 'removed';
+  }
+}

@@ -45,7 +45,6 @@ export class DockerAgentVolumes implements AgentVolumes {
     const labels = ['cac.agent', key.kind, 'cac.version', key.version, 'cac.platform', key.platform];
     const labelArgs = (extra: string) => [...pairs(labels), extra].flatMap((l) => ['--label', l]);
     const data = dataNameOf(key);
-    const name = volumeNameOf(key);
     await this.ensureFillImage(signal);
     await this.run(['volume', 'create', ...labelArgs('cac.agent-data=1'), data], signal);
     const id = (await this.run(['create', '--label', 'cac.agent-fill=1', '--network', 'none', '--mount', `type=volume,source=${data},target=/prefix`, FILL_IMAGE, '/none'], signal)).trim();
@@ -56,10 +55,23 @@ export class DockerAgentVolumes implements AgentVolumes {
     }
     const mountpoint = (await this.run(['volume', 'inspect', '--format', '{{.Mountpoint}}', data], signal)).trim();
     if (!mountpoint.startsWith('/')) throw new CacError('ERR_AGENT_CACHE', `the engine reports no local directory for volume ${data} (${JSON.stringify(mountpoint)})`);
-    await this.run(['volume', 'create', '--driver', 'local', '--opt', 'type=none', '--opt', 'o=bind,ro', '--opt', `device=${mountpoint}`, ...labelArgs(`cac.agent-view=${data}`), name], signal);
+    return this.view(key, mountpoint, signal);
+  }
+
+  async adopt(key: AgentCacheKey, dir: string, signal?: AbortSignal): Promise<AgentVolume> {
+    if (!isVolumeKey(key) || !/^\/[A-Za-z0-9_./-]+$/.test(dir)) throw new CacError('ERR_INVALID_INPUT', `not an agent volume key and directory: ${JSON.stringify({ ...key, dir })}`);
+    return this.view(key, dir, signal);
+  }
+
+  /** The read-only bind volume of `device` named for `key`, made last (what containers mount). */
+  private async view(key: AgentCacheKey, device: string, signal?: AbortSignal): Promise<AgentVolume> {
+    const name = volumeNameOf(key);
+    const data = dataNameOf(key);
+    const labels = ['cac.agent', key.kind, 'cac.version', key.version, 'cac.platform', key.platform, 'cac.agent-view', data];
+    await this.run(['volume', 'create', '--driver', 'local', '--opt', 'type=none', '--opt', 'o=bind,ro', '--opt', `device=${device}`, ...pairs(labels).flatMap((l) => ['--label', l]), name], signal);
     // `volume create` hands back a volume that already had the name, whatever it is: only a read-only bind counts
     const made = JSON.parse(await this.run(['volume', 'inspect', '--format', '{{json .Options}}', name], signal)) as Record<string, string> | null;
-    if (made?.o !== 'bind,ro' || made.device !== mountpoint) {
+    if (made?.o !== 'bind,ro' || made.device !== device) {
       throw new CacError('ERR_AGENT_CACHE', `volume ${name} exists and is not a read-only agent volume`, { hint: `remove it (docker volume rm ${name}) and run 'cac agents cache warm'` });
     }
     return { ...key, name, data };

@@ -74,6 +74,7 @@ export class DockerVmDriver implements VmDriver {
       'BOX_DOCKERD',
     ];
     for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+    for (const m of spec.readOnlyVolumes ?? []) args.push('--mount', readOnlyMount(m));
     // values through the environment, not argv: the key never shows in `ps`
     const r = await this.opts.host.exec([this.opts.dockerPath, ...args, this.opts.image], {
       env: { ...this.opts.env, CAC_AUTHORIZED_KEYS: spec.sshPublicKey, BOX_DOCKERD: inner ? '1' : '0' },
@@ -208,4 +209,12 @@ function toVm(c: RawContainer | undefined): Vm | undefined {
     createdAt: Date.parse(c.Created),
     state: c.State.Running ? 'running' : c.State.Status === 'dead' || c.State.Status === 'removing' ? 'gone' : 'stopped',
   };
+}
+
+/** A `--mount` value; names and paths holding a comma, quote or equals sign would change its meaning: refused. */
+function readOnlyMount(m: { volume: string; target: string }): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(m.volume) || !/^\/[A-Za-z0-9_./-]+$/.test(m.target)) {
+    throw new CacError('ERR_INVALID_INPUT', `not a volume mount for a box: ${JSON.stringify(m)}`);
+  }
+  return `type=volume,source=${m.volume},target=${m.target},readonly`;
 }

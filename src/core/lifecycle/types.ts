@@ -45,4 +45,6 @@ export interface LifecycleOptions {
   signal?: AbortSignal;
   /** --no-agents: skip injection this once. */
   noAgents?: boolean;
+  /** `--mount` values a created container gets besides the agent hooks' (a box's own agent volumes). */
+  mounts?: readonly string[];
 }

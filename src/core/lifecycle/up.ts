@@ -35,7 +35,8 @@ export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifec
 
 async function runUp(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions, flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean }): Promise<UpResult> {
   // start never creates: no mounts to plan
-  const mounts = deps.agentMounts && deps.agents && !opts.noAgents && !flags.expectExisting ? await deps.agentMounts(opts.signal) : [];
+  const planned = deps.agentMounts && deps.agents && !opts.noAgents && !flags.expectExisting ? await deps.agentMounts(opts.signal) : [];
+  const mounts = flags.expectExisting ? planned : [...planned, ...(opts.mounts ?? [])];
   try {
     return await deps.engine.up(ws, { ...flags, ...(mounts.length ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps.reporter) });
   } catch (e) {

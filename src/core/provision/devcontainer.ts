@@ -18,6 +18,7 @@ import { configHashAt } from './config-hash.js';
 import { ensureDevcontainerCli } from './devcontainer-cli.js';
 import { preloadImages } from './preload.js';
 import { reportPreparedUse } from './prepared-use.js';
+import { boxAgentMounts, type BoxAgentVolumeDeps } from './agent-volumes.js';
 
 /** How a box runs `devcontainer up`: its engine, a reporter, the clock. */
 export interface DevcontainerUpDeps {
@@ -27,6 +28,8 @@ export interface DevcontainerUpDeps {
   now: () => number;
   /** `[boxes] default_image`: the image of a checkout without a devcontainer configuration; absent: such a box fails. */
   defaultImage?: string;
+  /** The box's agent volumes (filled by `cac pool prepare`), mounted into a dev container it creates; absent when agents are off. */
+  agentVolumes?: BoxAgentVolumeDeps;
 }
 
 /** What the devcontainer step needs. */
@@ -44,16 +47,20 @@ export interface DevcontainerStepDeps extends DevcontainerUpDeps {
  * container's details. The container carries `cac.box=<id>`, so the box's cleanup finds it.
  */
 export async function upOnBox(deps: DevcontainerUpDeps, host: Host, box: Box, ws: BoxWorkspace & { cli: string }, opts: { rebuild?: boolean; signal: AbortSignal }): Promise<ContainerWorkspace> {
-  const { ref } = await chooseWorkspace(hostFiles(host, opts.signal), ws.folder, {
-    defaultImage: deps.defaultImage,
-    generatedFile: generatedConfigFile,
-    write: true,
-    hint: 'add .devcontainer/devcontainer.json to the repository, or set [boxes] default_image',
-  });
+  const [{ ref }, mounts] = await Promise.all([
+    chooseWorkspace(hostFiles(host, opts.signal), ws.folder, {
+      defaultImage: deps.defaultImage,
+      generatedFile: generatedConfigFile,
+      write: true,
+      hint: 'add .devcontainer/devcontainer.json to the repository, or set [boxes] default_image',
+    }),
+    deps.agentVolumes ? boxAgentMounts({ ...deps.agentVolumes, reporter: deps.reporter }, host, box.id, opts.signal) : [],
+  ]);
   const engine = deps.engine(host, ws.cli);
   const lifecycle = { engine, reporter: boxReporter(deps.reporter, box.id), now: deps.now };
   const target = { ...ref, labels: [...(ref.labels ?? []), boxLabel(box.id)] };
-  const r = await (opts.rebuild ? rebuild : up)(lifecycle, target, { signal: opts.signal, noAgents: true });
+  // agents are the `agents` step's; their volumes must be there when the container is made
+  const r = await (opts.rebuild ? rebuild : up)(lifecycle, target, { signal: opts.signal, noAgents: true, mounts });
   // under another config file the id labels differ: the rebuild did not replace the old container
   if (ws.containerId && ws.configFile && ws.configFile !== ref.configFile) await engine.remove(ws.containerId, { volumes: true }).catch(() => undefined);
   const { containerId, remoteUser, remoteWorkspaceFolder } = r;

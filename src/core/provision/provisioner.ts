@@ -9,6 +9,7 @@ import type { Reporter } from '../../ports/reporter.js';
 import type { RepoSource } from '../../ports/repo-source.js';
 import type { ProvisionStep } from './pipeline.js';
 import { agentsStep, type BoxAgentDeps } from './agents.js';
+import type { BoxAgentVolumeDeps } from './agent-volumes.js';
 import type { BoxConnections } from './connections.js';
 import type { RepoDelivery } from './delivery.js';
 import { devcontainerStep } from './devcontainer.js';
@@ -41,6 +42,8 @@ export interface SshProvisionerDeps {
   engine(host: Host, cli: string): DevcontainerEngine;
   /** Agent injection into a box's container; absent when agents are off (no `agents` step). */
   agentDeps?: BoxAgentDeps;
+  /** The agent volumes a box has (its engine's, mounted read-only), mounted by `devcontainer up`; absent when agents are off. */
+  agentVolumes?: BoxAgentVolumeDeps;
   /** Writes the requester's .env; absent when none is given (no `env` step). */
   env?: EnvInjector;
   reporter: Reporter;

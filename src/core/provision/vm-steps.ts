@@ -2,7 +2,7 @@
 // tagged with the box id) and ssh_ready (a real login with cac's key against the pinned host key). The
 // SshProvisioner's steps (repo, devcontainer, agents, env) follow unless `[boxes] provision = "vm"`.
 import { CacError } from '../../errors.js';
-import type { VmDriver } from '../../ports/vm-driver.js';
+import type { VmDriver, VmSpec } from '../../ports/vm-driver.js';
 import type { SshTarget, VmLocation } from '../../domain/box.js';
 import type { ProvisionStep } from './pipeline.js';
 
@@ -19,6 +19,8 @@ export interface BoxStepOptions {
   login: SshLogin;
   /** How long sshd may take to answer; default 60 s. */
   sshTimeoutMs?: number;
+  /** Engine volumes a new VM sees read-only (the agent CLIs' volumes); never throws. */
+  readOnlyVolumes?: (signal: AbortSignal) => Promise<NonNullable<VmSpec['readOnlyVolumes']>>;
 }
 
 /** The `vm_create` step: the driver makes (or finds) the box's VM, labelled with the box id. */
@@ -28,7 +30,8 @@ export function vmCreateStep(opts: BoxStepOptions): ProvisionStep {
     async run(ctx) {
       const { box } = ctx;
       const sshPublicKey = typeof opts.sshPublicKey === 'string' ? opts.sshPublicKey : await opts.sshPublicKey();
-      const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey };
+      const volumes = opts.readOnlyVolumes ? await opts.readOnlyVolumes(ctx.signal) : [];
+      const spec = { boxId: box.id, poolKey: box.poolKey, labels: opts.labels ?? {}, sshPublicKey, ...(volumes.length ? { readOnlyVolumes: volumes } : {}) };
       ctx.vm = await opts.driver.create(spec, { idempotencyKey: box.idempotencyKey, signal: ctx.signal });
       return { vmRef: ctx.vm.vmRef, vmLocation: await vmLocationOf(opts.driver, ctx.signal) };
     },

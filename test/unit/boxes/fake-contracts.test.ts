@@ -1,10 +1,13 @@
 // The in-memory fakes the box unit tests use pass the same contracts as the real adapters, so a unit
 // test can't pass on behaviour the real ones lack: MemoryBoxStore the BoxStore contract (SQLite and
 // Redis in test/integration/store), FakeVmDriver the VmDriver conformance suite (docker, ssh-fleet,
-// command in test/integration/drivers) less its two real SSH logins.
+// command in test/integration/drivers) less its two real SSH logins, MemAgentVolumes the AgentVolumes
+// contract (the docker adapter in test/integration/engine).
 import { driverConformance } from '../../integration/drivers/conformance.js';
 import { boxStoreContract } from '../../integration/store/contract.js';
 import { FakeVmDriver, MemoryBoxStore } from '../../fakes/boxes.js';
+import { agentVolumesContract } from '../../integration/engine/agent-volumes-contract.js';
+import { MemAgentVolumes } from '../../fakes/agents.js';
 
 boxStoreContract('MemoryBoxStore', async () => {
   const store = new MemoryBoxStore();
@@ -20,3 +23,5 @@ driverConformance(
   }),
   { sshLogin: false },
 );
+
+agentVolumesContract('MemAgentVolumes', async () => ({ volumes: new MemAgentVolumes() }));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { boxSteps, type SshLogin } from '../../../src/core/provision/vm-steps.js';
 import { provisionBox, runSteps, type ProvisionDeps, type ProvisionStep } from '../../../src/core/provision/pipeline.js';
 import type { Box } from '../../../src/domain/box.js';
+import type { VmSpec } from '../../../src/ports/vm-driver.js';
 import { CacError } from '../../../src/errors.js';
 import { silentReporter } from '../../../src/ports/reporter.js';
 import { FakeVmDriver, manualClock, MemoryBoxStore } from '../../fakes/boxes.js';
@@ -44,6 +45,18 @@ describe('provisionBox', () => {
     const vm = h.driver.vms.get('vm-1');
     expect(vm?.spec).toMatchObject({ boxId: box.id, poolKey: box.poolKey, sshPublicKey: 'ssh-ed25519 PUB cac', labels: { 'cac.test-run': 't1', key: box.idempotencyKey } });
     expect(await h.store.poolStats(box.poolKey)).toMatchObject({ provisionCount: 1, claimCount: 0 });
+  });
+
+  it("vm_create gives the VM the engine volumes it should see read-only (the agent CLIs'); none: the spec has no such field", async () => {
+    const h = harness();
+    const specs: VmSpec[] = [];
+    h.driver.beforeCreate = async (spec) => void specs.push(spec);
+    const volumes = [{ volume: 'cac-agent-codex-0.171.0-x86_64-gnu', target: '/opt/cac-agents/codex-0.171.0-x86_64-gnu' }];
+    const login: SshLogin = async () => undefined;
+    const withVolumes = boxSteps({ driver: h.driver, sshPublicKey: 'ssh-ed25519 PUB cac', login, readOnlyVolumes: async () => volumes });
+    expect((await provisionBox({ ...h.deps, steps: withVolumes }, (await h.poolBox()).id)).outcome).toBe('standby');
+    expect((await provisionBox(h.deps, (await h.poolBox()).id)).outcome).toBe('standby');
+    expect(specs.map((s) => s.readOnlyVolumes)).toEqual([volumes, undefined]);
   });
 
   it('makes a cold box ready for its claimant and counts a cold claim', async () => {

@@ -10,7 +10,8 @@ import { generatedConfigText } from '../../../src/core/lifecycle/default-image.j
 import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
-import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../../fakes/agents.js';
+import { config, FakeDocker, HOME, makeDeps, MemAgentVolumes, MemFiles } from '../../fakes/agents.js';
+import { LIST_AGENT_DIRS } from '../../../src/core/provision/agent-volumes.js';
 import { FAKE_COMMIT, type FakeBoxHost, provisionHarness } from '../../fakes/provision.js';
 
 type Harness = ReturnType<typeof provisionHarness>;
@@ -195,6 +196,57 @@ describe('the provisioning steps after ssh_ready', () => {
     expect(docker.containerFiles.has('/home/dev/.codex/auth.json')).toBe(true);
     // a missing agent CLI is a warning, not a failed step
     expect(lines().join('\n')).toContain('codex');
+  });
+});
+
+describe("the box's agent volumes", () => {
+  const CODEX = { kind: 'codex' as const, version: '0.171.0', platform: 'x86_64-gnu' };
+  const DIR = '/opt/cac-agents/codex-0.171.0-x86_64-gnu';
+  const MOUNT = `type=volume,source=cac-agent-codex-0.171.0-x86_64-gnu,target=${DIR},external=true`;
+  /** A box whose read-only agent directories are `dirs` (what LIST_AGENT_DIRS prints), provisioned with `volumes` as its engine's. */
+  const withVolumes = async (volumes: MemAgentVolumes, dirs: string, wanted = [{ kind: 'codex' as const, version: '0.171.0' }]) => {
+    const seen: Host[] = [];
+    const h = provisionHarness({ agentVolumes: { volumesOn: (host) => (seen.push(host), volumes), wanted: async () => wanted } });
+    const box = await h.box();
+    const host = await boxHost(h, box);
+    host.answer = (c) => (c.argv[2] === LIST_AGENT_DIRS ? { exitCode: 0, stdout: dirs, stderr: '' } : undefined);
+    const r = await provision(h, box);
+    return { h, r, seen, host, ups: h.engine.calls.filter((c) => c.startsWith('up')) };
+  };
+
+  it("a pinned version's directory the box sees read-only gets a read-only view in the box's engine, mounted by devcontainer up", async () => {
+    const volumes = new MemAgentVolumes();
+    // untrusted names from the box are ignored; another version is not wanted
+    const { h, r, seen, host, ups } = await withVolumes(volumes, 'codex-0.100.0-x86_64-gnu\ncodex-0.171.0-x86_64-gnu\n../../etc-1.0.0-x86_64-gnu\ncodex-$(id)-x86_64-gnu\n');
+    expect(r.outcome).toBe('standby');
+    expect(seen).toEqual([h.hosts[0]]);
+    expect(host.calls.find((c) => c.argv[2] === LIST_AGENT_DIRS)?.argv.slice(3)).toEqual(['sh', '/opt/cac-agents']);
+    expect([...volumes.adopted]).toEqual([['cac-agent-codex-0.171.0-x86_64-gnu', DIR]]);
+    expect(ups).toEqual([`up --mount ${MOUNT}`]);
+  });
+
+  it('a view the box engine already has is mounted as it is (nothing adopted again)', async () => {
+    const volumes = new MemAgentVolumes();
+    await volumes.adopt(CODEX, DIR);
+    volumes.adopted.clear();
+    const { ups } = await withVolumes(volumes, 'codex-0.171.0-x86_64-gnu\n');
+    expect(volumes.adopted.size).toBe(0);
+    expect(ups).toEqual([`up --mount ${MOUNT}`]);
+  });
+
+  it('no directory on the box (another driver, nothing cached), or no agent wanted: devcontainer up without mounts', async () => {
+    expect((await withVolumes(new MemAgentVolumes(), '')).ups).toEqual(['up']);
+    const { ups, host } = await withVolumes(new MemAgentVolumes(), 'codex-0.171.0-x86_64-gnu\n', []);
+    expect(ups).toEqual(['up']);
+    expect(host.calls.some((c) => c.argv[2] === LIST_AGENT_DIRS)).toBe(false);
+  });
+
+  it("the box's engine cannot be asked: a warning, and the container is made without them", async () => {
+    const volumes = Object.assign(new MemAgentVolumes(), { list: async () => Promise.reject(new Error('Cannot connect to the Docker daemon')) });
+    const { h, r, ups } = await withVolumes(volumes, 'codex-0.171.0-x86_64-gnu\n');
+    expect(r.outcome).toBe('standby');
+    expect(ups).toEqual(['up']);
+    expect(h.events).toContainEqual(expect.objectContaining({ type: 'warning', message: expect.stringContaining('agent volumes not used: Cannot connect to the Docker daemon') }));
   });
 });
 
