@@ -7,7 +7,7 @@ import type { RepoSource } from '../../src/ports/repo-source.js';
 import type { ImageSource } from '../../src/ports/image-source.js';
 import { BoxConnections, type ClosableHost } from '../../src/core/provision/connections.js';
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
-import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, FAST_FORWARD, HEAD_REVS, OBJECTS_AT, PUSH_FETCH, SHOW_AT, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
+import { CHECKOUT, CLONE_FETCH, FAST_FORWARD, HEAD_REVS, OBJECTS_AT, PUSH_FETCH, SHOW_AT, SWITCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
 import { WRITE_FILE } from '../../src/core/provision/box-workspace.js';
 import { CONFIG_OBJECTS, READ_MARKER } from '../../src/core/provision/prepare-scripts.js';
@@ -30,7 +30,7 @@ const SCRIPTS = new Map([
   [PUSH_FETCH, 'push-fetch'],
   [CLONE_FETCH, 'clone-fetch'],
   [CHECKOUT, 'checkout'],
-  [CONFIG_CHANGED, 'config-changed'],
+  [SWITCH, 'switch'],
   [WRITE_ENV, 'write-env'],
   [ENSURE_CLI, 'ensure-cli'],
   [READ_MARKER, 'prepared-marker'],
@@ -90,8 +90,11 @@ export class FakeBoxHost implements ClosableHost {
         return ok(`${this.home}/${folder}\n`);
       case 'checkout':
         return ok(`${FAKE_COMMIT}\n`);
-      case 'config-changed':
-        return ok(this.configChanged ? 'changed\n' : 'same\n');
+      case 'switch': {
+        // fetched, the config compared, FAKE_COMMIT checked out, each path absent, nothing listed, no config text
+        const paths = Number(call.argv[8]);
+        return ok(`fetched\n${this.configChanged ? 'changed' : 'same'}\n${FAKE_COMMIT}\n${'-\n'.repeat(paths)}=config\n`);
+      }
       case 'ensure-cli':
         return ok('cli\t/usr/local/bin/devcontainer\n');
       case 'cat': {

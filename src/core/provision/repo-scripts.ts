@@ -77,11 +77,36 @@ cd -- "$1" || exit 1
 rev=$2; shift 2
 for p in "$@"; do printf '%s %s\\n' "$p" "$(git rev-parse --verify --quiet "$rev:$p" || echo -)"; done`;
 
-/** Args: folder, branch. Prints `same` or `changed`: does the dev container config differ from HEAD's? */
-export const CONFIG_CHANGED = `set -eu
+/**
+ * The switch step in one exec (each exec is a round trip and a login). Args: delivery (push: stdin is a
+ * bundle of the branch; clone: fetched from origin), folder, branch, the devcontainer.json (relative),
+ * n, then n paths and the folders to list. Prints `fetched`; `same` or `changed` (does the dev container
+ * config differ from HEAD's?); after checking the branch out, its commit; each path's object id at the new
+ * HEAD (`-`: absent); each folder's ls-tree followed by `=listed <folder>`; `=config` and the
+ * devcontainer.json's text. What printed last tells which git operation failed.
+ */
+export const SWITCH = `set -eu
 ${GIT_GUARD}
-cd -- "$1"
-if git diff --quiet HEAD "refs/remotes/origin/$2" -- .devcontainer .devcontainer.json; then echo same; else echo changed; fi`;
+how=$1 branch=$3 config=$4 n=$5
+cd -- "$2"
+shift 5
+ref="refs/remotes/origin/$branch"
+if [ "$how" = push ]; then
+  tmp=$(mktemp "\${TMPDIR:-/tmp}/cac-bundle.XXXXXX")
+  trap 'rm -f -- "$tmp"' EXIT
+  cat > "$tmp"
+  git fetch -q "$tmp" "+refs/heads/$branch:$ref"
+else
+  git fetch -q origin "+refs/heads/$branch:$ref"
+fi
+echo fetched
+if git diff --quiet HEAD "$ref" -- .devcontainer .devcontainer.json; then echo same; else echo changed; fi
+git checkout -q -B "$branch" "$ref" --
+git rev-parse HEAD
+while [ "$n" -gt 0 ]; do git rev-parse --verify --quiet "HEAD:$1" || echo -; shift; n=$((n - 1)); done
+for d in "$@"; do git -c core.quotePath=false ls-tree HEAD -- "$d/" && echo "=listed $d" || :; done
+echo =config
+git show "HEAD:$config" 2>/dev/null || :`;
 
 /** WRITE_ENV's exit status when the checkout's .env is a link or not a regular file. */
 export const ENV_NOT_REGULAR_EXIT = 3;

@@ -1,14 +1,19 @@
 // The `switch` step after a warm claim for another branch than the pool's base: the branch is fetched
 // (push: a bundle of it; clone: `git fetch` on the box) and checked out in the running box; the dev
-// container is rebuilt (and agents injected again) only when the devcontainer config differs.
+// container is rebuilt (and agents injected again) only when the devcontainer config differs. The box
+// side is one exec (SWITCH): every exec is a round trip, and a warm claim is meant to take a second.
+import type { ExecResult, Host } from '../../ports/host.js';
+import type { RepoBundle } from '../../ports/repo-source.js';
+import type { Box } from '../../domain/box.js';
 import type { ProvisionStep } from './pipeline.js';
-import { requireContainer } from './box-workspace.js';
+import { requireContainer, type ContainerWorkspace } from './box-workspace.js';
 import { injectAgents, type BoxAgentDeps } from './agents.js';
 import type { BoxConnections } from './connections.js';
+import { repoDelivery } from './delivery.js';
 import { upOnBox, type DevcontainerUpDeps } from './devcontainer.js';
-import { configHashAt } from './config-hash.js';
-import { checkout, fetchBranches, runGit, type RepoStepDeps } from './repo.js';
-import { CONFIG_CHANGED } from './repo-scripts.js';
+import { configHashOfRead, configReads } from './config-hash.js';
+import { gitFailure, validateInputs, type RepoStepDeps } from './repo.js';
+import { SWITCH } from './repo-scripts.js';
 
 /** What the switch step needs. */
 export interface SwitchStepDeps extends RepoStepDeps, DevcontainerUpDeps {
@@ -26,16 +31,36 @@ export function switchStep(deps: SwitchStepDeps): ProvisionStep {
       const { box, signal } = ctx;
       const ws = requireContainer(box);
       const host = await deps.connections.get(box);
-      await fetchBranches(deps, host, box, ws.folder, [box.branch], signal);
-      const diff = await runGit(host, 'comparing the devcontainer config', ['sh', '-c', CONFIG_CHANGED, 'sh', ws.folder, box.branch], { signal });
-      const commit = await checkout(host, ws.folder, box.branch, signal);
+      const { changed, commit, configHash } = await switchOnBox(deps, host, box, ws, signal);
       const switched = { ...ws, branch: box.branch };
-      const configHash = await configHashAt(host, ws.folder, ws.configFile, 'HEAD', signal);
       // on another branch than the pool's: how far behind the base head no longer applies
-      if (diff.trim() === 'same') return { workspace: switched, commit, configHash, head: null };
+      if (!changed) return { workspace: switched, commit, configHash, head: null };
       const rebuilt = await upOnBox(deps, host, box, switched, { rebuild: true, signal });
       if (deps.agentDeps) await injectAgents(deps.agentDeps, host, rebuilt, signal, box);
       return { workspace: rebuilt, commit, configHash, head: null };
     },
   };
+}
+
+/** Fetches, compares the config, checks out and reads the config hash in one exec; a failure names the git operation that failed. */
+async function switchOnBox(deps: SwitchStepDeps, host: Host, box: Box, ws: ContainerWorkspace, signal: AbortSignal) {
+  validateInputs(box.repoUrl, [box.branch]);
+  const how = repoDelivery(box.repoUrl, deps.delivery);
+  const reads = configReads(ws.folder, ws.configFile);
+  const argv = ['sh', '-c', SWITCH, 'sh', how, ws.folder, box.branch, reads.configRel, String(reads.paths.length), ...reads.paths, ...reads.dirs];
+  let bundle: RepoBundle | undefined;
+  let r: ExecResult;
+  try {
+    bundle = how === 'push' ? await deps.source.bundle(box.repoUrl, [box.branch], { signal }) : undefined;
+    r = await host.exec(argv, { signal, ...(bundle ? { stdin: bundle.open() } : {}) });
+  } finally {
+    await bundle?.dispose();
+  }
+  const lines = r.stdout.split('\n');
+  if (r.exitCode !== 0) throw gitFailure(lines[0] === 'fetched' ? `git checkout ${box.branch}` : how === 'push' ? `fetching the bundle of ${box.repoUrl}` : `git fetch of ${box.repoUrl}`, r);
+  const end = lines.indexOf('=config');
+  const ids = lines.slice(3, 3 + reads.paths.length);
+  const read = { ids, listing: lines.slice(3 + ids.length, end < 0 ? undefined : end), text: end < 0 ? undefined : lines.slice(end + 1).join('\n') };
+  const commit = /^[0-9a-f]{40,64}$/.test(lines[2] ?? '') ? (lines[2] ?? null) : null;
+  return { changed: lines[1] !== 'same', commit, configHash: await configHashOfRead(host, ws.folder, reads, read, 'HEAD', signal) };
 }

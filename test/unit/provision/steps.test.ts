@@ -217,19 +217,70 @@ describe('after a warm claim', () => {
     expect(h.hosts.length).toBe(before);
   });
 
-  it('another branch with the same devcontainer config: fetched and checked out, the container kept', async () => {
+  const afterClaim = (h: Harness, box: Box, envPayload?: string) =>
+    runSteps(
+      { store: h.store, now: h.clock.now, reporter: h.deps.reporter },
+      { box, signal: new AbortController().signal, ...(envPayload ? { envPayload } : {}) },
+      h.provisioner.afterClaim(),
+      'claimed',
+    );
+
+  it('another branch with the same devcontainer config: fetched, compared, checked out and hashed in ONE exec, the container kept', async () => {
     const h = provisionHarness();
     const box = await claimedAt(h, 'main', 'feature');
     h.engine.calls.length = 0;
-    const r = await runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+    const host = await boxHost(h, box);
+    host.calls.length = 0;
+    const r = await afterClaim(h, box);
     expect('ok' in r && r.ok).toBe(true);
     const after = h.store.box(box.id);
     expect(after.steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch']);
     expect(after.workspace).toEqual({ ...box.workspace, branch: 'feature' });
-    const host = h.hosts.at(-1)!;
-    expect(host.calls.map((c) => c.what)).toEqual(['clone-fetch', 'config-changed', 'checkout', 'show-at', 'objects-at']);
-    expect(host.ran('clone-fetch')[0]?.argv.slice(4)).toEqual([box.workspace!.folder, box.repoUrl, 'feature']);
+    expect(after).toMatchObject({ commit: FAKE_COMMIT, head: null, configHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // one round trip to the box: no separate fetch, compare, checkout or hash reads
+    expect(host.calls.map((c) => c.what)).toEqual(['switch']);
+    const folder = box.workspace!.folder;
+    expect(host.calls[0]?.argv.slice(4)).toEqual([
+      'clone',
+      folder,
+      'feature',
+      '.devcontainer/devcontainer.json',
+      '3',
+      '.devcontainer',
+      '.devcontainer.json',
+      '.devcontainer/devcontainer.json',
+      '.devcontainer',
+      '.',
+    ]);
     expect(h.engine.calls).toEqual([]);
+  });
+
+  it('push delivery: the bundle of the branch is the stdin of that one exec, and removed after; the .env is one more exec', async () => {
+    const h = provisionHarness({ delivery: 'push', env: new EnvInjector({ withDecrypted: async (_e, fn) => fn(Buffer.from('A=1\n')) }) });
+    const box = await claimedAt(h, 'main', 'feature');
+    const host = await boxHost(h, box);
+    host.calls.length = 0;
+    const disposed = h.source.disposed;
+    const r = await afterClaim(h, box, 'cac-env:v1:x');
+    expect('ok' in r && r.ok).toBe(true);
+    expect(host.calls.map((c) => c.what)).toEqual(['switch', 'write-env']);
+    expect(host.calls[0]?.argv[4]).toBe('push');
+    expect(host.calls[0]?.stdin).toBe(`bundle:${box.repoUrl}:feature`);
+    expect(h.source.disposed).toBe(disposed + 1);
+    expect(h.store.box(box.id).steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch', 'env']);
+  });
+
+  it('a failed switch names the git operation that failed: the fetch, or the checkout', async () => {
+    const failing = async (stdout: string, delivery?: 'push') => {
+      const h = provisionHarness(delivery ? { delivery } : {});
+      const box = await claimedAt(h, 'main', 'feature');
+      (await boxHost(h, box)).answer = (c) => (c.what === 'switch' ? { exitCode: 128, stdout, stderr: 'fatal: it broke\n' } : undefined);
+      const r = await afterClaim(h, box);
+      return 'ok' in r && !r.ok ? r.error : 'passed';
+    };
+    expect(await failing('')).toMatch(/^switch: git fetch of \S+ failed on the box \(exit 128\): fatal: it broke$/);
+    expect(await failing('', 'push')).toMatch(/^switch: fetching the bundle of \S+ failed on the box \(exit 128\): fatal: it broke$/);
+    expect(await failing('fetched\nsame\n')).toBe('switch: git checkout feature failed on the box (exit 128): fatal: it broke');
   });
 
   it('another branch with a changed devcontainer config: the container is rebuilt', async () => {
@@ -237,7 +288,7 @@ describe('after a warm claim', () => {
     const box = await claimedAt(h, 'main', 'feature');
     (await boxHost(h, box)).configChanged = true;
     h.engine.calls.length = 0;
-    await runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+    await afterClaim(h, box);
     expect(h.engine.calls.filter((c) => c !== 'find')).toEqual(['up:remove']);
     expect(h.store.box(box.id).workspace?.branch).toBe('feature');
   });

@@ -13,16 +13,11 @@ import { checkout, fetchBranches, runGit } from '../../../src/core/provision/rep
 import { FAST_FORWARD, HEAD_REVS } from '../../../src/core/provision/repo-scripts.js';
 import { configHashAt, namedConfigFiles } from '../../../src/core/provision/config-hash.js';
 import { updateContentCommands } from '../../../src/core/provision/update.js';
-import type { ExecOptions, Host } from '../../../src/ports/host.js';
 import { isCacError } from '../../../src/errors.js';
+import { localBox } from '../../fakes/host.js';
 
 const signal = new AbortController().signal;
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' }).trim();
-
-function localBox(home: string): Host {
-  const local = new LocalHost({ env: { ...process.env, HOME: home } });
-  return { kind: 'local', exec: (argv, o: ExecOptions = {}) => local.exec(argv, { cwd: home, ...o }), putFiles: (t, d, o) => local.putFiles(t, d, o) };
-}
 
 function commit(dir: string, files: Record<string, string>, message: string): string {
   for (const [path, text] of Object.entries(files)) {
