@@ -64,7 +64,11 @@ export class FakeBoxHost implements ClosableHost {
 
   constructor(readonly target: SshTarget) {}
 
+  /** Execs started (a call is recorded once its stdin ended). */
+  started = 0;
+
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.started += 1;
     const stdin = await bytesOf(opts.stdin);
     const what = argv[0] === 'sh' && argv[1] === '-c' ? (SCRIPTS.get(argv[2] ?? '') ?? 'sh') : (argv[0] ?? '');
     const call: Call = { what, argv: [...argv], env: { ...opts.env }, stdin };
@@ -127,8 +131,11 @@ async function bytesOf(stdin: ExecOptions['stdin']): Promise<string> {
 class FakeRepoSource implements RepoSource {
   bundles: string[] = [];
   disposed = 0;
+  /** Awaited before a bundle is made (a test holds it, or fails it). */
+  ready: Promise<void> = Promise.resolve();
   async bundle(repoUrl: string, branches: readonly string[]) {
     const text = `bundle:${repoUrl}:${branches.join(',')}`;
+    await this.ready;
     this.bundles.push(text);
     return { open: () => Readable.from([text]), dispose: async () => void (this.disposed += 1) };
   }

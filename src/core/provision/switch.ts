@@ -2,6 +2,8 @@
 // (push: a bundle of it; clone: `git fetch` on the box) and checked out in the running box; the dev
 // container is rebuilt (and agents injected again) only when the devcontainer config differs. The box
 // side is one exec (SWITCH): every exec is a round trip, and a warm claim is meant to take a second.
+import { PassThrough } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ExecResult, Host } from '../../ports/host.js';
 import type { RepoBundle } from '../../ports/repo-source.js';
 import type { Box } from '../../domain/box.js';
@@ -48,14 +50,7 @@ async function switchOnBox(deps: SwitchStepDeps, host: Host, box: Box, ws: Conta
   const how = repoDelivery(box.repoUrl, deps.delivery);
   const reads = configReads(ws.folder, ws.configFile);
   const argv = ['sh', '-c', SWITCH, 'sh', how, ws.folder, box.branch, reads.configRel, String(reads.paths.length), ...reads.paths, ...reads.dirs];
-  let bundle: RepoBundle | undefined;
-  let r: ExecResult;
-  try {
-    bundle = how === 'push' ? await deps.source.bundle(box.repoUrl, [box.branch], { signal }) : undefined;
-    r = await host.exec(argv, { signal, ...(bundle ? { stdin: bundle.open() } : {}) });
-  } finally {
-    await bundle?.dispose();
-  }
+  const r = how === 'push' ? await execWithBundle(host, argv, deps.source.bundle(box.repoUrl, [box.branch], { signal }), signal) : await host.exec(argv, { signal });
   const lines = r.stdout.split('\n');
   if (r.exitCode !== 0) throw gitFailure(lines[0] === 'fetched' ? `git checkout ${box.branch}` : how === 'push' ? `fetching the bundle of ${box.repoUrl}` : `git fetch of ${box.repoUrl}`, r);
   const end = lines.indexOf('=config');
@@ -63,4 +58,30 @@ async function switchOnBox(deps: SwitchStepDeps, host: Host, box: Box, ws: Conta
   const read = { ids, listing: lines.slice(3 + ids.length, end < 0 ? undefined : end), text: end < 0 ? undefined : lines.slice(end + 1).join('\n') };
   const commit = /^[0-9a-f]{40,64}$/.test(lines[2] ?? '') ? (lines[2] ?? null) : null;
   return { changed: lines[1] !== 'same', commit, configHash: await configHashOfRead(host, ws.folder, reads, read, 'HEAD', signal) };
+}
+
+/**
+ * Runs the script with the bundle on its stdin, started before the bundle is made here: the connection,
+ * the login and the script's start overlap with `git bundle`. A bundle that cannot be made ends stdin
+ * empty (the box's fetch fails, nothing changes there) and is the error.
+ */
+async function execWithBundle(host: Host, argv: readonly string[], bundling: Promise<RepoBundle>, signal: AbortSignal): Promise<ExecResult> {
+  const stdin = new PassThrough();
+  const running = host.exec(argv, { signal, stdin });
+  // handled now: an exec that fails while the bundle is made must not be an unhandled rejection
+  running.catch(() => undefined);
+  let bundle: RepoBundle;
+  try {
+    bundle = await bundling;
+  } catch (e) {
+    stdin.end();
+    await running.catch(() => undefined);
+    throw e;
+  }
+  try {
+    pipeline(bundle.open(), stdin).catch(() => undefined);
+    return await running;
+  } finally {
+    await bundle.dispose();
+  }
 }

@@ -9,6 +9,7 @@ import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.
 import { generatedConfigText } from '../../../src/core/lifecycle/default-image.js';
 import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
+import { CacError } from '../../../src/errors.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
 import { config, FakeDocker, HOME, makeDeps, MemFiles } from '../../fakes/agents.js';
 import { FAKE_COMMIT, type FakeBoxHost, provisionHarness } from '../../fakes/provision.js';
@@ -268,6 +269,29 @@ describe('after a warm claim', () => {
     expect(host.calls[0]?.stdin).toBe(`bundle:${box.repoUrl}:feature`);
     expect(h.source.disposed).toBe(disposed + 1);
     expect(h.store.box(box.id).steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch', 'env']);
+  });
+
+  it('push delivery: the exec (connection, login, script) starts while the bundle is made here; a bundle that cannot be made is the error, the box gets an empty stdin', async () => {
+    const h = provisionHarness({ delivery: 'push' });
+    const box = await claimedAt(h, 'main', 'feature');
+    const host = await boxHost(h, box);
+    let release!: (e?: Error) => void;
+    h.source.ready = new Promise((ok, fail) => (release = (e) => (e ? fail(e) : ok())));
+    const started = host.started;
+    const running = afterClaim(h, box);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(host.started).toBe(started + 1);
+    release();
+    expect(await running).toMatchObject({ ok: true });
+    expect(host.calls.at(-1)?.stdin).toBe(`bundle:${box.repoUrl}:feature`);
+
+    const again = provisionHarness({ delivery: 'push' });
+    const other = await claimedAt(again, 'main', 'feature');
+    const otherHost = await boxHost(again, other);
+    again.source.ready = Promise.reject(new CacError('ERR_REPO_BRANCH', `branch feature is not in ${other.repoUrl}`));
+    const r = await afterClaim(again, other);
+    expect('ok' in r && !r.ok && r.error).toBe(`switch: branch feature is not in ${other.repoUrl}`);
+    expect(otherHost.calls.at(-1)).toMatchObject({ what: 'switch', stdin: '' });
   });
 
   it('a failed switch names the git operation that failed: the fetch, or the checkout', async () => {
