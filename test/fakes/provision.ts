@@ -7,7 +7,7 @@ import type { RepoSource } from '../../src/ports/repo-source.js';
 import type { ImageSource } from '../../src/ports/image-source.js';
 import { BoxConnections, type ClosableHost } from '../../src/core/provision/connections.js';
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
-import { CHECKOUT, CLONE_FETCH, FAST_FORWARD, HEAD_REVS, OBJECTS_AT, PUSH_FETCH, SHOW_AT, SWITCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
+import { CHECKOUT, CLONE_FETCH, FAST_FORWARD, HEAD_READ, OBJECTS_AT, PUSH_FETCH, SHOW_AT, SWITCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
 import { WRITE_FILE } from '../../src/core/provision/box-workspace.js';
 import { CONFIG_OBJECTS, READ_MARKER } from '../../src/core/provision/prepare-scripts.js';
@@ -36,7 +36,7 @@ const SCRIPTS = new Map([
   [READ_MARKER, 'prepared-marker'],
   [CONFIG_OBJECTS, 'config-objects'],
   [WRITE_FILE, 'write-file'],
-  [HEAD_REVS, 'head-revs'],
+  [HEAD_READ, 'head-read'],
   [FAST_FORWARD, 'fast-forward'],
   [SHOW_AT, 'show-at'],
   [OBJECTS_AT, 'objects-at'],
@@ -60,6 +60,8 @@ export class FakeBoxHost implements ClosableHost {
   /** Image ids in the box's engine. */
   images = new Map<string, string>();
   configChanged = false;
+  /** The base branch's head a fetch brings (HEAD_READ); the checkout is at FAKE_COMMIT. */
+  fetchedHead = FAKE_COMMIT;
   answer: (call: Call) => ExecResult | undefined = () => undefined;
 
   constructor(readonly target: SshTarget) {}
@@ -94,6 +96,19 @@ export class FakeBoxHost implements ClosableHost {
         return ok(`${this.home}/${folder}\n`);
       case 'checkout':
         return ok(`${FAKE_COMMIT}\n`);
+      case 'objects-at':
+        // as the script: each path absent at the revision
+        return ok(
+          call.argv
+            .slice(6)
+            .map((p) => `${p} -\n`)
+            .join(''),
+        );
+      case 'head-read': {
+        // at head: the two commits; behind: then each path absent, nothing listed, no config text
+        const reads = this.fetchedHead === FAKE_COMMIT ? '' : `${'-\n'.repeat(Number(call.argv[8]))}=config\n`;
+        return ok(`fetched\n${FAKE_COMMIT}\n${this.fetchedHead}\n${reads}`);
+      }
       case 'switch': {
         // fetched, the config compared, FAKE_COMMIT checked out, each path absent, nothing listed, no config text
         const paths = Number(call.argv[8]);

@@ -377,13 +377,13 @@ describe('the freshen step after a warm claim', () => {
     expect(h.store.box(box.id).steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'freshen']);
   });
 
-  it('behind: fetched and fast-forwarded on the box, then the container’s updateContentCommand run; the new commit recorded', async () => {
+  it('behind: fetched, read and fast-forwarded on the box in three execs, then the container’s updateContentCommand run; the new commit recorded', async () => {
     const h = provisionHarness({ maxStalenessMs: () => 1_000 });
     const box = await claimedAfter(h, 2_000);
     h.source.heads.set('main', NEW);
     const host = await boxHost(h, box);
+    host.fetchedHead = NEW;
     host.answer = (c) => {
-      if (c.what === 'head-revs') return { exitCode: 0, stdout: `${FAKE_COMMIT}\n${NEW}\n`, stderr: '' };
       if (c.what === 'fast-forward') return { exitCode: 0, stdout: `${NEW}\n`, stderr: '' };
       if (c.what === 'docker' && c.argv[1] === 'inspect') return { exitCode: 0, stdout: `${JSON.stringify([{ updateContentCommand: 'npm ci' }])}\n`, stderr: '' };
       return undefined;
@@ -391,7 +391,8 @@ describe('the freshen step after a warm claim', () => {
     h.engine.calls.length = 0;
     const r = await run(h, box);
     expect('ok' in r && r.ok).toBe(true);
-    expect(host.calls.map((c) => c.what).filter((w) => w !== 'show-at' && w !== 'objects-at')).toEqual(['clone-fetch', 'head-revs', 'fast-forward', 'docker']);
+    // the fetch, both heads and the config reads at the new head in one exec; then the fast-forward and the label
+    expect(host.calls.map((c) => c.what)).toEqual(['head-read', 'fast-forward', 'docker']);
     expect(h.engine.calls).toEqual(['exec:/bin/sh -c npm ci']);
     expect(h.store.box(box.id)).toMatchObject({ commit: NEW, head: { commit: NEW, behind: 0 } });
   });
@@ -401,8 +402,8 @@ describe('the freshen step after a warm claim', () => {
     const box = await claimedAfter(h, 2_000);
     h.source.heads.set('main', NEW);
     const host = await boxHost(h, box);
+    host.fetchedHead = NEW;
     host.answer = (c) => {
-      if (c.what === 'head-revs') return { exitCode: 0, stdout: `${FAKE_COMMIT}\n${NEW}\n`, stderr: '' };
       if (c.what === 'docker' && c.argv[1] === 'inspect') return { exitCode: 0, stdout: JSON.stringify([{ updateContentCommand: ['false', '3'] }]), stderr: '' };
       return undefined;
     };
