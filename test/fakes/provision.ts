@@ -7,7 +7,7 @@ import type { RepoSource } from '../../src/ports/repo-source.js';
 import type { ImageSource } from '../../src/ports/image-source.js';
 import { BoxConnections, type ClosableHost } from '../../src/core/provision/connections.js';
 import { SshProvisioner, type SshProvisionerDeps } from '../../src/core/provision/provisioner.js';
-import { CHECKOUT, CLONE_FETCH, CONFIG_CHANGED, FAST_FORWARD, HEAD_REVS, OBJECTS_AT, PUSH_FETCH, SHOW_AT, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
+import { CHECKOUT, CLONE_FETCH, FAST_FORWARD, HEAD_READ, OBJECTS_AT, PUSH_FETCH, SHOW_AT, SWITCH, WRITE_ENV } from '../../src/core/provision/repo-scripts.js';
 import { ENSURE_CLI } from '../../src/core/provision/devcontainer-cli.js';
 import { WRITE_FILE } from '../../src/core/provision/box-workspace.js';
 import { CONFIG_OBJECTS, READ_MARKER } from '../../src/core/provision/prepare-scripts.js';
@@ -30,13 +30,13 @@ const SCRIPTS = new Map([
   [PUSH_FETCH, 'push-fetch'],
   [CLONE_FETCH, 'clone-fetch'],
   [CHECKOUT, 'checkout'],
-  [CONFIG_CHANGED, 'config-changed'],
+  [SWITCH, 'switch'],
   [WRITE_ENV, 'write-env'],
   [ENSURE_CLI, 'ensure-cli'],
   [READ_MARKER, 'prepared-marker'],
   [CONFIG_OBJECTS, 'config-objects'],
   [WRITE_FILE, 'write-file'],
-  [HEAD_REVS, 'head-revs'],
+  [HEAD_READ, 'head-read'],
   [FAST_FORWARD, 'fast-forward'],
   [SHOW_AT, 'show-at'],
   [OBJECTS_AT, 'objects-at'],
@@ -60,11 +60,17 @@ export class FakeBoxHost implements ClosableHost {
   /** Image ids in the box's engine. */
   images = new Map<string, string>();
   configChanged = false;
+  /** The base branch's head a fetch brings (HEAD_READ); the checkout is at FAKE_COMMIT. */
+  fetchedHead = FAKE_COMMIT;
   answer: (call: Call) => ExecResult | undefined = () => undefined;
 
   constructor(readonly target: SshTarget) {}
 
+  /** Execs started (a call is recorded once its stdin ended). */
+  started = 0;
+
   async exec(argv: readonly string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    this.started += 1;
     const stdin = await bytesOf(opts.stdin);
     const what = argv[0] === 'sh' && argv[1] === '-c' ? (SCRIPTS.get(argv[2] ?? '') ?? 'sh') : (argv[0] ?? '');
     const call: Call = { what, argv: [...argv], env: { ...opts.env }, stdin };
@@ -90,8 +96,24 @@ export class FakeBoxHost implements ClosableHost {
         return ok(`${this.home}/${folder}\n`);
       case 'checkout':
         return ok(`${FAKE_COMMIT}\n`);
-      case 'config-changed':
-        return ok(this.configChanged ? 'changed\n' : 'same\n');
+      case 'objects-at':
+        // as the script: each path absent at the revision
+        return ok(
+          call.argv
+            .slice(6)
+            .map((p) => `${p} -\n`)
+            .join(''),
+        );
+      case 'head-read': {
+        // at head: the two commits; behind: then each path absent, nothing listed, no config text
+        const reads = this.fetchedHead === FAKE_COMMIT ? '' : `${'-\n'.repeat(Number(call.argv[8]))}=config\n`;
+        return ok(`fetched\n${FAKE_COMMIT}\n${this.fetchedHead}\n${reads}`);
+      }
+      case 'switch': {
+        // fetched, the config compared, FAKE_COMMIT checked out, each path absent, nothing listed, no config text
+        const paths = Number(call.argv[8]);
+        return ok(`fetched\n${this.configChanged ? 'changed' : 'same'}\n${FAKE_COMMIT}\n${'-\n'.repeat(paths)}=config\n`);
+      }
       case 'ensure-cli':
         return ok('cli\t/usr/local/bin/devcontainer\n');
       case 'cat': {
@@ -124,8 +146,11 @@ async function bytesOf(stdin: ExecOptions['stdin']): Promise<string> {
 class FakeRepoSource implements RepoSource {
   bundles: string[] = [];
   disposed = 0;
+  /** Awaited before a bundle is made (a test holds it, or fails it). */
+  ready: Promise<void> = Promise.resolve();
   async bundle(repoUrl: string, branches: readonly string[]) {
     const text = `bundle:${repoUrl}:${branches.join(',')}`;
+    await this.ready;
     this.bundles.push(text);
     return { open: () => Readable.from([text]), dispose: async () => void (this.disposed += 1) };
   }

@@ -52,13 +52,6 @@ cd -- "$1"
 git checkout -q -B "$2" "refs/remotes/origin/$2" --
 git rev-parse HEAD`;
 
-/** Args: folder, branch. Prints the checkout's HEAD commit, then the fetched origin branch's (`-` for one that is missing). */
-export const HEAD_REVS = `set -u
-${GIT_GUARD}
-cd -- "$1" || exit 1
-git rev-parse --verify --quiet HEAD || echo -
-git rev-parse --verify --quiet "refs/remotes/origin/$2^{commit}" || echo -`;
-
 /** Args: folder, branch. Fast-forwards the checked-out branch to the fetched origin branch (never a merge); prints the new HEAD. */
 export const FAST_FORWARD = `set -eu
 ${GIT_GUARD}
@@ -77,11 +70,61 @@ cd -- "$1" || exit 1
 rev=$2; shift 2
 for p in "$@"; do printf '%s %s\\n' "$p" "$(git rev-parse --verify --quiet "$rev:$p" || echo -)"; done`;
 
-/** Args: folder, branch. Prints `same` or `changed`: does the dev container config differ from HEAD's? */
-export const CONFIG_CHANGED = `set -eu
+// Args after `shift 5`: how (push: stdin is a bundle of the branch; clone: fetched from origin), folder
+// (cd'ed into), branch; `$ref` is then the fetched branch. Prints `fetched`.
+const FETCH_BRANCH = `how=$1 branch=$3 config=$4 n=$5
+cd -- "$2"
+shift 5
+ref="refs/remotes/origin/$branch"
+if [ "$how" = push ]; then
+  tmp=$(mktemp "\${TMPDIR:-/tmp}/cac-bundle.XXXXXX")
+  trap 'rm -f -- "$tmp"' EXIT
+  cat > "$tmp"
+  git fetch -q "$tmp" "+refs/heads/$branch:$ref"
+else
+  git fetch -q origin "+refs/heads/$branch:$ref"
+fi
+echo fetched`;
+
+// What the config hash needs at `$rev` (config-hash.ts): the object id of each of the `$n` paths first
+// in `$@` (`-`: absent), an ls-tree of each folder after them ended by `=listed <folder>`, then
+// `=config` and the text of `$config`.
+const CONFIG_READ = `while [ "$n" -gt 0 ]; do git rev-parse --verify --quiet "$rev:$1" || echo -; shift; n=$((n - 1)); done
+for d in "$@"; do git -c core.quotePath=false ls-tree "$rev" -- "$d/" && echo "=listed $d" || :; done
+echo =config
+git show "$rev:$config" 2>/dev/null || :`;
+
+/**
+ * The switch step in one exec (each exec is a round trip and a login). Args: how (push|clone), folder,
+ * branch, the devcontainer.json (relative), n, n paths, the folders to list. Fetches the branch; prints
+ * `fetched`, `same` or `changed` (does the dev container config differ from HEAD's?), then checks the
+ * branch out and prints its commit and the config reads at it. What printed last tells which git
+ * operation failed.
+ */
+export const SWITCH = `set -eu
 ${GIT_GUARD}
-cd -- "$1"
-if git diff --quiet HEAD "refs/remotes/origin/$2" -- .devcontainer .devcontainer.json; then echo same; else echo changed; fi`;
+${FETCH_BRANCH}
+if git diff --quiet HEAD "$ref" -- .devcontainer .devcontainer.json; then echo same; else echo changed; fi
+git checkout -q -B "$branch" "$ref" --
+git rev-parse HEAD
+rev=HEAD
+${CONFIG_READ}`;
+
+/**
+ * Bringing a box to head, its reads in one exec. Args as SWITCH's (the base branch). Fetches it; prints
+ * `fetched`, the checkout's HEAD and the fetched head (`-`: missing), then, when they differ, the config
+ * reads at the fetched head. The checkout is left as it was.
+ */
+export const HEAD_READ = `set -eu
+${GIT_GUARD}
+${FETCH_BRANCH}
+from=$(git rev-parse --verify --quiet HEAD) || from=-
+to=$(git rev-parse --verify --quiet "$ref^{commit}") || to=-
+echo "$from"
+echo "$to"
+[ "$to" != - ] && [ "$from" != "$to" ] || exit 0
+rev=$ref
+${CONFIG_READ}`;
 
 /** WRITE_ENV's exit status when the checkout's .env is a link or not a regular file. */
 export const ENV_NOT_REGULAR_EXIT = 3;

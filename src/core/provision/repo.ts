@@ -3,7 +3,7 @@
 // into a temp file there and fetched; clone: the box runs `git clone --branch` itself.
 import type { Readable } from 'node:stream';
 import { CacError } from '../../errors.js';
-import type { Host } from '../../ports/host.js';
+import type { ExecResult, Host } from '../../ports/host.js';
 import type { RepoSource } from '../../ports/repo-source.js';
 import type { Box, BoxWorkspace } from '../../domain/box.js';
 import type { ProvisionStep } from './pipeline.js';
@@ -33,8 +33,13 @@ export interface RepoStepDeps {
 export async function runGit(host: Host, what: string, argv: readonly string[], opts: { stdin?: Readable; signal: AbortSignal }): Promise<string> {
   const r = await host.exec(argv, { signal: opts.signal, ...(opts.stdin ? { stdin: opts.stdin } : {}) });
   if (r.exitCode === 0) return r.stdout;
+  throw gitFailure(what, r);
+}
+
+/** ERR_REPO for a box script that exited non-zero: `what` failed, with the last line of its stderr. */
+export function gitFailure(what: string, r: ExecResult): CacError {
   const why = r.stderr.trim().split('\n').pop() ?? '';
-  throw new CacError('ERR_REPO', `${what} failed on the box (exit ${r.exitCode})${why ? `: ${why}` : ''}`, { hint: 'check the repository URL, the branch, and git on the box' });
+  return new CacError('ERR_REPO', `${what} failed on the box (exit ${r.exitCode})${why ? `: ${why}` : ''}`, { hint: 'check the repository URL, the branch, and git on the box' });
 }
 
 /**
@@ -83,7 +88,7 @@ export function repoStep(deps: RepoStepDeps): ProvisionStep {
 }
 
 // Values reach the box's shell only as quoted arguments; validation refuses the hostile ones before anything runs.
-function validateInputs(repoUrl: string, branches: readonly string[]): void {
+export function validateInputs(repoUrl: string, branches: readonly string[]): void {
   validateRepoUrl(repoUrl, 'repoUrl');
   for (const b of branches) validateBranch(b, 'branch');
 }

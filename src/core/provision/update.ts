@@ -10,11 +10,12 @@ import { shortCommit, type Box } from '../../domain/box.js';
 import { validateBranch } from '../../domain/validate.js';
 import { injectAgents, type BoxAgentDeps } from './agents.js';
 import { boxLabel, requireContainer, type ContainerWorkspace } from './box-workspace.js';
-import { configHashAt } from './config-hash.js';
+import { configHashAt, configHashOfRead } from './config-hash.js';
+import { configReadAt, fetchRead } from './fetch-read.js';
 import type { BoxConnections } from './connections.js';
 import { upOnBox, type DevcontainerUpDeps } from './devcontainer.js';
-import { fetchBranches, runGit, type RepoStepDeps } from './repo.js';
-import { FAST_FORWARD, HEAD_REVS } from './repo-scripts.js';
+import { runGit, type RepoStepDeps } from './repo.js';
+import { FAST_FORWARD, HEAD_READ } from './repo-scripts.js';
 
 /** What bringing a box to head needs: its connection, the delivery, the engine on the box. */
 export interface BoxUpdateDeps extends RepoStepDeps, DevcontainerUpDeps {
@@ -42,12 +43,14 @@ export async function bringToHead(deps: BoxUpdateDeps, box: Box, opts: { rebuild
   const ws = requireContainer(box);
   const branch = validateBranch(box.baseBranch, 'baseBranch');
   const host = await deps.connections.get(box);
-  await fetchBranches(deps, host, box, ws.folder, [branch], signal);
-  const [from = '-', to = '-'] = (await runGit(host, 'reading the checkout head', ['sh', '-c', HEAD_REVS, 'sh', ws.folder, branch], { signal })).trim().split('\n');
+  // fetched, the checkout's HEAD, the fetched head, then (when they differ) the config reads at that head
+  const { lines, reads } = await fetchRead(deps, host, box, ws, HEAD_READ, branch, 'reading the checkout head', signal);
+  const [, from = '-', to = '-'] = lines;
   if (to === '-') throw new CacError('ERR_REPO', `branch ${branch} did not reach box ${box.id}`, { hint: 'check the repository and the pool base_branch' });
   const before = box.configHash ?? (await configHashAt(host, ws.folder, ws.configFile, 'HEAD', signal));
   if (from === to) return { kind: 'current', commit: to, configHash: before };
-  const after = await configHashAt(host, ws.folder, ws.configFile, `refs/remotes/origin/${branch}`, signal);
+  const ref = `refs/remotes/origin/${branch}`;
+  const after = await configHashOfRead(host, ws.folder, reads, configReadAt(lines, 3, reads), ref, signal);
   const changed = after !== before;
   if (changed && !opts.rebuild) return { kind: 'config-changed', commit: to, reason: `devcontainer definition changed at ${shortCommit(to)} (${before} → ${after})` };
   const commit = (await runGit(host, `fast-forwarding ${branch}`, ['sh', '-c', FAST_FORWARD, 'sh', ws.folder, branch], { signal })).trim().split('\n').pop() || to;

@@ -7,25 +7,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/adapters/host/local.js';
-import { RecordingHost } from '../../fakes/host.js';
+import { localBox, RecordingHost } from '../../fakes/host.js';
 import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
 import { newBoxRecord, type Box } from '../../../src/domain/box.js';
-import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
-import { CLONE_FETCH, CONFIG_CHANGED } from '../../../src/core/provision/repo-scripts.js';
+import { checkout, fetchBranches } from '../../../src/core/provision/repo.js';
+import { CLONE_FETCH } from '../../../src/core/provision/repo-scripts.js';
 import { ensureDevcontainerCli } from '../../../src/core/provision/devcontainer-cli.js';
 import { EnvInjector } from '../../../src/core/provision/env.js';
-import type { ExecOptions, Host } from '../../../src/ports/host.js';
 import { isCacError } from '../../../src/errors.js';
 
 const HOSTILE = ['$(touch${IFS}pwned)', '`touch${IFS}pwned2`', `it's"q`, 'a;b|c&d'];
 const signal = new AbortController().signal;
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' });
-
-/** A "box" on this machine: commands start in `home`, as SSH commands start in the user's home. */
-function localBox(home: string, env: Record<string, string> = {}): Host {
-  const local = new LocalHost({ env: { ...process.env, HOME: home, ...env } });
-  return { kind: 'local', exec: (argv, o: ExecOptions = {}) => local.exec(argv, { cwd: home, ...o }), putFiles: (t, d, o) => local.putFiles(t, d, o) };
-}
 
 function sourceRepo(): string {
   const dir = mkdtempSync(join(tmpdir(), 'cac-src-'));
@@ -112,18 +105,6 @@ describe('git speaks only https, ssh, git and file, whatever a git config allows
 });
 
 describe('the box scripts', () => {
-  it('CONFIG_CHANGED tells whether the devcontainer config differs from the checked-out branch', async () => {
-    const src = sourceRepo();
-    const home = mkdtempSync(join(tmpdir(), 'cac-boxhome-'));
-    const host = localBox(home);
-    const deps = { connections: undefined as never, source: new LocalGitSource({ host: new LocalHost(), mirrorsDir: join(home, 'm') }) };
-    const folder = await fetchBranches(deps, host, box(src), 'cac/b/app', ['main', 'new-config', HOSTILE[0]!], signal);
-    await checkout(host, folder, 'main', signal);
-    const changed = (b: string) => runGit(host, 'diff', ['sh', '-c', CONFIG_CHANGED, 'sh', folder, b], { signal }).then((o) => o.trim());
-    expect(await changed(HOSTILE[0]!)).toBe('same');
-    expect(await changed('new-config')).toBe('changed');
-  });
-
   it('a branch missing from the local repository is ERR_REPO_BRANCH before anything reaches the box', async () => {
     const src = sourceRepo();
     const host = new RecordingHost('ssh');

@@ -9,6 +9,7 @@ import { repoFolder, repoName } from '../../../src/core/provision/box-workspace.
 import { generatedConfigText } from '../../../src/core/lifecycle/default-image.js';
 import type { Box, BoxWorkspace } from '../../../src/domain/box.js';
 import type { Host } from '../../../src/ports/host.js';
+import { CacError } from '../../../src/errors.js';
 import { FakeVmDriver } from '../../fakes/boxes.js';
 import { config, FakeDocker, HOME, makeDeps, MemAgentVolumes, MemFiles } from '../../fakes/agents.js';
 import { LIST_AGENT_DIRS } from '../../../src/core/provision/agent-volumes.js';
@@ -269,19 +270,93 @@ describe('after a warm claim', () => {
     expect(h.hosts.length).toBe(before);
   });
 
-  it('another branch with the same devcontainer config: fetched and checked out, the container kept', async () => {
+  const afterClaim = (h: Harness, box: Box, envPayload?: string) =>
+    runSteps(
+      { store: h.store, now: h.clock.now, reporter: h.deps.reporter },
+      { box, signal: new AbortController().signal, ...(envPayload ? { envPayload } : {}) },
+      h.provisioner.afterClaim(),
+      'claimed',
+    );
+
+  it('another branch with the same devcontainer config: fetched, compared, checked out and hashed in ONE exec, the container kept', async () => {
     const h = provisionHarness();
     const box = await claimedAt(h, 'main', 'feature');
     h.engine.calls.length = 0;
-    const r = await runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+    const host = await boxHost(h, box);
+    host.calls.length = 0;
+    const r = await afterClaim(h, box);
     expect('ok' in r && r.ok).toBe(true);
     const after = h.store.box(box.id);
     expect(after.steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch']);
     expect(after.workspace).toEqual({ ...box.workspace, branch: 'feature' });
-    const host = h.hosts.at(-1)!;
-    expect(host.calls.map((c) => c.what)).toEqual(['clone-fetch', 'config-changed', 'checkout', 'show-at', 'objects-at']);
-    expect(host.ran('clone-fetch')[0]?.argv.slice(4)).toEqual([box.workspace!.folder, box.repoUrl, 'feature']);
+    expect(after).toMatchObject({ commit: FAKE_COMMIT, head: null, configHash: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    // one round trip to the box: no separate fetch, compare, checkout or hash reads
+    expect(host.calls.map((c) => c.what)).toEqual(['switch']);
+    const folder = box.workspace!.folder;
+    expect(host.calls[0]?.argv.slice(4)).toEqual([
+      'clone',
+      folder,
+      'feature',
+      '.devcontainer/devcontainer.json',
+      '3',
+      '.devcontainer',
+      '.devcontainer.json',
+      '.devcontainer/devcontainer.json',
+      '.devcontainer',
+      '.',
+    ]);
     expect(h.engine.calls).toEqual([]);
+  });
+
+  it('push delivery: the bundle of the branch is the stdin of that one exec, and removed after; the .env is one more exec', async () => {
+    const h = provisionHarness({ delivery: 'push', env: new EnvInjector({ withDecrypted: async (_e, fn) => fn(Buffer.from('A=1\n')) }) });
+    const box = await claimedAt(h, 'main', 'feature');
+    const host = await boxHost(h, box);
+    host.calls.length = 0;
+    const disposed = h.source.disposed;
+    const r = await afterClaim(h, box, 'cac-env:v1:x');
+    expect('ok' in r && r.ok).toBe(true);
+    expect(host.calls.map((c) => c.what)).toEqual(['switch', 'write-env']);
+    expect(host.calls[0]?.argv[4]).toBe('push');
+    expect(host.calls[0]?.stdin).toBe(`bundle:${box.repoUrl}:feature`);
+    expect(h.source.disposed).toBe(disposed + 1);
+    expect(h.store.box(box.id).steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'switch', 'env']);
+  });
+
+  it('push delivery: the exec (connection, login, script) starts while the bundle is made here; a bundle that cannot be made is the error, the box gets an empty stdin', async () => {
+    const h = provisionHarness({ delivery: 'push' });
+    const box = await claimedAt(h, 'main', 'feature');
+    const host = await boxHost(h, box);
+    let release!: (e?: Error) => void;
+    h.source.ready = new Promise((ok, fail) => (release = (e) => (e ? fail(e) : ok())));
+    const started = host.started;
+    const running = afterClaim(h, box);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(host.started).toBe(started + 1);
+    release();
+    expect(await running).toMatchObject({ ok: true });
+    expect(host.calls.at(-1)?.stdin).toBe(`bundle:${box.repoUrl}:feature`);
+
+    const again = provisionHarness({ delivery: 'push' });
+    const other = await claimedAt(again, 'main', 'feature');
+    const otherHost = await boxHost(again, other);
+    again.source.ready = Promise.reject(new CacError('ERR_REPO_BRANCH', `branch feature is not in ${other.repoUrl}`));
+    const r = await afterClaim(again, other);
+    expect('ok' in r && !r.ok && r.error).toBe(`switch: branch feature is not in ${other.repoUrl}`);
+    expect(otherHost.calls.at(-1)).toMatchObject({ what: 'switch', stdin: '' });
+  });
+
+  it('a failed switch names the git operation that failed: the fetch, or the checkout', async () => {
+    const failing = async (stdout: string, delivery?: 'push') => {
+      const h = provisionHarness(delivery ? { delivery } : {});
+      const box = await claimedAt(h, 'main', 'feature');
+      (await boxHost(h, box)).answer = (c) => (c.what === 'switch' ? { exitCode: 128, stdout, stderr: 'fatal: it broke\n' } : undefined);
+      const r = await afterClaim(h, box);
+      return 'ok' in r && !r.ok ? r.error : 'passed';
+    };
+    expect(await failing('')).toMatch(/^switch: git fetch of \S+ failed on the box \(exit 128\): fatal: it broke$/);
+    expect(await failing('', 'push')).toMatch(/^switch: fetching the bundle of \S+ failed on the box \(exit 128\): fatal: it broke$/);
+    expect(await failing('fetched\nsame\n')).toBe('switch: git checkout feature failed on the box (exit 128): fatal: it broke');
   });
 
   it('another branch with a changed devcontainer config: the container is rebuilt', async () => {
@@ -289,7 +364,7 @@ describe('after a warm claim', () => {
     const box = await claimedAt(h, 'main', 'feature');
     (await boxHost(h, box)).configChanged = true;
     h.engine.calls.length = 0;
-    await runSteps({ store: h.store, now: h.clock.now, reporter: h.deps.reporter }, { box, signal: new AbortController().signal }, h.provisioner.afterClaim(), 'claimed');
+    await afterClaim(h, box);
     expect(h.engine.calls.filter((c) => c !== 'find')).toEqual(['up:remove']);
     expect(h.store.box(box.id).workspace?.branch).toBe('feature');
   });
@@ -354,13 +429,13 @@ describe('the freshen step after a warm claim', () => {
     expect(h.store.box(box.id).steps.map((s) => s.name)).toEqual(['repo', 'devcontainer', 'freshen']);
   });
 
-  it('behind: fetched and fast-forwarded on the box, then the container’s updateContentCommand run; the new commit recorded', async () => {
+  it('behind: fetched, read and fast-forwarded on the box in three execs, then the container’s updateContentCommand run; the new commit recorded', async () => {
     const h = provisionHarness({ maxStalenessMs: () => 1_000 });
     const box = await claimedAfter(h, 2_000);
     h.source.heads.set('main', NEW);
     const host = await boxHost(h, box);
+    host.fetchedHead = NEW;
     host.answer = (c) => {
-      if (c.what === 'head-revs') return { exitCode: 0, stdout: `${FAKE_COMMIT}\n${NEW}\n`, stderr: '' };
       if (c.what === 'fast-forward') return { exitCode: 0, stdout: `${NEW}\n`, stderr: '' };
       if (c.what === 'docker' && c.argv[1] === 'inspect') return { exitCode: 0, stdout: `${JSON.stringify([{ updateContentCommand: 'npm ci' }])}\n`, stderr: '' };
       return undefined;
@@ -368,7 +443,8 @@ describe('the freshen step after a warm claim', () => {
     h.engine.calls.length = 0;
     const r = await run(h, box);
     expect('ok' in r && r.ok).toBe(true);
-    expect(host.calls.map((c) => c.what).filter((w) => w !== 'show-at' && w !== 'objects-at')).toEqual(['clone-fetch', 'head-revs', 'fast-forward', 'docker']);
+    // the fetch, both heads and the config reads at the new head in one exec; then the fast-forward and the label
+    expect(host.calls.map((c) => c.what)).toEqual(['head-read', 'fast-forward', 'docker']);
     expect(h.engine.calls).toEqual(['exec:/bin/sh -c npm ci']);
     expect(h.store.box(box.id)).toMatchObject({ commit: NEW, head: { commit: NEW, behind: 0 } });
   });
@@ -378,8 +454,8 @@ describe('the freshen step after a warm claim', () => {
     const box = await claimedAfter(h, 2_000);
     h.source.heads.set('main', NEW);
     const host = await boxHost(h, box);
+    host.fetchedHead = NEW;
     host.answer = (c) => {
-      if (c.what === 'head-revs') return { exitCode: 0, stdout: `${FAKE_COMMIT}\n${NEW}\n`, stderr: '' };
       if (c.what === 'docker' && c.argv[1] === 'inspect') return { exitCode: 0, stdout: JSON.stringify([{ updateContentCommand: ['false', '3'] }]), stderr: '' };
       return undefined;
     };

@@ -10,19 +10,17 @@ import { LocalHost } from '../../../src/adapters/host/local.js';
 import { LocalGitSource } from '../../../src/adapters/git/local-source.js';
 import { newBoxRecord } from '../../../src/domain/box.js';
 import { checkout, fetchBranches, runGit } from '../../../src/core/provision/repo.js';
-import { FAST_FORWARD, HEAD_REVS } from '../../../src/core/provision/repo-scripts.js';
-import { configHashAt, namedConfigFiles } from '../../../src/core/provision/config-hash.js';
-import { updateContentCommands } from '../../../src/core/provision/update.js';
-import type { ExecOptions, Host } from '../../../src/ports/host.js';
+import { FAST_FORWARD, HEAD_READ } from '../../../src/core/provision/repo-scripts.js';
+import { configHashAt, configHashOfRead, namedConfigFiles } from '../../../src/core/provision/config-hash.js';
+import { configReadAt, fetchRead } from '../../../src/core/provision/fetch-read.js';
+import { BoxConnections } from '../../../src/core/provision/connections.js';
+import type { Host } from '../../../src/ports/host.js';
+import { bringToHead, updateContentCommands, type BoxUpdateDeps } from '../../../src/core/provision/update.js';
 import { isCacError } from '../../../src/errors.js';
+import { localBox } from '../../fakes/host.js';
 
 const signal = new AbortController().signal;
 const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' }).trim();
-
-function localBox(home: string): Host {
-  const local = new LocalHost({ env: { ...process.env, HOME: home } });
-  return { kind: 'local', exec: (argv, o: ExecOptions = {}) => local.exec(argv, { cwd: home, ...o }), putFiles: (t, d, o) => local.putFiles(t, d, o) };
-}
 
 function commit(dir: string, files: Record<string, string>, message: string): string {
   for (const [path, text] of Object.entries(files)) {
@@ -52,16 +50,30 @@ describe('a checkout brought to its branch head', () => {
     const code = commit(src, { 'app.js': '2\n' }, 'code');
     expect(await source.head(src, 'main', { signal })).toBe(code);
     expect(await source.behind(src, first, code, { signal })).toBe(1);
-    await fetchBranches(deps, host, box, folder, ['main'], signal);
-    const revs = (await runGit(host, 'revs', ['sh', '-c', HEAD_REVS, 'sh', folder, 'main'], { signal })).trim().split('\n');
-    expect(revs).toEqual([first, code]);
+    // the fetch, both heads and the config reads at the fetched head: one exec
+    const ws = { folder, branch: 'main', configFile: config, cli: 'cli', containerId: 'c1', remoteUser: 'dev', remoteWorkspaceFolder: '/w' };
+    const read = await fetchRead(deps, host, box, ws, HEAD_READ, 'main', 'reading the checkout head', signal);
+    expect(read.lines.slice(0, 3)).toEqual(['fetched', first, code]);
+    expect(await configHashOfRead(host, folder, read.reads, configReadAt(read.lines, 3, read.reads), 'refs/remotes/origin/main', signal)).toBe(hashFirst);
     expect(await configHashAt(host, folder, config, 'refs/remotes/origin/main', signal)).toBe(hashFirst);
     expect((await runGit(host, 'ff', ['sh', '-c', FAST_FORWARD, 'sh', folder, 'main'], { signal })).trim()).toBe(code);
     expect(readFileSync(join(folder, 'app.js'), 'utf8')).toBe('2\n');
 
+    // through bringToHead, counting execs: at head, one; a changed named Dockerfile (outside the folders
+    // read at once) one more, reported and not applied
     const docker = commit(src, { 'docker/Dockerfile': 'FROM b\n' }, 'dockerfile');
-    await fetchBranches(deps, host, box, folder, ['main'], signal);
-    expect(await configHashAt(host, folder, config, 'refs/remotes/origin/main', signal)).not.toBe(hashFirst);
+    const execs: string[] = [];
+    const counted: Host = { kind: 'ssh', exec: (argv, o) => (execs.push(argv[2] === HEAD_READ ? 'head-read' : 'other'), host.exec(argv, o)), putFiles: host.putFiles };
+    const held = { ...box, workspace: { ...ws, branch: 'main' }, configHash: hashFirst, sshTarget: { host: 'h', port: 22, user: 'cac', hostKey: 'k' } };
+    const updateDeps = { ...deps, connections: new BoxConnections(async () => ({ ...counted, close: async () => undefined })), now: () => 0 } as unknown as BoxUpdateDeps;
+    const r = await bringToHead(updateDeps, held, { rebuild: false, signal });
+    expect(r).toMatchObject({ kind: 'config-changed', commit: docker, reason: expect.stringContaining(`(${hashFirst} → `) });
+    expect(execs).toEqual(['head-read', 'other']);
+    expect(git(folder, 'rev-parse', 'HEAD'), 'the checkout is left as it was').toBe(code);
+    execs.length = 0;
+    git(folder, 'merge', '-q', '--ff-only', 'refs/remotes/origin/main');
+    expect(await bringToHead(updateDeps, held, { rebuild: false, signal })).toEqual({ kind: 'current', commit: docker, configHash: hashFirst });
+    expect(execs).toEqual(['head-read']);
     expect(await source.behind(src, first, docker, { signal })).toBe(2);
     expect(await source.behind(src, first, 'f'.repeat(40), { signal })).toBeNull();
   });
