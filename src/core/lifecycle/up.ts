@@ -2,7 +2,6 @@
 // interrupted create, and runs agent injection after.
 import { CacError, isAbortError, isCacError } from '../../errors.js';
 import type { EngineEvent, UpResult, WorkspaceRef } from '../../ports/engine.js';
-import type { Reporter } from '../../ports/reporter.js';
 import type { AgentEvent } from '../agents/result.js';
 import type { LifecycleAction, LifecycleDeps, LifecycleOptions, LifecycleResult } from './types.js';
 
@@ -34,10 +33,11 @@ export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifec
 }
 
 async function runUp(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions, flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean }): Promise<UpResult> {
+  const agents = Boolean(deps.agents && !opts.noAgents);
   // start never creates: no mounts to plan
-  const mounts = deps.agentMounts && deps.agents && !opts.noAgents && !flags.expectExisting ? await deps.agentMounts(opts.signal) : [];
+  const mounts = deps.agentMounts && agents && !flags.expectExisting ? await deps.agentMounts(opts.signal) : [];
   try {
-    return await deps.engine.up(ws, { ...flags, ...(mounts.length ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps.reporter) });
+    return await deps.engine.up(ws, { ...flags, ...(mounts.length ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps, agents) });
   } catch (e) {
     // an interrupted or failed create must not leave a half-made container behind
     if (flags.removeExisting || (isCacError(e) && e.details?.createdContainer === true)) await removeLeftover(deps, ws, isAbortError(e));
@@ -70,8 +70,14 @@ async function finish(deps: LifecycleDeps, ws: WorkspaceRef, r: UpResult, action
   };
 }
 
-function forward(reporter: Reporter): (e: EngineEvent) => void {
-  return (e) => reporter.emit(e.type === 'log' ? { type: 'log', source: 'devcontainer', line: e.line } : e);
+// The engine's first event: it is at work (the CLI runs), so injection loads meanwhile, not after.
+function forward(deps: LifecycleDeps, agents: boolean): (e: EngineEvent) => void {
+  let load = agents;
+  return (e) => {
+    if (load) deps.loadAgents?.();
+    load = false;
+    deps.reporter.emit(e.type === 'log' ? { type: 'log', source: 'devcontainer', line: e.line } : e);
+  };
 }
 
 export function signalOf(opts: { signal?: AbortSignal }): { signal?: AbortSignal } {

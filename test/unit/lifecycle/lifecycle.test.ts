@@ -61,6 +61,18 @@ describe('up', () => {
     await rebuild(deps, ws);
     expect(seen.at(-1)).toMatch(/^rebuild:/);
   });
+
+  it('starts loading injection at the first engine event, while the engine works; not with --no-agents', async () => {
+    const order: string[] = [];
+    const { deps, engine } = setup({ agents: async () => (order.push('inject'), []), loadAgents: () => order.push('load') });
+    const engineUp = engine.up.bind(engine);
+    engine.up = (w, o) => engineUp(w, { ...o, onEvent: (e) => (o?.onEvent?.(e), order.push(e.type)) });
+    await up(deps, ws);
+    expect(order).toEqual(['load', 'step.start', 'step.ok', 'inject']);
+    order.length = 0;
+    await up(deps, ws, { noAgents: true });
+    expect(order).toEqual(['step.start', 'step.ok']);
+  });
 });
 
 describe('start, rebuild', () => {
