@@ -34,14 +34,18 @@ export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifec
 
 async function runUp(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions, flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean }): Promise<UpResult> {
   const agents = Boolean(deps.agents && !opts.noAgents);
-  // start never creates: no mounts to plan
-  const mounts = deps.agentMounts && agents && !flags.expectExisting ? await deps.agentMounts(opts.signal) : [];
+  // planned while the engine looks for a container it may reuse (start never creates: no mounts to plan)
+  const mounts = deps.agentMounts && agents && !flags.expectExisting ? deps.agentMounts(opts.signal) : undefined;
+  mounts?.catch(() => undefined); // awaited by the engine or below, maybe after it settles
   try {
-    return await deps.engine.up(ws, { ...flags, ...(mounts.length ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps, agents) });
+    return await deps.engine.up(ws, { ...flags, ...(mounts ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps, agents) });
   } catch (e) {
     // an interrupted or failed create must not leave a half-made container behind
     if (flags.removeExisting || (isCacError(e) && e.details?.createdContainer === true)) await removeLeftover(deps, ws, isAbortError(e));
     throw e;
+  } finally {
+    // an engine that reused the container did not wait: nothing (a volume being filled) is left running
+    await mounts?.catch(() => undefined);
   }
 }
 

@@ -73,6 +73,21 @@ describe('up', () => {
     await up(deps, ws, { noAgents: true });
     expect(order).toEqual(['step.start', 'step.ok']);
   });
+
+  it('plans the agent mounts while the engine looks for a container to reuse, and waits for them before returning', async () => {
+    let release: (m: string[]) => void = () => {};
+    const planned = new Promise<string[]>((r) => (release = r));
+    let entered = false;
+    const { deps, engine } = setup({ agents: async () => [], agentMounts: () => planned });
+    const engineUp = engine.up.bind(engine);
+    engine.up = (w, o) => ((entered = true), engineUp(w, o));
+    const running = up(deps, ws);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(entered).toBe(true);
+    release(['type=volume,src=v,dst=/v']);
+    expect((await running).action).toBe('created');
+    expect(engine.calls).toContain('up --mount type=volume,src=v,dst=/v');
+  });
 });
 
 describe('start, rebuild', () => {
