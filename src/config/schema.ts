@@ -169,8 +169,3 @@ export type AgentConfig = z.output<typeof agentSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 /** One `[[boxes.fleet]]` host of the ssh-fleet driver. */
 export type FleetHostConfig = z.output<typeof fleetHostSchema>;
-
-/** All defaults: what a missing config file means. */
-export function defaultConfig(): Config {
-  return configSchema.parse({});
-}

@@ -54,17 +54,19 @@ describe('cac up: what loads before the devcontainer CLI is spawned', () => {
   // the entry, then what lazyAction imports for `up`: the context and the lifecycle handlers
   const upPath = () => loadedWith(['dist/cli.js', chunkOf('src/app/context.ts'), chunkOf('src/cli/handlers/lifecycle.ts')]);
 
-  it('holds the engine, the config and the agent mounts plan (the test sees the real path)', () => {
+  it('holds the engine, the config loader and the agent mounts plan (the test sees the real path)', () => {
     const { inputs } = upPath();
-    for (const f of ['src/core/lifecycle/up.ts', 'src/adapters/engine/devcontainer-cli.ts', 'src/adapters/host/local.ts', 'src/config/load.ts', 'src/app/agent-cache.ts']) {
+    for (const f of ['src/core/lifecycle/up.ts', 'src/adapters/engine/devcontainer-cli.ts', 'src/adapters/host/local.ts', 'src/config/load.ts', 'src/config/defaults.ts', 'src/app/agent-cache.ts']) {
       expect(inputs, f).toContain(f);
     }
   });
 
-  it('holds no injection, no execa, no tables or colours, no box store or SSH', () => {
+  it('holds no injection, no execa, no tables or colours, no box store or SSH; no config parser until a file exists', () => {
     const { inputs, externals } = upPath();
     const heavy = [...inputs].filter((f) =>
-      /node_modules\/(execa|tar-stream|streamx|cli-table3|chalk|ora)\/|src\/(core\/agents\/inject|app\/agents|app\/boxes|adapters\/store\/|adapters\/host\/ssh|output\/human)\b/.test(f),
+      /node_modules\/(execa|tar-stream|streamx|cli-table3|chalk|ora|zod|smol-toml)\/|src\/(core\/agents\/inject|app\/agents|app\/boxes|adapters\/store\/|adapters\/host\/ssh|output\/human|config\/parse|config\/schema)\b/.test(
+        f,
+      ),
     );
     expect(heavy).toEqual([]);
     expect([...externals].filter((e) => !e.startsWith('node:'))).toEqual([]);
