@@ -54,22 +54,22 @@ describe('cac up: what loads before the devcontainer CLI is spawned', () => {
   // the entry, then what lazyAction imports for `up`: the context and the lifecycle handlers
   const upPath = () => loadedWith(['dist/cli.js', chunkOf('src/app/context.ts'), chunkOf('src/cli/handlers/lifecycle.ts')]);
 
-  it('holds the engine, the config loader and the agent mounts plan (the test sees the real path)', () => {
+  it('holds the engine, the config loader and the agent hooks (the test sees the real path)', () => {
     const { inputs } = upPath();
-    for (const f of ['src/core/lifecycle/up.ts', 'src/adapters/engine/devcontainer-cli.ts', 'src/adapters/host/local.ts', 'src/config/load.ts', 'src/config/defaults.ts', 'src/app/agent-cache.ts']) {
+    for (const f of ['src/core/lifecycle/up.ts', 'src/adapters/engine/devcontainer-cli.ts', 'src/adapters/host/local.ts', 'src/config/load.ts', 'src/config/defaults.ts', 'src/app/agent-hooks.ts']) {
       expect(inputs, f).toContain(f);
     }
   });
 
-  it('holds no injection, no execa, no tables or colours, no box store or SSH; no config parser until a file exists', () => {
+  it('holds no agent code (agents are off by default), no execa, no tables or colours, no box store or SSH, no node:net; no config parser until a file exists', () => {
     const { inputs, externals } = upPath();
     const heavy = [...inputs].filter((f) =>
-      /node_modules\/(execa|tar-stream|streamx|cli-table3|chalk|ora|zod|smol-toml)\/|src\/(core\/agents\/inject|app\/agents|app\/boxes|adapters\/store\/|adapters\/host\/ssh|output\/human|config\/parse|config\/schema)\b/.test(
+      /node_modules\/(execa|tar-stream|streamx|cli-table3|chalk|ora|zod|smol-toml)\/|src\/(core\/agents\/inject|app\/agents|app\/agent-cache|app\/boxes|domain\/hosts|adapters\/store\/|adapters\/host\/ssh|output\/human|config\/parse|config\/schema)\b/.test(
         f,
       ),
     );
     expect(heavy).toEqual([]);
-    expect([...externals].filter((e) => !e.startsWith('node:'))).toEqual([]);
+    expect([...externals].filter((e) => !e.startsWith('node:') || e === 'node:net')).toEqual([]);
   });
 
   it('no chunk holds execa: LocalHost spawns with node:child_process (execa was ~30 ms of start-up)', () => {
