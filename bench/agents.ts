@@ -10,7 +10,7 @@ import { PassThrough, Readable } from 'node:stream';
 import { execFileSync } from 'node:child_process';
 import { createContext } from '../src/app/context.js';
 import { agentDeps } from '../src/app/agents.js';
-import { parseConfig } from '../src/config/load.js';
+import { parseConfig } from '../src/config/parse.js';
 import { inject } from '../src/core/agents/inject.js';
 import type { ExecOptions, Host } from '../src/ports/host.js';
 import { median, mustBe, requireInfra, table, Targets } from './lib.js';

@@ -1,15 +1,19 @@
 // Build: esbuild bundles our code (dependencies stay external and load lazily), tsc emits the
-// library's .d.ts files. Run by `npm ci` (prepare) and `npm run build`.
+// library's .d.ts files. Run by `npm ci` (prepare) and `npm run build`. `--metafile <file>` writes
+// only esbuild's metafile (what each chunk holds and imports) to <file>, dist/ untouched: a unit test
+// reads it to check what `cac up` loads before it spawns the devcontainer CLI.
 import { build } from 'esbuild';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-rmSync(join(root, 'dist'), { recursive: true, force: true });
-await build({
+const at = process.argv.indexOf('--metafile');
+const metafile = at > 0 ? process.argv[at + 1] : undefined;
+if (!metafile) rmSync(join(root, 'dist'), { recursive: true, force: true });
+const result = await build({
   absWorkingDir: root,
   entryPoints: { cli: 'src/cli/main.ts', index: 'src/index.ts' },
   outdir: 'dist',
@@ -28,7 +32,9 @@ await build({
   define: { __CAC_VERSION__: JSON.stringify(pkg.version) },
   sourcemap: true,
   logLevel: 'warning',
+  ...(metafile ? { write: false, metafile: true } : {}),
 });
-if (!process.argv.includes('--no-types')) {
+if (metafile) writeFileSync(metafile, JSON.stringify(result.metafile));
+else if (!process.argv.includes('--no-types')) {
   execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 }

@@ -1,8 +1,10 @@
 // The library's public API: the same operations the CLI runs, with typed options and results.
 export { CacError, EXIT, isCacError, type ErrorCode, type CacErrorOptions } from './errors.js';
 export { VERSION } from './version.js';
-export { loadConfig, parseConfig, type LoadedConfig, type ConfigWarning } from './config/load.js';
-export { configSchema, defaultConfig, type Config, type AgentConfig, type PoolConfig, type FleetHostConfig } from './config/schema.js';
+export { loadConfig, type LoadedConfig, type ConfigWarning } from './config/load.js';
+export { parseConfig } from './config/parse.js';
+export { configSchema, type Config, type AgentConfig, type PoolConfig, type FleetHostConfig } from './config/schema.js';
+export { defaultConfig } from './config/defaults.js';
 export { AGENT_KINDS, BOX_DRIVERS, type AgentKind, type BoxDriverName } from './domain/kinds.js';
 export { configFilePath, stateDir } from './util/paths.js';
 export { quote, quoteArgv, sh } from './util/shell.js';

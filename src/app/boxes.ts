@@ -110,7 +110,7 @@ export async function pipelineDeps(
   const keys = () => boxIdentity(ctx, config, store);
   // a box's dev container mounts the engine's agent volumes through its box (docker driver, provisioned, agents on)
   const shareAgents = config.boxes.driver === 'docker' && config.boxes.provision !== 'vm' && config.agents.enabled;
-  const readOnlyVolumes = shareAgents ? async (signal: AbortSignal) => (await import('./agents.js')).boxReadOnlyVolumes(ctx, config, signal) : undefined;
+  const readOnlyVolumes = shareAgents ? async (signal: AbortSignal) => (await import('./agent-cache.js')).boxReadOnlyVolumes(ctx, config, signal) : undefined;
   const steps = boxSteps({
     driver,
     sshPublicKey: async () => (await keys()).publicKey,

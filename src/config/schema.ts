@@ -5,7 +5,8 @@ import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { DURATION_LIMITS, durationProblem, type DurationLimit } from '../domain/duration.js';
 import { BOX_DRIVERS, isAgentVersion, ON_FORK } from '../domain/kinds.js';
-import { isImageRef, isIpAddress } from '../domain/validate.js';
+import { isImageRef } from '../domain/validate.js';
+import { isIpAddress } from '../domain/hosts.js';
 import { productBoxImage } from '../domain/box-image.js';
 import { VERSION } from '../util/version.js';
 
@@ -169,8 +170,3 @@ export type AgentConfig = z.output<typeof agentSchema>;
 export type PoolConfig = z.output<typeof poolSchema>;
 /** One `[[boxes.fleet]]` host of the ssh-fleet driver. */
 export type FleetHostConfig = z.output<typeof fleetHostSchema>;
-
-/** All defaults: what a missing config file means. */
-export function defaultConfig(): Config {
-  return configSchema.parse({});
-}

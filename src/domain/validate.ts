@@ -1,6 +1,5 @@
 // Input checks at the edge of the box API: repo URLs, branch names (git's check-ref-format rules),
-// counts, claimants, host and login names, box ids. A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
-import { isIP } from 'node:net';
+// counts, claimants, box ids, image references (host and login names: hosts.ts). A bad value is ERR_INVALID_INPUT (exit 2) whose message starts with the field.
 import { CacError } from '../errors.js';
 
 /** ERR_INVALID_INPUT (exit 2) whose message starts with the field. */
@@ -110,25 +109,6 @@ export function validateClaimant(name: string, field = 'claimant'): string {
     throw invalid(field, `${JSON.stringify(name)} is not a claimant name`, 'use letters, digits and . _ @ + : # / - (starting with a letter or digit), e.g. --for ticket-42');
   }
   return name;
-}
-
-const HOST_LABEL = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?$/;
-
-/** True for an IPv4 or IPv6 address (what docker publishes a port on). */
-export function isIpAddress(text: string): boolean {
-  return isIP(text) !== 0;
-}
-
-/** True for a DNS host name or an IP address: what an SSH endpoint's host may be (never an ssh option or a control character). */
-export function isHostName(host: string): boolean {
-  if (isIP(host) !== 0) return true;
-  const name = host.endsWith('.') ? host.slice(0, -1) : host;
-  return name.length > 0 && name.length <= 253 && name.split('.').every((label) => HOST_LABEL.test(label));
-}
-
-/** True for a login name as useradd allows it (letters, digits, . _ -, not starting with - or .; a trailing $; at most 32). */
-export function isLoginName(user: string): boolean {
-  return user.length <= 32 && /^[A-Za-z0-9_][A-Za-z0-9_.-]*\$?$/.test(user);
 }
 
 /** Throws ERR_INVALID_INPUT unless `id` looks like a box id (`box_` + 12 lowercase alphanumerics). */

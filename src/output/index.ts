@@ -1,7 +1,6 @@
 // One factory picks the reporter for the flags, and one writer prints results to stdout.
 import type { Reporter } from '../ports/reporter.js';
 import { escapeControls } from './escape.js';
-import { createHumanReporter } from './human.js';
 import { createJsonReporter, createQuietReporter } from './plain.js';
 import { colorLevel, type OutputOptions, type Stdio } from './streams.js';
 
@@ -12,8 +11,8 @@ export async function createReporter(stdio: Stdio, opts: OutputOptions): Promise
   if (opts.quiet) return createQuietReporter(stdio);
   const level = colorLevel(stdio, opts);
   const interactive = Boolean(stdio.stderr.isTTY) && stdio.env.TERM !== 'dumb' && stdio.env.CI !== 'true';
-  // spinners only on an interactive terminal, so ora loads only there
-  const ora = interactive ? (await import('ora')).default : undefined;
+  // spinners only on an interactive terminal, so ora loads only there; chalk only for human output
+  const [{ createHumanReporter }, ora] = await Promise.all([import('./human.js'), interactive ? import('ora').then((m) => m.default) : undefined]);
   return createHumanReporter(stdio, { level, verbose: opts.verbose, ora });
 }
 

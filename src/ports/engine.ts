@@ -48,8 +48,11 @@ export interface UpOptions {
   buildNoCache?: boolean;
   /** Fail when no container exists (start). */
   expectExisting?: boolean;
-  /** Extra mounts of a container this call creates (the devcontainer CLI's `--mount` values). */
-  mounts?: readonly string[];
+  /**
+   * Extra mounts of a container this call creates (the devcontainer CLI's `--mount` values). A promise may
+   * still be running: the engine waits for it only when it runs the CLI, so it overlaps the engine's checks.
+   */
+  mounts?: readonly string[] | Promise<readonly string[]>;
   signal?: AbortSignal;
   onEvent?: (event: EngineEvent) => void;
 }

@@ -1,4 +1,4 @@
-// Host: everything cac does is a command run on a Host (docs/architecture.md). LocalHost (execa),
+// Host: everything cac does is a command run on a Host (docs/architecture.md). LocalHost (child_process),
 // SshHost (ssh2) and ContainerHost (docker exec over any Host) implement it.
 import type { Readable } from 'node:stream';
 

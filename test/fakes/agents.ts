@@ -2,7 +2,8 @@
 // docker client (it receives the real `docker exec …` argv a ContainerHost builds).
 import type { Readable } from 'node:stream';
 import { extract } from 'tar-stream';
-import { defaultConfig, type Config } from '../../src/config/schema.js';
+import type { Config } from '../../src/config/schema.js';
+import { defaultConfig } from '../../src/config/defaults.js';
 import type { ExecOptions, ExecResult, Host } from '../../src/ports/host.js';
 import type { HostFiles } from '../../src/core/agents/host-material.js';
 import type { AgentDeps } from '../../src/core/agents/deps.js';

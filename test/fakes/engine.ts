@@ -15,9 +15,8 @@ export class FakeEngine implements DevcontainerEngine {
   }
 
   async up(ws: WorkspaceRef, opts: UpOptions = {}): Promise<UpResult> {
-    this.calls.push(
-      `up${opts.removeExisting ? ':remove' : ''}${opts.buildNoCache ? ':nocache' : ''}${opts.expectExisting ? ':expect' : ''}${(opts.mounts ?? []).map((m) => ` --mount ${m}`).join('')}`,
-    );
+    const mounts = (await opts.mounts) ?? [];
+    this.calls.push(`up${opts.removeExisting ? ':remove' : ''}${opts.buildNoCache ? ':nocache' : ''}${opts.expectExisting ? ':expect' : ''}${mounts.map((m) => ` --mount ${m}`).join('')}`);
     let c = await this.find(ws);
     let action: UpResult['action'] = c ? (c.running ? 'reused' : 'started') : 'created';
     if (c && opts.removeExisting) {

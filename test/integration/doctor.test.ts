@@ -4,7 +4,7 @@ import { LocalHost } from '../../src/adapters/host/local.js';
 import { devcontainerCli } from '../../src/adapters/engine/cli-path.js';
 import { runDoctor, doctorExitCode, type DoctorCheck } from '../../src/core/doctor/checks.js';
 import { probeStore } from '../../src/app/store-probe.js';
-import { defaultConfig } from '../../src/config/schema.js';
+import { defaultConfig } from '../../src/config/defaults.js';
 import { describeWith, infra } from '../helpers/infra.js';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -6,7 +6,8 @@ import { LocalHost } from '../../src/adapters/host/local.js';
 import { createContext } from '../../src/app/context.js';
 import { commandOptions } from '../../src/app/drivers.js';
 import { localEnvPlan } from '../../src/app/engine.js';
-import { configSchema, defaultConfig, type Config } from '../../src/config/schema.js';
+import { configSchema, type Config } from '../../src/config/schema.js';
+import { defaultConfig } from '../../src/config/defaults.js';
 import { localEnvNames } from '../../src/core/lifecycle/local-env.js';
 import { childEnv, localChildEnv, looksSecret, pickEnv } from '../../src/util/child-env.js';
 

@@ -2,8 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, parseConfig } from '../../src/config/load.js';
-import { defaultConfig } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/config/load.js';
+import { parseConfig } from '../../src/config/parse.js';
+import { defaultConfig } from '../../src/config/defaults.js';
+import { configSchema } from '../../src/config/schema.js';
 import { STARTER_CONFIG } from '../../src/config/starter.js';
 import { indexLines, lineOf } from '../../src/config/locate.js';
 import { configFilePath, stateDir } from '../../src/util/paths.js';
@@ -145,6 +147,15 @@ describe('defaults and files', () => {
     expect(loaded.config.agents).toMatchObject({ enabled: false, on_start: true, on_rebuild: true });
     expect(loaded.config.agents.codex).toMatchObject({ enabled: false, install: true, env_forward: [] });
     expect(loaded.config.boxes.driver).toBe('docker');
+  });
+
+  it('the defaults written out (defaults.ts, no zod) are exactly what the schema gives an empty file', () => {
+    expect(defaultConfig()).toEqual(configSchema.parse({}));
+    expect(parseConfig('', 'empty.toml').config).toEqual(defaultConfig());
+    // each call a new object: a caller changing it changes no one else's
+    const a = defaultConfig();
+    a.boxes.fleet.push({ host: 'h', port: 22, user: 'u', host_key: 'k', labels: [] });
+    expect(defaultConfig().boxes.fleet).toEqual([]);
   });
 
   it('the starter file parses to exactly the defaults, with no warnings', () => {

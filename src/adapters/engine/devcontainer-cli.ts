@@ -57,7 +57,7 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     const configText = this.memos && plain ? await readFile(ws.configFile, 'utf8').catch(() => undefined) : undefined;
     const reused = configText === undefined ? undefined : await this.fromMemo(ws, configText, opts.signal);
     if (reused) return reused;
-    const result = await this.runCliUp(ws, opts);
+    const result = await this.runCliUp(ws, opts, (await opts.mounts) ?? []);
     if (configText !== undefined && memoizable(configText) && !result.composeProject) {
       const memo = { containerId: result.containerId, remoteUser: result.remoteUser, remoteWorkspaceFolder: result.remoteWorkspaceFolder, configHash: configHash(configText), at: Date.now() };
       await this.memos?.write(ws, memo).catch(() => undefined);
@@ -77,7 +77,7 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
     return { action: 'reused', containerId: memo.containerId, remoteUser: memo.remoteUser, remoteWorkspaceFolder: memo.remoteWorkspaceFolder };
   }
 
-  private async runCliUp(ws: WorkspaceRef, opts: UpOptions): Promise<UpResult> {
+  private async runCliUp(ws: WorkspaceRef, opts: UpOptions, mounts: readonly string[]): Promise<UpResult> {
     const secrets = this.opts.secrets ?? [];
     const mapper = new CliLogMapper((e) => opts.onEvent?.(e), secrets);
     const split = lineSplitter((l) => mapper.line(l));
@@ -89,7 +89,7 @@ export class DevcontainerCliEngine implements DevcontainerEngine {
       ...(opts.removeExisting ? ['--remove-existing-container'] : []),
       ...(opts.buildNoCache ? ['--build-no-cache'] : []),
       ...(opts.expectExisting ? ['--expect-existing-container'] : []),
-      ...(opts.mounts ?? []).flatMap((m) => ['--mount', m]),
+      ...mounts.flatMap((m) => ['--mount', m]),
     ];
     const r = await this.opts.host
       .exec([...this.opts.cli, ...args], { env: { ...this.opts.env, ...this.opts.cliEnv }, onStderr: (c) => split.push(c), ...(opts.signal ? { signal: opts.signal } : {}) })

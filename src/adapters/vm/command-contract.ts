@@ -1,7 +1,7 @@
 // The JSON contract between cac and a command plugin (README "Command plugins"): what each call gets
 // on stdin and must print on stdout. Pure: parsing returns the value or a one-line reason.
 import type { SshTarget } from '../../domain/box.js';
-import { isHostName, isLoginName } from '../../domain/validate.js';
+import { isHostName, isLoginName } from '../../domain/hosts.js';
 import type { VmSpec } from '../../ports/vm-driver.js';
 import { BOX_LABEL, POOL_LABEL } from './docker.js';
 

@@ -12,7 +12,7 @@ import type { Reporter } from '../../ports/reporter.js';
 import type { VmDriver } from '../../ports/vm-driver.js';
 import type { SshTarget } from '../../domain/box.js';
 import type { PoolDefinition } from '../../domain/pool.js';
-import { defaultConfig } from '../../config/schema.js';
+import { defaultConfig } from '../../config/defaults.js';
 import { AllocatorService as CoreAllocator, type AllocatorDeps } from '../../core/boxes/allocator.js';
 import { DefaultPoolManager as CorePoolManager, type PoolManagerDeps, type ReconcileResult } from '../../core/boxes/reconciler.js';
 import type { ClosableHost, OpenBoxHost } from '../../core/provision/connections.js';

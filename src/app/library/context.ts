@@ -2,7 +2,8 @@
 // loaded once, a LocalHost with the allow-listed environment, the state dir), but its reporter is silent
 // unless the caller gives one, and nothing is ever written to stdout or stderr.
 import { Readable, Writable } from 'node:stream';
-import { configFromObject, loadConfig, type LoadedConfig } from '../../config/load.js';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { configFromObject } from '../../config/parse.js';
 import { LocalHost } from '../../adapters/host/local.js';
 import { silentReporter, type Reporter } from '../../ports/reporter.js';
 import { localChildEnv } from '../../util/child-env.js';

@@ -11,7 +11,7 @@ import { discover } from '../../core/agents/discover.js';
 import { ContainerHost } from '../../adapters/host/container.js';
 import { hostHome } from '../../util/paths.js';
 import type { AgentVolume } from '../../ports/agent-volumes.js';
-import { agentCache, agentVolumes } from '../agents.js';
+import { agentCache, agentVolumes } from '../agent-cache.js';
 import { engineEnv } from '../engine.js';
 import type { AppContext } from '../context.js';
 

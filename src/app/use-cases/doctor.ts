@@ -2,7 +2,8 @@
 // config file, the box store and the configured VM driver, each a row with a status and a hint.
 import { isCacError } from '../../errors.js';
 import type { LoadedConfig } from '../../config/load.js';
-import { defaultConfig, type Config } from '../../config/schema.js';
+import type { Config } from '../../config/schema.js';
+import { defaultConfig } from '../../config/defaults.js';
 import { sharedStoreChecks } from '../../core/doctor/shared-store.js';
 import { storeLocation } from '../boxes.js';
 import { loadKeyRing } from '../secrets.js';

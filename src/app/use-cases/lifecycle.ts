@@ -6,7 +6,7 @@ import { exec as coreExec, list as coreList, type ListedContainer } from '../../
 import type { LifecycleDeps, LifecycleResult } from '../../core/lifecycle/types.js';
 import { localEnvNames } from '../../core/lifecycle/local-env.js';
 import { localFiles } from '../../adapters/engine/local-files.js';
-import { agentHooks } from '../agents.js';
+import { agentHooks } from '../agent-hooks.js';
 import type { AppContext } from '../context.js';
 import { localEngine, localEnvPlan } from '../engine.js';
 import { localWorkspace, type WorkspaceInput } from '../workspace.js';
@@ -40,7 +40,7 @@ async function prepare(ctx: AppContext, input: WorkspaceInput, withAgents: boole
     });
   }
   const engine = localEngine(config, ctx.host, ctx.env, ctx.stateDir, localEnv);
-  const hooks = withAgents ? await agentHooks(ctx, config, engine) : {};
+  const hooks = withAgents ? agentHooks(ctx, config) : {};
   const deps: LifecycleDeps = { engine, reporter: ctx.reporter, now: Date.now, ...hooks };
   return { ws, deps, engine };
 }

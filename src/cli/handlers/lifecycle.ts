@@ -4,7 +4,7 @@ import { validateImageRef } from '../../domain/validate.js';
 import type { AppContext } from '../../app/context.js';
 import { execInWorkspace, listContainers, runLifecycle, type LifecycleCommand, type LifecycleInput, type LifecycleResult } from '../../app/use-cases/lifecycle.js';
 import type { Handler } from '../action.js';
-import { renderLifecycle, renderList } from './lifecycle-render.js';
+import { renderLifecycle } from './lifecycle-render.js';
 
 type Workspace = [workspace: string | undefined];
 type Flags = { configFile?: string | undefined };
@@ -36,7 +36,7 @@ export const exec: Handler<[workspace: string | undefined, command: string[]], F
 };
 
 export const list: Handler<[], { all?: true | undefined }> = async (ctx, { opts }) => {
-  const doc = await listContainers(ctx, { all: opts.all === true });
+  const [doc, { renderList }] = await Promise.all([listContainers(ctx, { all: opts.all === true }), import('./list-render.js')]);
   ctx.result(doc, renderList(doc.containers));
   return EXIT.ok;
 };

@@ -38,6 +38,8 @@ export interface LifecycleDeps {
   agentMounts?: (signal?: AbortSignal) => Promise<string[]>;
   /** Credential sync-back before stop/down; absent when off. */
   syncBack?: AgentSyncBack;
+  /** Starts loading what `agents` runs, called once the engine reports progress: it loads while the engine works. */
+  loadAgents?: () => void;
 }
 
 /** Options every lifecycle operation takes (abort signal). */

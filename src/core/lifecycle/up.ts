@@ -2,7 +2,6 @@
 // interrupted create, and runs agent injection after.
 import { CacError, isAbortError, isCacError } from '../../errors.js';
 import type { EngineEvent, UpResult, WorkspaceRef } from '../../ports/engine.js';
-import type { Reporter } from '../../ports/reporter.js';
 import type { AgentEvent } from '../agents/result.js';
 import type { LifecycleAction, LifecycleDeps, LifecycleOptions, LifecycleResult } from './types.js';
 
@@ -34,15 +33,22 @@ export async function rebuild(deps: LifecycleDeps, ws: WorkspaceRef, opts: Lifec
 }
 
 async function runUp(deps: LifecycleDeps, ws: WorkspaceRef, opts: LifecycleOptions, flags: { removeExisting?: boolean; buildNoCache?: boolean; expectExisting?: boolean }): Promise<UpResult> {
-  // start never creates: no mounts to plan
-  const planned = deps.agentMounts && deps.agents && !opts.noAgents && !flags.expectExisting ? await deps.agentMounts(opts.signal) : [];
-  const mounts = flags.expectExisting ? planned : [...planned, ...(opts.mounts ?? [])];
+  const agents = Boolean(deps.agents && !opts.noAgents);
+  // planned while the engine looks for a container it may reuse (start never creates: no mounts to plan)
+  const planned = deps.agentMounts && agents && !flags.expectExisting ? deps.agentMounts(opts.signal) : undefined;
+  planned?.catch(() => undefined); // awaited by the engine or below, maybe after it settles
+  // a box's own agent volumes (LifecycleOptions.mounts) come on top
+  const extra = flags.expectExisting ? [] : (opts.mounts ?? []);
+  const mounts = extra.length === 0 ? planned : planned ? planned.then((p) => [...p, ...extra]) : extra;
   try {
-    return await deps.engine.up(ws, { ...flags, ...(mounts.length ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps.reporter) });
+    return await deps.engine.up(ws, { ...flags, ...(mounts ? { mounts } : {}), ...signalOf(opts), onEvent: forward(deps, agents) });
   } catch (e) {
     // an interrupted or failed create must not leave a half-made container behind
     if (flags.removeExisting || (isCacError(e) && e.details?.createdContainer === true)) await removeLeftover(deps, ws, isAbortError(e));
     throw e;
+  } finally {
+    // an engine that reused the container did not wait: nothing (a volume being filled) is left running
+    await planned?.catch(() => undefined);
   }
 }
 
@@ -71,8 +77,14 @@ async function finish(deps: LifecycleDeps, ws: WorkspaceRef, r: UpResult, action
   };
 }
 
-function forward(reporter: Reporter): (e: EngineEvent) => void {
-  return (e) => reporter.emit(e.type === 'log' ? { type: 'log', source: 'devcontainer', line: e.line } : e);
+// The engine's first event: it is at work (the CLI runs), so injection loads meanwhile, not after.
+function forward(deps: LifecycleDeps, agents: boolean): (e: EngineEvent) => void {
+  let load = agents;
+  return (e) => {
+    if (load) deps.loadAgents?.();
+    load = false;
+    deps.reporter.emit(e.type === 'log' ? { type: 'log', source: 'devcontainer', line: e.line } : e);
+  };
 }
 
 export function signalOf(opts: { signal?: AbortSignal }): { signal?: AbortSignal } {

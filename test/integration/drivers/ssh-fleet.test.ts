@@ -13,7 +13,7 @@ import { SshFleetVmDriver } from '../../../src/adapters/vm/ssh-fleet.js';
 import { probeVmDriver } from '../../../src/app/driver-probe.js';
 import type { SshTarget } from '../../../src/domain/box.js';
 import { planOrphans } from '../../../src/core/boxes/plan-pool.js';
-import { defaultConfig } from '../../../src/config/schema.js';
+import { defaultConfig } from '../../../src/config/defaults.js';
 import { isCacError } from '../../../src/errors.js';
 import { credentialHomePaths } from '../../../src/core/agents/presets.js';
 import { AGENTS_ENV_FILE } from '../../../src/core/agents/finish-script.js';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteAgentBoxStore } from '../../../src/adapters/store/sqlite.js';
 import { probeStore } from '../../../src/app/store-probe.js';
-import { defaultConfig } from '../../../src/config/schema.js';
+import { defaultConfig } from '../../../src/config/defaults.js';
 import { isCacError } from '../../../src/errors.js';
 import { boxStoreContract } from './contract.js';
 import { REPO, seedStandby } from './seed.js';

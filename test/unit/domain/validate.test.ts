@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { branchProblem, isHostName, isLoginName, validateBoxId, validateBranch, validateClaimant, validateRepoUrl } from '../../../src/domain/validate.js';
+import { branchProblem, validateBoxId, validateBranch, validateClaimant, validateRepoUrl } from '../../../src/domain/validate.js';
+import { isHostName, isLoginName } from '../../../src/domain/hosts.js';
 import { configPoolFields, validatePool, validatePools } from '../../../src/domain/pool.js';
 import { isCacError } from '../../../src/errors.js';
 

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { LocalHost } from '../../../src/adapters/host/local.js';
 import { createVmDriver } from '../../../src/app/drivers.js';
-import { defaultConfig, type Config } from '../../../src/config/schema.js';
+import type { Config } from '../../../src/config/schema.js';
+import { defaultConfig } from '../../../src/config/defaults.js';
 import { isCacError } from '../../../src/errors.js';
 import { MemoryBoxStore } from '../../fakes/boxes.js';
 

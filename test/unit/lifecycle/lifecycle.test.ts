@@ -61,6 +61,33 @@ describe('up', () => {
     await rebuild(deps, ws);
     expect(seen.at(-1)).toMatch(/^rebuild:/);
   });
+
+  it('starts loading injection at the first engine event, while the engine works; not with --no-agents', async () => {
+    const order: string[] = [];
+    const { deps, engine } = setup({ agents: async () => (order.push('inject'), []), loadAgents: () => order.push('load') });
+    const engineUp = engine.up.bind(engine);
+    engine.up = (w, o) => engineUp(w, { ...o, onEvent: (e) => (o?.onEvent?.(e), order.push(e.type)) });
+    await up(deps, ws);
+    expect(order).toEqual(['load', 'step.start', 'step.ok', 'inject']);
+    order.length = 0;
+    await up(deps, ws, { noAgents: true });
+    expect(order).toEqual(['step.start', 'step.ok']);
+  });
+
+  it('plans the agent mounts while the engine looks for a container to reuse, and waits for them before returning', async () => {
+    let release: (m: string[]) => void = () => {};
+    const planned = new Promise<string[]>((r) => (release = r));
+    let entered = false;
+    const { deps, engine } = setup({ agents: async () => [], agentMounts: () => planned });
+    const engineUp = engine.up.bind(engine);
+    engine.up = (w, o) => ((entered = true), engineUp(w, o));
+    const running = up(deps, ws);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(entered).toBe(true);
+    release(['type=volume,src=v,dst=/v']);
+    expect((await running).action).toBe('created');
+    expect(engine.calls).toContain('up --mount type=volume,src=v,dst=/v');
+  });
 });
 
 describe('start, rebuild', () => {
