@@ -16,20 +16,10 @@ import { checkout, fetchBranches } from '../../../src/core/provision/repo.js';
 import { SWITCH } from '../../../src/core/provision/repo-scripts.js';
 import { switchStep, type SwitchStepDeps } from '../../../src/core/provision/switch.js';
 import { localBox } from '../../fakes/host.js';
+import { commit, git } from '../../helpers/git-commit.js';
 
 const signal = new AbortController().signal;
 const HOSTILE = '$(touch${IFS}pwned)';
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' }).trim();
-
-function commit(dir: string, files: Record<string, string>, message: string): string {
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', message);
-  return git(dir, 'rev-parse', 'HEAD');
-}
 
 /** A repo whose main has `config` (and the files it names), `feature` a code change on it (a branch named as shell code), `new-config` a changed Dockerfile. */
 function sourceRepo(config: Record<string, string>): string {

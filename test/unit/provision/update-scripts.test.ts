@@ -1,8 +1,4 @@
-// Bringing a box to its branch head, through a real `sh` and real git with a LocalHost standing in for
-// the box: the head read where cac runs, the checkout's revisions, a fast-forward (never a merge), and
-// the hash of what defines the dev container (a Dockerfile the devcontainer.json names outside .devcontainer included).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -18,19 +14,9 @@ import type { Host } from '../../../src/ports/host.js';
 import { bringToHead, updateContentCommands, type BoxUpdateDeps } from '../../../src/core/provision/update.js';
 import { isCacError } from '../../../src/errors.js';
 import { localBox } from '../../fakes/host.js';
+import { commit, git } from '../../helpers/git-commit.js';
 
 const signal = new AbortController().signal;
-const git = (cwd: string, ...args: string[]) => execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.invalid', ...args], { cwd, encoding: 'utf8' }).trim();
-
-function commit(dir: string, files: Record<string, string>, message: string): string {
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  git(dir, 'add', '-A');
-  git(dir, 'commit', '-qm', message);
-  return git(dir, 'rev-parse', 'HEAD');
-}
 
 describe('a checkout brought to its branch head', () => {
   it('reads the head here, fast-forwards the box, and hashes the definition: code changes keep it, a named Dockerfile change does not', async () => {
