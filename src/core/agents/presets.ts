@@ -41,14 +41,14 @@ export interface Preset {
 const s = (host: string, extra: Partial<PresetFile> = {}): PresetFile => ({ host, role: 'settings', ...extra });
 const cred = (host: string, extra: Partial<PresetFile> = {}): PresetFile => ({ host, role: 'credential', ...extra });
 
-// AGENTS.md, CLAUDE.md and GEMINI.md below are not documents of this project: they are the names of each
-// agent's own instruction file in the user's config dir, which injection copies as settings.
+/** An agent's own instruction file in the user's config dir (`<NAME>.md`), copied as settings. */
+const instructions = (name: string): PresetFile => s(`${name}.md`);
 export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
   codex: {
     kind: 'codex',
     root: '~/.codex',
     rootEnv: 'CODEX_HOME',
-    files: [cred('auth.json', { syncBack: true }), s('config.toml', { rewrite: 'codex-toml' }), s('AGENTS.md'), s('prompts')],
+    files: [cred('auth.json', { syncBack: true }), s('config.toml', { rewrite: 'codex-toml' }), instructions('AGENTS'), s('prompts')],
     exclude: ['sessions', 'archived_sessions', 'log', 'logs', 'history.jsonl', 'tmp'],
     authEnv: ['OPENAI_API_KEY', 'CODEX_API_KEY'],
     probe: ['codex'],
@@ -62,7 +62,7 @@ export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
     files: [
       cred('.credentials.json', { syncBack: true }),
       s('settings.json'),
-      s('CLAUDE.md'),
+      instructions('CLAUDE'),
       s('agents'),
       s('commands'),
       // onboarding state and per-project state keyed by absolute host path; in the config dir when
@@ -87,7 +87,7 @@ export const PRESETS: Readonly<Record<AgentKind, Preset>> = {
   gemini: {
     kind: 'gemini',
     root: '~/.gemini',
-    files: [cred('oauth_creds.json', { syncBack: true }), cred('google_accounts.json'), cred('.env'), s('settings.json'), s('GEMINI.md'), s('commands')],
+    files: [cred('oauth_creds.json', { syncBack: true }), cred('google_accounts.json'), cred('.env'), s('settings.json'), instructions('GEMINI'), s('commands')],
     exclude: ['tmp', 'history', 'logs'],
     authEnv: ['GEMINI_API_KEY', 'GOOGLE_API_KEY'],
     probe: ['gemini'],
