@@ -5,8 +5,9 @@ import { assertTransition, BOX_STATES, byAge, CLAIMANT_STATES, INSTANCE_STATES, 
 import { CacError, isCacError } from '../../errors.js';
 import type { BoxStore, ClaimOptions, CreateLimits, FleetHost, LimitRefusal, ListFilter, PoolCounts, PoolHealth, PoolStats, TransitionOptions, UpdateOptions } from '../../ports/box-store.js';
 import { newBoxId } from '../../util/ids.js';
-import { redactUrl } from '../../util/redact.js';
+import { answered, kvClient, once, urlOf } from './redis-connection.js';
 import { corrupt, decodeBox, encodeFields, pairsToRecord, redisKeys } from './redis-codec.js';
+export { storeUnreachable } from './redis-connection.js';
 import { BUMP_FENCE, CAS_BOX, CLAIM_STANDBY, CREATE_BOX, EXTEND_LOCK, LEASE_FLEET_HOST, PURGE_DESTROYED, PUT_SECRET_IF_ABSENT, RELEASE_FLEET_HOST, RELEASE_LOCK } from './redis-scripts.js';
 
 type Script = (...args: Array<string | number>) => Promise<unknown>;
@@ -40,17 +41,6 @@ export interface RedisStoreOptions {
 /** The seed's form: `kv` is an ioredis client (the store takes it over: close() quits it) or a `redis://`/`rediss://` URL. */
 export interface RedisKvOptions extends RedisStoreOptions {
   kv: Redis | string;
-}
-
-/** How long the `{ kv }` form waits for Redis to answer before ERR_STORE_UNREACHABLE. */
-const CONNECT_TIMEOUT_MS = 5000;
-
-/** ERR_STORE_UNREACHABLE, as every entry (CLI and library) reports a Redis that does not answer. */
-export function storeUnreachable(url: string, cause: unknown): CacError {
-  return new CacError('ERR_STORE_UNREACHABLE', `the box store at ${redactUrl(url)} does not answer: ${cause instanceof Error ? cause.message : String(cause)}`, {
-    hint: "start Redis or fix [store] url; 'cac doctor' checks it",
-    cause,
-  });
 }
 
 /** Results of a pipeline or MULTI; the first command error is thrown. */
@@ -391,70 +381,4 @@ export class RedisAgentBoxStore implements BoxStore {
     if (this.client.status === 'wait') this.client.disconnect();
     else await this.client.quit().catch(() => this.client.disconnect());
   }
-}
-
-/** The client of the `{ kv }` form: a URL gets its own client that connects on first use and fails fast. */
-function kvClient(kv: Redis | string): Redis {
-  if (typeof kv !== 'string') return kv;
-  if (!/^rediss?:\/\//.test(kv)) {
-    throw new CacError('ERR_INVALID_INPUT', `kv: expected an ioredis client or a "redis://…" or "rediss://…" URL, got ${JSON.stringify(redactUrl(kv).slice(0, 60))}`, {
-      hint: 'pass new Redis(url) or the URL itself',
-    });
-  }
-  const client = new Redis(kv, { lazyConnect: true, connectTimeout: CONNECT_TIMEOUT_MS, maxRetriesPerRequest: 3 });
-  // connection errors reach the caller as ERR_STORE_UNREACHABLE, not as an unhandled 'error' event
-  client.on('error', () => {});
-  return client;
-}
-
-/** Resolves when the client is ready; ERR_STORE_UNREACHABLE when it cannot connect within the timeout. */
-async function answered(client: Redis, url: string): Promise<void> {
-  if (client.status === 'ready') return;
-  if (client.status === 'wait') {
-    try {
-      await client.connect();
-      return;
-    } catch (e) {
-      throw storeUnreachable(url, e);
-    }
-  }
-  if (client.status === 'end' || client.status === 'close') throw storeUnreachable(url, new Error('the client was closed'));
-  await new Promise<void>((resolve, reject) => {
-    let last: unknown = new Error(`no answer within ${CONNECT_TIMEOUT_MS / 1000} s`);
-    const done = (e?: unknown) => {
-      clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('error', onError);
-      client.off('end', onEnd);
-      if (e === undefined) resolve();
-      else reject(storeUnreachable(url, e));
-    };
-    const onReady = () => done();
-    const onError = (e: unknown) => {
-      last = e;
-    };
-    const onEnd = () => done(last);
-    const timer = setTimeout(() => done(last), CONNECT_TIMEOUT_MS);
-    client.on('ready', onReady);
-    client.on('error', onError);
-    client.on('end', onEnd);
-  });
-}
-
-/** A `redis://host:port/db` naming the client's server, for messages. */
-function urlOf(client: Redis): string {
-  const o = client.options;
-  return `redis://${o.host ?? 'localhost'}:${o.port ?? 6379}/${o.db ?? 0}`;
-}
-
-/** `fn` run once; a failure is not kept, so the next call tries again. */
-function once(fn: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | undefined;
-  return () => {
-    done ??= fn().catch((e) => {
-      done = undefined;
-      throw e;
-    });
-    return done;
-  };
 }
